@@ -1,0 +1,41 @@
+# Vigil: `make demo` and `make test` work on a fresh Debian 12 machine as root.
+SHELL := /bin/bash
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: all setup build test test-asan demo bench clean
+
+all: build
+
+# Installs whatever is missing (Debian packages, ONNX Runtime, default model,
+# test media); a second run changes nothing and takes a few seconds.
+setup:
+	@./scripts/setup.sh
+
+build: setup
+	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+
+test: build
+	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+# AddressSanitizer + UndefinedBehaviorSanitizer build of the unit tests.
+test-asan: setup
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVIGIL_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN_BUILD) -j$(JOBS)
+	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j$(JOBS) -L unit
+
+# Today's demo: detection on the sample images, annotated copies in out/.
+demo: build
+	@mkdir -p out
+	$(BUILD)/vigil detect /usr/share/darknet/data/dog.jpg /usr/share/darknet/data/person.jpg \
+	  /usr/share/darknet/data/horses.jpg /usr/share/darknet/data/giraffe.jpg -o out
+	@echo "annotated images written to $(CURDIR)/out/"
+
+bench: build
+	$(BUILD)/vigil bench model --batch 1,2,4,8 --threads 1,2
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) out

@@ -1,0 +1,156 @@
+// vigil bench model: latency and throughput of preprocess, inference and
+// postprocess per batch size and thread count, on a 720p frame.
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "cli/commands.h"
+#include "media/image_io.h"
+#include "metrics/latency_summary.h"
+#include "pipeline/detector.h"
+
+namespace vigil::cli {
+namespace {
+
+struct BenchArgs {
+  std::string model;
+  std::string batches = "1,2,4,8";
+  std::string threads = "1,2";
+  std::string image = "/usr/share/darknet/data/dog.jpg";
+  int width = 1280, height = 720;
+  int iterations = 30;
+  int warmup = 3;
+  std::string device = "cpu";
+  bool json = false;
+};
+
+Result<std::vector<int>> parse_ints(const std::string& flag, const std::string& s) {
+  std::vector<int> out;
+  std::string item;
+  std::istringstream is(s);
+  while (std::getline(is, item, ',')) {
+    try {
+      std::size_t used = 0;
+      const int v = std::stoi(item, &used);
+      if (used != item.size() || v <= 0) throw std::invalid_argument(item);
+      out.push_back(v);
+    } catch (...) {
+      return fail(ErrorCode::kInvalidArgument, flag + ": '" + item + "' is not a positive integer");
+    }
+  }
+  if (out.empty()) return fail(ErrorCode::kInvalidArgument, flag + ": empty list");
+  return out;
+}
+
+// The benchmark frame: a real photo scaled to width x height (aspect ignored).
+Result<Image> bench_frame(const BenchArgs& a) {
+  auto src = load_image(a.image);
+  if (!src) return fail(src.error());
+  Image out(PixelFormat::kBgr24, a.width, a.height);
+  const cv::Mat in(src->height, src->width, CV_8UC3, src->pixels.data(), static_cast<std::size_t>(src->stride()));
+  cv::Mat dst(out.height, out.width, CV_8UC3, out.pixels.data(), static_cast<std::size_t>(out.stride()));
+  cv::resize(in, dst, dst.size(), 0, 0, cv::INTER_LINEAR);
+  return out;
+}
+
+int run_bench(const BenchArgs& a) {
+  auto batches = parse_ints("--batch", a.batches);
+  auto threads = parse_ints("--threads", a.threads);
+  if (!batches || !threads) {
+    std::cerr << "vigil bench model: " << (!batches ? batches.error().message : threads.error().message) << "\n";
+    return kExitBadInput;
+  }
+  auto provider = parse_execution_provider(a.device);
+  if (!provider) {
+    std::cerr << "vigil bench model: --device: " << provider.error().message << "\n";
+    return kExitBadInput;
+  }
+  auto frame = bench_frame(a);
+  if (!frame) {
+    std::cerr << "vigil bench model: --image " << frame.error().message << "\n";
+    return kExitBadInput;
+  }
+  nlohmann::json rows = nlohmann::json::array();
+  if (!a.json)
+    std::printf("%-7s %-5s %-6s | %-17s | %-17s | %-17s | %9s %8s\n", "threads", "batch", "iters",
+                "preprocess p50/p95", "inference p50/p95", "postproc p50/p95", "images/s", "pp/inf");
+  for (int th : *threads) {
+    BackendOptions bo;
+    bo.model_path = a.model.empty() ? default_model_path() : a.model;
+    bo.intra_threads = th;
+    bo.provider = *provider;
+    auto det = Detector::create(bo);
+    if (!det) {
+      std::cerr << "vigil bench model: " << det.error().message << "\n";
+      return kExitBadInput;
+    }
+    DecodeOptions opts;
+    for (int b : *batches) {
+      std::vector<const Image*> imgs(static_cast<std::size_t>(b), &*frame);
+      std::vector<double> pre, inf, post;
+      double total_ms = 0;
+      for (int it = 0; it < a.warmup + a.iterations; ++it) {
+        DetectTimings t;
+        const auto t0 = std::chrono::steady_clock::now();
+        auto r = (*det)->detect(imgs, opts, &t);
+        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        if (!r) {
+          std::cerr << "vigil bench model: " << r.error().message << "\n";
+          return kExitRuntime;
+        }
+        if (it < a.warmup) continue;
+        pre.push_back(t.preprocess_ms);
+        inf.push_back(t.inference_ms);
+        post.push_back(t.postprocess_ms);
+        total_ms += ms;
+      }
+      const auto sp = summarize(pre), si = summarize(inf), so = summarize(post);
+      const double ips = total_ms > 0 ? 1000.0 * b * a.iterations / total_ms : 0;
+      const double ratio = si.p50 > 0 ? (sp.p50 + so.p50) / si.p50 : 0;
+      if (a.json) {
+        auto stage = [](const LatencySummary& s) {
+          return nlohmann::json{{"avg_ms", s.avg}, {"p50_ms", s.p50}, {"p95_ms", s.p95}, {"max_ms", s.max}};
+        };
+        rows.push_back({{"threads", th}, {"batch", b}, {"iterations", a.iterations},
+                        {"preprocess", stage(sp)}, {"inference", stage(si)}, {"postprocess", stage(so)},
+                        {"images_per_sec", ips}, {"pre_post_over_inference", ratio},
+                        {"provider", (*det)->backend().provider()}});
+      } else {
+        std::printf("%-7d %-5d %-6d | %7.2f / %7.2f | %7.2f / %7.2f | %7.2f / %7.2f | %9.1f %7.1f%%\n", th, b,
+                    a.iterations, sp.p50, sp.p95, si.p50, si.p95, so.p50, so.p95, ips, 100.0 * ratio);
+        std::fflush(stdout);
+      }
+    }
+  }
+  if (a.json) std::cout << nlohmann::json{{"model", a.model.empty() ? default_model_path() : a.model},
+                                          {"frame", {a.width, a.height}}, {"results", rows}}.dump(2) << "\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+std::function<int()> add_bench_command(CLI::App& app) {
+  auto args = std::make_shared<BenchArgs>();
+  CLI::App* bench = app.add_subcommand("bench", "Benchmarks");
+  bench->require_subcommand(1);
+  CLI::App* model = bench->add_subcommand("model", "Model latency per stage and batch size");
+  model->add_option("--model", args->model, "ONNX model (default: the embedded NanoDet-m 416)");
+  model->add_option("--batch", args->batches, "Batch sizes, comma-separated")->capture_default_str();
+  model->add_option("--threads", args->threads, "Intra-op thread counts, comma-separated")->capture_default_str();
+  model->add_option("--image", args->image, "Source photo, scaled to the frame size")->capture_default_str();
+  model->add_option("--width", args->width, "Frame width")->capture_default_str()->check(CLI::Range(16, 8192));
+  model->add_option("--height", args->height, "Frame height")->capture_default_str()->check(CLI::Range(16, 8192));
+  model->add_option("--iterations", args->iterations, "Timed runs per configuration")->capture_default_str()->check(CLI::Range(1, 100000));
+  model->add_option("--warmup", args->warmup, "Untimed runs first")->capture_default_str()->check(CLI::Range(0, 1000));
+  model->add_option("--device", args->device, "auto|cpu|cuda|tensorrt")->capture_default_str();
+  model->add_flag("--json", args->json, "JSON output");
+  return [args]() { return run_bench(*args); };
+}
+
+}  // namespace vigil::cli

@@ -1,0 +1,27 @@
+// Subcommands of the vigil binary. Each registers its options on the CLI11
+// app and returns the process exit code when run:
+// 0 success, 1 runtime failure, 2 bad input (a clear message on stderr).
+#pragma once
+
+#include <functional>
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace vigil::cli {
+
+constexpr int kExitOk = 0;
+constexpr int kExitRuntime = 1;
+constexpr int kExitBadInput = 2;
+
+// Registers the subcommand; the returned function runs it after parsing.
+std::function<int()> add_detect_command(CLI::App& app);
+std::function<int()> add_bench_command(CLI::App& app);
+
+// --model default: $MODEL_PATH, else models/nanodet-m-416.onnx next to the
+// binary's ../models, the working directory's models/, or the source tree's.
+std::string default_model_path();
+
+}  // namespace vigil::cli

@@ -1,0 +1,192 @@
+// vigil detect IMAGE_OR_DIR... : run the detector on still images.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "media/image_io.h"
+#include "pipeline/detector.h"
+#include "render/jpeg_encoder.h"
+#include "render/overlay.h"
+
+namespace vigil::cli {
+namespace {
+
+struct DetectArgs {
+  std::vector<std::string> inputs;
+  std::string model;
+  float conf = 0.35F;
+  float iou = 0.5F;
+  int max_det = 100;
+  std::string classes;
+  std::string device = "auto";
+  int threads = 0;
+  bool json = false;
+  std::string out_dir;
+};
+
+bool is_image_name(const std::filesystem::path& p) {
+  std::string ext = p.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (const char* e : {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm"})
+    if (ext == e) return true;
+  return false;
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::string item;
+  std::istringstream is(s);
+  while (std::getline(is, item, ',')) {
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+double round2(double v) { return std::round(v * 100.0) / 100.0; }
+
+int run_detect(const DetectArgs& args) {
+  namespace fs = std::filesystem;
+  bool bad_input = false;
+  auto report = [&](const std::string& msg) {
+    std::cerr << "vigil detect: " << msg << "\n";
+    bad_input = true;
+  };
+
+  // Expand directories (their image files, sorted); keep named files as given.
+  std::vector<std::string> files;
+  for (const auto& in : args.inputs) {
+    std::error_code ec;
+    if (fs::is_directory(in, ec)) {
+      std::vector<std::string> found;
+      for (const auto& e : fs::directory_iterator(in, ec))
+        if (e.is_regular_file() && is_image_name(e.path())) found.push_back(e.path().string());
+      if (ec) report(in + ": cannot list the directory: " + ec.message());
+      std::sort(found.begin(), found.end());
+      if (found.empty() && !ec) report(in + ": the directory holds no image files");
+      files.insert(files.end(), found.begin(), found.end());
+    } else {
+      files.push_back(in);
+    }
+  }
+
+  BackendOptions bo;
+  bo.model_path = args.model.empty() ? default_model_path() : args.model;
+  bo.intra_threads = args.threads;
+  auto provider = parse_execution_provider(args.device);
+  if (!provider) {
+    std::cerr << "vigil detect: --device: " << provider.error().message << "\n";
+    return kExitBadInput;
+  }
+  bo.provider = *provider;
+  auto detector = Detector::create(bo);
+  if (!detector) {
+    std::cerr << "vigil detect: " << detector.error().message << "\n";
+    return detector.error().code == ErrorCode::kRuntime ? kExitRuntime : kExitBadInput;
+  }
+  const ModelInfo& info = (*detector)->info();
+
+  DecodeOptions opts;
+  opts.conf = args.conf;
+  opts.iou = args.iou;
+  opts.max_det = args.max_det;
+  auto mask = class_mask_from_names(info, split_list(args.classes));
+  if (!mask) {
+    std::cerr << "vigil detect: " << mask.error().message << "\n";
+    return kExitBadInput;
+  }
+  opts.class_mask = std::move(*mask);
+
+  if (!args.out_dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(args.out_dir, ec);
+    if (ec) {
+      std::cerr << "vigil detect: -o " << args.out_dir << ": cannot create the directory: " << ec.message() << "\n";
+      return kExitBadInput;
+    }
+  }
+
+  for (const auto& file : files) {
+    auto image = load_image(file);
+    if (!image) {
+      report(image.error().message);
+      continue;
+    }
+    const Image* batch[] = {&*image};
+    DetectTimings t;
+    auto result = (*detector)->detect(batch, opts, &t);
+    if (!result) {
+      std::cerr << "vigil detect: " << file << ": " << result.error().message << "\n";
+      return kExitRuntime;
+    }
+    const auto& dets = (*result)[0];
+    auto name_of = [&](int c) {
+      return c >= 0 && c < info.num_classes() ? info.class_names[static_cast<std::size_t>(c)] : std::to_string(c);
+    };
+    if (args.json) {
+      nlohmann::json j;
+      j["file"] = file;
+      j["width"] = image->width;
+      j["height"] = image->height;
+      j["detections"] = nlohmann::json::array();
+      for (const auto& d : dets) {
+        j["detections"].push_back({{"class", name_of(d.class_id)},
+                                   {"class_id", d.class_id},
+                                   {"score", std::round(static_cast<double>(d.score) * 10000.0) / 10000.0},
+                                   {"box", {round2(d.box.x1), round2(d.box.y1), round2(d.box.x2), round2(d.box.y2)}}});
+      }
+      j["timings_ms"] = {{"preprocess", round2(t.preprocess_ms)},
+                         {"inference", round2(t.inference_ms)},
+                         {"postprocess", round2(t.postprocess_ms)}};
+      std::cout << j.dump() << "\n" << std::flush;
+    } else {
+      std::printf("%s  %dx%d  %zu detection%s  (preprocess %.1f ms, inference %.1f ms, postprocess %.1f ms)\n",
+                  file.c_str(), image->width, image->height, dets.size(), dets.size() == 1 ? "" : "s",
+                  t.preprocess_ms, t.inference_ms, t.postprocess_ms);
+      if (!dets.empty()) std::printf("  %-16s %6s %8s %8s %8s %8s\n", "class", "score", "x1", "y1", "x2", "y2");
+      for (const auto& d : dets)
+        std::printf("  %-16s %6.3f %8.1f %8.1f %8.1f %8.1f\n", name_of(d.class_id).c_str(),
+                    static_cast<double>(d.score), static_cast<double>(d.box.x1), static_cast<double>(d.box.y1),
+                    static_cast<double>(d.box.x2), static_cast<double>(d.box.y2));
+      std::fflush(stdout);
+    }
+    if (!args.out_dir.empty()) {
+      draw_detections(*image, dets, info.class_names);
+      const fs::path out = fs::path(args.out_dir) / (fs::path(file).stem().string() + ".jpg");
+      if (auto w = write_jpeg(out.string(), *image); !w) {
+        std::cerr << "vigil detect: " << w.error().message << "\n";
+        return kExitRuntime;
+      }
+    }
+  }
+  return bad_input ? kExitBadInput : kExitOk;
+}
+
+}  // namespace
+
+std::function<int()> add_detect_command(CLI::App& app) {
+  auto args = std::make_shared<DetectArgs>();
+  CLI::App* cmd = app.add_subcommand("detect", "Detect objects in images (files or directories of images)");
+  cmd->add_option("inputs", args->inputs, "Image files or directories")->required();
+  cmd->add_option("--model", args->model, "ONNX model (default: the embedded NanoDet-m 416; env MODEL_PATH)");
+  cmd->add_option("--conf", args->conf, "Minimum score")->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--iou", args->iou, "NMS IoU threshold")->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--max-det", args->max_det, "Detections kept per image")->capture_default_str()->check(CLI::Range(1, 100000));
+  cmd->add_option("--classes", args->classes, "Keep only these classes, comma-separated (e.g. person,car)");
+  cmd->add_option("--device", args->device, "Execution provider: auto|cpu|cuda|tensorrt")->capture_default_str();
+  cmd->add_option("--threads", args->threads, "Inference threads (0 = one per core)")->capture_default_str()->check(CLI::Range(0, 256));
+  cmd->add_flag("--json", args->json, "JSON Lines on stdout, one object per image");
+  cmd->add_option("-o,--output", args->out_dir, "Write annotated images (boxes + labels) into this directory");
+  return [args]() { return run_detect(*args); };
+}
+
+}  // namespace vigil::cli

@@ -1,0 +1,54 @@
+// vigil: real-time multi-stream video analytics. Entry point: subcommands.
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <utility>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+
+namespace vigil::cli {
+
+std::string default_model_path() {
+  if (const char* env = std::getenv("MODEL_PATH"); env && *env) return env;
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  std::vector<fs::path> candidates;
+  if (!ec) candidates.push_back(exe.parent_path() / ".." / "models" / "nanodet-m-416.onnx");
+  candidates.emplace_back(fs::path("models") / "nanodet-m-416.onnx");
+  candidates.emplace_back(VIGIL_SOURCE_DIR "/models/nanodet-m-416.onnx");
+  for (const auto& c : candidates)
+    if (fs::exists(c, ec)) return fs::weakly_canonical(c, ec).string();
+  return candidates.back().string();
+}
+
+}  // namespace vigil::cli
+
+int main(int argc, char** argv) {
+  // Logs go to stderr so that stdout carries only results (e.g. JSON Lines).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("vigil"));
+  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+  if (const char* lvl = std::getenv("VIGIL_LOG"); lvl && *lvl) spdlog::set_level(spdlog::level::from_str(lvl));
+
+  CLI::App app{"vigil: real-time multi-stream video analytics"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("vigil ") + VIGIL_VERSION);
+  const std::vector<std::pair<std::string, std::function<int()>>> runners = {
+      {"detect", vigil::cli::add_detect_command(app)},
+      {"bench", vigil::cli::add_bench_command(app)},
+  };
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : vigil::cli::kExitBadInput;
+  }
+  for (const auto& [name, run] : runners)
+    if (app.get_subcommand(name)->parsed()) return run();
+  return vigil::cli::kExitBadInput;
+}

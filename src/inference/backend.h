@@ -1,0 +1,57 @@
+// Backend: one loaded ONNX model on one execution provider.
+// ONNX Runtime stays behind the pimpl; nothing outside inference/ sees it.
+// Thread-safety: run() may be called from several threads at once (ONNX
+// Runtime sessions are thread-safe for Run); open() is not.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "core/tensor.h"
+#include "inference/model_info.h"
+
+namespace vigil {
+
+enum class ExecutionProvider { kAuto, kCpu, kCuda, kTensorRt };
+enum class GraphOptLevel { kDisabled, kBasic, kExtended, kAll };
+
+Result<ExecutionProvider> parse_execution_provider(const std::string& name);
+Result<GraphOptLevel> parse_graph_opt_level(const std::string& name);
+
+struct BackendOptions {
+  std::string model_path;
+  ExecutionProvider provider = ExecutionProvider::kAuto;
+  int intra_threads = 0;  // 0 = ONNX Runtime's default (one per core)
+  GraphOptLevel opt_level = GraphOptLevel::kAll;
+};
+
+class Backend {
+ public:
+  // Loads the model, picks the provider and reads its ModelInfo. Errors name
+  // the model path: missing file, not an ONNX model, unsupported layout,
+  // requested provider unavailable.
+  static Result<std::unique_ptr<Backend>> open(const BackendOptions& options);
+  ~Backend();
+  Backend(const Backend&) = delete;
+  Backend& operator=(const Backend&) = delete;
+
+  const ModelInfo& info() const;
+  // The provider actually in use ("cpu", "cuda", "tensorrt") and why it was chosen.
+  const std::string& provider() const;
+  const std::string& provider_reason() const;
+
+  // input: [batch, 3, H, W] (or NHWC per info().layout) float32, preprocessed.
+  // Returns the graph outputs in ModelInfo::outputs order, batch-major.
+  // Models with a fixed batch of 1 are run once per image.
+  Result<std::vector<Tensor>> run(const float* input, int batch) const;
+
+ private:
+  struct Impl;
+  explicit Backend(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vigil
