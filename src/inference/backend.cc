@@ -180,7 +180,7 @@ Result<std::unique_ptr<Backend>> Backend::open(const BackendOptions& options) {
       break;
     }
   }
-  if (!impl->session) return fail(ErrorCode::kBadInput, "model " + path + ": ONNX Runtime cannot load it: " + err);
+  if (!impl->session) return fail(ErrorCode::kBadInput, "model " + path + ": not a valid ONNX model (ONNX Runtime: " + err + ")");
 
   RawModelDescription raw;
   raw.path = path;
