@@ -24,7 +24,7 @@ test: build
 # AddressSanitizer + UndefinedBehaviorSanitizer build of the unit tests.
 test-asan: setup
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVIGIL_SANITIZE=ON >/dev/null
-	@cmake --build $(ASAN_BUILD) -j$(JOBS)
+	@cmake --build $(ASAN_BUILD) -j$(JOBS) --target unit_tests decoder_tests
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j$(JOBS) -L unit
 
 # Today's demo: detection on the sample images, annotated copies in out/.

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
-#include <regex>
+#include <cstring>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -94,17 +94,33 @@ Result<std::vector<std::string>> parse_class_names(const std::string& text) {
     }
   }
   // Python dict repr as written by Ultralytics: {0: 'person', 1: "it's"}
-  static const std::regex kItem(R"RE((\d+)\s*:\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"))RE");
   std::map<int, std::string> by_id;
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), kItem); it != std::sregex_iterator(); ++it) {
-    const auto& m = *it;
-    std::string name = m[2].matched ? m[2].str() : m[3].str();
-    std::string unescaped;
-    for (std::size_t i = 0; i < name.size(); ++i) {
-      if (name[i] == '\\' && i + 1 < name.size()) ++i;
-      unescaped += name[i];
+  std::size_t i = 0;
+  auto skip = [&](const char* chars) {
+    while (i < text.size() && std::strchr(chars, text[i]) != nullptr) ++i;
+  };
+  skip(" \t\n{");
+  while (i < text.size() && text[i] != '}') {
+    int id = 0;
+    auto [p, ec] = std::from_chars(text.data() + i, text.data() + text.size(), id);
+    if (ec != std::errc()) return fail(ErrorCode::kBadInput, "class names are neither JSON nor a {id: 'name'} dict");
+    i = static_cast<std::size_t>(p - text.data());
+    skip(" \t");
+    if (i >= text.size() || text[i] != ':') return fail(ErrorCode::kBadInput, "class names: expected ':' after id");
+    ++i;
+    skip(" \t");
+    if (i >= text.size() || (text[i] != '\'' && text[i] != '"'))
+      return fail(ErrorCode::kBadInput, "class names: expected a quoted name");
+    const char quote = text[i++];
+    std::string name;
+    while (i < text.size() && text[i] != quote) {
+      if (text[i] == '\\' && i + 1 < text.size()) ++i;
+      name += text[i++];
     }
-    by_id[std::stoi(m[1].str())] = unescaped;
+    if (i >= text.size()) return fail(ErrorCode::kBadInput, "class names: unterminated name");
+    ++i;
+    by_id[id] = name;
+    skip(" \t\n,");
   }
   if (by_id.empty()) return fail(ErrorCode::kBadInput, "class names are neither JSON nor a {id: 'name'} dict");
   for (const auto& [id, name] : by_id) {
