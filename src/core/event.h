@@ -1,0 +1,42 @@
+// Event: something that happened on a stream (a track appeared, entered a
+// zone, crossed a line, the stream went down...). Serialised to JSON Lines
+// and SQLite; the schema is in docs/api.md.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace vigil {
+
+enum class EventKind {
+  kTrackNew,
+  kTrackLost,
+  kZoneEnter,
+  kZoneExit,
+  kDwell,
+  kLineCross,
+  kStreamUp,
+  kStreamDown,
+  kCaption,
+};
+
+const char* to_string(EventKind k);          // "track_new", "zone_enter", ...
+std::optional<EventKind> parse_event_kind(const std::string& s);
+
+struct Event {
+  EventKind kind = EventKind::kTrackNew;
+  std::string stream;       // stream id
+  double pts = 0;           // media time, seconds
+  double wall_time = 0;     // Unix time, seconds
+  std::int64_t track_id = -1;  // -1: not about a track
+  int class_id = -1;
+  std::string class_name;   // empty when class_id < 0
+  std::string zone;         // zone_enter / zone_exit / dwell
+  std::string line;         // line_cross
+  std::string direction;    // line_cross: "in" or "out"
+  double dwell_s = 0;       // dwell, zone_exit: seconds spent in the zone
+  std::string text;         // caption text, stream_down reason, ...
+};
+
+}  // namespace vigil
