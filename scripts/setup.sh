@@ -21,7 +21,7 @@ APT_PKGS=(
   libopencv-imgproc-dev libopencv-imgcodecs-dev
   nlohmann-json3-dev libspdlog-dev libcli11-dev libyaml-cpp-dev libsqlite3-dev
   libturbojpeg0-dev
-  ffmpeg libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
+  ffmpeg libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libavdevice-dev
   opencv-doc darknet
 )
 

@@ -1,0 +1,340 @@
+#include "media/video_source.h"
+
+#include <chrono>
+#include <filesystem>
+
+#include <spdlog/spdlog.h>
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavdevice/avdevice.h>
+#include <libavformat/avformat.h>
+#include <libavutil/hwcontext.h>
+#include <libavutil/opt.h>
+}
+
+namespace vigil {
+namespace {
+
+std::string av_error(int err) {
+  char buf[AV_ERROR_MAX_STRING_SIZE] = {};
+  av_strerror(err, buf, sizeof buf);
+  return buf;
+}
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+struct FormatCloser {
+  void operator()(AVFormatContext* c) const { avformat_close_input(&c); }
+};
+struct CodecFreer {
+  void operator()(AVCodecContext* c) const { avcodec_free_context(&c); }
+};
+struct PacketFreer {
+  void operator()(AVPacket* p) const { av_packet_free(&p); }
+};
+struct FrameFreer {
+  void operator()(AVFrame* f) const { av_frame_free(&f); }
+};
+struct BufferUnref {
+  void operator()(AVBufferRef* b) const { av_buffer_unref(&b); }
+};
+
+void register_devices_once() {
+  static const bool done = [] {
+    avdevice_register_all();
+    av_log_set_level(AV_LOG_ERROR);
+    return true;
+  }();
+  (void)done;
+}
+
+}  // namespace
+
+Result<SkipFrame> parse_skip_frame(const std::string& s) {
+  if (s == "none" || s.empty()) return SkipFrame::kNone;
+  if (s == "nonref") return SkipFrame::kNonRef;
+  if (s == "nonkey") return SkipFrame::kNonKey;
+  return fail(ErrorCode::kInvalidArgument, "'" + s + "' is not one of none, nonref, nonkey");
+}
+
+Result<HwAccel> parse_hwaccel(const std::string& s) {
+  if (s == "auto") return HwAccel::kAuto;
+  if (s == "none") return HwAccel::kNone;
+  if (s == "cuda") return HwAccel::kCuda;
+  if (s == "vaapi") return HwAccel::kVaapi;
+  return fail(ErrorCode::kInvalidArgument, "'" + s + "' is not one of auto, none, cuda, vaapi");
+}
+
+struct VideoSource::Impl {
+  VideoSourceOptions options;
+  SourceSpec spec;
+  const std::atomic<bool>* stop = nullptr;
+  std::atomic<std::int64_t> deadline_ms{0};
+  std::unique_ptr<AVFormatContext, FormatCloser> fmt;
+  std::unique_ptr<AVCodecContext, CodecFreer> codec;
+  std::unique_ptr<AVBufferRef, BufferUnref> hw_device;
+  std::unique_ptr<AVPacket, PacketFreer> packet{av_packet_alloc()};
+  std::unique_ptr<AVFrame, FrameFreer> frame{av_frame_alloc()};
+  std::unique_ptr<AVFrame, FrameFreer> sw_frame{av_frame_alloc()};
+  int stream_index = -1;
+  AVRational time_base{1, 1};
+  std::int64_t start_pts = AV_NOPTS_VALUE;
+  double fps = 0;
+  double duration = 0;
+  std::string codec_name;
+  std::string hwaccel_name = "none";
+  bool draining = false;
+  std::int64_t frames_out = 0;
+  std::int64_t corrupt = 0;
+  int consecutive_errors = 0;
+
+  void arm() { deadline_ms = now_ms() + options.timeout_ms; }
+
+  static int interrupt_cb(void* opaque) {
+    auto* self = static_cast<Impl*>(opaque);
+    if (self->stop && self->stop->load(std::memory_order_relaxed)) return 1;
+    const std::int64_t d = self->deadline_ms.load(std::memory_order_relaxed);
+    return d > 0 && now_ms() > d ? 1 : 0;
+  }
+
+  Result<void> open_input() {
+    const std::string& url = options.url;
+    if (spec.kind == SourceKind::kFile) {
+      std::error_code ec;
+      if (!std::filesystem::exists(spec.ffmpeg_url, ec)) return fail(ErrorCode::kNotFound, "source " + url + ": no such file");
+      if (std::filesystem::is_directory(spec.ffmpeg_url, ec))
+        return fail(ErrorCode::kBadInput, "source " + url + ": is a directory");
+      if (std::filesystem::file_size(spec.ffmpeg_url, ec) == 0)
+        return fail(ErrorCode::kBadInput, "source " + url + ": the file is empty");
+    }
+    AVFormatContext* raw = avformat_alloc_context();
+    raw->interrupt_callback.callback = &Impl::interrupt_cb;
+    raw->interrupt_callback.opaque = this;
+    AVDictionary* opts = nullptr;
+    av_dict_set(&opts, "protocol_whitelist", spec.protocol_whitelist.c_str(), 0);
+    const std::string timeout_us = std::to_string(static_cast<std::int64_t>(options.timeout_ms) * 1000);
+    if (spec.kind == SourceKind::kRtsp) {
+      av_dict_set(&opts, "rtsp_transport", "tcp", 0);
+      av_dict_set(&opts, "timeout", timeout_us.c_str(), 0);
+    } else if (spec.kind == SourceKind::kHttp) {
+      av_dict_set(&opts, "rw_timeout", timeout_us.c_str(), 0);
+      av_dict_set(&opts, "reconnect", "0", 0);
+    }
+    const AVInputFormat* forced = nullptr;
+    if (!spec.input_format.empty()) {
+      forced = av_find_input_format(spec.input_format.c_str());
+      if (!forced) {
+        av_dict_free(&opts);
+        avformat_free_context(raw);
+        return fail(ErrorCode::kUnsupported, "source " + url + ": this FFmpeg has no " + spec.input_format + " input");
+      }
+    }
+    arm();
+    int err = avformat_open_input(&raw, spec.ffmpeg_url.c_str(), forced, &opts);
+    av_dict_free(&opts);
+    if (err < 0) {
+      // avformat_open_input frees raw on failure.
+      if (err == AVERROR_EXIT) return fail(ErrorCode::kRuntime, "source " + url + ": timed out opening the input");
+      return fail(err == AVERROR(ENOENT) ? ErrorCode::kNotFound : ErrorCode::kBadInput,
+                  "source " + url + ": cannot open: " + av_error(err));
+    }
+    fmt.reset(raw);
+    arm();
+    err = avformat_find_stream_info(fmt.get(), nullptr);
+    if (err < 0) return fail(ErrorCode::kBadInput, "source " + url + ": cannot read stream info: " + av_error(err));
+    const AVCodec* dec = nullptr;
+    stream_index = av_find_best_stream(fmt.get(), AVMEDIA_TYPE_VIDEO, -1, -1, &dec, 0);
+    if (stream_index == AVERROR_STREAM_NOT_FOUND)
+      return fail(ErrorCode::kBadInput, "source " + url + ": has no video stream (audio-only or not a video)");
+    if (stream_index < 0 || !dec)
+      return fail(ErrorCode::kUnsupported, "source " + url + ": no decoder for its video codec");
+    for (unsigned i = 0; i < fmt->nb_streams; ++i)
+      if (static_cast<int>(i) != stream_index) fmt->streams[i]->discard = AVDISCARD_ALL;
+    AVStream* st = fmt->streams[stream_index];
+    const AVCodecParameters* par = st->codecpar;
+    if (par->width <= 0 || par->height <= 0)
+      return fail(ErrorCode::kBadInput, "source " + url + ": video stream has no frame size");
+    if (static_cast<std::int64_t>(par->width) * par->height > options.max_pixels)
+      return fail(ErrorCode::kBadInput, "source " + url + ": frames of " + std::to_string(par->width) + "x" +
+                                            std::to_string(par->height) + " exceed max_pixels " +
+                                            std::to_string(options.max_pixels));
+    time_base = st->time_base;
+    start_pts = st->start_time;
+    const AVRational r = av_guess_frame_rate(fmt.get(), st, nullptr);
+    fps = r.num > 0 && r.den > 0 ? av_q2d(r) : 0;
+    if (fps > 1000) fps = 0;
+    duration = fmt->duration > 0 ? static_cast<double>(fmt->duration) / AV_TIME_BASE : 0;
+    codec_name = dec->name;
+
+    codec.reset(avcodec_alloc_context3(dec));
+    if (!codec) return fail(ErrorCode::kRuntime, "source " + url + ": out of memory");
+    avcodec_parameters_to_context(codec.get(), par);
+    codec->thread_count = options.decode_threads;
+    codec->pkt_timebase = st->time_base;
+    switch (options.skip_frame) {
+      case SkipFrame::kNone: break;
+      case SkipFrame::kNonRef: codec->skip_frame = AVDISCARD_NONREF; break;
+      case SkipFrame::kNonKey: codec->skip_frame = AVDISCARD_NONKEY; break;
+    }
+    setup_hwaccel(dec);
+    err = avcodec_open2(codec.get(), dec, nullptr);
+    if (err < 0) return fail(ErrorCode::kUnsupported, "source " + url + ": cannot open the " + codec_name + " decoder: " + av_error(err));
+    deadline_ms = 0;
+    return {};
+  }
+
+  void setup_hwaccel(const AVCodec* dec) {
+    std::vector<AVHWDeviceType> tries;
+    switch (options.hwaccel) {
+      case HwAccel::kNone: return;
+      case HwAccel::kCuda: tries = {AV_HWDEVICE_TYPE_CUDA}; break;
+      case HwAccel::kVaapi: tries = {AV_HWDEVICE_TYPE_VAAPI}; break;
+      case HwAccel::kAuto: tries = {AV_HWDEVICE_TYPE_CUDA, AV_HWDEVICE_TYPE_VAAPI}; break;
+    }
+    std::string why;
+    for (AVHWDeviceType type : tries) {
+      bool supported = false;
+      for (int i = 0;; ++i) {
+        const AVCodecHWConfig* cfg = avcodec_get_hw_config(dec, i);
+        if (!cfg) break;
+        if (cfg->device_type == type && (cfg->methods & AV_CODEC_HW_CONFIG_METHOD_HW_DEVICE_CTX)) supported = true;
+      }
+      const char* name = av_hwdevice_get_type_name(type);
+      if (!supported) {
+        why += std::string(name) + ": not supported by the " + dec->name + " decoder; ";
+        continue;
+      }
+      AVBufferRef* dev = nullptr;
+      const int err = av_hwdevice_ctx_create(&dev, type, nullptr, nullptr, 0);
+      if (err < 0) {
+        why += std::string(name) + ": " + av_error(err) + "; ";
+        continue;
+      }
+      hw_device.reset(dev);
+      codec->hw_device_ctx = av_buffer_ref(dev);
+      hwaccel_name = name;
+      spdlog::info("source {}: hardware decoding with {}", options.url, name);
+      return;
+    }
+    if (options.hwaccel == HwAccel::kAuto) {
+      spdlog::debug("source {}: software decoding ({})", options.url, why);
+    } else {
+      spdlog::warn("source {}: hardware decoding unavailable, software decoding ({})", options.url, why);
+    }
+  }
+
+  double pts_seconds(const AVFrame* f) {
+    std::int64_t ts = f->best_effort_timestamp;
+    if (ts == AV_NOPTS_VALUE) return fps > 0 ? static_cast<double>(frames_out) / fps : 0;
+    if (start_pts != AV_NOPTS_VALUE) ts -= start_pts;
+    return static_cast<double>(ts) * av_q2d(time_base);
+  }
+};
+
+VideoSource::VideoSource(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+VideoSource::~VideoSource() = default;
+
+Result<std::unique_ptr<VideoSource>> VideoSource::open(const VideoSourceOptions& options, const std::atomic<bool>* stop) {
+  register_devices_once();
+  auto spec = parse_source_url(options.url);
+  if (!spec) return fail(spec.error());
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->spec = *spec;
+  impl->stop = stop;
+  if (auto r = impl->open_input(); !r) return fail(r.error());
+  return std::unique_ptr<VideoSource>(new VideoSource(std::move(impl)));
+}
+
+Result<std::optional<DecodedFrame>> VideoSource::read() {
+  Impl& s = *impl_;
+  for (;;) {
+    int err = avcodec_receive_frame(s.codec.get(), s.frame.get());
+    if (err == 0) {
+      s.consecutive_errors = 0;
+      AVFrame* out = s.frame.get();
+      if (out->format == s.codec->sw_pix_fmt || !s.hw_device) {
+        // software frame
+      } else if (s.hw_device) {
+        av_frame_unref(s.sw_frame.get());
+        if (av_hwframe_transfer_data(s.sw_frame.get(), out, 0) < 0)
+          return fail(ErrorCode::kRuntime, "source " + s.options.url + ": cannot download a hardware frame");
+        av_frame_copy_props(s.sw_frame.get(), out);
+        out = s.sw_frame.get();
+      }
+      DecodedFrame df;
+      df.pts = s.pts_seconds(s.frame.get());
+      df.frame = std::make_shared<const VideoFrame>(out);
+      av_frame_unref(s.frame.get());
+      ++s.frames_out;
+      return std::optional<DecodedFrame>(std::move(df));
+    }
+    if (err == AVERROR_EOF) return std::optional<DecodedFrame>();
+    if (err != AVERROR(EAGAIN))
+      return fail(ErrorCode::kBadInput, "source " + s.options.url + ": decoding failed: " + av_error(err));
+    if (s.draining) return std::optional<DecodedFrame>();
+
+    s.arm();
+    err = av_read_frame(s.fmt.get(), s.packet.get());
+    s.deadline_ms = 0;
+    if (err == AVERROR_EOF) {
+      s.draining = true;
+      avcodec_send_packet(s.codec.get(), nullptr);
+      continue;
+    }
+    if (err == AVERROR_EXIT)
+      return fail(ErrorCode::kRuntime, "source " + s.options.url + ": no data for " +
+                                           std::to_string(s.options.timeout_ms) + " ms (timeout)");
+    if (err < 0) {
+      if (s.spec.kind == SourceKind::kFile && s.frames_out > 0 && err == AVERROR_INVALIDDATA) {
+        // A damaged stretch inside a file: skip it, the decoder resyncs at the next keyframe.
+        ++s.corrupt;
+        if (++s.consecutive_errors < 1000) continue;
+      }
+      if (s.spec.kind == SourceKind::kFile && err == AVERROR(EIO) && s.frames_out > 0) {
+        s.draining = true;
+        avcodec_send_packet(s.codec.get(), nullptr);
+        continue;
+      }
+      return fail(ErrorCode::kBadInput, "source " + s.options.url + ": read failed: " + av_error(err));
+    }
+    if (s.packet->stream_index != s.stream_index) {
+      av_packet_unref(s.packet.get());
+      continue;
+    }
+    err = avcodec_send_packet(s.codec.get(), s.packet.get());
+    av_packet_unref(s.packet.get());
+    if (err < 0 && err != AVERROR(EAGAIN)) {
+      ++s.corrupt;  // a corrupt packet: the decoder drops it and goes on
+      if (++s.consecutive_errors >= 1000)
+        return fail(ErrorCode::kBadInput, "source " + s.options.url + ": too many undecodable packets: " + av_error(err));
+    }
+  }
+}
+
+bool VideoSource::rewind() {
+  Impl& s = *impl_;
+  s.arm();
+  const int err = av_seek_frame(s.fmt.get(), s.stream_index, s.start_pts == AV_NOPTS_VALUE ? 0 : s.start_pts,
+                                AVSEEK_FLAG_BACKWARD);
+  s.deadline_ms = 0;
+  if (err < 0) return false;
+  avcodec_flush_buffers(s.codec.get());
+  s.draining = false;
+  return true;
+}
+
+const SourceSpec& VideoSource::spec() const { return impl_->spec; }
+double VideoSource::fps() const { return impl_->fps; }
+double VideoSource::duration_s() const { return impl_->duration; }
+int VideoSource::width() const { return impl_->codec->width; }
+int VideoSource::height() const { return impl_->codec->height; }
+const std::string& VideoSource::codec() const { return impl_->codec_name; }
+const std::string& VideoSource::hwaccel() const { return impl_->hwaccel_name; }
+std::int64_t VideoSource::corrupt_packets() const { return impl_->corrupt; }
+
+}  // namespace vigil
