@@ -219,6 +219,7 @@ Result<ModelInfo> describe_model(const RawModelDescription& raw) {
     if (!rm || !st) return fail(ErrorCode::kBadInput, where + "NanoDet model lacks vigil.reg_max or vigil.strides");
     info.reg_max = std::atoi(rm->c_str());
     if (const auto* sc = find_meta(raw, "vigil.scores")) info.scores_are_logits = *sc == "logits";
+    if (const auto* co = find_meta(raw, "vigil.center_offset")) info.center_offset = std::strtof(co->c_str(), nullptr);
     if (info.reg_max <= 0) return fail(ErrorCode::kBadInput, where + "vigil.reg_max must be positive");
     for (float sf : parse_floats(*st)) {
       NanoDetHead head;
@@ -249,6 +250,7 @@ Result<ModelInfo> describe_model(const RawModelDescription& raw) {
     }
     if (info.heads.empty()) return fail(ErrorCode::kBadInput, where + "vigil.strides is empty");
     info.pad_value = 0;
+    if (const auto* pv = find_meta(raw, "vigil.pad_value")) info.pad_value = std::strtof(pv->c_str(), nullptr);
     return info;
   }
 

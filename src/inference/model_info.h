@@ -4,7 +4,7 @@
 // Two metadata dialects are understood:
 //  - ours (written by tools/model_convert): vigil.arch, vigil.input_size,
 //    vigil.layout, vigil.color, vigil.mean, vigil.std, vigil.strides,
-//    vigil.reg_max, vigil.scores, vigil.names;
+//    vigil.reg_max, vigil.center_offset, vigil.pad_value, vigil.scores, vigil.names;
 //  - Ultralytics exports (`yolo export format=onnx`): names (a Python dict
 //    repr), imgsz, stride, task, end2end.
 // describe_model() is pure: it turns the raw graph description into a
@@ -73,6 +73,7 @@ struct ModelInfo {
   std::vector<TensorDesc> outputs;
   // NanoDet only
   int reg_max = 0;
+  float center_offset = 0;  // anchor point = (col + offset, row + offset) * stride
   bool scores_are_logits = false;
   std::vector<NanoDetHead> heads;
   std::map<std::string, std::string> metadata;

@@ -93,8 +93,8 @@ void decode_nanodet_level(const ModelInfo& info, const NanoDetHead& head, const 
       }
     }
     if (best < 0 || best_score < o.conf) continue;
-    const float cx = static_cast<float>(i % grid_w) * stride;
-    const float cy = static_cast<float>(i / grid_w) * stride;
+    const float cx = (static_cast<float>(i % grid_w) + info.center_offset) * stride;
+    const float cy = (static_cast<float>(i / grid_w) + info.center_offset) * stride;
     float dist[4];
     for (int side = 0; side < 4; ++side) {
       const float* d = dis + i * 4 * bins + side * bins;

@@ -104,7 +104,10 @@ Detector* RealDetection::detector_ = nullptr;
 std::map<std::string, std::vector<RefDet>>* RealDetection::ref_ = nullptr;
 
 TEST_F(RealDetection, DogBicycleAndCarOrTruck) { check(kDog, {"dog", "bicycle", "car|truck"}); }
-TEST_F(RealDetection, PersonHorseAndDog) { check(kPerson, {"person", "horse", "dog"}); }
+// NanoDet-m labels the horse in person.jpg "cow" (0.46; "horse" is its runner-up
+// class at 0.37 on the same box), in our pipeline and in the TF.js reference
+// alike, with letterbox preprocessing; see docs/performance.md.
+TEST_F(RealDetection, PersonHorseAndDog) { check(kPerson, {"person", "horse|cow", "dog"}); }
 
 TEST(RealDetectionCli, JsonLinesWithTheDefaultModel) {
   auto r = test::run_process(std::string(VIGIL_BINARY) + " detect --json --model " VIGIL_DEFAULT_MODEL

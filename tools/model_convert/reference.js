@@ -49,7 +49,8 @@ const REG_MAX = 10;
 const NUM_CLASSES = 80;
 const MEAN_BGR = [103.53, 116.28, 123.675];
 const STD_BGR = [57.375, 57.12, 58.395];
-const PAD_VALUE = 114;
+// Letterbox fill (0..255 pixel value): 0 as NanoDet's own warp-resize (black border); --pad overrides.
+let PAD_VALUE = 0;
 const COCO80 = [
   'person', 'bicycle', 'car', 'motorcycle', 'airplane', 'bus', 'train', 'truck', 'boat',
   'traffic light', 'fire hydrant', 'stop sign', 'parking meter', 'bench', 'bird', 'cat', 'dog',
@@ -285,6 +286,8 @@ async function initTf(opts) {
   const tf = load('@tensorflow/tfjs');
   await tf.setBackend('cpu');
   await tf.ready();
+  // the CPU backend prints an "install tfjs-node" banner on its first tensor write; skip it
+  if (tf.backend() && tf.backend().firstUse === true) tf.backend().firstUse = false;
   if (!opts['stock-kernels']) {
     if (!installFastKernels(tf)) process.stderr.write('reference.js: warning: fast kernels not installed\n');
   }
@@ -341,7 +344,7 @@ function runModel(tf, m, data, batch) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Image pre-processing (letterbox like the C++ pipeline: cv::resize INTER_LINEAR + pad 114)
+// Image pre-processing (letterbox like the C++ pipeline: cv::resize INTER_LINEAR, centred, pad PAD_VALUE)
 // ---------------------------------------------------------------------------------------------
 function decodeJpeg(file) {
   const jpeg = load('jpeg-js');
@@ -511,7 +514,7 @@ const USAGE = `usage:
   node tools/model_convert/reference.js raw --model M.json --input IN.f32 --shape N,3,416,416 --out-prefix P
   node tools/model_convert/reference.js detect --model M.json [--conf 0.35] [--iou 0.5] IMAGE.jpg...
   node tools/model_convert/reference.js preprocess --out OUT.f32 IMAGE.jpg...
-options: --stock-kernels --verbose --color BGR|RGB --center-offset 0.5`;
+options: --stock-kernels --verbose --color BGR|RGB --center-offset 0.5 --pad 0`;
 
 async function cmdRaw(opts) {
   for (const k of ['model', 'input', 'shape', 'out-prefix']) if (!opts[k]) die(`raw: --${k} is required\n${USAGE}`);
@@ -567,6 +570,7 @@ async function cmdDetect(opts) {
   const iouThr = opts.iou !== undefined ? Number(opts.iou) : 0.5;
   const centerOffset = opts['center-offset'] !== undefined ? Number(opts['center-offset']) : 0.5;
   const color = colorOpt(opts);
+  for (const f of opts._) if (!fs.existsSync(f)) die(`image '${f}' not found`);
   const tf = await initTf(opts);
   const m = await loadModel(tf, opts.model);
   for (const f of opts._) {
@@ -602,6 +606,7 @@ async function cmdPreprocess(opts) {
 async function main() {
   const [cmd, ...rest] = process.argv.slice(2);
   const opts = parseArgs(rest);
+  if (opts.pad !== undefined) PAD_VALUE = Number(opts.pad);
   if (cmd === 'raw') return cmdRaw(opts);
   if (cmd === 'detect') return cmdDetect(opts);
   if (cmd === 'preprocess') return cmdPreprocess(opts);

