@@ -55,7 +55,7 @@ npm_fetch() {
   file=$DL/$(echo "${name#@}" | tr '/' '-')-$ver.tgz
   if [ ! -s "$file" ]; then
     mkdir -p "$DL"
-    log "fetching $spec from npm"
+    log "fetching $spec from npm" >&2
     (cd "$DL" && npm pack --silent "$spec" >/dev/null)
   fi
   echo "$file"
