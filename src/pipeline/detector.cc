@@ -21,6 +21,15 @@ Result<std::unique_ptr<Detector>> Detector::create(const BackendOptions& options
 Result<std::vector<std::vector<Detection>>> Detector::detect(std::span<const Image* const> images,
                                                              const DecodeOptions& options,
                                                              DetectTimings* timings) const {
+  std::vector<const DecodeOptions*> per_image(images.size(), &options);
+  return detect(images, per_image, timings);
+}
+
+Result<std::vector<std::vector<Detection>>> Detector::detect(std::span<const Image* const> images,
+                                                             std::span<const DecodeOptions* const> options,
+                                                             DetectTimings* timings) const {
+  if (options.size() != images.size())
+    return fail(ErrorCode::kInvalidArgument, "detector: one DecodeOptions per image is needed");
   std::vector<std::vector<Detection>> result(images.size());
   if (images.empty()) return result;
   const auto t0 = std::chrono::steady_clock::now();
@@ -39,7 +48,7 @@ Result<std::vector<std::vector<Detection>>> Detector::detect(std::span<const Ima
   if (!outputs) return fail(outputs.error());
   const auto t2 = std::chrono::steady_clock::now();
   for (std::size_t i = 0; i < images.size(); ++i) {
-    auto dets = decode_detections(info(), *outputs, static_cast<int>(i), options);
+    auto dets = decode_detections(info(), *outputs, static_cast<int>(i), *options[i]);
     for (auto& d : dets) d.box = transforms[i].to_source(d.box);
     // A box that collapses after clipping to the image is not a detection.
     std::erase_if(dets, [](const Detection& d) { return d.box.width() <= 0 || d.box.height() <= 0; });

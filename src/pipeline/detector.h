@@ -35,6 +35,10 @@ class Detector {
   Result<std::vector<std::vector<Detection>>> detect(std::span<const Image* const> images,
                                                      const DecodeOptions& options,
                                                      DetectTimings* timings = nullptr) const;
+  // Same, with decode options per image (options[i] for images[i]).
+  Result<std::vector<std::vector<Detection>>> detect(std::span<const Image* const> images,
+                                                     std::span<const DecodeOptions* const> options,
+                                                     DetectTimings* timings = nullptr) const;
 
  private:
   explicit Detector(std::unique_ptr<Backend> backend);

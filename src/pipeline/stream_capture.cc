@@ -1,0 +1,170 @@
+#include "pipeline/stream_capture.h"
+
+#include <spdlog/spdlog.h>
+
+#include "media/reconnect_policy.h"
+
+namespace vigil {
+
+StreamCapture::StreamCapture(std::string stream_id, CaptureOptions options, LatestSlot<CapturedFrame>& slot,
+                             StageMetrics& metrics, StatusCallback on_status)
+    : id_(std::move(stream_id)), options_(std::move(options)), slot_(slot), metrics_(metrics),
+      on_status_(std::move(on_status)) {}
+
+StreamCapture::~StreamCapture() { stop(); }
+
+void StreamCapture::start() {
+  if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
+}
+
+void StreamCapture::stop() {
+  stop_ = true;
+  slot_.close();
+  if (thread_.joinable()) thread_.join();
+}
+
+StreamCapture::Stats StreamCapture::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+bool StreamCapture::sleep_for(double seconds) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (!stop_ && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::min(std::chrono::duration<double>(0.05),
+                                         std::chrono::duration<double>(until - std::chrono::steady_clock::now())));
+  return !stop_;
+}
+
+void StreamCapture::run() {
+  using clock = std::chrono::steady_clock;
+  ReconnectPolicy backoff{options_.backoff_initial_s, options_.backoff_max_s, 0};
+  VideoSourceOptions so = options_.source;
+  so.timeout_ms = std::min(so.timeout_ms, static_cast<int>(options_.watchdog_s * 1000));
+  std::int64_t seq = 0;
+  double pts_offset = 0, last_pts = -1;
+  enum class State { kUnknown, kUp, kDown } state = State::kUnknown;
+
+  auto go_down = [&](const std::string& why) {
+    {
+      std::lock_guard lock(mu_);
+      stats_.up = false;
+      stats_.last_error = why;
+    }
+    if (state != State::kDown) {
+      spdlog::warn("stream {}: down: {}", id_, why);
+      if (on_status_) on_status_(EventKind::kStreamDown, why);
+    }
+    state = State::kDown;
+  };
+  auto end = [&]() {
+    std::lock_guard lock(mu_);
+    stats_.ended = true;
+    stats_.up = false;
+  };
+
+  while (!stop_) {
+    auto src = VideoSource::open(so, &stop_);
+    if (stop_) break;
+    if (!src) {
+      go_down(src.error().message);
+      if (options_.offline) break;
+      if (!sleep_for(backoff.next_delay())) break;
+      std::lock_guard lock(mu_);
+      ++stats_.reconnects;
+      continue;
+    }
+    VideoSource& s = **src;
+    const bool is_file = s.spec().kind == SourceKind::kFile;
+    const double fps = s.fps() > 0 ? s.fps() : 25.0;
+    {
+      std::lock_guard lock(mu_);
+      stats_.up = true;
+      stats_.nominal_fps = s.fps();
+      stats_.width = s.width();
+      stats_.height = s.height();
+    }
+    if (state != State::kUp) {
+      spdlog::info("stream {}: up ({} {}x{} @ {:.2f} fps, decoder {}, hwaccel {})", id_, s.codec(), s.width(),
+                   s.height(), s.fps(), s.codec(), s.hwaccel());
+      if (on_status_) on_status_(EventKind::kStreamUp, s.codec());
+    }
+    state = State::kUp;
+    backoff.reset();
+    // Pacing anchor: media time `anchor_pts` is shown at wall time `anchor_wall`.
+    auto anchor_wall = clock::now();
+    double anchor_pts = -1;
+    auto last_frame = clock::now();
+    bool reconnect = false;
+
+    while (!stop_ && !reconnect) {
+      const auto t0 = clock::now();
+      auto r = s.read();
+      metrics_.add(Stage::kDecode, std::chrono::duration<double, std::milli>(clock::now() - t0).count());
+      if (stop_) break;
+      if (!r) {
+        go_down(r.error().message);
+        if (options_.offline && is_file) {
+          end();
+          slot_.close();
+          return;
+        }
+        reconnect = true;
+        break;
+      }
+      if (!r->has_value()) {  // end of input
+        if (is_file && options_.loop && s.rewind()) {
+          pts_offset = last_pts + 1.0 / fps;
+          anchor_pts = -1;
+          continue;
+        }
+        if (is_file) {
+          spdlog::info("stream {}: end of file", id_);
+          end();
+          slot_.close();
+          return;
+        }
+        go_down("the stream ended");
+        reconnect = true;
+        break;
+      }
+      DecodedFrame& df = **r;
+      double pts = pts_offset + df.pts;
+      if (pts <= last_pts) pts = last_pts + 1.0 / fps;  // keep media time increasing
+      last_pts = pts;
+      if (options_.pace && is_file) {
+        const auto now = clock::now();
+        if (anchor_pts < 0 || now - (anchor_wall + std::chrono::duration_cast<clock::duration>(
+                                                      std::chrono::duration<double>(pts - anchor_pts))) >
+                                  std::chrono::seconds(1)) {
+          anchor_pts = pts;  // first frame, or fell behind by > 1 s: re-anchor
+          anchor_wall = now;
+        }
+        const auto target =
+            anchor_wall + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(pts - anchor_pts));
+        while (!stop_ && clock::now() < target)
+          std::this_thread::sleep_for(std::min<clock::duration>(target - clock::now(), std::chrono::milliseconds(50)));
+      }
+      CapturedFrame cf{std::move(df.frame), seq++, pts, clock::now()};
+      last_frame = cf.capture_time;
+      bool overwritten = false;
+      if (options_.offline) {
+        if (!slot_.put_wait(std::move(cf))) return;
+      } else {
+        overwritten = slot_.put(std::move(cf));
+      }
+      std::lock_guard lock(mu_);
+      ++stats_.frames;
+      if (overwritten) ++stats_.overwritten;
+      stats_.corrupt_packets = static_cast<std::uint64_t>(s.corrupt_packets());
+    }
+    if (stop_) break;
+    if (!sleep_for(backoff.next_delay())) break;
+    std::lock_guard lock(mu_);
+    ++stats_.reconnects;
+  }
+  end();
+  slot_.close();
+}
+
+}  // namespace vigil

@@ -1,0 +1,84 @@
+// StreamCapture: the capture thread of one stream. Opens the source (with
+// reconnect and capped exponential backoff), decodes, paces files at their
+// native rate in live mode, and publishes each frame into a LatestSlot:
+// live mode replaces a frame the stream loop has not taken (a counted drop);
+// offline mode waits instead. A watchdog marks the stream down when no frame
+// arrives for watchdog_s, and reconnects.
+// Threads: start/stop/stats from any thread; the callback runs on the capture thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "core/event.h"
+#include "media/latest_slot.h"
+#include "media/video_source.h"
+#include "metrics/stage_metrics.h"
+
+namespace vigil {
+
+struct CapturedFrame {
+  std::shared_ptr<const VideoFrame> frame;
+  std::int64_t seq = 0;  // 0, 1, 2... over the whole run (loops and reconnects included)
+  double pts = 0;        // media seconds, increasing across loops
+  std::chrono::steady_clock::time_point capture_time{};
+};
+
+struct CaptureOptions {
+  VideoSourceOptions source;
+  bool loop = false;      // files: start again at the end
+  bool pace = true;       // files: deliver at the native frame rate (live mode)
+  bool offline = false;   // never drop: wait for the stream loop; end at EOF or on a fatal error
+  double watchdog_s = 10;
+  double backoff_initial_s = 1;
+  double backoff_max_s = 30;
+};
+
+class StreamCapture {
+ public:
+  // Called with stream_up / stream_down (text = reason) on the capture thread.
+  using StatusCallback = std::function<void(EventKind kind, const std::string& reason)>;
+
+  StreamCapture(std::string stream_id, CaptureOptions options, LatestSlot<CapturedFrame>& slot,
+                StageMetrics& metrics, StatusCallback on_status);
+  ~StreamCapture();  // stops and joins
+  StreamCapture(const StreamCapture&) = delete;
+  StreamCapture& operator=(const StreamCapture&) = delete;
+
+  void start();
+  void stop();
+
+  struct Stats {
+    std::uint64_t frames = 0;        // decoded frames
+    std::uint64_t overwritten = 0;   // replaced in the slot before the stream loop took them
+    std::uint64_t reconnects = 0;
+    std::uint64_t corrupt_packets = 0;
+    bool up = false;
+    bool ended = false;              // a file reached its end (no loop), or offline gave up
+    double nominal_fps = 0;
+    int width = 0, height = 0;
+    std::string last_error;
+  };
+  Stats stats() const;
+
+ private:
+  void run();
+  bool sleep_for(double seconds);  // false when stopping
+
+  const std::string id_;
+  const CaptureOptions options_;
+  LatestSlot<CapturedFrame>& slot_;
+  StageMetrics& metrics_;
+  StatusCallback on_status_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  mutable std::mutex mu_;
+  Stats stats_;
+};
+
+}  // namespace vigil
