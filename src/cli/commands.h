@@ -19,6 +19,7 @@ constexpr int kExitBadInput = 2;
 // Registers the subcommand; the returned function runs it after parsing.
 std::function<int()> add_detect_command(CLI::App& app);
 std::function<int()> add_bench_command(CLI::App& app);
+std::function<int()> add_run_command(CLI::App& app);
 
 // --model default: $MODEL_PATH, else models/nanodet-m-416.onnx next to the
 // binary's ../models, the working directory's models/, or the source tree's.

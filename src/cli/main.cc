@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   const std::vector<std::pair<std::string, std::function<int()>>> runners = {
       {"detect", vigil::cli::add_detect_command(app)},
       {"bench", vigil::cli::add_bench_command(app)},
+      {"run", vigil::cli::add_run_command(app)},
   };
   try {
     app.parse(argc, argv);

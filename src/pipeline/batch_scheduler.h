@@ -40,6 +40,7 @@ struct BatchRequest {
   std::chrono::steady_clock::time_point capture_time{};
   std::shared_ptr<const Image> image;  // what the detector sees (full frame or substream)
   float to_full_x = 1, to_full_y = 1;  // box scale from `image` pixels to full-frame pixels
+  int frame_w = 0, frame_h = 0;        // full-frame size
 };
 
 struct BatchResult {

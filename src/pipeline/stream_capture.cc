@@ -25,7 +25,9 @@ void StreamCapture::stop() {
 
 StreamCapture::Stats StreamCapture::stats() const {
   std::lock_guard lock(mu_);
-  return stats_;
+  Stats s = stats_;
+  s.measured_fps = rate_.rate();
+  return s;
 }
 
 bool StreamCapture::sleep_for(double seconds) {
@@ -153,6 +155,7 @@ void StreamCapture::run() {
       } else {
         overwritten = slot_.put(std::move(cf));
       }
+      rate_.tick();
       std::lock_guard lock(mu_);
       ++stats_.frames;
       if (overwritten) ++stats_.overwritten;

@@ -18,6 +18,7 @@
 #include "core/event.h"
 #include "media/latest_slot.h"
 #include "media/video_source.h"
+#include "metrics/rate_meter.h"
 #include "metrics/stage_metrics.h"
 
 namespace vigil {
@@ -61,6 +62,7 @@ class StreamCapture {
     bool up = false;
     bool ended = false;              // a file reached its end (no loop), or offline gave up
     double nominal_fps = 0;
+    double measured_fps = 0;  // frames decoded per second, last 2 s
     int width = 0, height = 0;
     std::string last_error;
   };
@@ -79,6 +81,7 @@ class StreamCapture {
   std::thread thread_;
   mutable std::mutex mu_;
   Stats stats_;
+  RateMeter rate_;
 };
 
 }  // namespace vigil

@@ -1,0 +1,184 @@
+// vigil run [-c FILE] [SOURCE...]: the live engine (or --offline over files).
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <set>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+#include "config/engine_config.h"
+#include "pipeline/engine.h"
+#include "store/event_json.h"
+
+extern char** environ;
+
+namespace vigil::cli {
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+void on_signal(int) { g_interrupted = true; }
+
+struct RunArgs {
+  std::string config;
+  std::vector<std::string> sources;
+  int every = 0;
+  std::string model;
+  bool offline = false;
+  double duration = 0;
+  std::string events;
+  std::string db;
+  std::string stats;
+};
+
+constexpr const char* kDemoVideo = "/usr/share/doc/opencv-doc/examples/data/vtest.avi";
+
+// A stream id from a source: its file stem, lower-cased, [a-z0-9_-] only, unique.
+std::string id_for(const std::string& url, std::set<std::string>& used) {
+  std::string base = std::filesystem::path(url).stem().string();
+  std::string id;
+  for (char c : base) {
+    const auto u = static_cast<unsigned char>(std::tolower(static_cast<unsigned char>(c)));
+    id += (std::isalnum(u) || u == '_' || u == '-') ? static_cast<char>(u) : '_';
+  }
+  if (id.empty() || id.size() > 48) id = "stream";
+  std::string out = id;
+  for (int n = 2; used.count(out); ++n) out = id + "-" + std::to_string(n);
+  used.insert(out);
+  return out;
+}
+
+// The demo: vtest.avi as 4 looping streams, each with a zone and a counting line.
+std::vector<StreamConfig> demo_streams() {
+  std::vector<StreamConfig> out;
+  for (int i = 1; i <= 4; ++i) {
+    StreamConfig s = default_stream("demo" + std::to_string(i), kDemoVideo);
+    s.loop = true;
+    s.every = 2;
+    ZoneConfig z;
+    z.name = "plaza";
+    z.polygon = {{0.25F, 0.45F}, {0.75F, 0.45F}, {0.75F, 0.95F}, {0.25F, 0.95F}};
+    z.dwell_s = 5;
+    z.classes = {"person"};
+    s.zones.push_back(z);
+    LineConfig l;
+    l.name = "crossing";
+    l.a = {0.05F, 0.6F};
+    l.b = {0.95F, 0.6F};
+    l.classes = {"person"};
+    s.lines.push_back(l);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::map<std::string, std::string> environment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    const std::string kv = *e;
+    const auto eq = kv.find('=');
+    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return env;
+}
+
+int run_engine(const RunArgs& a) {
+  EngineConfig cfg;
+  if (!a.config.empty()) {
+    auto loaded = load_config_file(a.config);
+    if (!loaded) {
+      std::cerr << "vigil run: " << loaded.error().message << "\n";
+      return kExitBadInput;
+    }
+    cfg = std::move(*loaded);
+  }
+  std::set<std::string> used;
+  for (const auto& s : cfg.streams) used.insert(s.id);
+  for (const auto& src : a.sources) cfg.streams.push_back(default_stream(id_for(src, used), src));
+  const bool demo = a.config.empty() && a.sources.empty();
+  if (demo) {
+    cfg.streams = demo_streams();
+    spdlog::info("no source given: running the demo (vtest.avi as 4 looping streams with a zone and a line)");
+  }
+  if (a.every > 0)
+    for (auto& s : cfg.streams) s.every = a.every;
+  if (a.offline) cfg.offline = true;
+  if (!a.events.empty()) cfg.events.jsonl = a.events;
+  if (!a.db.empty()) cfg.events.sqlite = a.db;
+  if (auto env = apply_env_overrides(cfg, environment()); !env) {
+    std::cerr << "vigil run: " << env.error().message << "\n";
+    return kExitBadInput;
+  }
+  if (!a.model.empty()) cfg.model.path = a.model;
+  if (cfg.model.path.empty()) cfg.model.path = default_model_path();
+  if (cfg.offline)
+    for (auto& s : cfg.streams) s.loop = false;  // an offline run ends
+  if (auto v = validate_config(cfg); !v) {
+    std::cerr << "vigil run: " << v.error().message << "\n";
+    return kExitBadInput;
+  }
+  if (cfg.streams.empty()) {
+    std::cerr << "vigil run: the config has no streams\n";
+    return kExitBadInput;
+  }
+
+  auto engine = Engine::create(cfg);
+  if (!engine) {
+    std::cerr << "vigil run: " << engine.error().message << "\n";
+    return engine.error().code == ErrorCode::kRuntime ? kExitRuntime : kExitBadInput;
+  }
+  Engine& e = **engine;
+  if (demo && cfg.events.jsonl.empty()) {
+    e.events().subscribe([](const Event& ev) {
+      if (ev.kind == EventKind::kTrackNew || ev.kind == EventKind::kTrackLost) return;  // too many to read
+      spdlog::info("event {}", to_json(ev).dump());
+    });
+  }
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  e.start();
+  const auto t0 = std::chrono::steady_clock::now();
+  while (!g_interrupted) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (a.duration > 0 && std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() >= a.duration)
+      break;
+    if (cfg.offline && e.all_finished()) break;
+  }
+  const auto stats = e.stats_json();
+  e.stop();
+  if (!a.stats.empty()) {
+    std::ofstream f(a.stats, std::ios::trunc);
+    if (!f) {
+      std::cerr << "vigil run: --stats " << a.stats << ": cannot write\n";
+      return kExitRuntime;
+    }
+    f << stats.dump(2) << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+std::function<int()> add_run_command(CLI::App& app) {
+  auto a = std::make_shared<RunArgs>();
+  CLI::App* cmd = app.add_subcommand("run", "Run the engine on live streams or files (no source: the demo)");
+  cmd->add_option("-c,--config", a->config, "YAML config file (docs/config.md)");
+  cmd->add_option("sources", a->sources, "Sources: file paths, rtsp://, http(s)://, webcam:N");
+  cmd->add_option("--every", a->every, "Analyse every Nth frame (overrides the config)")->check(CLI::Range(1, 1000));
+  cmd->add_option("--model", a->model, "ONNX model (default: the embedded NanoDet-m 416; env MODEL_PATH)");
+  cmd->add_flag("--offline", a->offline, "Process files as fast as possible without drops; exit when they end");
+  cmd->add_option("--duration", a->duration, "Stop after this many seconds")->check(CLI::Range(0.0, 1e9));
+  cmd->add_option("--events", a->events, "Write events as JSON Lines to this file (- = stdout)");
+  cmd->add_option("--db", a->db, "Store events in this SQLite database");
+  cmd->add_option("--stats", a->stats, "Write the final stats as JSON to this file on exit");
+  return [a]() { return run_engine(*a); };
+}
+
+}  // namespace vigil::cli

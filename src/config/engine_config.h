@@ -1,0 +1,103 @@
+// Typed configuration of `vigil run`: the YAML file (defaults, model, streams),
+// environment overrides and validation. Every option, its default and its
+// meaning are listed once, in config_options() (engine_config.cc); docs/config.md
+// is checked against that list by a test.
+// Pure: parsing and validation only; load_config_file() reads one file.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "analytics/interval_controller.h"
+#include "analytics/line.h"
+#include "analytics/similarity_gate.h"
+#include "analytics/zone.h"
+#include "core/error.h"
+#include "tracking/tracker.h"
+
+namespace vigil {
+
+struct SubstreamConfig {
+  double scale = 0;  // analyse a copy scaled by this factor (0 < scale < 1); 0 = off
+  int width = 0;     // or: analyse a copy this many pixels wide (aspect kept); 0 = off
+};
+
+struct StreamConfig {
+  std::string id;   // [a-z0-9_-]+, unique
+  std::string url;  // file path, rtsp://, http(s)://, webcam:N
+  bool loop = false;
+  int every = 1;
+  SubstreamConfig substream;
+  GateConfig gate;
+  std::string hwaccel = "auto";
+  std::string skip_frame = "none";
+  double timeout_s = 10;
+  double watchdog_s = 10;
+  std::int64_t max_pixels = 8192LL * 4320;
+  int decode_threads = 1;
+  float conf = 0.35F;
+  float iou = 0.5F;
+  int max_det = 100;
+  std::vector<std::string> classes;
+  TrackerConfig tracker;
+  std::vector<ZoneConfig> zones;
+  std::vector<LineConfig> lines;
+};
+
+struct ModelConfig {
+  std::string path;  // empty = the default model
+  std::string device = "auto";
+  int threads = 0;
+};
+
+struct EventsConfig {
+  std::string jsonl;   // JSON Lines file, "-" = stdout, empty = none
+  std::string sqlite;  // SQLite database file, empty = none
+};
+
+struct EngineConfig {
+  ModelConfig model;
+  int batch_max = 8;
+  int batch_wait_ms = 10;
+  int workers = 1;
+  bool offline = false;
+  bool adaptive = true;
+  int max_every = 30;
+  double latency_target_ms = 500;
+  double stats_interval_s = 30;
+  EventsConfig events;
+  std::vector<StreamConfig> streams;
+};
+
+// One documented option: its YAML path ("defaults.gate.similarity"), default
+// and meaning. Stream options appear once, under "defaults." (each also valid
+// per stream).
+struct ConfigOption {
+  std::string path;
+  std::string default_value;
+  std::string description;
+};
+const std::vector<ConfigOption>& config_options();
+
+// Parses YAML text. Errors name the field path and the problem, e.g.
+// "streams[2].zones[0].polygon: needs at least 3 points".
+Result<EngineConfig> parse_config(const std::string& yaml_text, const std::string& source_name = "config");
+Result<EngineConfig> load_config_file(const std::string& path);
+
+// Seed-compatible environment overrides: DEVICE, BATCH_SIZE, SUBSTREAM_SCALE,
+// MODEL_PATH (applied to every stream for SUBSTREAM_SCALE). `env` maps names
+// to values (the caller passes the real environment).
+Result<void> apply_env_overrides(EngineConfig& config, const std::map<std::string, std::string>& env);
+
+// Checks one stream (as added at run time through the API too); `path` is
+// its name in messages ("streams[2]").
+Result<void> validate_stream(const StreamConfig& stream, const std::string& path);
+Result<void> validate_config(const EngineConfig& config);
+
+// A stream config with the defaults, for `vigil run SOURCE...`.
+StreamConfig default_stream(std::string id, std::string url);
+
+}  // namespace vigil

@@ -1,0 +1,330 @@
+#include "pipeline/engine.h"
+
+#include <cmath>
+#include <sstream>
+
+#include <spdlog/spdlog.h>
+
+#include "analytics/interval_controller.h"
+#include "metrics/gpu_stats.h"
+#include "metrics/system_stats.h"
+#include "store/jsonl_sink.h"
+#include "store/sqlite_store.h"
+
+namespace vigil {
+namespace {
+
+double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
+
+nlohmann::json stage_json(const LatencySummary& s) {
+  return {{"avg_ms", round3(s.avg)}, {"p50_ms", round3(s.p50)}, {"p95_ms", round3(s.p95)},
+          {"p99_ms", round3(s.p99)}, {"max_ms", round3(s.max)},  {"count", s.count}};
+}
+
+}  // namespace
+
+Engine::Engine(EngineConfig config) : config_(std::move(config)) {}
+
+Engine::~Engine() { stop(); }
+
+Result<std::unique_ptr<Engine>> Engine::create(EngineConfig config) {
+  if (auto v = validate_config(config); !v) return fail(v.error());
+  auto e = std::unique_ptr<Engine>(new Engine(std::move(config)));
+  BackendOptions bo;
+  bo.model_path = e->config_.model.path;
+  bo.intra_threads = e->config_.model.threads;
+  auto provider = parse_execution_provider(e->config_.model.device);
+  if (!provider) return fail(ErrorCode::kInvalidArgument, "model.device: " + provider.error().message);
+  bo.provider = *provider;
+  auto det = Detector::create(bo);
+  if (!det) return fail(det.error());
+  e->detector_ = std::move(*det);
+
+  BatchSchedulerOptions so;
+  so.max_batch = e->config_.batch_max;
+  so.wait_ms = e->config_.batch_wait_ms;
+  so.workers = e->config_.workers;
+  so.offline = e->config_.offline;
+  e->scheduler_ = std::make_unique<BatchScheduler>(*e->detector_, so, e->metrics_);
+
+  if (!e->config_.events.jsonl.empty()) {
+    auto sink = JsonlSink::open(e->config_.events.jsonl);
+    if (!sink) return fail(sink.error());
+    e->jsonl_ = std::move(*sink);
+    e->events_.subscribe([j = e->jsonl_.get()](const Event& ev) { j->write(ev); });
+  }
+  if (!e->config_.events.sqlite.empty()) {
+    auto store = SqliteStore::open(e->config_.events.sqlite);
+    if (!store) return fail(store.error());
+    e->sqlite_ = std::move(*store);
+    const bool offline = e->config_.offline;
+    e->events_.subscribe([s = e->sqlite_.get(), offline](const Event& ev) {
+      if (offline) {
+        s->add_wait(ev);  // lossless
+      } else {
+        s->add(ev);  // a full queue drops (counted by the store)
+      }
+    });
+  }
+  e->ctx_ = std::unique_ptr<StreamContext>(new StreamContext{*e->scheduler_, e->track_ids_, e->events_, e->metrics_,
+                                                             e->analysis_latency_, e->detector_->info(),
+                                                             e->config_.offline});
+  for (std::size_t i = 0; i < e->config_.streams.size(); ++i) {
+    auto p = StreamPipeline::create(e->config_.streams[i], *e->ctx_);
+    if (!p) {
+      std::string msg = p.error().message;
+      const std::string key = "streams[" + e->config_.streams[i].id + "]";
+      if (msg.rfind(key, 0) == 0) msg = "streams[" + std::to_string(i) + "]" + msg.substr(key.size());
+      return fail(p.error().code, msg);
+    }
+    e->streams_[e->config_.streams[i].id] = std::shared_ptr<StreamPipeline>(std::move(*p));
+  }
+  return e;
+}
+
+void Engine::start() {
+  {
+    std::lock_guard lock(mu_);
+    if (running_) return;
+    running_ = true;
+    for (auto& [id, s] : streams_) s->start();
+  }
+  started_ = std::chrono::steady_clock::now();
+  control_ = std::thread([this] { control_loop(); });
+}
+
+void Engine::stop() {
+  std::map<std::string, std::shared_ptr<StreamPipeline>> streams;
+  {
+    std::lock_guard lock(mu_);
+    streams = streams_;
+    running_ = false;
+  }
+  for (auto& [id, s] : streams) s->stop();
+  stop_ = true;
+  control_cv_.notify_all();
+  if (control_.joinable()) control_.join();
+  if (jsonl_) jsonl_->flush();
+  if (sqlite_) sqlite_->flush();
+}
+
+Result<void> Engine::add_stream(StreamConfig config) {
+  std::shared_ptr<StreamPipeline> p;
+  {
+    std::lock_guard lock(mu_);
+    if (streams_.count(config.id))
+      return fail(ErrorCode::kInvalidArgument, "streams[" + config.id + "].id: a stream with this id exists");
+    auto created = StreamPipeline::create(std::move(config), *ctx_);
+    if (!created) return fail(created.error());
+    p = std::shared_ptr<StreamPipeline>(std::move(*created));
+    streams_[p->config().id] = p;
+    if (running_) p->start();
+  }
+  return {};
+}
+
+Result<void> Engine::remove_stream(const std::string& id) {
+  std::shared_ptr<StreamPipeline> p;
+  {
+    std::lock_guard lock(mu_);
+    auto it = streams_.find(id);
+    if (it == streams_.end()) return fail(ErrorCode::kNotFound, "stream '" + id + "' does not exist");
+    p = it->second;
+    streams_.erase(it);
+  }
+  p->stop();
+  return {};
+}
+
+std::shared_ptr<StreamPipeline> Engine::stream(const std::string& id) const {
+  std::lock_guard lock(mu_);
+  auto it = streams_.find(id);
+  return it == streams_.end() ? nullptr : it->second;
+}
+
+std::vector<std::string> Engine::stream_ids() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> ids;
+  for (const auto& [id, s] : streams_) ids.push_back(id);
+  return ids;
+}
+
+bool Engine::all_finished() const {
+  std::lock_guard lock(mu_);
+  for (const auto& [id, s] : streams_)
+    if (!s->finished()) return false;
+  return true;
+}
+
+void Engine::control_loop() {
+  using clock = std::chrono::steady_clock;
+  CpuMeter cpu;
+  auto last = clock::now();
+  auto last_report = last;
+  auto prev = scheduler_->stats();
+  std::array<double, kStageCount> prev_total{};
+  for (std::size_t i = 0; i < kStageCount; ++i) prev_total[i] = metrics_.window(static_cast<Stage>(i)).total_ms();
+  while (!stop_) {
+    {
+      std::unique_lock lock(control_mu_);
+      control_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stop_.load(); });
+    }
+    if (stop_) break;
+    const auto now = clock::now();
+    const double dt = std::chrono::duration<double>(now - last).count();
+    last = now;
+    const auto st = scheduler_->stats();
+    std::array<StageLoad, kStageCount> loads{};
+    {
+      std::lock_guard lock(sample_mu_);
+      cpu_percent_ = cpu.sample();
+      ram_mb_ = process_rss_mb();
+      inferences_per_sec_ = dt > 0 ? static_cast<double>(st.images - prev.images) / dt : 0;
+      batches_per_sec_ = dt > 0 ? static_cast<double>(st.batches - prev.batches) / dt : 0;
+      for (std::size_t i = 0; i < kStageCount; ++i) {
+        const double total = metrics_.window(static_cast<Stage>(i)).total_ms();
+        const double load = dt > 0 ? (total - prev_total[i]) / dt : 0;
+        prev_total[i] = total;
+        // Smoothed over ~5 s so one slow second does not flip the bottleneck.
+        stage_load_[i] = stage_load_[i] == 0 ? load : 0.8 * stage_load_[i] + 0.2 * load;
+        loads[i] = {static_cast<Stage>(i), stage_load_[i]};
+      }
+      bottleneck_ = std::string(name_bottleneck(loads));
+    }
+    prev = st;
+    if (config_.adaptive && !config_.offline) adapt_intervals();
+    if (config_.stats_interval_s > 0 &&
+        std::chrono::duration<double>(now - last_report).count() >= config_.stats_interval_s) {
+      last_report = now;
+      spdlog::info("{}", report());
+    }
+  }
+}
+
+void Engine::adapt_intervals() {
+  std::vector<std::shared_ptr<StreamPipeline>> streams;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [id, s] : streams_) streams.push_back(s);
+  }
+  if (streams.empty()) return;
+  const auto inf = metrics_.summary(Stage::kInference);
+  const auto st = scheduler_->stats();
+  if (inf.count == 0 || st.batches == 0) return;
+  const double batch_avg = static_cast<double>(st.images) / static_cast<double>(st.batches);
+  const double per_image_ms = inf.avg / std::max(1.0, batch_avg);
+  const double capacity = per_image_ms > 0 ? 1000.0 * config_.workers / per_image_ms : 0;
+  std::vector<StreamLoad> loads;
+  for (const auto& s : streams) {
+    StreamLoad l;
+    l.fps = s->source_fps();
+    l.activity = s->activity();
+    l.current_every = s->every_effective();
+    l.config.every = s->config().every;
+    l.config.adaptive = true;
+    l.config.max_every = std::max(config_.max_every, s->config().every);
+    l.config.latency_target_ms = config_.latency_target_ms;
+    loads.push_back(l);
+  }
+  static IntervalController controller;  // one engine per process
+  const auto every = controller.step(loads, capacity, analysis_latency_.summary().p95);
+  for (std::size_t i = 0; i < streams.size() && i < every.size(); ++i) streams[i]->set_every_effective(every[i]);
+}
+
+nlohmann::json Engine::stats_json() const {
+  nlohmann::json j;
+  j["streams"] = nlohmann::json::array();
+  std::vector<std::shared_ptr<StreamPipeline>> streams;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, s] : streams_) streams.push_back(s);
+  }
+  for (const auto& s : streams) {
+    const StreamSnapshot snap = s->snapshot();
+    j["streams"].push_back({{"id", snap.id},
+                            {"url", snap.url},
+                            {"up", snap.up},
+                            {"ended", snap.ended},
+                            {"width", snap.width},
+                            {"height", snap.height},
+                            {"source_fps", round3(snap.source_fps)},
+                            {"capture_fps", round3(snap.capture_fps)},
+                            {"display_fps", round3(snap.display_fps)},
+                            {"analysed_fps", round3(snap.analysed_fps)},
+                            {"every", snap.every},
+                            {"every_effective", snap.every_effective},
+                            {"drops", snap.drops},
+                            {"frames", snap.frames},
+                            {"analysed", snap.analysed},
+                            {"queue_depth", snap.queue_depth},
+                            {"tracks", snap.tracks},
+                            {"occupancy", snap.occupancy},
+                            {"line_counts", snap.line_counts},
+                            {"last_error", snap.last_error}});
+  }
+  j["stages"] = nlohmann::json::object();
+  for (std::size_t i = 0; i < kStageCount; ++i) {
+    const auto stage = static_cast<Stage>(i);
+    j["stages"][to_string(stage)] = stage_json(metrics_.summary(stage));
+  }
+  j["analysis_latency"] = stage_json(analysis_latency_.summary());
+  const auto st = scheduler_->stats();
+  j["batch_size_avg"] = st.batches ? round3(static_cast<double>(st.images) / static_cast<double>(st.batches)) : 0.0;
+  nlohmann::json hist = nlohmann::json::object();
+  for (std::size_t b = 1; b < st.batch_histogram.size(); ++b)
+    if (st.batch_histogram[b]) hist[std::to_string(b)] = st.batch_histogram[b];
+  j["batch_histogram"] = hist;
+  j["inferences"] = st.images;
+  j["batches"] = st.batches;
+  j["queue_size"] = st.queued;
+  j["scheduler_replaced"] = st.replaced;
+  j["events_published"] = events_.published();
+  {
+    std::lock_guard lock(sample_mu_);
+    j["bottleneck"] = bottleneck_;
+    j["inferences_per_sec"] = round3(inferences_per_sec_);
+    j["batches_per_sec"] = round3(batches_per_sec_);
+    j["cpu_percent"] = round3(cpu_percent_);
+    j["ram_mb"] = round3(ram_mb_ > 0 ? ram_mb_ : process_rss_mb());
+    nlohmann::json load = nlohmann::json::object();
+    for (std::size_t i = 0; i < kStageCount; ++i) load[to_string(static_cast<Stage>(i))] = round3(stage_load_[i]);
+    j["stage_load_ms_per_s"] = load;
+  }
+  const auto gpus = sample_gpus();
+  if (!gpus.empty()) {
+    j["gpus"] = nlohmann::json::array();
+    for (const auto& g : gpus)
+      j["gpus"].push_back({{"index", g.index}, {"name", g.name}, {"utilization_percent", g.utilization_percent},
+                           {"memory_used_mb", round3(g.memory_used_mb)}, {"memory_total_mb", round3(g.memory_total_mb)}});
+  }
+  j["provider"] = detector_->backend().provider();
+  j["uptime_s"] = round3(std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
+  return j;
+}
+
+void Engine::reset_stats() {
+  metrics_.reset();
+  analysis_latency_.reset();
+}
+
+std::string Engine::report() const {
+  const auto j = stats_json();
+  std::ostringstream os;
+  os << "stats: " << j["streams"].size() << " streams, " << j["inferences_per_sec"].get<double>() << " inferences/s, batch avg "
+     << j["batch_size_avg"].get<double>() << ", CPU " << j["cpu_percent"].get<double>() << "%, RSS "
+     << j["ram_mb"].get<double>() << " MB, analysis latency p95 " << j["analysis_latency"]["p95_ms"].get<double>()
+     << " ms, bottleneck: " << (j["bottleneck"].get<std::string>().empty() ? "-" : j["bottleneck"].get<std::string>());
+  for (const auto& s : j["streams"]) {
+    os << "\n  " << s["id"].get<std::string>() << ": " << (s["up"].get<bool>() ? "up" : "down") << " src "
+       << s["source_fps"].get<double>() << " fps, display " << s["display_fps"].get<double>() << ", analysed "
+       << s["analysed_fps"].get<double>() << ", every " << s["every_effective"].get<int>() << ", tracks "
+       << s["tracks"].get<std::size_t>() << ", drops " << s["drops"].dump();
+  }
+  for (const auto& [name, st] : j["stages"].items())
+    if (st["count"].get<std::size_t>() > 0)
+      os << "\n  " << name << ": avg " << st["avg_ms"].get<double>() << " p95 " << st["p95_ms"].get<double>() << " max "
+         << st["max_ms"].get<double>() << " ms";
+  return os.str();
+}
+
+}  // namespace vigil

@@ -1,0 +1,98 @@
+// Engine: owns the detector, the one BatchScheduler, the event bus and its
+// sinks (JSON Lines, SQLite), every StreamPipeline, and a control thread that
+// once a second adapts each stream's analysis interval to the measured
+// inference capacity, samples CPU/RSS/GPU, and every stats_interval_s writes
+// a one-screen report naming the bottleneck stage.
+// Threads: every public method may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "config/engine_config.h"
+#include "metrics/latency_window.h"
+#include "metrics/stage_metrics.h"
+#include "pipeline/batch_scheduler.h"
+#include "pipeline/detector.h"
+#include "pipeline/event_bus.h"
+#include "pipeline/stream_pipeline.h"
+
+namespace vigil {
+
+class JsonlSink;
+class SqliteStore;
+
+class Engine {
+ public:
+  // Loads the model, opens the event sinks, validates and builds the streams.
+  static Result<std::unique_ptr<Engine>> create(EngineConfig config);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  void start();
+  void stop();  // idempotent; flushes the sinks
+
+  Result<void> add_stream(StreamConfig config);
+  Result<void> remove_stream(const std::string& id);
+  std::shared_ptr<StreamPipeline> stream(const std::string& id) const;
+  std::vector<std::string> stream_ids() const;
+  // Offline: every stream's input ended and its results were applied.
+  bool all_finished() const;
+
+  EventBus& events() { return events_; }
+  const ModelInfo& model() const { return detector_->info(); }
+  const EngineConfig& config() const { return config_; }
+  SqliteStore* store() { return sqlite_.get(); }
+
+  // The --stats document (docs/api.md): streams, stages, bottleneck, engine figures.
+  nlohmann::json stats_json() const;
+  void reset_stats();
+
+ private:
+  explicit Engine(EngineConfig config);
+  void control_loop();
+  void adapt_intervals();
+  std::string report() const;
+
+  EngineConfig config_;
+  std::unique_ptr<Detector> detector_;
+  StageMetrics metrics_;
+  LatencyWindow analysis_latency_;
+  std::unique_ptr<BatchScheduler> scheduler_;
+  TrackIdAllocator track_ids_;
+  EventBus events_;
+  std::unique_ptr<JsonlSink> jsonl_;
+  std::unique_ptr<SqliteStore> sqlite_;
+  std::unique_ptr<StreamContext> ctx_;
+
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<StreamPipeline>> streams_;
+  bool running_ = false;
+
+  std::thread control_;
+  std::atomic<bool> stop_{false};
+  std::mutex control_mu_;
+  std::condition_variable control_cv_;
+
+  // Sampled by the control thread, read by stats_json().
+  mutable std::mutex sample_mu_;
+  double cpu_percent_ = 0;
+  double ram_mb_ = 0;
+  double inferences_per_sec_ = 0;
+  double batches_per_sec_ = 0;
+  std::array<double, kStageCount> stage_load_{};  // ms of stage work per second of wall time
+  std::string bottleneck_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace vigil

@@ -1,0 +1,315 @@
+#include "pipeline/stream_pipeline.h"
+
+#include <cmath>
+
+#include <spdlog/spdlog.h>
+
+#include "analytics/analytics_evaluator.h"
+#include "analytics/similarity_gate.h"
+#include "tracking/tracker.h"
+
+namespace vigil {
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+double ms_between(clock::time_point a, clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// Size of the analysed copy: substream.width, else substream.scale, else full.
+std::pair<int, int> analysis_size(const SubstreamConfig& sub, int w, int h) {
+  if (sub.width > 0 && sub.width < w)
+    return {sub.width & ~1, std::max(2, static_cast<int>(std::lround(static_cast<double>(h) * sub.width / w)) & ~1)};
+  if (sub.scale > 0 && sub.scale < 1)
+    return {std::max(2, static_cast<int>(std::lround(w * sub.scale)) & ~1),
+            std::max(2, static_cast<int>(std::lround(h * sub.scale)) & ~1)};
+  return {w, h};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<StreamPipeline>> StreamPipeline::create(StreamConfig config, StreamContext& ctx) {
+  const std::string path = "streams[" + config.id + "]";
+  if (auto v = validate_stream(config, path); !v) return fail(v.error());
+  auto analytics = AnalyticsEvaluator::create(config.id, config.zones, config.lines, ctx.model.class_names, path);
+  if (!analytics) return fail(analytics.error());
+  for (const auto& c : config.classes) {
+    bool known = false;
+    for (const auto& n : ctx.model.class_names) known = known || n == c;
+    if (!known) return fail(ErrorCode::kInvalidArgument, path + ".classes: '" + c + "' is not a class of the model");
+  }
+  auto p = std::unique_ptr<StreamPipeline>(
+      new StreamPipeline(std::move(config), ctx, std::make_unique<AnalyticsEvaluator>(std::move(*analytics))));
+  return p;
+}
+
+StreamPipeline::StreamPipeline(StreamConfig config, StreamContext& ctx, std::unique_ptr<AnalyticsEvaluator> analytics)
+    : config_(std::move(config)), ctx_(ctx), analytics_(std::move(analytics)), every_effective_(config_.every) {
+  CaptureOptions co;
+  co.source.url = config_.url;
+  co.source.timeout_ms = static_cast<int>(config_.timeout_s * 1000);
+  co.source.hwaccel = *parse_hwaccel(config_.hwaccel);
+  co.source.skip_frame = *parse_skip_frame(config_.skip_frame);
+  co.source.max_pixels = config_.max_pixels;
+  co.source.decode_threads = config_.decode_threads;
+  co.loop = config_.loop;
+  co.pace = !ctx_.offline;
+  co.offline = ctx_.offline;
+  co.watchdog_s = config_.watchdog_s;
+  capture_ = std::make_unique<StreamCapture>(config_.id, co, slot_, ctx_.metrics,
+                                             [this](EventKind kind, const std::string& reason) {
+                                               Event e;
+                                               e.kind = kind;
+                                               e.stream = config_.id;
+                                               e.pts = last_pts_.load();
+                                               e.wall_time = unix_now();
+                                               e.text = reason;
+                                               publish(e);
+                                             });
+  DecodeOptions decode;
+  decode.conf = std::min(config_.conf, config_.tracker.low_thresh);  // the tracker wants low-score boxes too
+  decode.iou = config_.iou;
+  decode.max_det = config_.max_det;
+  if (!config_.classes.empty()) {
+    decode.class_mask.assign(ctx_.model.class_names.size(), false);
+    for (std::size_t c = 0; c < ctx_.model.class_names.size(); ++c)
+      for (const auto& want : config_.classes)
+        if (ctx_.model.class_names[c] == want) decode.class_mask[c] = true;
+  }
+  client_ = ctx_.scheduler.add_client(decode, [this](BatchResult&& r) { on_result(std::move(r)); });
+}
+
+StreamPipeline::~StreamPipeline() { stop(); }
+
+void StreamPipeline::start() {
+  if (thread_.joinable()) return;
+  capture_->start();
+  thread_ = std::thread([this] { loop(); });
+}
+
+void StreamPipeline::stop() {
+  stop_ = true;
+  capture_->stop();
+  if (thread_.joinable()) thread_.join();
+  if (client_) ctx_.scheduler.remove_client(client_);
+  client_ = 0;
+}
+
+double StreamPipeline::source_fps() const {
+  const auto s = capture_->stats();
+  return s.nominal_fps > 0 ? s.nominal_fps : s.measured_fps;
+}
+
+int StreamPipeline::add_observer(FrameObserver fn) {
+  std::lock_guard lock(mu_);
+  observers_[next_observer_] = std::move(fn);
+  return next_observer_++;
+}
+
+void StreamPipeline::remove_observer(int id) {
+  std::lock_guard lock(mu_);
+  observers_.erase(id);
+}
+
+void StreamPipeline::count_drop(const std::string& reason, std::uint64_t n) {
+  std::lock_guard lock(mu_);
+  drops_[reason] += n;
+}
+
+void StreamPipeline::publish(const Event& e) { ctx_.events.publish(e); }
+
+void StreamPipeline::on_result(BatchResult&& r) {
+  std::lock_guard lock(mu_);
+  inbox_.push_back(std::move(r));
+}
+
+std::vector<Event> StreamPipeline::apply_results(Tracker& tracker) {
+  std::deque<BatchResult> results;
+  {
+    std::lock_guard lock(mu_);
+    results.swap(inbox_);
+  }
+  std::vector<Event> all;
+  for (auto& r : results) {
+    if (!r.ok) {
+      count_drop("inference_error");
+      spdlog::warn("stream {}: analysis failed: {}", config_.id, r.error);
+      continue;
+    }
+    const double pts = r.request.pts;
+    const double wall = unix_now();
+    const auto t0 = clock::now();
+    Tracker::Update up = tracker.update(r.detections, pts);
+    const auto t1 = clock::now();
+    std::vector<Event> events;
+    auto track_event = [&](EventKind kind, const Track& t) {
+      Event e;
+      e.kind = kind;
+      e.stream = config_.id;
+      e.pts = pts;
+      e.wall_time = wall;
+      e.track_id = t.id;
+      e.class_id = t.class_id;
+      e.class_name = t.class_id >= 0 && t.class_id < ctx_.model.num_classes()
+                         ? ctx_.model.class_names[static_cast<std::size_t>(t.class_id)]
+                         : std::to_string(t.class_id);
+      events.push_back(std::move(e));
+    };
+    for (const auto& t : up.born) track_event(EventKind::kTrackNew, t);
+    auto zone_events = analytics_->update(up.tracks, pts, r.request.frame_w, r.request.frame_h, wall);
+    events.insert(events.end(), zone_events.begin(), zone_events.end());
+    analytics_->remove_tracks(up.lost, pts, wall, events);
+    for (const auto& t : up.lost) track_event(EventKind::kTrackLost, t);
+    const auto t2 = clock::now();
+    ctx_.metrics.add(Stage::kTrack, ms_between(t0, t1));
+    ctx_.metrics.add(Stage::kAnalytics, ms_between(t1, t2));
+    ctx_.analysis_latency.add(ms_between(r.request.capture_time, t2));
+    for (const auto& e : events) publish(e);
+    analysed_rate_.tick();
+    std::size_t confirmed = 0;
+    for (const auto& t : up.tracks) confirmed += t.state == TrackState::kConfirmed ? 1 : 0;
+    {
+      std::lock_guard lock(mu_);
+      ++analysed_;
+      tracks_ = confirmed;
+      occupancy_ = analytics_->occupancy();
+      for (const auto& [name, counts] : analytics_->line_counts())
+        line_counts_[name] = {{"in", counts.total.in}, {"out", counts.total.out}};
+    }
+    all.insert(all.end(), std::make_move_iterator(events.begin()), std::make_move_iterator(events.end()));
+  }
+  return all;
+}
+
+void StreamPipeline::loop() {
+  Tracker tracker(config_.tracker, ctx_.track_ids);
+  SimilarityGate gate(config_.gate);
+  FrameConverter converter;
+  int since_analysis = std::numeric_limits<int>::max() / 2;  // the first frame is a candidate
+  std::vector<Event> pending_events;
+  bool applied = false;
+
+  for (;;) {
+    auto cf = slot_.take(std::chrono::milliseconds(50));
+    auto events = apply_results(tracker);
+    applied = applied || !events.empty();
+    pending_events.insert(pending_events.end(), std::make_move_iterator(events.begin()),
+                          std::make_move_iterator(events.end()));
+    if (!cf) {
+      if (slot_.closed() || stop_) break;
+      continue;
+    }
+    display_rate_.tick();
+    last_pts_ = cf->pts;
+    const VideoFrame& vf = *cf->frame;
+    {
+      std::lock_guard lock(mu_);
+      ++frames_;
+    }
+    if (++since_analysis >= every_effective_.load()) {
+      bool analyse = true;
+      if (config_.gate.enabled && vf.has_luma()) {
+        const auto g0 = clock::now();
+        const Thumbnail thumb =
+            make_thumbnail(vf.luma(), vf.width(), vf.height(), vf.luma_stride(), config_.gate.thumb_w, config_.gate.thumb_h);
+        analyse = gate.should_analyse(thumb);
+        ctx_.metrics.add(Stage::kGate, ms_between(g0, clock::now()));
+        if (!analyse) count_drop("gate");
+      }
+      if (analyse) {
+        since_analysis = 0;
+        const auto c0 = clock::now();
+        const auto [aw, ah] = analysis_size(config_.substream, vf.width(), vf.height());
+        auto image = converter.to_image(vf, PixelFormat::kBgr24, aw, ah);
+        ctx_.metrics.add(Stage::kConvert, ms_between(c0, clock::now()));
+        if (!image) {
+          count_drop("convert_error");
+        } else {
+          BatchRequest req;
+          req.seq = cf->seq;
+          req.pts = cf->pts;
+          req.capture_time = cf->capture_time;
+          req.frame_w = vf.width();
+          req.frame_h = vf.height();
+          req.to_full_x = static_cast<float>(vf.width()) / static_cast<float>(aw);
+          req.to_full_y = static_cast<float>(vf.height()) / static_cast<float>(ah);
+          req.image = std::make_shared<const Image>(std::move(*image));
+          {
+            std::lock_guard lock(mu_);
+            ++submitted_;
+          }
+          if (ctx_.offline) {
+            if (!ctx_.scheduler.submit_wait(client_, std::move(req))) break;
+          } else if (ctx_.scheduler.submit_latest(client_, std::move(req))) {
+            count_drop("analysis_replaced");
+          }
+        }
+      }
+    }
+    activity_ = static_cast<double>(tracks_) + 10.0 * (1.0 - gate.last_similarity());
+
+    std::map<int, FrameObserver> observers;
+    {
+      std::lock_guard lock(mu_);
+      observers = observers_;
+    }
+    if (!observers.empty()) {
+      FrameResult fr;
+      fr.stream = config_.id;
+      fr.seq = cf->seq;
+      fr.pts = cf->pts;
+      fr.frame = cf->frame;
+      const auto t0 = clock::now();
+      fr.tracks = tracker.predict(cf->pts);
+      ctx_.metrics.add(Stage::kTrack, ms_between(t0, clock::now()));
+      fr.events = std::move(pending_events);
+      fr.analysed = applied;
+      for (auto& [id, fn] : observers) fn(fr);
+    }
+    pending_events.clear();
+    applied = false;
+  }
+  if (ctx_.offline && !stop_) {
+    ctx_.scheduler.finish(client_);
+    ctx_.scheduler.drain(client_);
+    apply_results(tracker);
+  }
+  finished_ = true;
+}
+
+StreamSnapshot StreamPipeline::snapshot() const {
+  const auto cs = capture_->stats();
+  StreamSnapshot s;
+  s.id = config_.id;
+  s.url = config_.url;
+  s.up = cs.up;
+  s.ended = cs.ended;
+  s.width = cs.width;
+  s.height = cs.height;
+  s.source_fps = cs.nominal_fps;
+  s.capture_fps = cs.measured_fps;
+  s.display_fps = display_rate_.rate();
+  s.analysed_fps = analysed_rate_.rate();
+  s.every = config_.every;
+  s.every_effective = every_effective_.load();
+  s.activity = activity_.load();
+  s.last_error = cs.last_error;
+  std::lock_guard lock(mu_);
+  s.drops = drops_;
+  if (cs.overwritten) s.drops["capture_overwritten"] = cs.overwritten;
+  s.frames = frames_;
+  s.analysed = analysed_;
+  s.submitted = submitted_;
+  s.queue_depth = inbox_.size();
+  s.tracks = tracks_;
+  s.occupancy = occupancy_;
+  s.line_counts = line_counts_;
+  return s;
+}
+
+}  // namespace vigil

@@ -1,0 +1,37 @@
+// Event <-> JSON: the one place that defines an event's JSON shape, shared by
+// the JSON Lines sink, the HTTP API and the WebSocket feed (docs/api.md,
+// "Events").
+//
+// Always present: "kind" (to_string(EventKind)), "stream", "pts" (media
+// seconds) and "wall_time" (Unix seconds), both rounded to 1e-3.
+// Present only where they apply:
+//   "track_id"            track_id >= 0
+//   "class", "class_id"   class_id >= 0
+//   "zone"                non-empty (zone_enter / zone_exit / dwell)
+//   "line", "direction"   non-empty (line_cross)
+//   "dwell_s"             kinds zone_exit and dwell (1e-3)
+//   "text"                non-empty (caption text, stream_down reason)
+// Keys come out sorted (nlohmann::json's std::map), so the text is
+// deterministic for a given event.
+//
+// Pure functions: no I/O, no threads; safe from any thread.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "core/event.h"
+
+namespace vigil {
+
+nlohmann::json to_json(const Event& event);
+
+// The inverse of to_json. Unknown keys are ignored (newer writers may add
+// fields); a missing or mistyped known field is kBadInput naming the field.
+// Never throws.
+Result<Event> event_from_json(const nlohmann::json& j);
+
+// Round to the millisecond, the precision of every time in event JSON.
+double round_ms(double seconds);
+
+}  // namespace vigil

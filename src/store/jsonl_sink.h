@@ -1,0 +1,79 @@
+// JsonlSink: appends events as JSON Lines (one to_json(Event) object per line,
+// see store/event_json.h) to a file, or to stdout when the path is "-".
+//
+// Buffering: write() only formats the line and appends it to an in-memory
+// buffer; a flusher thread owned by the sink writes the buffer out at least
+// every 200 ms (sooner once 64 KiB are pending), so a caller on a stream's
+// thread never waits for the disk. flush() writes everything pending before it
+// returns; the destructor flushes too.
+// Bounded buffer (overflow policy: reject the newest): while 8 MiB are
+// pending (the disk is stalled), further lines are dropped and counted in
+// dropped().
+// I/O errors are not fatal: the lines of a failed write are lost, counted in
+// errors(), and the next write tries again. Nothing here throws after open().
+//
+// Threads: write(), flush(), errors(), dropped() from any thread. The file is
+// opened in append mode (created 0644 if missing) and owned by the sink;
+// stdout is borrowed, never closed.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "core/error.h"
+#include "core/event.h"
+
+namespace vigil {
+
+class JsonlSink {
+ public:
+  static constexpr std::chrono::milliseconds kFlushInterval{200};
+  static constexpr std::size_t kFlushBytes = 64 * 1024;
+  static constexpr std::size_t kMaxPendingBytes = 8 * 1024 * 1024;
+
+  // path: a file (its directory must exist) or "-" for stdout.
+  // Errors (kNotFound, kBadInput, kRuntime) name the path.
+  static Result<std::unique_ptr<JsonlSink>> open(const std::string& path);
+
+  ~JsonlSink();
+  JsonlSink(const JsonlSink&) = delete;
+  JsonlSink& operator=(const JsonlSink&) = delete;
+
+  void write(const Event& event) noexcept;
+  // Blocks until every line written before the call has been handed to the OS.
+  void flush() noexcept;
+
+  const std::string& path() const { return path_; }
+  std::uint64_t errors() const { return errors_.load(std::memory_order_relaxed); }   // lines lost to I/O errors
+  std::uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }  // lines rejected, buffer full
+
+ private:
+  JsonlSink(std::string path, std::FILE* file, bool owns_file);
+  void flusher_loop();
+  void write_out() noexcept;  // takes io_mu_, then the pending buffer
+
+  const std::string path_;
+  std::FILE* const file_;
+  const bool owns_file_;
+
+  std::mutex mu_;  // guards pending_, pending_lines_, stop_
+  std::condition_variable cv_;
+  std::string pending_;
+  std::uint64_t pending_lines_ = 0;
+  bool stop_ = false;
+
+  std::mutex io_mu_;  // one writer to file_ at a time, so chunks keep their order
+
+  std::atomic<std::uint64_t> errors_{0};
+  std::atomic<std::uint64_t> dropped_{0};
+  std::thread flusher_;
+};
+
+}  // namespace vigil

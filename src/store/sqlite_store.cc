@@ -1,0 +1,497 @@
+#include "store/sqlite_store.h"
+
+#include <sqlite3.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <string_view>
+#include <thread>
+#include <variant>
+
+namespace vigil {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct DbClose {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+struct StmtFinalize {
+  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+};
+using DbPtr = std::unique_ptr<sqlite3, DbClose>;
+using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtFinalize>;
+
+// The statements that create schema version 1. Every one is idempotent.
+constexpr const char* kSchemaV1[] = {
+    "CREATE TABLE IF NOT EXISTS events("
+    "id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, stream TEXT NOT NULL, "
+    "pts REAL NOT NULL, wall_time REAL NOT NULL, track_id INTEGER, class TEXT, class_id INTEGER, "
+    "zone TEXT, line TEXT, direction TEXT, dwell_s REAL, text TEXT)",
+    // Each index ends in wall_time (and, implicitly, the rowid), so a filtered
+    // query's "newest first" order comes from the index without a sort.
+    "CREATE INDEX IF NOT EXISTS events_stream_time ON events(stream, wall_time)",
+    "CREATE INDEX IF NOT EXISTS events_kind_time ON events(kind, wall_time)",
+    "CREATE INDEX IF NOT EXISTS events_zone_time ON events(zone, wall_time)",
+    "CREATE INDEX IF NOT EXISTS events_time ON events(wall_time)",
+};
+
+constexpr const char* kInsertSql =
+    "INSERT INTO events(kind, stream, pts, wall_time, track_id, class, class_id, zone, line, direction, dwell_s, text) "
+    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+
+constexpr const char* kSelectSql =
+    "SELECT id, kind, stream, pts, wall_time, track_id, class, class_id, zone, line, direction, dwell_s, text "
+    "FROM events";
+
+bool has_dwell(EventKind k) { return k == EventKind::kZoneExit || k == EventKind::kDwell; }
+
+std::string describe(sqlite3* db, int rc) {
+  std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  if (db) {
+    if (const int sys = sqlite3_system_errno(db); sys != 0) msg += std::string(" (") + std::strerror(sys) + ")";
+  }
+  return msg;
+}
+
+Error db_error(const std::string& path, std::string_view what, sqlite3* db, int rc) {
+  const int primary = rc & 0xff;
+  if (primary == SQLITE_NOTADB)
+    return Error{ErrorCode::kBadInput, "event database '" + path +
+                                           "' is not an SQLite database (SQLite: file is not a database); "
+                                           "it was left unchanged"};
+  if (primary == SQLITE_READONLY)
+    return Error{ErrorCode::kBadInput, "event database '" + path + "' is read-only: " + describe(db, rc)};
+  return Error{ErrorCode::kRuntime, "event database '" + path + "': " + std::string(what) + ": " + describe(db, rc)};
+}
+
+Result<StmtPtr> prepare(sqlite3* db, const std::string& path, std::string_view sql) {
+  sqlite3_stmt* raw = nullptr;
+  const int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &raw, nullptr);
+  StmtPtr stmt(raw);
+  if (rc != SQLITE_OK) return fail(db_error(path, "preparing '" + std::string(sql.substr(0, 40)) + "'", db, rc));
+  return stmt;
+}
+
+// Runs a statement that returns at most one row; the first column of it, if any.
+using Value = std::variant<std::monostate, std::int64_t, std::string>;
+Result<Value> exec_one(sqlite3* db, const std::string& path, std::string_view sql) {
+  auto stmt = prepare(db, path, sql);
+  if (!stmt) return fail(stmt.error());
+  const int rc = sqlite3_step(stmt->get());
+  if (rc == SQLITE_DONE) return Value{};
+  if (rc != SQLITE_ROW) return fail(db_error(path, "running '" + std::string(sql.substr(0, 40)) + "'", db, rc));
+  sqlite3_stmt* s = stmt->get();
+  if (sqlite3_column_type(s, 0) == SQLITE_INTEGER) return Value{static_cast<std::int64_t>(sqlite3_column_int64(s, 0))};
+  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+  return Value{std::string(text ? text : "")};
+}
+
+Result<std::int64_t> exec_int(sqlite3* db, const std::string& path, std::string_view sql) {
+  auto v = exec_one(db, path, sql);
+  if (!v) return fail(v.error());
+  if (const auto* i = std::get_if<std::int64_t>(&*v)) return *i;
+  return fail(ErrorCode::kRuntime, "event database '" + path + "': '" + std::string(sql) + "' returned no integer");
+}
+
+Result<DbPtr> open_connection(const std::string& path, int flags, int busy_timeout_ms) {
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  DbPtr db(raw);  // a handle comes back even on failure and must be closed
+  if (rc != SQLITE_OK) return fail(db_error(path, "cannot open", raw, rc));
+  sqlite3_extended_result_codes(db.get(), 1);
+  sqlite3_busy_timeout(db.get(), busy_timeout_ms);
+  return db;
+}
+
+void bind_text_or_null(sqlite3_stmt* s, int idx, const std::string& v) {
+  if (v.empty())
+    sqlite3_bind_null(s, idx);
+  else
+    sqlite3_bind_text(s, idx, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+}
+
+std::string column_text(sqlite3_stmt* s, int col) {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, col));
+  return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s, col))) : std::string();
+}
+
+}  // namespace
+
+struct SqliteStore::Impl {
+  struct Pending {
+    Event event;
+    Clock::time_point queued_at;
+  };
+
+  std::string path;
+  SqliteStoreOptions options;
+
+  // Writer connection and its statements: used on the opening thread until the
+  // writer thread starts, then by the writer thread only. Statements are
+  // declared after the connection so they are finalised first.
+  DbPtr write_db;
+  StmtPtr begin_stmt, commit_stmt, rollback_stmt, insert_stmt;
+
+  mutable std::mutex read_mu;  // the read connection serves one query at a time
+  DbPtr read_db;
+
+  std::mutex mu;  // guards queue, accepted, processed, flush_waiters, stopping
+  std::condition_variable wake_writer;
+  std::condition_variable progress;  // a batch was taken or finished: flush() and add_wait() re-check
+  std::deque<Pending> queue;
+  std::uint64_t accepted = 0;   // events ever put on the queue
+  std::uint64_t processed = 0;  // of those, committed or lost in a failed batch
+  int flush_waiters = 0;
+  bool stopping = false;
+
+  std::atomic<std::uint64_t> dropped{0};
+  std::atomic<std::uint64_t> errors{0};
+  std::atomic<std::uint64_t> stored{0};
+  bool failing = false;  // writer thread only: logs a run of failures once
+
+  std::thread writer;
+
+  bool push_locked(const Event& e) {
+    queue.push_back(Pending{e, Clock::now()});
+    ++accepted;
+    return queue.size() == 1 || queue.size() == full_batch();
+  }
+
+  // A batch is worth committing at once when it is batch_max events long, or
+  // when the queue is full (capacity < batch_max): waiting could only drop.
+  std::size_t full_batch() const {
+    return std::min(static_cast<std::size_t>(options.batch_max), options.queue_capacity);
+  }
+
+  void writer_loop() {
+    std::vector<Event> batch;
+    batch.reserve(static_cast<std::size_t>(options.batch_max));
+    const auto batch_wait = std::chrono::milliseconds(options.batch_wait_ms);
+    const auto batch_max = static_cast<std::size_t>(options.batch_max);
+    std::unique_lock lock(mu);
+    for (;;) {
+      const auto ready = [&] {
+        return stopping || flush_waiters > 0 || queue.size() >= full_batch() ||
+               (!queue.empty() && Clock::now() - queue.front().queued_at >= batch_wait);
+      };
+      if (queue.empty() && !stopping)
+        wake_writer.wait(lock, [&] { return stopping || !queue.empty(); });
+      if (!ready()) wake_writer.wait_until(lock, queue.front().queued_at + batch_wait, ready);
+      if (queue.empty()) {
+        if (stopping) return;
+        continue;
+      }
+      const std::size_t n = std::min(batch_max, queue.size());
+      for (std::size_t i = 0; i < n; ++i) {
+        batch.push_back(std::move(queue.front().event));
+        queue.pop_front();
+      }
+      lock.unlock();
+      progress.notify_all();  // room on the queue for add_wait()
+      commit(batch);
+      lock.lock();
+      processed += batch.size();
+      batch.clear();
+      progress.notify_all();
+    }
+  }
+
+  // Writer thread. One transaction for the whole batch.
+  void commit(const std::vector<Event>& batch) {
+    sqlite3* db = write_db.get();
+    int rc = step_reset(begin_stmt.get());
+    const char* what = "BEGIN";
+    if (rc == SQLITE_DONE) {
+      what = "INSERT";
+      for (const Event& e : batch) {
+        sqlite3_stmt* s = insert_stmt.get();
+        const std::string_view kind = to_string(e.kind);
+        sqlite3_bind_text(s, 1, kind.data(), static_cast<int>(kind.size()), SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, e.stream.data(), static_cast<int>(e.stream.size()), SQLITE_STATIC);
+        sqlite3_bind_double(s, 3, e.pts);
+        sqlite3_bind_double(s, 4, e.wall_time);
+        if (e.track_id >= 0)
+          sqlite3_bind_int64(s, 5, e.track_id);
+        else
+          sqlite3_bind_null(s, 5);
+        if (e.class_id >= 0) {
+          sqlite3_bind_text(s, 6, e.class_name.data(), static_cast<int>(e.class_name.size()), SQLITE_STATIC);
+          sqlite3_bind_int(s, 7, e.class_id);
+        } else {
+          sqlite3_bind_null(s, 6);
+          sqlite3_bind_null(s, 7);
+        }
+        bind_text_or_null(s, 8, e.zone);
+        bind_text_or_null(s, 9, e.line);
+        bind_text_or_null(s, 10, e.direction);
+        if (has_dwell(e.kind))
+          sqlite3_bind_double(s, 11, e.dwell_s);
+        else
+          sqlite3_bind_null(s, 11);
+        bind_text_or_null(s, 12, e.text);
+        rc = step_reset(s);
+        sqlite3_clear_bindings(s);  // the bound strings die with the batch
+        if (rc != SQLITE_DONE) break;
+      }
+      if (rc == SQLITE_DONE) {
+        what = "COMMIT";
+        rc = step_reset(commit_stmt.get());
+      }
+      if (rc != SQLITE_DONE && !sqlite3_get_autocommit(db)) step_reset(rollback_stmt.get());
+    }
+    if (rc == SQLITE_DONE) {
+      stored.fetch_add(batch.size(), std::memory_order_relaxed);
+      if (failing) spdlog::info("event database {}: writing again", path);
+      failing = false;
+      return;
+    }
+    errors.fetch_add(batch.size(), std::memory_order_relaxed);
+    if (!failing)
+      spdlog::error("event database {}: {} failed, {} events lost (further failures counted, not logged): {}", path,
+                    what, batch.size(), describe(db, rc));
+    failing = true;
+  }
+
+  static int step_reset(sqlite3_stmt* s) {
+    const int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc;
+  }
+};
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, SqliteStoreOptions options) {
+  namespace fs = std::filesystem;
+  if (options.queue_capacity < 1 || options.batch_max < 1 || options.batch_wait_ms < 1 || options.busy_timeout_ms < 0)
+    return fail(ErrorCode::kInvalidArgument, "event database '" + path +
+                                                 "': queue_capacity, batch_max and batch_wait_ms must be >= 1 and "
+                                                 "busy_timeout_ms >= 0");
+  if (path.empty() || path == ":memory:" || path.starts_with("file:"))
+    return fail(ErrorCode::kInvalidArgument,
+                "event database path '" + path + "' must name a file (WAL mode needs one)");
+  std::error_code ec;
+  const fs::path p(path);
+  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
+  if (!fs::is_directory(dir, ec))
+    return fail(ErrorCode::kNotFound,
+                "cannot open event database '" + path + "': directory '" + dir.string() + "' does not exist");
+  if (fs::is_directory(p, ec))
+    return fail(ErrorCode::kBadInput, "cannot open event database '" + path + "': it is a directory");
+
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  impl->options = options;
+
+  auto db = open_connection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, options.busy_timeout_ms);
+  if (!db) return fail(db.error());
+  sqlite3* w = db->get();
+  if (sqlite3_db_readonly(w, "main") == 1)
+    return fail(ErrorCode::kBadInput, "event database '" + path + "' is read-only (file permissions)");
+
+  // Reading the header first: a file that is not a database fails here, before
+  // anything (journal mode, schema) could write to it.
+  auto version = exec_int(w, path, "PRAGMA user_version");
+  if (!version) return fail(version.error());
+  const auto newer = [&](std::int64_t v) {
+    return Error{ErrorCode::kUnsupported, "event database '" + path + "' has schema version " + std::to_string(v) +
+                                              ", newer than this build's " + std::to_string(kSchemaVersion) +
+                                              "; it was left unchanged (use a newer Vigil)"};
+  };
+  if (*version > kSchemaVersion) return fail(newer(*version));
+
+  auto mode = exec_one(w, path, "PRAGMA journal_mode=WAL");
+  if (!mode) return fail(mode.error());
+  if (const auto* m = std::get_if<std::string>(&*mode); !m || *m != "wal")
+    return fail(ErrorCode::kRuntime, "event database '" + path + "': cannot switch to WAL mode");
+  if (auto r = exec_one(w, path, "PRAGMA synchronous=NORMAL"); !r) return fail(r.error());
+
+  // Schema check and creation in one write transaction, so two processes
+  // opening a new file at once do not both create it.
+  if (auto r = exec_one(w, path, "BEGIN IMMEDIATE"); !r) return fail(r.error());
+  const auto in_transaction = [&]() -> Result<void> {
+    auto v = exec_int(w, path, "PRAGMA user_version");
+    if (!v) return fail(v.error());
+    if (*v > kSchemaVersion) return fail(newer(*v));
+    if (*v == 0) {
+      auto tables = exec_int(w, path,
+                             "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
+      if (!tables) return fail(tables.error());
+      if (*tables > 0)
+        return fail(ErrorCode::kBadInput, "'" + path +
+                                              "' is an SQLite database but not a Vigil event store (it has "
+                                              "tables and no schema version); it was left unchanged");
+    }
+    for (const char* sql : kSchemaV1)
+      if (auto r = exec_one(w, path, sql); !r) return fail(r.error());
+    if (*v == 0)
+      if (auto r = exec_one(w, path, "PRAGMA user_version = " + std::to_string(kSchemaVersion)); !r)
+        return fail(r.error());
+    return {};
+  }();
+  if (!in_transaction) {
+    (void)exec_one(w, path, "ROLLBACK");
+    return fail(in_transaction.error());
+  }
+  if (auto r = exec_one(w, path, "COMMIT"); !r) {
+    (void)exec_one(w, path, "ROLLBACK");
+    return fail(r.error());
+  }
+
+  for (auto [stmt, sql] : {std::pair{&impl->begin_stmt, "BEGIN IMMEDIATE"}, std::pair{&impl->commit_stmt, "COMMIT"},
+                           std::pair{&impl->rollback_stmt, "ROLLBACK"}, std::pair{&impl->insert_stmt, kInsertSql}}) {
+    auto s = prepare(w, path, sql);
+    if (!s) return fail(s.error());
+    *stmt = std::move(*s);
+  }
+  impl->write_db = std::move(*db);
+
+  auto rdb = open_connection(path, SQLITE_OPEN_READONLY, options.busy_timeout_ms);
+  if (!rdb) return fail(rdb.error());
+  impl->read_db = std::move(*rdb);
+
+  Impl* raw = impl.get();
+  impl->writer = std::thread([raw] { raw->writer_loop(); });
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(impl)));
+}
+
+SqliteStore::SqliteStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+SqliteStore::~SqliteStore() {
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->stopping = true;
+  }
+  impl_->wake_writer.notify_all();
+  impl_->progress.notify_all();
+  impl_->writer.join();
+}
+
+bool SqliteStore::add(const Event& event) {
+  Impl& s = *impl_;
+  bool wake = false;
+  {
+    std::lock_guard lock(s.mu);
+    if (s.stopping || s.queue.size() >= s.options.queue_capacity) {
+      s.dropped.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    }
+    wake = s.push_locked(event);
+  }
+  if (wake) s.wake_writer.notify_one();
+  return true;
+}
+
+bool SqliteStore::add_wait(const Event& event) {
+  Impl& s = *impl_;
+  bool wake = false;
+  {
+    std::unique_lock lock(s.mu);
+    s.progress.wait(lock, [&] { return s.stopping || s.queue.size() < s.options.queue_capacity; });
+    if (s.stopping) return false;
+    wake = s.push_locked(event);
+  }
+  if (wake) s.wake_writer.notify_one();
+  return true;
+}
+
+void SqliteStore::flush() {
+  Impl& s = *impl_;
+  std::unique_lock lock(s.mu);
+  const std::uint64_t target = s.accepted;
+  if (s.processed >= target) return;
+  ++s.flush_waiters;
+  s.wake_writer.notify_one();
+  s.progress.wait(lock, [&] { return s.processed >= target; });
+  --s.flush_waiters;
+}
+
+Result<std::vector<Event>> SqliteStore::query(const EventQuery& q) const {
+  const Impl& s = *impl_;
+  if (q.limit < 1 || q.limit > kMaxQueryLimit)
+    return fail(ErrorCode::kInvalidArgument,
+                "event query: limit must be 1.." + std::to_string(kMaxQueryLimit) + ", got " + std::to_string(q.limit));
+  if (!q.kind.empty() && !parse_event_kind(q.kind))
+    return fail(ErrorCode::kInvalidArgument, "event query: unknown kind '" + q.kind + "'");
+  if (!std::isfinite(q.since)) return fail(ErrorCode::kInvalidArgument, "event query: since must be a finite number");
+
+  // Only placeholders are appended; values travel as bindings.
+  std::string sql = kSelectSql;
+  std::vector<std::variant<const std::string*, double>> binds;
+  const auto where = [&](const char* cond, std::variant<const std::string*, double> value) {
+    sql += binds.empty() ? " WHERE " : " AND ";
+    sql += cond;
+    binds.push_back(value);
+  };
+  if (!q.stream.empty()) where("stream = ?", &q.stream);
+  if (!q.zone.empty()) where("zone = ?", &q.zone);
+  if (!q.kind.empty()) where("kind = ?", &q.kind);
+  if (q.since > 0) where("wall_time >= ?", q.since);
+  sql += " ORDER BY wall_time DESC, id DESC LIMIT ?";
+
+  std::lock_guard lock(s.read_mu);
+  sqlite3* db = s.read_db.get();
+  auto stmt = prepare(db, s.path, sql);
+  if (!stmt) return fail(stmt.error());
+  sqlite3_stmt* st = stmt->get();
+  int idx = 1;
+  for (const auto& b : binds) {
+    if (const auto* str = std::get_if<const std::string*>(&b))
+      sqlite3_bind_text(st, idx++, (*str)->data(), static_cast<int>((*str)->size()), SQLITE_STATIC);
+    else
+      sqlite3_bind_double(st, idx++, std::get<double>(b));
+  }
+  sqlite3_bind_int(st, idx, q.limit);
+
+  std::vector<Event> out;
+  int rc = SQLITE_OK;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    Event e;
+    const std::string kind = column_text(st, 1);
+    const auto parsed = parse_event_kind(kind);
+    if (!parsed)
+      return fail(ErrorCode::kBadInput, "event database '" + s.path + "': row " +
+                                            std::to_string(sqlite3_column_int64(st, 0)) + " has unknown kind '" +
+                                            kind + "'");
+    e.kind = *parsed;
+    e.stream = column_text(st, 2);
+    e.pts = sqlite3_column_double(st, 3);
+    e.wall_time = sqlite3_column_double(st, 4);
+    if (sqlite3_column_type(st, 5) != SQLITE_NULL) e.track_id = sqlite3_column_int64(st, 5);
+    e.class_name = column_text(st, 6);
+    if (sqlite3_column_type(st, 7) != SQLITE_NULL) e.class_id = sqlite3_column_int(st, 7);
+    e.zone = column_text(st, 8);
+    e.line = column_text(st, 9);
+    e.direction = column_text(st, 10);
+    e.dwell_s = sqlite3_column_double(st, 11);  // 0 for NULL
+    e.text = column_text(st, 12);
+    out.push_back(std::move(e));
+  }
+  if (rc != SQLITE_DONE) return fail(db_error(s.path, "query", db, rc));
+  return out;
+}
+
+Result<std::int64_t> SqliteStore::count() const {
+  std::lock_guard lock(impl_->read_mu);
+  return exec_int(impl_->read_db.get(), impl_->path, "SELECT count(*) FROM events");
+}
+
+const std::string& SqliteStore::path() const { return impl_->path; }
+std::uint64_t SqliteStore::dropped() const { return impl_->dropped.load(std::memory_order_relaxed); }
+std::uint64_t SqliteStore::errors() const { return impl_->errors.load(std::memory_order_relaxed); }
+std::uint64_t SqliteStore::stored() const { return impl_->stored.load(std::memory_order_relaxed); }
+std::size_t SqliteStore::queued() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->queue.size();
+}
+
+}  // namespace vigil
