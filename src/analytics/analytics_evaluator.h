@@ -103,12 +103,12 @@ class AnalyticsEvaluator {
     double last_inside_pts = 0;
   };
   struct LineWatch {
-    int side = 0;             // -1 left, +1 right, 0 not known yet
-    int pending_side = 0;     // side being confirmed (0: none)
-    int pending_frames = 0;   // analysed frames seen on pending_side in a row
+    int side = 0;                  // -1 left, +1 right, 0 not known yet
+    int pending_side = 0;          // side being confirmed (0: none)
+    int pending_frames = 0;        // analysed frames seen on pending_side in a row
     bool pending_crossed = false;  // the step onto pending_side went through the segment
-    bool has_last = false;
-    PointF last;              // anchor at the last analysed frame with a known side, pixels
+    bool has_last = false;         // `last` is set
+    PointF last;                   // anchor at the last analysed frame with a known side, pixels
   };
   struct TrackMemo {
     int class_id = 0;
@@ -117,7 +117,7 @@ class AnalyticsEvaluator {
   };
 
   std::string class_name(int class_id) const;
-  static bool wanted(const std::vector<std::string>& filter, const std::string& class_name);
+  static bool wanted(const std::vector<std::string>& filter, const std::string& name);
   void set_frame_size(int frame_w, int frame_h);
   Event make_event(EventKind kind, const Track& track, double pts, double wall_time) const;
   void update_zones(const Track& track, TrackMemo& memo, double pts, double wall_time, std::vector<Event>& out);

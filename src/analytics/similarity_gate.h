@@ -84,7 +84,7 @@ Thumbnail make_thumbnail(const std::uint8_t* plane, int width, int height, int s
 
 // The metric above, in [0, 1]. Thumbnails of different sizes (or empty ones)
 // have similarity 0.
-double similarity(const Thumbnail& a, const Thumbnail& b, int pixel_threshold = 12);
+double similarity(const Thumbnail& a, const Thumbnail& b, int pixel_threshold = GateConfig{}.pixel_threshold);
 
 class SimilarityGate {
  public:

@@ -117,6 +117,7 @@ int run_engine(const RunArgs& a) {
     return kExitBadInput;
   }
   if (!a.model.empty()) cfg.model.path = a.model;
+  if (const char* d = std::getenv("VIGIL_TEST_INFERENCE_DELAY_MS"); d && *d) cfg.test_inference_delay_ms = std::atoi(d);
   if (cfg.model.path.empty()) cfg.model.path = default_model_path();
   if (cfg.offline)
     for (auto& s : cfg.streams) s.loop = false;  // an offline run ends

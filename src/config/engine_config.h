@@ -70,6 +70,9 @@ struct EngineConfig {
   double stats_interval_s = 30;
   EventsConfig events;
   std::vector<StreamConfig> streams;
+  // Test-only (not in YAML; env VIGIL_TEST_INFERENCE_DELAY_MS for the CLI):
+  // extra milliseconds per inference batch, to emulate a slow detector.
+  int test_inference_delay_ms = 0;
 };
 
 // One documented option: its YAML path ("defaults.gate.similarity"), default

@@ -30,10 +30,15 @@ struct Track {
   float vx = 0, vy = 0;          // box-centre velocity, pixels per second
 };
 
-// Hands out track ids. One per process, shared by every stream's tracker so
-// ids are never shared across streams. Thread-safe.
+// Hands out track ids. Each stream gets its own allocator with a distinct
+// base (stream number x kStreamIdSpan), so ids are never shared across
+// streams and, in offline runs, do not depend on how streams interleave.
+// Thread-safe.
 class TrackIdAllocator {
  public:
+  static constexpr std::int64_t kStreamIdSpan = 1'000'000'000;
+  TrackIdAllocator() = default;
+  explicit TrackIdAllocator(std::int64_t first) : next_(first) {}
   std::int64_t next() { return next_.fetch_add(1, std::memory_order_relaxed); }
 
  private:

@@ -180,6 +180,10 @@ void BatchScheduler::run_batch(std::vector<Job>& jobs) {
   }
   DetectTimings t;
   auto r = detector_.detect(images, options, &t);
+  if (options_.test_delay_ms > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(options_.test_delay_ms));
+    t.inference_ms += options_.test_delay_ms;
+  }
   metrics_.add(Stage::kPreprocess, t.preprocess_ms);
   metrics_.add(Stage::kInference, t.inference_ms);
   metrics_.add(Stage::kPostprocess, t.postprocess_ms);

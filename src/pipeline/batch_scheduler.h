@@ -56,6 +56,7 @@ struct BatchSchedulerOptions {
   int wait_ms = 10;
   int workers = 1;
   bool offline = false;
+  int test_delay_ms = 0;  // test-only: added to every batch to emulate a slow detector
 };
 
 class BatchScheduler {

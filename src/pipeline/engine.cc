@@ -23,7 +23,8 @@ nlohmann::json stage_json(const LatencySummary& s) {
 
 }  // namespace
 
-Engine::Engine(EngineConfig config) : config_(std::move(config)) {}
+Engine::Engine(EngineConfig config)
+    : config_(std::move(config)), interval_controller_(std::make_unique<IntervalController>()) {}
 
 Engine::~Engine() { stop(); }
 
@@ -45,6 +46,7 @@ Result<std::unique_ptr<Engine>> Engine::create(EngineConfig config) {
   so.wait_ms = e->config_.batch_wait_ms;
   so.workers = e->config_.workers;
   so.offline = e->config_.offline;
+  so.test_delay_ms = e->config_.test_inference_delay_ms;
   e->scheduler_ = std::make_unique<BatchScheduler>(*e->detector_, so, e->metrics_);
 
   if (!e->config_.events.jsonl.empty()) {
@@ -66,11 +68,11 @@ Result<std::unique_ptr<Engine>> Engine::create(EngineConfig config) {
       }
     });
   }
-  e->ctx_ = std::unique_ptr<StreamContext>(new StreamContext{*e->scheduler_, e->track_ids_, e->events_, e->metrics_,
+  e->ctx_ = std::unique_ptr<StreamContext>(new StreamContext{*e->scheduler_, e->events_, e->metrics_,
                                                              e->analysis_latency_, e->detector_->info(),
                                                              e->config_.offline});
   for (std::size_t i = 0; i < e->config_.streams.size(); ++i) {
-    auto p = StreamPipeline::create(e->config_.streams[i], *e->ctx_);
+    auto p = StreamPipeline::create(e->config_.streams[i], *e->ctx_, e->next_stream_number_++);
     if (!p) {
       std::string msg = p.error().message;
       const std::string key = "streams[" + e->config_.streams[i].id + "]";
@@ -114,7 +116,7 @@ Result<void> Engine::add_stream(StreamConfig config) {
     std::lock_guard lock(mu_);
     if (streams_.count(config.id))
       return fail(ErrorCode::kInvalidArgument, "streams[" + config.id + "].id: a stream with this id exists");
-    auto created = StreamPipeline::create(std::move(config), *ctx_);
+    auto created = StreamPipeline::create(std::move(config), *ctx_, next_stream_number_++);
     if (!created) return fail(created.error());
     p = std::shared_ptr<StreamPipeline>(std::move(*created));
     streams_[p->config().id] = p;
@@ -226,8 +228,7 @@ void Engine::adapt_intervals() {
     l.config.latency_target_ms = config_.latency_target_ms;
     loads.push_back(l);
   }
-  static IntervalController controller;  // one engine per process
-  const auto every = controller.step(loads, capacity, analysis_latency_.summary().p95);
+  const auto every = interval_controller_->step(loads, capacity, analysis_latency_.summary().p95);
   for (std::size_t i = 0; i < streams.size() && i < every.size(); ++i) streams[i]->set_every_effective(every[i]);
 }
 

@@ -69,7 +69,7 @@ class Engine {
   StageMetrics metrics_;
   LatencyWindow analysis_latency_;
   std::unique_ptr<BatchScheduler> scheduler_;
-  TrackIdAllocator track_ids_;
+  std::int64_t next_stream_number_ = 1;  // guarded by mu_
   EventBus events_;
   std::unique_ptr<JsonlSink> jsonl_;
   std::unique_ptr<SqliteStore> sqlite_;
@@ -79,6 +79,7 @@ class Engine {
   std::map<std::string, std::shared_ptr<StreamPipeline>> streams_;
   bool running_ = false;
 
+  std::unique_ptr<class IntervalController> interval_controller_;  // control thread only
   std::thread control_;
   std::atomic<bool> stop_{false};
   std::mutex control_mu_;

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "media/endpoint_probe.h"
 #include "media/reconnect_policy.h"
 
 namespace vigil {
@@ -38,6 +39,22 @@ bool StreamCapture::sleep_for(double seconds) {
   return !stop_;
 }
 
+bool StreamCapture::wait_backoff(double seconds) {
+  // The first probe waits a moment so a server that just closed is not seen as back.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  auto spec = parse_source_url(options_.source.url);
+  if (!sleep_for(std::min(seconds, 1.0))) return false;
+  while (!stop_ && std::chrono::steady_clock::now() < until) {
+    if (spec && spec->is_live() && endpoint_reachable(*spec, 500)) {
+      // Give a server that just came back (or a one-client listener that our
+      // probe just used up) a moment before the real open.
+      return sleep_for(1.0);
+    }
+    if (!sleep_for(0.5)) return false;
+  }
+  return !stop_;
+}
+
 void StreamCapture::run() {
   using clock = std::chrono::steady_clock;
   ReconnectPolicy backoff{options_.backoff_initial_s, options_.backoff_max_s, 0};
@@ -71,7 +88,7 @@ void StreamCapture::run() {
     if (!src) {
       go_down(src.error().message);
       if (options_.offline) break;
-      if (!sleep_for(backoff.next_delay())) break;
+      if (!wait_backoff(backoff.next_delay())) break;
       std::lock_guard lock(mu_);
       ++stats_.reconnects;
       continue;
@@ -162,7 +179,7 @@ void StreamCapture::run() {
       stats_.corrupt_packets = static_cast<std::uint64_t>(s.corrupt_packets());
     }
     if (stop_) break;
-    if (!sleep_for(backoff.next_delay())) break;
+    if (!wait_backoff(backoff.next_delay())) break;
     std::lock_guard lock(mu_);
     ++stats_.reconnects;
   }

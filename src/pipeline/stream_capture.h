@@ -71,6 +71,9 @@ class StreamCapture {
  private:
   void run();
   bool sleep_for(double seconds);  // false when stopping
+  // Waits out a backoff delay, ending early when a network source answers a
+  // TCP connect again; false when stopping.
+  bool wait_backoff(double seconds);
 
   const std::string id_;
   const CaptureOptions options_;

@@ -33,7 +33,8 @@ std::pair<int, int> analysis_size(const SubstreamConfig& sub, int w, int h) {
 
 }  // namespace
 
-Result<std::unique_ptr<StreamPipeline>> StreamPipeline::create(StreamConfig config, StreamContext& ctx) {
+Result<std::unique_ptr<StreamPipeline>> StreamPipeline::create(StreamConfig config, StreamContext& ctx,
+                                                               std::int64_t stream_number) {
   const std::string path = "streams[" + config.id + "]";
   if (auto v = validate_stream(config, path); !v) return fail(v.error());
   auto analytics = AnalyticsEvaluator::create(config.id, config.zones, config.lines, ctx.model.class_names, path);
@@ -44,12 +45,18 @@ Result<std::unique_ptr<StreamPipeline>> StreamPipeline::create(StreamConfig conf
     if (!known) return fail(ErrorCode::kInvalidArgument, path + ".classes: '" + c + "' is not a class of the model");
   }
   auto p = std::unique_ptr<StreamPipeline>(
-      new StreamPipeline(std::move(config), ctx, std::make_unique<AnalyticsEvaluator>(std::move(*analytics))));
+      new StreamPipeline(std::move(config), ctx, std::make_unique<AnalyticsEvaluator>(std::move(*analytics)),
+                         stream_number));
   return p;
 }
 
-StreamPipeline::StreamPipeline(StreamConfig config, StreamContext& ctx, std::unique_ptr<AnalyticsEvaluator> analytics)
-    : config_(std::move(config)), ctx_(ctx), analytics_(std::move(analytics)), every_effective_(config_.every) {
+StreamPipeline::StreamPipeline(StreamConfig config, StreamContext& ctx, std::unique_ptr<AnalyticsEvaluator> analytics,
+                               std::int64_t stream_number)
+    : config_(std::move(config)),
+      ctx_(ctx),
+      analytics_(std::move(analytics)),
+      track_ids_(stream_number * TrackIdAllocator::kStreamIdSpan + 1),
+      every_effective_(config_.every) {
   CaptureOptions co;
   co.source.url = config_.url;
   co.source.timeout_ms = static_cast<int>(config_.timeout_s * 1000);
@@ -187,7 +194,7 @@ std::vector<Event> StreamPipeline::apply_results(Tracker& tracker) {
 }
 
 void StreamPipeline::loop() {
-  Tracker tracker(config_.tracker, ctx_.track_ids);
+  Tracker tracker(config_.tracker, track_ids_);
   SimilarityGate gate(config_.gate);
   FrameConverter converter;
   int since_analysis = std::numeric_limits<int>::max() / 2;  // the first frame is a candidate

@@ -44,7 +44,6 @@ class AnalyticsEvaluator;
 // Engine services a stream uses; they outlive every stream.
 struct StreamContext {
   BatchScheduler& scheduler;
-  TrackIdAllocator& track_ids;
   EventBus& events;
   StageMetrics& metrics;
   LatencyWindow& analysis_latency;  // capture -> result applied, ms, all streams
@@ -89,7 +88,10 @@ struct StreamSnapshot {
 class StreamPipeline {
  public:
   // Validates the stream (errors name "streams[...]" fields) and builds it; nothing runs yet.
-  static Result<std::unique_ptr<StreamPipeline>> create(StreamConfig config, StreamContext& ctx);
+  // stream_number: distinct per stream of the engine (track ids start at
+  // stream_number x TrackIdAllocator::kStreamIdSpan + 1).
+  static Result<std::unique_ptr<StreamPipeline>> create(StreamConfig config, StreamContext& ctx,
+                                                        std::int64_t stream_number);
   ~StreamPipeline();  // stops
   StreamPipeline(const StreamPipeline&) = delete;
   StreamPipeline& operator=(const StreamPipeline&) = delete;
@@ -110,7 +112,8 @@ class StreamPipeline {
   void remove_observer(int id);
 
  private:
-  StreamPipeline(StreamConfig config, StreamContext& ctx, std::unique_ptr<AnalyticsEvaluator> analytics);
+  StreamPipeline(StreamConfig config, StreamContext& ctx, std::unique_ptr<AnalyticsEvaluator> analytics,
+                 std::int64_t stream_number);
   void loop();
   void on_result(BatchResult&& r);
   std::vector<Event> apply_results(class Tracker& tracker);
@@ -122,6 +125,7 @@ class StreamPipeline {
   LatestSlot<CapturedFrame> slot_;
   std::unique_ptr<StreamCapture> capture_;
   std::unique_ptr<AnalyticsEvaluator> analytics_;  // used on the loop thread; snapshot() reads under mu_
+  TrackIdAllocator track_ids_;
   int client_ = 0;
   std::thread thread_;
   std::atomic<bool> stop_{false};

@@ -60,8 +60,8 @@ class Tracker {
     // Active tracks (tentative and confirmed) after this frame, by ascending id,
     // with their filtered boxes at the frame's time.
     std::vector<Track> tracks;
-    // Tracks that became confirmed in this update: each id appears here once
-    // in its life. A lost track that comes back is not born again.
+    // Tracks that became confirmed in this update: each id appears here at
+    // most once in its life. A lost track that comes back is not born again.
     std::vector<Track> born;
     // Confirmed tracks removed in this update (state kRemoved, box = last
     // observed box): the lost-track buffer ran out, or a duplicate of an older

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Builds the video fixtures of the engine tests from media that Debian ships
+# (opencv-doc's vtest.avi, darknet's dog.jpg), with the ffmpeg CLI.
+# Usage: make_test_videos.sh OUT_DIR   (idempotent: existing files are kept)
+set -euo pipefail
+out=${1:?usage: make_test_videos.sh OUT_DIR}
+mkdir -p "$out"
+VTEST=/usr/share/doc/opencv-doc/examples/data/vtest.avi
+DOG=/usr/share/darknet/data/dog.jpg
+ff() { ffmpeg -nostdin -hide_banner -loglevel error -y "$@"; }
+# mk NAME COMMAND...: runs COMMAND with a temporary output path unless NAME exists.
+mk() {
+  local f=$out/$1
+  shift
+  if [ ! -s "$f" ]; then
+    "$@" "$f.tmp.${f##*.}"
+    mv "$f.tmp.${f##*.}" "$f"
+  fi
+}
+
+# 20 s of pedestrians (200 frames, 10 fps, 768x576), H.264.
+# faststart: the index comes first, so a truncated copy still plays up to its cut.
+mk vtest20.mp4 ff -i "$VTEST" -t 20 -c:v libx264 -preset veryfast -pix_fmt yuv420p -g 20 -movflags +faststart
+# A still scene: one photo looped for 8 s at 25 fps (encoder noise only).
+mk still.mp4 ff -loop 1 -i "$DOG" -t 8 -r 25 -c:v libx264 -preset veryfast -pix_fmt yuv420p
+# Audio only: a 3 s tone.
+mk audio_only.m4a ff -f lavfi -i sine=frequency=440:duration=3 -c:a aac
+# A file cut at half its size.
+[ -s "$out/half.mp4" ] || head -c $(( $(stat -c %s "$out/vtest20.mp4") / 2 )) "$out/vtest20.mp4" > "$out/half.mp4"
+# Random bytes named .mp4 (fixed content: the same bytes every time).
+[ -s "$out/random.mp4" ] || head -c 200000 /dev/zero | openssl enc -aes-128-ctr -nosalt -pass pass:vigil -pbkdf2 2>/dev/null > "$out/random.mp4" \
+  || head -c 200000 /dev/urandom > "$out/random.mp4"
+# An empty file.
+: > "$out/empty.mp4"
+echo "test videos in $out"

@@ -1,0 +1,188 @@
+#include "store/jsonl_sink.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "store/event_json.h"
+
+namespace vigil {
+namespace {
+
+namespace fs = std::filesystem;
+
+class JsonlSinkTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::path(testing::TempDir()) /
+           ("vigil-jsonl-test-" + std::to_string(::getpid()) + "-" + info->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  static Event event(int i) {
+    Event e;
+    e.kind = i % 2 ? EventKind::kZoneEnter : EventKind::kLineCross;
+    constexpr const char* kStreams[] = {"cam-0", "cam-1", "cam-2"};
+    e.stream = kStreams[i % 3];
+    e.pts = i * 0.04;
+    e.wall_time = 1700000000.0 + i;
+    e.track_id = i;
+    e.class_id = 0;
+    e.class_name = "person";
+    if (i % 2) {
+      e.zone = "door";
+    } else {
+      e.line = "gate";
+      e.direction = "out";
+    }
+    return e;
+  }
+
+  static std::vector<std::string> read_lines(const fs::path& p) {
+    std::ifstream in(p);
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(JsonlSinkTest, OneParseableLinePerEvent) {
+  const auto path = dir_ / "events.jsonl";
+  auto sink = JsonlSink::open(path.string());
+  ASSERT_TRUE(sink.has_value()) << sink.error().message;
+  for (int i = 0; i < 100; ++i) (*sink)->write(event(i));
+  (*sink)->flush();
+  const auto lines = read_lines(path);
+  ASSERT_EQ(lines.size(), 100U);
+  for (int i = 0; i < 100; ++i) {
+    const auto e = event_from_json(nlohmann::json::parse(lines[static_cast<std::size_t>(i)]));
+    ASSERT_TRUE(e.has_value()) << e.error().message;
+    EXPECT_EQ(e->track_id, i);
+    EXPECT_EQ(e->stream, event(i).stream);
+    EXPECT_EQ(to_json(*e), to_json(event(i)));
+  }
+  EXPECT_EQ((*sink)->errors(), 0U);
+  EXPECT_EQ((*sink)->dropped(), 0U);
+}
+
+TEST_F(JsonlSinkTest, AppendsAcrossReopenAndFlushesOnDestruction) {
+  const auto path = dir_ / "events.jsonl";
+  {
+    auto sink = JsonlSink::open(path.string());
+    ASSERT_TRUE(sink.has_value()) << sink.error().message;
+    for (int i = 0; i < 3; ++i) (*sink)->write(event(i));
+  }  // no flush(): the destructor writes
+  ASSERT_EQ(read_lines(path).size(), 3U);
+  {
+    auto sink = JsonlSink::open(path.string());
+    ASSERT_TRUE(sink.has_value()) << sink.error().message;
+    for (int i = 3; i < 5; ++i) (*sink)->write(event(i));
+  }
+  const auto lines = read_lines(path);
+  ASSERT_EQ(lines.size(), 5U);
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(nlohmann::json::parse(lines[static_cast<std::size_t>(i)]).at("track_id"), i);
+}
+
+TEST_F(JsonlSinkTest, WritesOutWithoutAnExplicitFlush) {
+  const auto path = dir_ / "events.jsonl";
+  auto sink = JsonlSink::open(path.string());
+  ASSERT_TRUE(sink.has_value()) << sink.error().message;
+  (*sink)->write(event(1));
+  // The flusher runs every 200 ms; the generous deadline keeps this from
+  // depending on the machine's speed.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (fs::file_size(path) == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(read_lines(path).size(), 1U);
+}
+
+TEST_F(JsonlSinkTest, ConcurrentWritersKeepLinesWhole) {
+  const auto path = dir_ / "events.jsonl";
+  auto sink = JsonlSink::open(path.string());
+  ASSERT_TRUE(sink.has_value()) << sink.error().message;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 1000; ++i) (*sink)->write(event(t * 1000 + i));
+    });
+  for (auto& th : threads) th.join();
+  (*sink)->flush();
+  const auto lines = read_lines(path);
+  ASSERT_EQ(lines.size(), 4000U);
+  std::set<std::int64_t> ids;
+  for (const auto& line : lines) {
+    const auto e = event_from_json(nlohmann::json::parse(line));
+    ASSERT_TRUE(e.has_value()) << e.error().message;
+    ids.insert(e->track_id);
+  }
+  EXPECT_EQ(ids.size(), 4000U);
+}
+
+TEST_F(JsonlSinkTest, MissingDirectoryIsAnErrorNamingThePath) {
+  const auto path = (dir_ / "no-such-dir" / "events.jsonl").string();
+  const auto sink = JsonlSink::open(path);
+  ASSERT_FALSE(sink.has_value());
+  EXPECT_EQ(sink.error().code, ErrorCode::kNotFound);
+  EXPECT_NE(sink.error().message.find(path), std::string::npos) << sink.error().message;
+  EXPECT_NE(sink.error().message.find("does not exist"), std::string::npos) << sink.error().message;
+  EXPECT_FALSE(fs::exists(dir_ / "no-such-dir"));
+}
+
+TEST_F(JsonlSinkTest, DirectoryIsAnErrorNamingThePath) {
+  const auto sink = JsonlSink::open(dir_.string());
+  ASSERT_FALSE(sink.has_value());
+  EXPECT_NE(sink.error().message.find(dir_.string()), std::string::npos) << sink.error().message;
+}
+
+TEST_F(JsonlSinkTest, IoErrorsAreCountedNotFatal) {
+  if (!fs::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+  auto sink = JsonlSink::open("/dev/full");  // every write fails with ENOSPC
+  ASSERT_TRUE(sink.has_value()) << sink.error().message;
+  for (int i = 0; i < 5; ++i) (*sink)->write(event(i));
+  (*sink)->flush();
+  EXPECT_EQ((*sink)->errors(), 5U);
+  (*sink)->write(event(5));
+  (*sink)->flush();
+  EXPECT_EQ((*sink)->errors(), 6U);
+}
+
+TEST_F(JsonlSinkTest, InvalidUtf8DoesNotCostTheEvent) {
+  const auto path = dir_ / "events.jsonl";
+  auto sink = JsonlSink::open(path.string());
+  ASSERT_TRUE(sink.has_value()) << sink.error().message;
+  Event e = event(1);
+  e.text = "caption with a stray byte \xff here";
+  (*sink)->write(e);
+  (*sink)->flush();
+  const auto lines = read_lines(path);
+  ASSERT_EQ(lines.size(), 1U);
+  const auto j = nlohmann::json::parse(lines[0]);
+  EXPECT_EQ(j.at("text"), "caption with a stray byte \xef\xbf\xbd here");  // U+FFFD
+  EXPECT_EQ((*sink)->errors(), 0U);
+}
+
+TEST_F(JsonlSinkTest, DashWritesToStdout) {
+  testing::internal::CaptureStdout();
+  {
+    auto sink = JsonlSink::open("-");
+    ASSERT_TRUE(sink.has_value()) << sink.error().message;
+    (*sink)->write(event(42));
+  }
+  const std::string out = testing::internal::GetCapturedStdout();
+  EXPECT_EQ(out, to_json(event(42)).dump() + "\n");
+}
+
+}  // namespace
+}  // namespace vigil
