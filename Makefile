@@ -28,12 +28,16 @@ test-asan: setup
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	  UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j$(JOBS) -L unit
 
-# Today's demo: detection on the sample images, annotated copies in out/.
+# Today's demo: detection on the sample photos (annotated copies in out/),
+# then the live engine on 4 looping streams of vtest.avi with a zone and a
+# line, events on the log (Ctrl-C stops it; DEMO_SECONDS=N stops it after N s).
+DEMO_SECONDS ?= 0
 demo: build
 	@mkdir -p out
 	$(BUILD)/vigil detect /usr/share/darknet/data/dog.jpg /usr/share/darknet/data/person.jpg \
 	  /usr/share/darknet/data/horses.jpg /usr/share/darknet/data/giraffe.jpg -o out
 	@echo "annotated images written to $(CURDIR)/out/"
+	$(BUILD)/vigil run --duration $(DEMO_SECONDS) --events out/events.jsonl --stats out/stats.json
 
 bench: build
 	$(BUILD)/vigil bench model --batch 1,2,4,8 --threads 1,2

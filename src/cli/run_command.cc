@@ -167,6 +167,17 @@ int run_engine(const RunArgs& a) {
 
 }  // namespace
 
+std::function<int()> add_config_doc_command(CLI::App& app) {
+  // Hidden: prints the option table of docs/config.md from config_options().
+  app.add_subcommand("config-doc", "Print the configuration options as a Markdown table")->group("");
+  return [] {
+    std::cout << "| option | default | meaning |\n|---|---|---|\n";
+    for (const auto& o : config_options())
+      std::cout << "| `" << o.path << "` | " << o.default_value << " | " << o.description << " |\n";
+    return kExitOk;
+  };
+}
+
 std::function<int()> add_run_command(CLI::App& app) {
   auto a = std::make_shared<RunArgs>();
   CLI::App* cmd = app.add_subcommand("run", "Run the engine on live streams or files (no source: the demo)");

@@ -404,6 +404,11 @@ Result<EngineConfig> parse_config(const std::string& yaml_text, const std::strin
     VIGIL_TRY(parse_stream_fields(d, defaults, "defaults"));
     if (!defaults.id.empty() || !defaults.url.empty())
       return fail(ErrorCode::kInvalidArgument, "defaults: id and url belong to each stream, not to defaults");
+    // Check the defaults themselves, so their errors are named "defaults.*".
+    StreamConfig probe = defaults;
+    probe.id = "defaults";
+    probe.url = "defaults.mp4";
+    if (auto v = validate_stream(probe, "defaults"); !v) return fail(v.error());
   }
   if (const auto ss = root["streams"]; ss && !ss.IsNull()) {
     if (!ss.IsSequence()) return fail(ErrorCode::kInvalidArgument, "streams: expected a list of streams");

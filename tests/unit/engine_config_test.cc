@@ -1,0 +1,116 @@
+#include "config/engine_config.h"
+
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+namespace vigil {
+namespace {
+
+std::string error_of(const std::string& yaml) {
+  auto c = parse_config(yaml);
+  return c ? std::string("(accepted)") : c.error().message;
+}
+
+const char* kGood = R"(
+model: {path: m.onnx, device: cpu, threads: 2}
+batch: {max: 4, wait_ms: 5}
+defaults:
+  every: 3
+  gate: {similarity: 0.9}
+  zones: [{name: door, polygon: [[0.1, 0.1], [0.5, 0.1], [0.5, 0.5]], dwell_s: 4}]
+streams:
+  - {id: cam1, url: rtsp://10.0.0.1/stream}
+  - id: cam2
+    url: /videos/a.mp4
+    every: 1
+    substream: {width: 640}
+    lines: [{name: gate-line, a: [0, 300], b: [640, 300], min_frames: 3}]
+    zones: []
+)";
+
+TEST(EngineConfig, ParsesDefaultsAndPerStreamOverrides) {
+  auto c = parse_config(kGood);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->model.path, "m.onnx");
+  EXPECT_EQ(c->batch_max, 4);
+  ASSERT_EQ(c->streams.size(), 2U);
+  const auto& a = c->streams[0];
+  EXPECT_EQ(a.every, 3);
+  EXPECT_TRUE(a.gate.enabled);
+  EXPECT_DOUBLE_EQ(a.gate.similarity, 0.9);
+  ASSERT_EQ(a.zones.size(), 1U);
+  EXPECT_TRUE(a.zones[0].normalized);
+  const auto& b = c->streams[1];
+  EXPECT_EQ(b.every, 1);
+  EXPECT_EQ(b.substream.width, 640);
+  EXPECT_TRUE(b.zones.empty());
+  ASSERT_EQ(b.lines.size(), 1U);
+  EXPECT_FALSE(b.lines[0].normalized);  // pixel coordinates detected
+  EXPECT_EQ(b.lines[0].min_frames, 3);
+}
+
+TEST(EngineConfig, ErrorsNameTheFieldPath) {
+  EXPECT_EQ(error_of("streams:\n  - {id: a, url: x.mp4}\n  - {id: b, url: y.mp4}\n"
+                     "  - {id: c, url: z.mp4, zones: [{name: z, polygon: [[0, 0], [1, 1]]}]}\n")
+                .rfind("streams[2].zones[0].polygon: needs at least 3 points", 0),
+            0U)
+      << error_of("streams:\n  - {id: c, url: z.mp4, zones: [{name: z, polygon: [[0, 0], [1, 1]]}]}\n");
+  EXPECT_NE(error_of("streams: [{id: a, url: x.mp4, evrey: 2}]").find("streams[0].evrey: unknown option"),
+            std::string::npos);
+  EXPECT_NE(error_of("streams: [{id: a, url: x.mp4, every: two}]").find("streams[0].every: expected an integer"),
+            std::string::npos);
+  EXPECT_NE(error_of("streams: [{id: a, url: x.mp4, every: 0}]").find("streams[0].every: must be between 1 and 1000"),
+            std::string::npos);
+  EXPECT_NE(error_of("streams: [{id: Cam A, url: x.mp4}]").find("streams[0].id"), std::string::npos);
+  EXPECT_NE(error_of("streams: [{id: a, url: x.mp4}, {id: a, url: y.mp4}]").find("streams[1].id"), std::string::npos);
+  EXPECT_NE(error_of("streams: [{id: a}]").find("streams[0].url: required"), std::string::npos);
+  EXPECT_NE(error_of("streams: [{id: a, url: 'concat:a.mp4|b.mp4'}]").find("streams[0].url"), std::string::npos);
+  EXPECT_NE(error_of("streams: [{id: a, url: x.mp4, lines: [{name: l, a: [0, 0]}]}]").find("streams[0].lines[0].b"),
+            std::string::npos);
+  EXPECT_NE(error_of("streams: [{id: a, url: x.mp4, tracker: {low_thresh: 0.9}}]").find("streams[0].tracker.low_thresh"),
+            std::string::npos);
+  EXPECT_NE(error_of("batch: {max: 0}").find("batch.max"), std::string::npos);
+  EXPECT_NE(error_of("model: {device: tpu}").find("model.device"), std::string::npos);
+  EXPECT_NE(error_of("defaults: {gate: {similarity: 2}}").find("defaults.gate.similarity"), std::string::npos);
+  EXPECT_NE(error_of("streams: [unclosed").find("not valid YAML"), std::string::npos);
+  EXPECT_NE(error_of("bogus: 1").find("bogus: unknown option"), std::string::npos);
+}
+
+TEST(EngineConfig, EnvironmentOverrides) {
+  auto c = parse_config(kGood);
+  ASSERT_TRUE(c);
+  ASSERT_TRUE(apply_env_overrides(*c, {{"DEVICE", "gpu"}, {"BATCH_SIZE", "16"}, {"SUBSTREAM_SCALE", "0.5"},
+                                       {"MODEL_PATH", "/models/yolo.onnx"}}));
+  EXPECT_EQ(c->model.device, "cuda");
+  EXPECT_EQ(c->batch_max, 16);
+  EXPECT_DOUBLE_EQ(c->streams[1].substream.scale, 0.5);
+  EXPECT_EQ(c->model.path, "/models/yolo.onnx");
+  auto bad = apply_env_overrides(*c, {{"BATCH_SIZE", "lots"}});
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("BATCH_SIZE"), std::string::npos);
+  auto range = apply_env_overrides(*c, {{"SUBSTREAM_SCALE", "3"}});
+  ASSERT_FALSE(range);
+  EXPECT_NE(range.error().message.find("substream.scale"), std::string::npos);
+}
+
+TEST(EngineConfig, MissingFileIsNamed) {
+  auto c = load_config_file("/nonexistent/vigil.yaml");
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("/nonexistent/vigil.yaml"), std::string::npos);
+}
+
+// docs/config.md must document every option the parser knows.
+TEST(EngineConfig, EveryOptionIsDocumented) {
+  std::ifstream f(VIGIL_SOURCE_DIR "/docs/config.md");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  const std::string doc = ss.str();
+  ASSERT_FALSE(doc.empty());
+  for (const auto& o : config_options())
+    EXPECT_NE(doc.find("`" + o.path + "`"), std::string::npos) << o.path << " is not in docs/config.md";
+}
+
+}  // namespace
+}  // namespace vigil
