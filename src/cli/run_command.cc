@@ -136,7 +136,7 @@ int run_engine(const RunArgs& a) {
     return engine.error().code == ErrorCode::kRuntime ? kExitRuntime : kExitBadInput;
   }
   Engine& e = **engine;
-  if (demo && cfg.events.jsonl.empty()) {
+  if (demo) {
     e.events().subscribe([](const Event& ev) {
       if (ev.kind == EventKind::kTrackNew || ev.kind == EventKind::kTrackLost) return;  // too many to read
       spdlog::info("event {}", to_json(ev).dump());

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# How many 720p25 H.264 streams run in real time on this machine with the
+# default model at every: 4 with tracking (issue: live engine, performance).
+# For each stream count N it runs `vigil run` for DURATION seconds on N looping
+# copies of vtest.avi upscaled to 1280x720 at 25 fps, then reads --stats:
+#   real time = every stream's display fps >= 90% of 25,
+#   analysis latency p95 < 500 ms, RSS <= 60 MB per stream.
+# Usage: bench/streams.sh [N...]      (default: 2 4 6 8 10)
+# Env: DURATION (default 40), VIGIL (default build/vigil), OUT (default build/bench)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VIGIL=${VIGIL:-build/vigil}
+OUT=${OUT:-build/bench}
+DURATION=${DURATION:-40}
+counts=("$@")
+[ ${#counts[@]} -gt 0 ] || counts=(2 4 6 8 10)
+mkdir -p "$OUT"
+video=$OUT/vtest720p25.mp4
+if [ ! -s "$video" ]; then
+  ffmpeg -nostdin -hide_banner -loglevel error -y -stream_loop 1 -i /usr/share/doc/opencv-doc/examples/data/vtest.avi \
+    -vf "scale=1280:720,fps=25" -t 120 -c:v libx264 -preset veryfast -g 50 -pix_fmt yuv420p "$video"
+fi
+printf '%-8s %-10s %-12s %-14s %-12s %-10s %-12s %s\n' streams min_fps analysed_fps latency_p95 rss_mb rss/stream bottleneck verdict
+for n in "${counts[@]}"; do
+  cfg=$OUT/streams_$n.yaml
+  {
+    echo "adaptive: false"
+    echo "stats_interval_s: 0"
+    echo "defaults: {every: 4, loop: true}"
+    echo "streams:"
+    for i in $(seq 1 "$n"); do echo "  - {id: s$i, url: $video}"; done
+  } > "$cfg"
+  VIGIL_LOG=warn "$VIGIL" run -c "$cfg" --duration "$DURATION" --stats "$OUT/streams_$n.json" 2>"$OUT/streams_$n.log"
+  python3 - "$OUT/streams_$n.json" "$n" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1])); n = int(sys.argv[2])
+fps = [x["display_fps"] for x in s["streams"]]
+ana = sum(x["analysed_fps"] for x in s["streams"]) / n
+p95 = s["analysis_latency"]["p95_ms"]; rss = s["ram_mb"]
+ok = min(fps) >= 0.9 * 25 and p95 < 500 and rss / n <= 60
+print(f"{n:<8} {min(fps):<10.1f} {ana:<12.2f} {p95:<14.1f} {rss:<12.1f} {rss/n:<10.1f} {s['bottleneck']:<12} {'real-time' if ok else 'NOT real-time'}")
+PY
+done
