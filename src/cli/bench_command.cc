@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <cmath>
+#include <map>
 #include <sstream>
 
 #include <CLI/CLI.hpp>
@@ -13,7 +15,9 @@
 #include "cli/commands.h"
 #include "media/image_io.h"
 #include "metrics/latency_summary.h"
+#include "media/video_source.h"
 #include "pipeline/detector.h"
+#include "tracking/tracker.h"
 
 namespace vigil::cli {
 namespace {
@@ -133,6 +137,125 @@ int run_bench(const BenchArgs& a) {
   return kExitOk;
 }
 
+struct TrackerBenchArgs {
+  std::string video = "/usr/share/doc/opencv-doc/examples/data/vtest.avi";
+  std::string model;
+  int every = 1;
+  std::string classes = "person";
+  bool json = false;
+};
+
+// Track continuity without ground truth: a track that ends and a new track of
+// the same class that starts within `gap_s` where the old one was heading
+// (centre distance < one box height) are counted as one identity switch
+// (the same object got a new id).
+int run_tracker_bench(const TrackerBenchArgs& a) {
+  BackendOptions bo;
+  bo.model_path = a.model.empty() ? default_model_path() : a.model;
+  auto det = Detector::create(bo);
+  if (!det) {
+    std::cerr << "vigil bench tracker: " << det.error().message << "\n";
+    return kExitBadInput;
+  }
+  VideoSourceOptions vo;
+  vo.url = a.video;
+  vo.hwaccel = HwAccel::kNone;
+  auto src = VideoSource::open(vo);
+  if (!src) {
+    std::cerr << "vigil bench tracker: " << src.error().message << "\n";
+    return kExitBadInput;
+  }
+  DecodeOptions opts;
+  opts.conf = 0.1F;
+  std::vector<std::string> names;
+  {
+    std::istringstream is(a.classes);
+    std::string n;
+    while (std::getline(is, n, ',')) names.push_back(n);
+  }
+  auto mask = class_mask_from_names((*det)->info(), names);
+  if (!mask) {
+    std::cerr << "vigil bench tracker: " << mask.error().message << "\n";
+    return kExitBadInput;
+  }
+  opts.class_mask = *mask;
+  TrackIdAllocator ids;
+  Tracker tracker(TrackerConfig{}, ids);
+  struct Life {
+    int class_id = 0;
+    double first = 0, last = 0;
+    Box first_box, last_box;
+    float vx = 0, vy = 0;
+  };
+  std::map<std::int64_t, Life> lives;
+  FrameConverter conv;
+  std::int64_t frame_idx = 0, analysed = 0;
+  for (;;) {
+    auto r = (*src)->read();
+    if (!r) {
+      std::cerr << "vigil bench tracker: " << r.error().message << "\n";
+      return kExitBadInput;
+    }
+    if (!r->has_value()) break;
+    if (frame_idx++ % a.every != 0) continue;
+    auto img = conv.to_image(*(*r)->frame, PixelFormat::kBgr24);
+    if (!img) continue;
+    const Image* batch[] = {&*img};
+    auto d = (*det)->detect(batch, opts);
+    if (!d) return kExitRuntime;
+    ++analysed;
+    const double t = (*r)->pts;
+    auto up = tracker.update((*d)[0], t);
+    for (const auto& tr : up.tracks) {
+      if (tr.state != TrackState::kConfirmed) continue;
+      auto [it, fresh] = lives.try_emplace(tr.id);
+      Life& l = it->second;
+      if (fresh) {
+        l.class_id = tr.class_id;
+        l.first = t;
+        l.first_box = tr.box;
+      }
+      l.last = t;
+      l.last_box = tr.box;
+      l.vx = tr.vx;
+      l.vy = tr.vy;
+    }
+  }
+  const double gap_s = 2.0;
+  int switches = 0;
+  for (const auto& [id_a, la] : lives) {
+    for (const auto& [id_b, lb] : lives) {
+      if (id_b <= id_a || lb.class_id != la.class_id) continue;
+      const double gap = lb.first - la.last;
+      if (gap <= 0 || gap > gap_s) continue;
+      const float px = (la.last_box.x1 + la.last_box.x2) / 2 + la.vx * static_cast<float>(gap);
+      const float py = (la.last_box.y1 + la.last_box.y2) / 2 + la.vy * static_cast<float>(gap);
+      const float bx = (lb.first_box.x1 + lb.first_box.x2) / 2, by = (lb.first_box.y1 + lb.first_box.y2) / 2;
+      if (std::hypot(px - bx, py - by) < std::max(la.last_box.height(), 1.0F)) {
+        ++switches;
+        break;  // one successor per ended track
+      }
+    }
+  }
+  double total_len = 0;
+  for (const auto& [id, l] : lives) total_len += l.last - l.first;
+  const double per100 = lives.empty() ? 0 : 100.0 * switches / static_cast<double>(lives.size());
+  if (a.json) {
+    std::cout << nlohmann::json{{"video", a.video}, {"every", a.every}, {"frames", frame_idx}, {"analysed", analysed},
+                                {"tracks", lives.size()}, {"id_switches", switches},
+                                {"id_switches_per_100_tracks", per100},
+                                {"mean_track_s", lives.empty() ? 0.0 : total_len / static_cast<double>(lives.size())}}
+                     .dump()
+              << "\n";
+  } else {
+    std::printf("%s: %lld frames, %lld analysed (every %d), %zu confirmed tracks, mean length %.1f s,\n"
+                "estimated id switches: %d (%.1f per 100 tracks)\n",
+                a.video.c_str(), static_cast<long long>(frame_idx), static_cast<long long>(analysed), a.every,
+                lives.size(), lives.empty() ? 0.0 : total_len / static_cast<double>(lives.size()), switches, per100);
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 std::function<int()> add_bench_command(CLI::App& app) {
@@ -150,7 +273,14 @@ std::function<int()> add_bench_command(CLI::App& app) {
   model->add_option("--warmup", args->warmup, "Untimed runs first")->capture_default_str()->check(CLI::Range(0, 1000));
   model->add_option("--device", args->device, "auto|cpu|cuda|tensorrt")->capture_default_str();
   model->add_flag("--json", args->json, "JSON output");
-  return [args]() { return run_bench(*args); };
+  auto targs = std::make_shared<TrackerBenchArgs>();
+  CLI::App* trk = bench->add_subcommand("tracker", "Track continuity on a video (estimated id switches per 100 tracks)");
+  trk->add_option("video", targs->video, "Video file")->capture_default_str();
+  trk->add_option("--model", targs->model, "ONNX model (default: the embedded NanoDet-m 416)");
+  trk->add_option("--every", targs->every, "Analyse every Nth frame")->capture_default_str()->check(CLI::Range(1, 1000));
+  trk->add_option("--classes", targs->classes, "Classes to track, comma-separated")->capture_default_str();
+  trk->add_flag("--json", targs->json, "JSON output");
+  return [args, targs, trk]() { return trk->parsed() ? run_tracker_bench(*targs) : run_bench(*args); };
 }
 
 }  // namespace vigil::cli
