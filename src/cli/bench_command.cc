@@ -31,6 +31,7 @@ struct BenchArgs {
   int iterations = 30;
   int warmup = 3;
   std::string device = "cpu";
+  bool spin = false;
   bool json = false;
 };
 
@@ -89,6 +90,7 @@ int run_bench(const BenchArgs& a) {
     bo.model_path = a.model.empty() ? default_model_path() : a.model;
     bo.intra_threads = th;
     bo.provider = *provider;
+    bo.spin = a.spin;
     auto det = Detector::create(bo);
     if (!det) {
       std::cerr << "vigil bench model: " << det.error().message << "\n";
@@ -272,6 +274,7 @@ std::function<int()> add_bench_command(CLI::App& app) {
   model->add_option("--iterations", args->iterations, "Timed runs per configuration")->capture_default_str()->check(CLI::Range(1, 100000));
   model->add_option("--warmup", args->warmup, "Untimed runs first")->capture_default_str()->check(CLI::Range(0, 1000));
   model->add_option("--device", args->device, "auto|cpu|cuda|tensorrt")->capture_default_str();
+  model->add_flag("--spin", args->spin, "Let idle inference threads spin (as vigil detect does; the engine does not)");
   model->add_flag("--json", args->json, "JSON output");
   auto targs = std::make_shared<TrackerBenchArgs>();
   CLI::App* trk = bench->add_subcommand("tracker", "Track continuity on a video (estimated id switches per 100 tracks)");

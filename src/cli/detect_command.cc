@@ -82,6 +82,7 @@ int run_detect(const DetectArgs& args) {
   BackendOptions bo;
   bo.model_path = args.model.empty() ? default_model_path() : args.model;
   bo.intra_threads = args.threads;
+  bo.spin = true;  // the model runs alone here
   auto provider = parse_execution_provider(args.device);
   if (!provider) {
     std::cerr << "vigil detect: --device: " << provider.error().message << "\n";

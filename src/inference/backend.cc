@@ -99,6 +99,9 @@ Result<std::unique_ptr<Backend>> Backend::open(const BackendOptions& options) {
     Ort::SessionOptions so;
     if (options.intra_threads > 0) so.SetIntraOpNumThreads(options.intra_threads);
     so.SetInterOpNumThreads(1);
+    // Spinning pool threads answer a few ms sooner but burn CPU that, in the
+    // engine, the decoders and the other streams need.
+    so.AddConfigEntry("session.intra_op.allow_spinning", options.spin ? "1" : "0");
     switch (options.opt_level) {
       case GraphOptLevel::kDisabled: so.SetGraphOptimizationLevel(ORT_DISABLE_ALL); break;
       case GraphOptLevel::kBasic: so.SetGraphOptimizationLevel(ORT_ENABLE_BASIC); break;

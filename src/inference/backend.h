@@ -26,6 +26,9 @@ struct BackendOptions {
   ExecutionProvider provider = ExecutionProvider::kAuto;
   int intra_threads = 0;  // 0 = ONNX Runtime's default (one per core)
   GraphOptLevel opt_level = GraphOptLevel::kAll;
+  // Let idle intra-op threads spin: lower latency when the model runs alone
+  // (vigil detect, bench), wasted CPU when decoders share the cores (engine).
+  bool spin = false;
 };
 
 class Backend {
