@@ -12,9 +12,10 @@
 // I/O errors are not fatal: the lines of a failed write are lost, counted in
 // errors(), and the next write tries again. Nothing here throws after open().
 //
-// Threads: write(), flush(), errors(), dropped() from any thread. The file is
-// opened in append mode (created 0644 if missing) and owned by the sink;
-// stdout is borrowed, never closed.
+// Threads: write(), flush(), errors(), dropped() from any thread; the
+// destructor (which joins the flusher) only once no other call can run.
+// Ownership: the file is opened in append mode (created, 0666 less the umask,
+// if missing) and owned by the sink; stdout is borrowed, never closed.
 #pragma once
 
 #include <atomic>
