@@ -280,6 +280,9 @@ nlohmann::json Engine::stats_json() const {
   j["queue_size"] = st.queued;
   j["scheduler_replaced"] = st.replaced;
   j["events_published"] = events_.published();
+  if (sqlite_)
+    j["events_store"] = {{"stored", sqlite_->stored()}, {"dropped", sqlite_->dropped()}, {"errors", sqlite_->errors()}};
+  if (jsonl_) j["events_jsonl"] = {{"dropped", jsonl_->dropped()}, {"errors", jsonl_->errors()}};
   {
     std::lock_guard lock(sample_mu_);
     j["bottleneck"] = bottleneck_;
