@@ -18,6 +18,7 @@ const std::vector<ConfigOption> kOptions = {
     {"model.path", "models/nanodet-m-416.onnx", "ONNX detection model (NanoDet, YOLOv5/8/10/11/26); env MODEL_PATH"},
     {"model.device", "auto", "execution provider: auto (TensorRT, CUDA, else CPU), cpu, cuda, tensorrt; env DEVICE"},
     {"model.threads", "0", "ONNX Runtime intra-op threads per inference call; 0 = one per core"},
+    {"model.arena", "false", "ONNX Runtime CPU memory arena: ~10% more inference throughput under load for ~40 MB more memory"},
     {"batch.max", "8", "most frames in one inference call, across streams; env BATCH_SIZE"},
     {"batch.wait_ms", "10", "live mode: longest wait for a batch to fill after its first frame"},
     {"workers", "1", "inference threads of the batch scheduler"},
@@ -377,10 +378,11 @@ Result<EngineConfig> parse_config(const std::string& yaml_text, const std::strin
     if (m.IsScalar()) {
       c.model.path = m.Scalar();
     } else {
-      VIGIL_TRY(check_keys(m, {"path", "device", "threads"}, "model"));
+      VIGIL_TRY(check_keys(m, {"path", "device", "threads", "arena"}, "model"));
       VIGIL_TRY(read(m, "path", c.model.path, "model", "a file path"));
       VIGIL_TRY(read(m, "device", c.model.device, "model", "auto, cpu, cuda or tensorrt"));
       VIGIL_TRY(read(m, "threads", c.model.threads, "model", "an integer"));
+      VIGIL_TRY(read(m, "arena", c.model.arena, "model", "true or false"));
     }
   }
   if (const auto b = root["batch"]; b && !b.IsNull()) {

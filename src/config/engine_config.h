@@ -51,6 +51,7 @@ struct ModelConfig {
   std::string path;  // empty = the default model
   std::string device = "auto";
   int threads = 0;
+  bool arena = false;  // ONNX Runtime CPU memory arena (faster, more memory)
 };
 
 struct EventsConfig {

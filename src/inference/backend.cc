@@ -102,6 +102,7 @@ Result<std::unique_ptr<Backend>> Backend::open(const BackendOptions& options) {
     // Spinning pool threads answer a few ms sooner but burn CPU that, in the
     // engine, the decoders and the other streams need.
     so.AddConfigEntry("session.intra_op.allow_spinning", options.spin ? "1" : "0");
+    if (!options.arena) so.DisableCpuMemArena();
     switch (options.opt_level) {
       case GraphOptLevel::kDisabled: so.SetGraphOptimizationLevel(ORT_DISABLE_ALL); break;
       case GraphOptLevel::kBasic: so.SetGraphOptimizationLevel(ORT_ENABLE_BASIC); break;

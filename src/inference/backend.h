@@ -29,6 +29,9 @@ struct BackendOptions {
   // Let idle intra-op threads spin: lower latency when the model runs alone
   // (vigil detect, bench), wasted CPU when decoders share the cores (engine).
   bool spin = false;
+  // ONNX Runtime's CPU memory arena: ~10% more throughput under load, ~40 MB
+  // more resident memory (docs/performance.md).
+  bool arena = true;
 };
 
 class Backend {

@@ -34,6 +34,7 @@ Result<std::unique_ptr<Engine>> Engine::create(EngineConfig config) {
   BackendOptions bo;
   bo.model_path = e->config_.model.path;
   bo.intra_threads = e->config_.model.threads;
+  bo.arena = e->config_.model.arena;
   auto provider = parse_execution_provider(e->config_.model.device);
   if (!provider) return fail(ErrorCode::kInvalidArgument, "model.device: " + provider.error().message);
   bo.provider = *provider;
