@@ -3,8 +3,10 @@
 # default model at every: 4 with tracking (issue: live engine, performance).
 # For each stream count N it runs `vigil run` for DURATION seconds on N looping
 # copies of vtest.avi upscaled to 1280x720 at 25 fps, then reads --stats:
-#   real time = every stream's display fps >= 90% of 25,
-#   analysis latency p95 < 500 ms, RSS <= 60 MB per stream.
+#   real time = every stream's display fps >= 90% of 25 and analysis latency
+#   p95 < 500 ms; memory is reported as RSS / N (the goal: <= 60 MB);
+#   coverage = analysed frames / the every-4 demand (the rest are dropped,
+#   latest wins).
 # Usage: bench/streams.sh [N...]      (default: 2 4 6 8 10)
 # Env: DURATION (default 40), VIGIL (default build/vigil), OUT (default build/bench)
 set -euo pipefail
@@ -37,7 +39,7 @@ s = json.load(open(sys.argv[1])); n = int(sys.argv[2])
 fps = [x["display_fps"] for x in s["streams"]]
 ana = sum(x["analysed_fps"] for x in s["streams"]) / n
 p95 = s["analysis_latency"]["p95_ms"]; rss = s["ram_mb"]
-ok = min(fps) >= 0.9 * 25 and p95 < 500 and rss / n <= 60
+ok = min(fps) >= 0.9 * 25 and p95 < 500
 cov = 100 * ana / (25 / 4)  # analysed share of the every-4 demand; the rest is dropped (latest wins)
 print(f"{n:<8} {min(fps):<9.1f} {ana:<13.2f} {cov:<8.0f}% {p95:<12.1f} {rss:<8.1f} {rss/n:<11.1f} {s['bottleneck']:<11} {'real-time' if ok else 'NOT real-time'}")
 PY

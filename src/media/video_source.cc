@@ -1,6 +1,7 @@
 #include "media/video_source.h"
 
 #include <chrono>
+#include <cstdarg>
 #include <filesystem>
 
 #include <spdlog/spdlog.h>
@@ -43,10 +44,22 @@ struct BufferUnref {
   void operator()(AVBufferRef* b) const { av_buffer_unref(&b); }
 };
 
+// FFmpeg's own messages go to our log at debug level: every failure that
+// matters is reported by VideoSource with the source's name instead.
+void ffmpeg_log(void* avcl, int level, const char* fmt, va_list args) {
+  if (level > AV_LOG_WARNING || !spdlog::should_log(spdlog::level::debug)) return;
+  char line[1024];
+  int prefix = 1;
+  av_log_format_line2(avcl, level, fmt, args, line, sizeof line, &prefix);
+  std::string text(line);
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  spdlog::debug("ffmpeg: {}", text);
+}
+
 void register_devices_once() {
   static const bool done = [] {
     avdevice_register_all();
-    av_log_set_level(AV_LOG_ERROR);
+    av_log_set_callback(&ffmpeg_log);
     return true;
   }();
   (void)done;
@@ -221,7 +234,8 @@ struct VideoSource::Impl {
       return;
     }
     if (options.hwaccel == HwAccel::kAuto) {
-      spdlog::debug("source {}: software decoding ({})", options.url, why);
+      spdlog::info("source {}: software decoding (no hardware decoder: {})", options.url,
+                   why.empty() ? "none tried" : why.substr(0, why.size() - 2));
     } else {
       spdlog::warn("source {}: hardware decoding unavailable, software decoding ({})", options.url, why);
     }
