@@ -2,7 +2,7 @@
 
 #include <cmath>
 #include <fstream>
-#include <regex>
+#include <algorithm>
 #include <set>
 #include <sstream>
 
@@ -304,9 +304,11 @@ StreamConfig default_stream(std::string id, std::string url) {
 }
 
 Result<void> validate_stream(const StreamConfig& s, const std::string& path) {
-  static const std::regex kId("[a-z0-9_-]+");
+  const bool id_ok = std::all_of(s.id.begin(), s.id.end(), [](char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
+  });
   if (s.id.empty()) return fail(ErrorCode::kInvalidArgument, path + ".id: required");
-  VIGIL_TRY(range(std::regex_match(s.id, kId) && s.id.size() <= 64, path + ".id",
+  VIGIL_TRY(range(id_ok && s.id.size() <= 64, path + ".id",
                   "'" + s.id + "' must match [a-z0-9_-]+ (at most 64 characters)"));
   if (s.url.empty()) return fail(ErrorCode::kInvalidArgument, path + ".url: required");
   if (auto u = parse_source_url(s.url); !u) return fail(ErrorCode::kInvalidArgument, path + ".url: " + u.error().message);
