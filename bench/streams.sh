@@ -32,7 +32,7 @@ for n in "${counts[@]}"; do
     echo "streams:"
     for i in $(seq 1 "$n"); do echo "  - {id: s$i, url: $video}"; done
   } > "$cfg"
-  VIGIL_LOG=warn "$VIGIL" run -c "$cfg" --duration "$DURATION" --stats "$OUT/streams_$n.json" 2>"$OUT/streams_$n.log"
+  VIGIL_LOG=warn "$VIGIL" run --no-server -c "$cfg" --duration "$DURATION" --stats "$OUT/streams_$n.json" 2>"$OUT/streams_$n.log"
   python3 - "$OUT/streams_$n.json" "$n" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1])); n = int(sys.argv[2])

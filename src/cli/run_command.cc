@@ -16,6 +16,7 @@
 #include "cli/commands.h"
 #include "config/engine_config.h"
 #include "pipeline/engine.h"
+#include "server/http_server.h"
 #include "store/event_json.h"
 
 extern char** environ;
@@ -36,6 +37,10 @@ struct RunArgs {
   std::string events;
   std::string db;
   std::string stats;
+  std::string listen = "127.0.0.1:8080";
+  std::string token;
+  std::string media_dir;
+  bool no_server = false;
 };
 
 constexpr const char* kDemoVideo = "/usr/share/doc/opencv-doc/examples/data/vtest.avi";
@@ -145,6 +150,23 @@ int run_engine(const RunArgs& a) {
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   e.start();
+  std::unique_ptr<HttpServer> server;
+  if (!a.no_server && !cfg.offline) {
+    ServerOptions so;
+    so.listen = a.listen;
+    so.token = a.token;
+    if (so.token.empty())
+      if (const char* t = std::getenv("VIGIL_TOKEN"); t && *t) so.token = t;
+    so.media_dir = a.media_dir;
+    auto started = HttpServer::start(so, e);
+    if (!started) {
+      std::cerr << "vigil run: --listen " << a.listen << ": " << started.error().message << "\n";
+      e.stop();
+      return kExitBadInput;
+    }
+    server = std::move(*started);
+    spdlog::info("API on http://{}:{}/ (/api/stats, /api/streams, /metrics)", server->host(), server->port());
+  }
   const auto t0 = std::chrono::steady_clock::now();
   while (!g_interrupted) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -153,6 +175,7 @@ int run_engine(const RunArgs& a) {
     if (cfg.offline && e.all_finished()) break;
   }
   const auto stats = e.stats_json();
+  if (server) server->stop();
   e.stop();
   if (!a.stats.empty()) {
     std::ofstream f(a.stats, std::ios::trunc);
@@ -190,6 +213,10 @@ std::function<int()> add_run_command(CLI::App& app) {
   cmd->add_option("--events", a->events, "Write events as JSON Lines to this file (- = stdout)");
   cmd->add_option("--db", a->db, "Store events in this SQLite database");
   cmd->add_option("--stats", a->stats, "Write the final stats as JSON to this file on exit");
+  cmd->add_option("--listen", a->listen, "HTTP API address (host:port; non-loopback needs --token)")->capture_default_str();
+  cmd->add_option("--token", a->token, "API token (Authorization: Bearer TOKEN); env VIGIL_TOKEN");
+  cmd->add_option("--media-dir", a->media_dir, "Directory whose files the API may open (default: none)");
+  cmd->add_flag("--no-server", a->no_server, "Do not start the HTTP API");
   return [a]() { return run_engine(*a); };
 }
 

@@ -1,0 +1,207 @@
+#include "render/mjpeg_hub.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace vigil {
+
+Result<void> MjpegVariant::validate() const {
+  if (quality < 1 || quality > 100)
+    return fail(ErrorCode::kInvalidArgument, "quality must be 1..100, got " + std::to_string(quality));
+  if (!(fps > 0) || fps > kMaxFps)
+    return fail(ErrorCode::kInvalidArgument, "fps must be > 0 and <= 30, got " + std::to_string(fps));
+  if (max_width < 0)
+    return fail(ErrorCode::kInvalidArgument,
+                "max_width must be 0 (source width) or a width in pixels, got " + std::to_string(max_width));
+  return {};
+}
+
+MjpegVariant MjpegVariant::clamped() const {
+  MjpegVariant v = *this;
+  v.quality = std::clamp(quality, 1, 100);
+  v.fps = std::isfinite(fps) && fps > 0 ? std::min(fps, kMaxFps) : kMaxFps;
+  v.max_width = std::max(0, max_width);
+  return v;
+}
+
+// ---------------------------------------------------------------- viewer
+
+JpegBuffer MjpegViewer::pop(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, timeout, [&] { return !queue_.empty() || closed_; });
+  if (queue_.empty()) return nullptr;
+  JpegBuffer jpeg = std::move(queue_.front());
+  queue_.pop_front();
+  return jpeg;
+}
+
+bool MjpegViewer::push(JpegBuffer jpeg) {
+  bool dropped = false;
+  {
+    std::lock_guard lock(mu_);
+    if (closed_) return false;
+    if (queue_.size() >= kCapacity) {
+      queue_.pop_front();
+      ++drops_;
+      dropped = true;
+    }
+    queue_.push_back(std::move(jpeg));
+    ++delivered_;
+  }
+  cv_.notify_one();
+  return dropped;
+}
+
+void MjpegViewer::close() {
+  {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+  }
+  cv_.notify_all();
+}
+
+bool MjpegViewer::closed() const {
+  std::lock_guard lock(mu_);
+  return closed_;
+}
+std::uint64_t MjpegViewer::drops() const {
+  std::lock_guard lock(mu_);
+  return drops_;
+}
+std::uint64_t MjpegViewer::delivered() const {
+  std::lock_guard lock(mu_);
+  return delivered_;
+}
+std::size_t MjpegViewer::queued() const {
+  std::lock_guard lock(mu_);
+  return queue_.size();
+}
+
+// ---------------------------------------------------------------- hub
+
+MjpegHub::~MjpegHub() {
+  std::lock_guard lock(mu_);
+  for (auto& [variant, state] : variants_)
+    for (const auto& weak : state.viewers)
+      if (auto viewer = weak.lock()) viewer->close();
+}
+
+std::shared_ptr<MjpegViewer> MjpegHub::subscribe(const MjpegVariant& variant) {
+  const MjpegVariant v = variant.clamped();
+  auto viewer = std::make_shared<MjpegViewer>(v);
+  std::lock_guard lock(mu_);
+  VariantState& state = variants_[v];
+  state.stats.variant = v;
+  state.viewers.push_back(viewer);
+  return viewer;
+}
+
+std::vector<std::shared_ptr<MjpegViewer>> MjpegHub::live_viewers(VariantState& state) {
+  std::vector<std::shared_ptr<MjpegViewer>> live;
+  live.reserve(state.viewers.size());
+  std::erase_if(state.viewers, [&](const std::weak_ptr<MjpegViewer>& weak) {
+    auto viewer = weak.lock();
+    if (!viewer) return true;
+    live.push_back(std::move(viewer));
+    return false;
+  });
+  return live;
+}
+
+bool MjpegHub::has_viewers() const {
+  std::lock_guard lock(mu_);
+  for (const auto& [variant, state] : variants_)
+    for (const auto& weak : state.viewers)
+      if (!weak.expired()) return true;
+  return false;
+}
+
+Result<std::vector<std::uint8_t>> MjpegHub::encode(const MjpegVariant& variant, const VideoFrame& frame,
+                                                   const OverlayInput& overlay) {
+  if (!variant.overlay) return encoder_.encode_yuv420(frame, variant.quality, variant.max_width);
+  auto image = encoder_.to_bgr(frame, variant.max_width);
+  if (!image) return fail(image.error());
+  OverlayInput in = overlay;
+  in.source_w = frame.width();
+  in.source_h = frame.height();
+  draw_overlay(*image, in);
+  return encoder_.encode(*image, variant.quality);
+}
+
+void MjpegHub::on_frame(const VideoFrame& frame, double pts, const OverlayInput& overlay) {
+  struct Job {
+    MjpegVariant variant;
+    std::vector<std::shared_ptr<MjpegViewer>> viewers;
+  };
+  std::vector<Job> jobs;
+  {
+    std::lock_guard lock(mu_);
+    ++frames_seen_;
+    for (auto it = variants_.begin(); it != variants_.end();) {
+      VariantState& state = it->second;
+      auto live = live_viewers(state);
+      if (live.empty()) {
+        // Nobody watches: forget the variant (its throttle restarts with the next viewer).
+        it = variants_.erase(it);
+        continue;
+      }
+      const double interval = 1.0 / it->first.fps;
+      if (!state.started || pts < state.last_pts) state.due_pts = pts;
+      state.started = true;
+      state.last_pts = pts;
+      // 1 ms slack: pts of a 25 fps source step 0.04 s in floating point.
+      if (pts + 1e-3 >= state.due_pts) {
+        // Scheduled rather than "last + interval", so the average rate is
+        // exact; after a gap the schedule restarts from now (no burst).
+        state.due_pts += interval;
+        if (state.due_pts <= pts) state.due_pts = pts + interval;
+        jobs.push_back(Job{it->first, std::move(live)});
+      }
+      ++it;
+    }
+  }
+  for (Job& job : jobs) {
+    const auto start = std::chrono::steady_clock::now();
+    auto bytes = encode(job.variant, frame, overlay);
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    std::uint64_t dropped = 0;
+    std::size_t size = 0;
+    if (bytes) {
+      size = bytes->size();
+      const JpegBuffer jpeg = std::make_shared<const std::vector<std::uint8_t>>(std::move(*bytes));
+      for (const auto& viewer : job.viewers)
+        if (viewer->push(jpeg)) ++dropped;
+    }
+    std::lock_guard lock(mu_);
+    const auto it = variants_.find(job.variant);
+    if (it == variants_.end()) continue;  // cannot happen (only on_frame erases), kept for safety
+    MjpegVariantStats& s = it->second.stats;
+    s.encode_ms_total += ms;
+    s.encode_ms_last = ms;
+    if (bytes) {
+      ++s.frames_encoded;
+      ++frames_encoded_;
+      s.bytes_last = size;
+      s.drops += dropped;
+    } else {
+      ++s.encode_errors;
+    }
+  }
+}
+
+MjpegHubStats MjpegHub::stats() const {
+  std::lock_guard lock(mu_);
+  MjpegHubStats out;
+  out.frames_seen = frames_seen_;
+  out.frames_encoded = frames_encoded_;
+  for (const auto& [variant, state] : variants_) {
+    MjpegVariantStats s = state.stats;
+    s.viewers = static_cast<std::size_t>(
+        std::count_if(state.viewers.begin(), state.viewers.end(), [](const auto& w) { return !w.expired(); }));
+    out.viewers += s.viewers;
+    out.variants.push_back(s);
+  }
+  return out;
+}
+
+}  // namespace vigil

@@ -1,0 +1,345 @@
+#include "server/api_router.h"
+
+#include <cmath>
+#include <map>
+#include <stdexcept>
+#include <utility>
+
+#include "pipeline/engine.h"
+#include "server/prometheus_text.h"
+#include "server/stream_request.h"
+#include "store/event_json.h"
+#include "store/sqlite_store.h"
+
+namespace vigil {
+namespace {
+
+using nlohmann::json;
+
+ApiResponse json_ok(const json& j, int status = 200) {
+  ApiResponse r;
+  r.status = status;
+  r.body = j.dump(-1, ' ', false, json::error_handler_t::replace);
+  return r;
+}
+
+int status_of(const Error& e) {
+  switch (e.code) {
+    case ErrorCode::kNotFound:
+      return 404;
+    case ErrorCode::kRuntime:
+      return 500;
+    default:
+      return 400;
+  }
+}
+
+ApiResponse method_not_allowed(const std::string& method, const std::string& path, const std::string& allow) {
+  ApiResponse r = json_error(405, "method " + method + " is not allowed on " + path + " (allowed: " + allow + ")");
+  r.allow = allow;
+  return r;
+}
+
+int hex(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// %XX and (in queries) '+' decoding; a malformed escape is kept as written.
+std::string url_decode(const std::string& s, bool plus_is_space) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+      out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
+      i += 2;
+    } else if (s[i] == '+' && plus_is_space) {
+      out += ' ';
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+std::map<std::string, std::string> parse_query(const std::string& q) {
+  std::map<std::string, std::string> out;
+  std::size_t pos = 0;
+  while (pos <= q.size() && !q.empty()) {
+    const std::size_t amp = q.find('&', pos);
+    const std::string part = q.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
+    if (!part.empty()) {
+      const std::size_t eq = part.find('=');
+      out[url_decode(part.substr(0, eq), true)] = eq == std::string::npos ? "" : url_decode(part.substr(eq + 1), true);
+    }
+    if (amp == std::string::npos) break;
+    pos = amp + 1;
+  }
+  return out;
+}
+
+// Constant time in the length of the expected value, so the token cannot be
+// guessed byte by byte from response times.
+bool same_secret(const std::string& given, const std::string& expected) {
+  unsigned diff = given.size() == expected.size() ? 0U : 1U;
+  for (std::size_t i = 0; i < expected.size(); ++i)
+    diff |= static_cast<unsigned>(static_cast<unsigned char>(expected[i]) ^
+                                  static_cast<unsigned char>(i < given.size() ? given[i] : 0));
+  return diff == 0;
+}
+
+std::string lower(std::string s) {
+  for (char& c : s)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return s;
+}
+
+// "http://host:port/whatever" -> "host:port" (lower case).
+std::string origin_authority(const std::string& origin) {
+  const std::size_t scheme = origin.find("://");
+  std::string rest = scheme == std::string::npos ? origin : origin.substr(scheme + 3);
+  const std::size_t slash = rest.find('/');
+  if (slash != std::string::npos) rest.resize(slash);
+  return lower(rest);
+}
+
+// Host header without a default port: "localhost:80" from an http:// origin "http://localhost".
+bool same_origin(const std::string& origin, const std::string& host) {
+  const std::string o = origin_authority(origin);
+  const std::string h = lower(host);
+  if (o == h) return true;
+  const bool https = lower(origin).rfind("https://", 0) == 0;
+  const std::string default_port = https ? ":443" : ":80";
+  return o + default_port == h || o == h + default_port;
+}
+
+Result<json> parse_body(const std::string& body) {
+  try {
+    return json::parse(body);
+  } catch (const json::parse_error& e) {
+    return fail(ErrorCode::kInvalidArgument, std::string("body: not valid JSON: ") + e.what());
+  }
+}
+
+double number(const json& j, const char* key) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_number() ? it->get<double>() : 0.0;
+}
+
+double display_fps_sum(const json& stats) {
+  double fps = 0;
+  for (const auto& s : stats["streams"]) fps += number(s, "display_fps");
+  return fps;
+}
+
+}  // namespace
+
+ApiResponse json_error(int status, const std::string& message) {
+  ApiResponse r;
+  r.status = status;
+  r.body = json{{"error", message}}.dump(-1, ' ', false, json::error_handler_t::replace);
+  return r;
+}
+
+ApiRouter::ApiRouter(Engine& engine, ServerOptions options) : engine_(engine), options_(std::move(options)) {}
+
+ApiResponse ApiRouter::handle(const ApiRequest& req) {
+  if (!options_.token.empty()) {
+    const std::string prefix = "Bearer ";
+    const bool has = req.authorization.rfind(prefix, 0) == 0;
+    if (!has || !same_secret(req.authorization.substr(prefix.size()), options_.token)) {
+      ApiResponse r = json_error(401, "missing or wrong bearer token (send Authorization: Bearer TOKEN)");
+      return r;
+    }
+  }
+  if (req.method != "GET" && req.method != "HEAD" && !req.origin.empty() && !same_origin(req.origin, req.host))
+    return json_error(403, "cross-origin request refused: Origin " + req.origin + " does not match Host " + req.host);
+  const std::size_t q = req.target.find('?');
+  const std::string path = url_decode(req.target.substr(0, q), false);
+  const std::string query = q == std::string::npos ? "" : req.target.substr(q + 1);
+  try {
+    return route(req, path, query);
+  } catch (const std::exception& e) {
+    return json_error(500, std::string("internal error: ") + e.what());
+  }
+}
+
+ApiResponse ApiRouter::route(const ApiRequest& req, const std::string& path, const std::string& query) {
+  const std::string& m = req.method;
+  if (path == "/healthz") {
+    if (m != "GET") return method_not_allowed(m, path, "GET");
+    return json_ok({{"status", "ok"}});
+  }
+  if (path == "/api/stats") {
+    if (m != "GET") return method_not_allowed(m, path, "GET");
+    return get_stats();
+  }
+  if (path == "/api/stats/reset") {
+    if (m != "POST") return method_not_allowed(m, path, "POST");
+    engine_.reset_stats();
+    return json_ok({{"status", "ok"}});
+  }
+  if (path == "/metrics") {
+    if (m != "GET") return method_not_allowed(m, path, "GET");
+    ApiResponse r;
+    r.content_type = kPrometheusContentType;
+    r.body = prometheus_text(engine_.stats_json());
+    return r;
+  }
+  if (path == "/api/events") {
+    if (m != "GET") return method_not_allowed(m, path, "GET");
+    return get_events(query);
+  }
+  if (path == "/api/streams" || path == "/api/streams/") {
+    if (m == "GET") return get_streams();
+    if (m == "POST") return post_stream(req.body);
+    return method_not_allowed(m, path, "GET, POST");
+  }
+  const std::string prefix = "/api/streams/";
+  if (path.rfind(prefix, 0) == 0 && path.find('/', prefix.size()) == std::string::npos) {
+    const std::string id = path.substr(prefix.size());
+    if (m == "GET") return get_stream(id);
+    if (m == "PATCH") return patch_stream(id, req.body);
+    if (m == "DELETE") return delete_stream(id);
+    return method_not_allowed(m, path, "GET, PATCH, DELETE");
+  }
+  return json_error(404, "no such route: " + path);
+}
+
+ApiResponse ApiRouter::get_stats() {
+  json j = engine_.stats_json();
+  const json& inference = j["stages"]["inference"];
+  const double inference_avg = inference.is_object() ? number(inference, "avg_ms") : 0.0;
+  std::size_t active = 0;
+  for (const auto& s : j["streams"])
+    if (s.value("up", false)) ++active;
+  j["inference_time_ms"] = inference_avg;
+  j["inference_avg_ms"] = inference_avg;
+  j["current_fps"] = std::round(display_fps_sum(j) * 1000) / 1000;
+  j["batch_size"] = number(j, "batch_size_avg");
+  j["active_streams"] = active;
+  j["ram_used_mb"] = number(j, "ram_mb");
+  json h = {{"fps", json::array()}, {"inference_avg_ms", json::array()}, {"cpu_percent", json::array()},
+            {"ram_mb", json::array()}};
+  {
+    std::lock_guard lock(history_mu_);
+    for (const auto& s : history_) {
+      h["fps"].push_back(s.fps);
+      h["inference_avg_ms"].push_back(s.inference_ms);
+      h["cpu_percent"].push_back(s.cpu_percent);
+      h["ram_mb"].push_back(s.ram_mb);
+    }
+  }
+  j["history"] = std::move(h);
+  return json_ok(j);
+}
+
+void ApiRouter::sample() {
+  const json j = engine_.stats_json();
+  Sample s;
+  s.fps = std::round(display_fps_sum(j) * 1000) / 1000;
+  s.inference_ms = j["stages"]["inference"].is_object() ? number(j["stages"]["inference"], "avg_ms") : 0.0;
+  s.cpu_percent = number(j, "cpu_percent");
+  s.ram_mb = number(j, "ram_mb");
+  std::lock_guard lock(history_mu_);
+  history_.push_back(s);
+  while (history_.size() > kHistorySamples) history_.pop_front();
+}
+
+json ApiRouter::stream_json(const std::string& id, const json& stats) {
+  json out = {{"id", id}};
+  if (auto p = engine_.stream(id)) out["config"] = stream_config_json(p->config());
+  out["status"] = nullptr;
+  for (const auto& s : stats["streams"])
+    if (s.value("id", "") == id) out["status"] = s;
+  return out;
+}
+
+ApiResponse ApiRouter::get_streams() {
+  const json stats = engine_.stats_json();
+  json list = json::array();
+  for (const auto& id : engine_.stream_ids()) list.push_back(stream_json(id, stats));
+  return json_ok({{"streams", list}});
+}
+
+ApiResponse ApiRouter::get_stream(const std::string& id) {
+  if (!engine_.stream(id)) return json_error(404, "stream '" + id + "' does not exist");
+  return json_ok(stream_json(id, engine_.stats_json()));
+}
+
+ApiResponse ApiRouter::post_stream(const std::string& body) {
+  auto j = parse_body(body);
+  if (!j) return json_error(400, j.error().message);
+  auto config = stream_config_from_json(*j);
+  if (!config) return json_error(status_of(config.error()), config.error().message);
+  auto url = check_api_source(config->url, options_.media_dir);
+  if (!url) return json_error(400, url.error().message);
+  config->url = *url;
+  std::lock_guard lock(change_mu_);
+  if (engine_.stream(config->id)) return json_error(409, "stream '" + config->id + "' already exists");
+  const std::string id = config->id;
+  if (auto r = engine_.add_stream(std::move(*config)); !r) return json_error(status_of(r.error()), r.error().message);
+  return json_ok(stream_json(id, engine_.stats_json()), 201);
+}
+
+ApiResponse ApiRouter::patch_stream(const std::string& id, const std::string& body) {
+  auto j = parse_body(body);
+  if (!j) return json_error(400, j.error().message);
+  std::lock_guard lock(change_mu_);
+  const auto current = engine_.stream(id);
+  if (!current) return json_error(404, "stream '" + id + "' does not exist");
+  const StreamConfig old_config = current->config();
+  auto merged = merge_stream_patch(stream_config_json(old_config), *j);
+  if (!merged) return json_error(400, merged.error().message);
+  auto config = stream_config_from_json(*merged);
+  if (!config) return json_error(400, config.error().message);
+  // Restart the stream with the merged config: its counters start again.
+  if (auto r = engine_.remove_stream(id); !r) return json_error(status_of(r.error()), r.error().message);
+  if (auto r = engine_.add_stream(std::move(*config)); !r) {
+    (void)engine_.add_stream(old_config);  // put the old one back
+    return json_error(status_of(r.error()), r.error().message);
+  }
+  return json_ok(stream_json(id, engine_.stats_json()));
+}
+
+ApiResponse ApiRouter::delete_stream(const std::string& id) {
+  std::lock_guard lock(change_mu_);
+  if (auto r = engine_.remove_stream(id); !r) return json_error(status_of(r.error()), r.error().message);
+  return json_ok({{"deleted", id}});
+}
+
+ApiResponse ApiRouter::get_events(const std::string& query) {
+  SqliteStore* store = engine_.store();
+  if (!store) return json_error(503, "no event store: start the engine with events.sqlite to query events");
+  EventQuery q;
+  for (const auto& [key, value] : parse_query(query)) {
+    try {
+      std::size_t used = 0;
+      if (key == "stream") {
+        q.stream = value;
+      } else if (key == "zone") {
+        q.zone = value;
+      } else if (key == "kind") {
+        q.kind = value;
+      } else if (key == "since") {
+        q.since = std::stod(value, &used);
+        if (used != value.size()) throw std::invalid_argument(value);
+      } else if (key == "limit") {
+        q.limit = std::stoi(value, &used);
+        if (used != value.size()) throw std::invalid_argument(value);
+      } else {
+        return json_error(400, "query parameter '" + key + "' is unknown (stream, zone, kind, since, limit)");
+      }
+    } catch (const std::logic_error&) {
+      return json_error(400, "query parameter " + key + "='" + value + "' is not a number");
+    }
+  }
+  auto events = store->query(q);
+  if (!events) return json_error(status_of(events.error()), events.error().message);
+  json list = json::array();
+  for (const auto& e : *events) list.push_back(to_json(e));
+  return json_ok({{"events", list}});
+}
+
+}  // namespace vigil

@@ -1,0 +1,79 @@
+// ApiRouter: the routes of the HTTP API (docs/api.md, "HTTP API"), free of
+// any socket code: one parsed request in, one complete response out.
+// HttpServer does the networking and calls handle() for each request, and
+// sample() once a second for the /api/stats history.
+//
+// Checks, in order: bearer token (401), cross-origin non-GET (403), route
+// (404), method (405 with Allow), body (400), then the engine's answer.
+// Every error is {"error": "..."} with Content-Type application/json.
+//
+// Threads: handle() and sample() may be called from any thread, at the same
+// time. Stream changes (POST, PATCH, DELETE) are serialised among themselves
+// so PATCH's remove + add cannot interleave with another change.
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <mutex>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "server/server_options.h"
+
+namespace vigil {
+
+class Engine;
+
+struct ApiRequest {
+  std::string method;         // "GET", "POST", ...
+  std::string target;         // "/api/events?stream=cam1&limit=5"
+  std::string body;
+  std::string host;           // Host header ("" if none)
+  std::string origin;         // Origin header ("" if none)
+  std::string authorization;  // Authorization header ("" if none)
+};
+
+struct ApiResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::string allow;  // Allow header of a 405
+};
+
+ApiResponse json_error(int status, const std::string& message);
+
+class ApiRouter {
+ public:
+  static constexpr std::size_t kHistorySamples = 120;  // one a second: two minutes
+
+  // engine must outlive the router.
+  ApiRouter(Engine& engine, ServerOptions options);
+
+  ApiResponse handle(const ApiRequest& request);
+  // Appends one sample of the stats history (fps sum, inference avg ms, CPU %, RSS MiB).
+  void sample();
+
+ private:
+  ApiResponse route(const ApiRequest& request, const std::string& path, const std::string& query);
+  ApiResponse get_stats();
+  ApiResponse get_streams();
+  ApiResponse get_stream(const std::string& id);
+  ApiResponse post_stream(const std::string& body);
+  ApiResponse patch_stream(const std::string& id, const std::string& body);
+  ApiResponse delete_stream(const std::string& id);
+  ApiResponse get_events(const std::string& query);
+  nlohmann::json stream_json(const std::string& id, const nlohmann::json& stats);
+
+  Engine& engine_;
+  const ServerOptions options_;
+  std::mutex change_mu_;  // serialises stream changes
+
+  struct Sample {
+    double fps = 0, inference_ms = 0, cpu_percent = 0, ram_mb = 0;
+  };
+  std::mutex history_mu_;
+  std::deque<Sample> history_;  // oldest first, at most kHistorySamples
+};
+
+}  // namespace vigil

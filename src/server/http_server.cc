@@ -1,0 +1,251 @@
+#include "server/http_server.h"
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <utility>  // before Boost 1.74 asio: its awaitable.hpp uses std::exchange
+#include <vector>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "server/api_router.h"
+
+namespace vigil {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+struct ListenAddress {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+Result<ListenAddress> parse_listen(const std::string& listen) {
+  const std::string what = "listen: '" + listen + "' ";
+  const std::size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon + 1 == listen.size())
+    return fail(ErrorCode::kInvalidArgument, what + "is not host:port (e.g. 127.0.0.1:8080)");
+  ListenAddress a;
+  a.host = listen.substr(0, colon);
+  if (a.host.size() >= 2 && a.host.front() == '[' && a.host.back() == ']') a.host = a.host.substr(1, a.host.size() - 2);
+  if (a.host.empty()) return fail(ErrorCode::kInvalidArgument, what + "has no host (use 127.0.0.1 or 0.0.0.0)");
+  const std::string port = listen.substr(colon + 1);
+  unsigned long value = 0;
+  for (char c : port) {
+    if (c < '0' || c > '9' || value > 65535)
+      return fail(ErrorCode::kInvalidArgument, what + "has a bad port (0..65535)");
+    value = value * 10 + static_cast<unsigned long>(c - '0');
+  }
+  if (value > 65535) return fail(ErrorCode::kInvalidArgument, what + "has a bad port (0..65535)");
+  a.port = static_cast<std::uint16_t>(value);
+  return a;
+}
+
+// One connection: read a request, answer it, repeat while keep-alive.
+// All of it runs on the connection's strand.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, ApiRouter& router, const ServerOptions& options)
+      : stream_(std::move(socket)), router_(router), options_(options) {}
+
+  void run() {
+    asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::read, shared_from_this()));
+  }
+
+ private:
+  void read() {
+    parser_.emplace();
+    parser_->body_limit(HttpServer::kBodyLimit);
+    stream_.expires_after(std::chrono::seconds(first_ ? options_.request_timeout_s : options_.keep_alive_timeout_s));
+    first_ = false;
+    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted) {
+      return shutdown();
+    }
+    if (ec == http::error::body_limit) {
+      return send_error(413, "request body larger than 1 MiB", http::status::payload_too_large);
+    }
+    if (ec) {
+      if (ec == asio::error::eof || ec == asio::error::connection_reset) return shutdown();
+      return send_error(400, "malformed HTTP request: " + ec.message(), http::status::bad_request);
+    }
+    const auto& req = parser_->get();
+    ApiRequest r;
+    r.method = std::string(req.method_string());
+    r.target = std::string(req.target());
+    r.body = req.body();
+    r.host = std::string(req[http::field::host]);
+    r.origin = std::string(req[http::field::origin]);
+    r.authorization = std::string(req[http::field::authorization]);
+    ApiResponse a = router_.handle(r);
+    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(a.status), req.version());
+    res->set(http::field::server, "vigil");
+    res->set(http::field::content_type, a.content_type);
+    res->set(http::field::cache_control, "no-store");
+    if (!a.allow.empty()) res->set(http::field::allow, a.allow);
+    if (a.status == 401) res->set(http::field::www_authenticate, "Bearer");
+    if (req.method() != http::verb::head) res->body() = std::move(a.body);
+    res->keep_alive(req.keep_alive());
+    res->prepare_payload();
+    write(res);
+  }
+
+  // An error found before routing (the request could not be read whole): answer and close.
+  void send_error(int status, const std::string& message, http::status code) {
+    auto res = std::make_shared<http::response<http::string_body>>(code, 11);
+    res->set(http::field::server, "vigil");
+    res->set(http::field::content_type, "application/json");
+    res->body() = json_error(status, message).body;
+    res->keep_alive(false);
+    res->prepare_payload();
+    write(res);
+  }
+
+  void write(const std::shared_ptr<http::response<http::string_body>>& res) {
+    stream_.expires_after(std::chrono::seconds(options_.request_timeout_s));
+    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+      if (ec) return self->shutdown();
+      if (!res->keep_alive()) return self->drain();
+      self->read();
+    });
+  }
+
+  // After an answer that closes the connection: stop sending, then read and
+  // discard what the client still sends (the rest of a too-large body) for a
+  // short while, so closing does not reset the connection before the client
+  // has read the answer.
+  void drain() {
+    shutdown();
+    stream_.expires_after(std::chrono::seconds(2));
+    drain_buf_.resize(64 * 1024);
+    stream_.async_read_some(asio::buffer(drain_buf_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (!ec) self->drain_more();
+    });
+  }
+  void drain_more() {
+    stream_.async_read_some(asio::buffer(drain_buf_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (!ec) self->drain_more();
+    });
+  }
+
+  void shutdown() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  ApiRouter& router_;
+  const ServerOptions& options_;
+  bool first_ = true;
+  std::vector<char> drain_buf_;
+};
+
+}  // namespace
+
+struct HttpServer::Impl {
+  Impl(ServerOptions o, Engine& engine)
+      : options(std::move(o)), ioc(options.threads), router(engine, options), acceptor(ioc), timer(ioc) {}
+
+  void accept() {
+    acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+      } else {
+        std::make_shared<Session>(std::move(socket), router, options)->run();
+      }
+      accept();
+    });
+  }
+
+  void tick() {
+    timer.expires_after(std::chrono::seconds(1));
+    timer.async_wait([this](beast::error_code ec) {
+      if (ec) return;
+      router.sample();
+      tick();
+    });
+  }
+
+  ServerOptions options;
+  asio::io_context ioc;
+  ApiRouter router;
+  tcp::acceptor acceptor;
+  asio::steady_timer timer;
+  std::vector<std::thread> threads;
+  std::once_flag stopped;
+  tcp::endpoint bound;  // set once in start()
+};
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpServer::~HttpServer() { stop(); }
+
+Result<std::unique_ptr<HttpServer>> HttpServer::start(ServerOptions options, Engine& engine) {
+  auto addr = parse_listen(options.listen);
+  if (!addr) return fail(addr.error());
+  if (options.threads < 1 || options.threads > 64)
+    return fail(ErrorCode::kInvalidArgument, "threads: " + std::to_string(options.threads) + " is not in 1..64");
+  if (options.request_timeout_s < 1 || options.keep_alive_timeout_s < 1)
+    return fail(ErrorCode::kInvalidArgument, "request_timeout_s and keep_alive_timeout_s must be >= 1");
+
+  boost::system::error_code ec;
+  asio::ip::address ip = asio::ip::make_address(addr->host, ec);
+  if (ec) {
+    if (addr->host != "localhost")
+      return fail(ErrorCode::kInvalidArgument,
+                  "listen: '" + addr->host + "' is not an IP address (use 127.0.0.1, ::1, 0.0.0.0 or localhost)");
+    ip = asio::ip::make_address("127.0.0.1");
+  }
+  if (!ip.is_loopback() && options.token.empty())
+    return fail(ErrorCode::kInvalidArgument,
+                "listen: refusing to serve on non-loopback address " + options.listen +
+                    " without a token: anyone on the network could control the engine (set a token, or listen on 127.0.0.1)");
+
+  auto impl = std::make_unique<Impl>(std::move(options), engine);
+  const tcp::endpoint endpoint(ip, addr->port);
+  impl->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) impl->acceptor.bind(endpoint, ec);
+  if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    return fail(ErrorCode::kInvalidArgument, "listen: cannot listen on " + impl->options.listen + ": " + ec.message());
+
+  impl->bound = impl->acceptor.local_endpoint(ec);
+  impl->accept();
+  impl->tick();
+  const int n = impl->options.threads;
+  for (int i = 0; i < n; ++i) impl->threads.emplace_back([ioc = &impl->ioc] { ioc->run(); });
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+void HttpServer::stop() {
+  if (!impl_) return;
+  std::call_once(impl_->stopped, [this] {
+    // Open connections hold work, so the context is stopped rather than left
+    // to run out; destroying it (with the server) closes their sockets.
+    impl_->ioc.stop();
+    for (auto& t : impl_->threads)
+      if (t.joinable()) t.join();
+    beast::error_code ec;
+    impl_->timer.cancel();
+    impl_->acceptor.close(ec);
+  });
+}
+
+std::uint16_t HttpServer::port() const { return impl_->bound.port(); }
+
+std::string HttpServer::host() const { return impl_->bound.address().to_string(); }
+
+}  // namespace vigil

@@ -1,0 +1,34 @@
+// Prometheus text exposition (format 0.0.4) of the engine statistics.
+//
+// In: the document of Engine::stats_json() (docs/api.md, "Stats").
+// Out: the /metrics body, every family with # HELP and # TYPE:
+//   vigil_stage_latency_seconds{stage}     summary: quantile 0.5/0.95/0.99,
+//                                          _sum and _count over the stage's
+//                                          latency window (last 2048 calls)
+//   vigil_analysis_latency_seconds         summary, capture -> result applied
+//   vigil_stream_fps{stream,kind}          gauge, kind = source|display|analysed
+//   vigil_stream_frames_total{stream}      counter, frames through the stream loop
+//   vigil_drops_total{stream,reason}       counter
+//   vigil_batch_size_avg                   gauge
+//   vigil_inferences_total                 counter (images inferred)
+//   vigil_process_cpu_percent              gauge, percent of one core
+//   vigil_process_resident_memory_bytes    gauge
+// Missing fields are skipped (their family is still declared), so a partial
+// document never produces invalid text.
+// Pure: no I/O, no threads.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace vigil {
+
+inline constexpr const char* kPrometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+std::string prometheus_text(const nlohmann::json& stats);
+
+// Escapes a label value: backslash, double quote and newline.
+std::string prometheus_label_value(const std::string& value);
+
+}  // namespace vigil

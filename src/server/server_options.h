@@ -1,0 +1,22 @@
+// Options of the HTTP API server (`vigil run --listen ... --token ... --media-dir ...`).
+#pragma once
+
+#include <string>
+
+namespace vigil {
+
+struct ServerOptions {
+  // host:port to listen on; port 0 = an ephemeral port (HttpServer::port()).
+  // A non-loopback host needs a token.
+  std::string listen = "127.0.0.1:8080";
+  // Non-empty: every route requires `Authorization: Bearer TOKEN`.
+  std::string token;
+  // Directory whose files streams added through the API may open; empty =
+  // no file paths through the API at all (network sources only).
+  std::string media_dir;
+  int threads = 2;               // I/O threads, 1..64
+  int request_timeout_s = 30;    // reading a request / writing a response, >= 1
+  int keep_alive_timeout_s = 60; // an idle kept-alive connection is closed after this, >= 1
+};
+
+}  // namespace vigil

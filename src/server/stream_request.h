@@ -1,0 +1,37 @@
+// Streams through the HTTP API: a StreamConfig to and from its JSON body, the
+// PATCH merge, and the source check that API callers get on top of the
+// config allow-list.
+// Pure apart from check_api_source(), which looks at the file system.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "config/engine_config.h"
+#include "core/error.h"
+
+namespace vigil {
+
+// Every field of a stream, with the keys and shapes of a config file stream
+// (docs/config.md), so that stream_config_from_json(stream_config_json(s)) == s.
+nlohmann::json stream_config_json(const StreamConfig& stream);
+
+// A JSON object with the keys of a config stream -> StreamConfig, through the
+// YAML parser (JSON is YAML flow syntax): `streams: [BODY]` goes to
+// parse_config, so the API accepts exactly what a config file accepts, with
+// the built-in defaults. kInvalidArgument with the parser's message
+// ("streams[0].every: must be between 1 and 1000").
+Result<StreamConfig> stream_config_from_json(const nlohmann::json& body);
+
+// The keys PATCH may change; anything else is kInvalidArgument.
+// Objects (gate, substream) are merged (RFC 7396 merge patch), lists replace.
+Result<nlohmann::json> merge_stream_patch(const nlohmann::json& current, const nlohmann::json& patch);
+
+// The config allow-list (parse_source_url) plus: a file path is accepted only
+// when media_dir is set and the path, resolved (relative to media_dir, with
+// std::filesystem::weakly_canonical, so ".." and symlinks are followed) lies
+// inside media_dir and exists. Returns the URL to open (a resolved path for files).
+Result<std::string> check_api_source(const std::string& url, const std::string& media_dir);
+
+}  // namespace vigil

@@ -1,0 +1,353 @@
+// The HTTP API on real sockets (127.0.0.1, ephemeral ports) over a real
+// Engine running a looping file stream, with a small blocking Beast client.
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <thread>
+#include <utility>  // before Boost 1.74 asio: its awaitable.hpp uses std::exchange
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "pipeline/engine.h"
+#include "server/http_server.h"
+#include "test_support.h"
+
+namespace vigil {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+const std::string kVideos = VIGIL_TEST_VIDEOS_DIR;
+
+struct Reply {
+  int status = 0;
+  std::string content_type;
+  std::string allow;
+  std::string body;
+  json parsed() const { return json::parse(body, nullptr, false); }
+};
+
+using Headers = std::map<std::string, std::string>;
+
+// One request on a fresh connection; status 0 if the exchange failed.
+Reply request(std::uint16_t port, http::verb method, const std::string& target, const std::string& body = "",
+              const Headers& headers = {}) {
+  Reply out;
+  try {
+    asio::io_context ioc;
+    beast::tcp_stream stream(ioc);
+    stream.expires_after(30s);
+    stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    http::request<http::string_body> req(method, target, 11);
+    req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
+    for (const auto& [k, v] : headers) req.set(k, v);
+    if (!body.empty()) {
+      req.set(http::field::content_type, "application/json");
+      req.body() = body;
+    }
+    req.prepare_payload();
+    http::write(stream, req);
+    beast::flat_buffer buffer;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(64 * 1024 * 1024);
+    http::read(stream, buffer, parser);
+    const auto& res = parser.get();
+    out.status = static_cast<int>(res.result_int());
+    out.content_type = std::string(res[http::field::content_type]);
+    out.allow = std::string(res[http::field::allow]);
+    out.body = res.body();
+    beast::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "request " << target << " failed: " << e.what();
+  }
+  return out;
+}
+
+Reply get(std::uint16_t port, const std::string& target, const Headers& headers = {}) {
+  return request(port, http::verb::get, target, "", headers);
+}
+
+// The error contract: the status, a JSON content type, and {"error": "..."}.
+void expect_error(const Reply& r, int status, const std::string& contains = "") {
+  EXPECT_EQ(r.status, status) << r.body;
+  EXPECT_EQ(r.content_type, "application/json");
+  const json j = r.parsed();
+  ASSERT_TRUE(j.is_object() && j.contains("error") && j["error"].is_string()) << r.body;
+  EXPECT_FALSE(j["error"].get<std::string>().empty());
+  if (!contains.empty()) {
+    EXPECT_NE(j["error"].get<std::string>().find(contains), std::string::npos) << r.body;
+  }
+}
+
+std::uint64_t frames_of(std::uint16_t port, const std::string& id) {
+  const json j = get(port, "/api/streams/" + id).parsed();
+  return j.contains("status") && j["status"].is_object() ? j["status"]["frames"].get<std::uint64_t>() : 0;
+}
+
+class ServerApiTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    EngineConfig c;
+    c.model.path = VIGIL_DEFAULT_MODEL;
+    c.model.device = "cpu";
+    c.stats_interval_s = 0;
+    const std::string dir = test::tmp_dir("server_api");
+    std::filesystem::remove(dir + "/events.db");
+    std::filesystem::remove(dir + "/events.db-wal");
+    std::filesystem::remove(dir + "/events.db-shm");
+    c.events.sqlite = dir + "/events.db";
+    StreamConfig s = default_stream("cam1", kVideos + "/vtest20.mp4");
+    s.loop = true;
+    s.every = 2;
+    c.streams.push_back(s);
+    auto e = Engine::create(c);
+    ASSERT_TRUE(e) << e.error().message;
+    engine_ = e->release();
+    engine_->start();
+    ServerOptions o;
+    o.listen = "127.0.0.1:0";
+    o.media_dir = kVideos;
+    auto srv = HttpServer::start(o, *engine_);
+    ASSERT_TRUE(srv) << srv.error().message;
+    server_ = srv->release();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+    if (engine_) engine_->stop();
+    delete engine_;
+    engine_ = nullptr;
+  }
+  void SetUp() override {
+    ASSERT_NE(server_, nullptr);
+    port_ = server_->port();
+    ASSERT_NE(port_, 0);
+  }
+  // Waits until cam1 has shown some frames.
+  void wait_frames(std::uint64_t at_least) {
+    for (int i = 0; i < 100 && frames_of(port_, "cam1") < at_least; ++i) std::this_thread::sleep_for(100ms);
+  }
+
+  static Engine* engine_;
+  static HttpServer* server_;
+  std::uint16_t port_ = 0;
+};
+Engine* ServerApiTest::engine_ = nullptr;
+HttpServer* ServerApiTest::server_ = nullptr;
+
+TEST_F(ServerApiTest, HealthzAnswersOk) {
+  const Reply r = get(port_, "/healthz");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.content_type, "application/json");
+  EXPECT_EQ(r.parsed(), json({{"status", "ok"}}));
+}
+
+TEST_F(ServerApiTest, KeepAliveServesSeveralRequestsOnOneConnection) {
+  asio::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  stream.expires_after(30s);
+  stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
+  beast::flat_buffer buffer;
+  for (int i = 0; i < 3; ++i) {
+    http::request<http::string_body> req(http::verb::get, "/healthz", 11);
+    req.set(http::field::host, "127.0.0.1");
+    http::write(stream, req);
+    http::response<http::string_body> res;
+    http::read(stream, buffer, res);
+    EXPECT_EQ(res.result_int(), 200U);
+    EXPECT_TRUE(res.keep_alive());
+  }
+}
+
+TEST_F(ServerApiTest, StatsHaveEngineFieldsAliasesAndHistory) {
+  wait_frames(5);
+  std::this_thread::sleep_for(2200ms);  // at least two history samples
+  const Reply r = get(port_, "/api/stats");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json j = r.parsed();
+  for (const char* key : {"streams", "stages", "bottleneck", "inferences_per_sec", "batch_size_avg", "queue_size",
+                          "cpu_percent", "ram_mb", "inference_time_ms", "inference_avg_ms", "current_fps",
+                          "batch_size", "active_streams", "ram_used_mb", "history"})
+    EXPECT_TRUE(j.contains(key)) << key;
+  EXPECT_GE(j["active_streams"].get<int>(), 1);
+  EXPECT_GT(j["current_fps"].get<double>(), 0.0);
+  EXPECT_GT(j["ram_used_mb"].get<double>(), 0.0);
+  for (const char* series : {"fps", "inference_avg_ms", "cpu_percent", "ram_mb"}) {
+    ASSERT_TRUE(j["history"][series].is_array()) << series;
+    EXPECT_GE(j["history"][series].size(), 2U) << series;
+    EXPECT_LE(j["history"][series].size(), 120U) << series;
+  }
+  EXPECT_EQ(request(port_, http::verb::post, "/api/stats/reset").status, 200);
+}
+
+TEST_F(ServerApiTest, AddPatchDeleteStreamWhileTheFirstKeepsRunning) {
+  wait_frames(3);
+  const std::uint64_t before = frames_of(port_, "cam1");
+
+  Reply r = request(port_, http::verb::post, "/api/streams",
+                    R"({"id": "cam2", "url": "vtest20.mp4", "loop": true, "every": 2,
+                        "zones": [{"name": "left", "polygon": [[0,0],[0.5,0],[0.5,1],[0,1]]}]})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.parsed()["config"]["url"], kVideos + "/vtest20.mp4");
+
+  r = get(port_, "/api/streams");
+  ASSERT_EQ(r.status, 200);
+  const json list = r.parsed();
+  std::vector<std::string> ids;
+  for (const auto& s : list["streams"]) ids.push_back(s["id"]);
+  EXPECT_EQ(ids, (std::vector<std::string>{"cam1", "cam2"}));
+
+  expect_error(request(port_, http::verb::post, "/api/streams", R"({"id": "cam2", "url": "vtest20.mp4"})"), 409,
+               "cam2");
+
+  r = request(port_, http::verb::patch, "/api/streams/cam2", R"({"every": 5, "gate": {"enabled": true, "similarity": 0.9}})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json j = r.parsed();
+  EXPECT_EQ(j["id"], "cam2");
+  EXPECT_EQ(j["config"]["every"], 5);
+  EXPECT_EQ(j["config"]["gate"]["enabled"], true);
+  EXPECT_NEAR(j["config"]["gate"]["similarity"].get<double>(), 0.9, 1e-9);
+  EXPECT_EQ(j["config"]["zones"].size(), 1U);  // kept
+  EXPECT_EQ(j["config"]["loop"], true);        // kept
+  // Objects merge: a later PATCH of one gate field keeps the others.
+  r = request(port_, http::verb::patch, "/api/streams/cam2", R"({"gate": {"max_skip": 7}})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  j = r.parsed();
+  EXPECT_EQ(j["config"]["gate"]["enabled"], true);
+  EXPECT_EQ(j["config"]["gate"]["max_skip"], 7);
+  EXPECT_EQ(get(port_, "/api/streams/cam2").parsed()["config"]["every"], 5);
+
+  expect_error(request(port_, http::verb::patch, "/api/streams/cam2", R"({"url": "rtsp://x/y"})"), 400, "url");
+  expect_error(request(port_, http::verb::patch, "/api/streams/cam2", R"({"every": 0})"), 400, "every");
+  EXPECT_EQ(get(port_, "/api/streams/cam2").parsed()["config"]["every"], 5);  // a failed PATCH changes nothing
+
+  r = request(port_, http::verb::delete_, "/api/streams/cam2");
+  EXPECT_EQ(r.status, 200) << r.body;
+  expect_error(get(port_, "/api/streams/cam2"), 404, "cam2");
+  expect_error(request(port_, http::verb::delete_, "/api/streams/cam2"), 404, "cam2");
+
+  std::uint64_t after = before;
+  for (int i = 0; i < 50 && after <= before + 5; ++i) {
+    std::this_thread::sleep_for(100ms);
+    after = frames_of(port_, "cam1");
+  }
+  EXPECT_GT(after, before + 5) << "cam1 stopped while cam2 was added, patched and removed";
+}
+
+TEST_F(ServerApiTest, ErrorsAreJsonWithTheRightStatus) {
+  expect_error(get(port_, "/api/streams/nope"), 404, "nope");
+  expect_error(request(port_, http::verb::patch, "/api/streams/nope", R"({"every": 2})"), 404);
+  expect_error(get(port_, "/no/such/route"), 404);
+  expect_error(request(port_, http::verb::post, "/api/streams", "{not json"), 400, "JSON");
+  expect_error(request(port_, http::verb::post, "/api/streams", "[1, 2]"), 400);
+  expect_error(request(port_, http::verb::post, "/api/streams", R"({"id": "x", "url": "concat:a.mp4|b.mp4"})"), 400,
+               "concat:");
+  expect_error(request(port_, http::verb::post, "/api/streams", R"({"id": "x", "url": "/etc/passwd"})"), 400,
+               "outside the media directory");
+  expect_error(request(port_, http::verb::post, "/api/streams", R"({"id": "x", "url": "../../../etc/passwd"})"), 400,
+               "outside the media directory");
+  expect_error(request(port_, http::verb::post, "/api/streams", R"({"id": "x", "url": "missing.mp4"})"), 400,
+               "missing.mp4");
+  expect_error(request(port_, http::verb::post, "/api/streams", R"({"id": "Bad Id", "url": "vtest20.mp4"})"), 400,
+               "id");
+  expect_error(request(port_, http::verb::post, "/api/streams", R"({"id": "x", "url": "vtest20.mp4", "evry": 2})"),
+               400, "evry");
+  const std::string big = R"({"id": "x", "url": ")" + std::string(1024 * 1024 + 100, 'a') + "\"}";
+  expect_error(request(port_, http::verb::post, "/api/streams", big), 413);
+  const Reply r = request(port_, http::verb::delete_, "/healthz");
+  expect_error(r, 405);
+  EXPECT_EQ(r.allow, "GET");
+  expect_error(request(port_, http::verb::put, "/api/streams/cam1", "{}"), 405);
+  expect_error(get(port_, "/api/events?limit=abc"), 400, "limit");
+  expect_error(get(port_, "/api/events?limit=0"), 400);
+  // The server is still fine after all of that.
+  EXPECT_EQ(get(port_, "/healthz").status, 200);
+}
+
+TEST_F(ServerApiTest, EventsComeFromTheStore) {
+  const Reply r = get(port_, "/api/events?stream=cam1&limit=5");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json j = r.parsed();
+  ASSERT_TRUE(j["events"].is_array());
+  EXPECT_LE(j["events"].size(), 5U);
+  for (const auto& e : j["events"]) EXPECT_EQ(e["stream"], "cam1");
+}
+
+TEST_F(ServerApiTest, MetricsPassPromtool) {
+  wait_frames(3);
+  const Reply r = get(port_, "/metrics");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.content_type.rfind("text/plain; version=0.0.4", 0), 0U) << r.content_type;
+  for (const char* needle : {"# TYPE vigil_stage_latency_seconds summary", "vigil_stream_fps{stream=\"cam1\",kind=\"display\"}",
+                             "# TYPE vigil_drops_total counter", "vigil_batch_size_avg ", "vigil_inferences_total ",
+                             "vigil_process_cpu_percent ", "vigil_process_resident_memory_bytes "})
+    EXPECT_NE(r.body.find(needle), std::string::npos) << needle << "\n" << r.body;
+  const std::string file = test::tmp_dir("server_api") + "/metrics.txt";
+  {
+    FILE* f = std::fopen(file.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fwrite(r.body.data(), 1, r.body.size(), f);
+    std::fclose(f);
+  }
+  const auto check = test::run_process("/usr/bin/promtool check metrics < " + file);
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err << "\n" << r.body;
+}
+
+TEST_F(ServerApiTest, CrossOriginChangesAreRefused) {
+  const std::string self = "http://127.0.0.1:" + std::to_string(port_);
+  expect_error(request(port_, http::verb::post, "/api/stats/reset", "", {{"Origin", "http://evil.example"}}), 403,
+               "Origin");
+  expect_error(request(port_, http::verb::delete_, "/api/streams/cam1", "", {{"Origin", "http://127.0.0.1:1"}}), 403);
+  EXPECT_EQ(request(port_, http::verb::post, "/api/stats/reset", "", {{"Origin", self}}).status, 200);
+  EXPECT_EQ(get(port_, "/healthz", {{"Origin", "http://evil.example"}}).status, 200);  // reads are not refused
+  EXPECT_TRUE(engine_->stream("cam1"));
+}
+
+TEST_F(ServerApiTest, TokenIsRequiredOnEveryRouteWhenSet) {
+  ServerOptions o;
+  o.listen = "127.0.0.1:0";
+  o.token = "s3cret";
+  auto srv = HttpServer::start(o, *engine_);
+  ASSERT_TRUE(srv) << srv.error().message;
+  const std::uint16_t port = (*srv)->port();
+  for (const char* target : {"/healthz", "/api/stats", "/metrics", "/api/streams"}) {
+    expect_error(get(port, target), 401);
+    expect_error(get(port, target, {{"Authorization", "Bearer wrong"}}), 401);
+    EXPECT_EQ(get(port, target, {{"Authorization", "Bearer s3cret"}}).status, 200) << target;
+  }
+  expect_error(request(port, http::verb::delete_, "/api/streams/cam1"), 401);
+  EXPECT_TRUE(engine_->stream("cam1"));
+  (*srv)->stop();
+}
+
+TEST_F(ServerApiTest, NonLoopbackWithoutTokenIsRefused) {
+  ServerOptions o;
+  o.listen = "0.0.0.0:0";
+  auto srv = HttpServer::start(o, *engine_);
+  ASSERT_FALSE(srv);
+  EXPECT_NE(srv.error().message.find("without a token"), std::string::npos) << srv.error().message;
+  EXPECT_NE(srv.error().message.find("0.0.0.0"), std::string::npos) << srv.error().message;
+
+  o.token = "t";
+  auto with_token = HttpServer::start(o, *engine_);
+  ASSERT_TRUE(with_token) << with_token.error().message;
+  EXPECT_EQ(get((*with_token)->port(), "/healthz", {{"Authorization", "Bearer t"}}).status, 200);
+
+  o.listen = "127.0.0.1";
+  EXPECT_FALSE(HttpServer::start(o, *engine_));
+  o.listen = "not-an-ip:80";
+  EXPECT_FALSE(HttpServer::start(o, *engine_));
+}
+
+}  // namespace
+}  // namespace vigil

@@ -1,0 +1,117 @@
+// The pure parts of the HTTP API: Prometheus text, stream JSON and the
+// API's source check. No engine, no sockets.
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "server/prometheus_text.h"
+#include "server/stream_request.h"
+#include "test_support.h"
+
+namespace vigil {
+namespace {
+
+using nlohmann::json;
+
+json sample_stats() {
+  return json::parse(R"({
+    "streams": [{"id": "cam1", "source_fps": 10, "display_fps": 9.5, "analysed_fps": 2.5, "frames": 200,
+                 "drops": {"gate": 12, "analysis_replaced": 3}},
+                {"id": "cam-2", "source_fps": 25, "display_fps": 25, "analysed_fps": 0, "frames": 0, "drops": {}}],
+    "stages": {"decode": {"avg_ms": 1.2, "p50_ms": 1.1, "p95_ms": 2.0, "p99_ms": 3.1, "max_ms": 9.0, "count": 800},
+               "inference": {"avg_ms": 40, "p50_ms": 39, "p95_ms": 50, "p99_ms": 60, "max_ms": 70, "count": 0}},
+    "analysis_latency": {"avg_ms": 100, "p50_ms": 90, "p95_ms": 150, "p99_ms": 200, "max_ms": 300, "count": 10},
+    "batch_size_avg": 3.33, "inferences": 400, "cpu_percent": 180.5, "ram_mb": 320.5})");
+}
+
+int promtool(const std::string& text) {
+  const std::string file = test::tmp_dir("server_pure") + "/metrics.txt";
+  std::ofstream(file) << text;
+  return test::run_process("/usr/bin/promtool check metrics < " + file).exit_code;
+}
+
+TEST(PrometheusText, HasEveryFamilyAndPassesPromtool) {
+  const std::string t = prometheus_text(sample_stats());
+  for (const char* line : {"vigil_stage_latency_seconds{stage=\"decode\",quantile=\"0.95\"} 0.002\n",
+                           "vigil_stage_latency_seconds_count{stage=\"decode\"} 800\n",
+                           "vigil_stage_latency_seconds_sum{stage=\"decode\"} 0.96\n",
+                           "vigil_stream_fps{stream=\"cam1\",kind=\"display\"} 9.5\n",
+                           "vigil_stream_fps{stream=\"cam-2\",kind=\"source\"} 25\n",
+                           "vigil_drops_total{stream=\"cam1\",reason=\"gate\"} 12\n", "vigil_batch_size_avg 3.33\n",
+                           "vigil_inferences_total 400\n", "vigil_process_cpu_percent 180.5\n",
+                           "vigil_process_resident_memory_bytes 336068608\n",
+                           "# TYPE vigil_drops_total counter\n", "# HELP vigil_inferences_total "})
+    EXPECT_NE(t.find(line), std::string::npos) << line << "\n" << t;
+  EXPECT_EQ(promtool(t), 0) << t;
+}
+
+TEST(PrometheusText, EmptyDocumentStillValid) {
+  const std::string t = prometheus_text(json::object());
+  EXPECT_NE(t.find("vigil_inferences_total 0\n"), std::string::npos);
+  EXPECT_EQ(promtool(t), 0) << t;
+}
+
+TEST(PrometheusText, EscapesLabelValues) { EXPECT_EQ(prometheus_label_value("a\"b\\c\nd"), "a\\\"b\\\\c\\nd"); }
+
+TEST(StreamRequest, JsonRoundTripsThroughTheConfigParser) {
+  auto s = stream_config_from_json(json::parse(R"({"id": "cam", "url": "rtsp://h/s", "every": 3, "loop": true,
+      "substream": {"width": 320}, "gate": {"similarity": 0.9}, "classes": ["person"],
+      "zones": [{"name": "z", "polygon": [[0,0],[1,0],[1,1]], "dwell_s": 2}],
+      "lines": [{"name": "l", "a": [0, 0.5], "b": [1, 0.5]}]})"));
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->every, 3);
+  EXPECT_TRUE(s->gate.enabled);
+  EXPECT_EQ(s->substream.width, 320);
+  const json j = stream_config_json(*s);
+  auto again = stream_config_from_json(j);
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(stream_config_json(*again), j);
+}
+
+TEST(StreamRequest, ParserErrorsComeBack) {
+  auto s = stream_config_from_json(json::parse(R"({"id": "cam", "url": "rtsp://h/s", "every": 0})"));
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message.find("every"), std::string::npos) << s.error().message;
+  EXPECT_FALSE(stream_config_from_json(json::array()));
+  EXPECT_FALSE(stream_config_from_json(json::parse(R"({"id": "cam"})")));
+}
+
+TEST(StreamRequest, PatchTakesOnlyTheChangeableKeys) {
+  const json current = {{"id", "a"}, {"every", 1}, {"gate", {{"enabled", false}, {"similarity", 0.95}}}};
+  auto m = merge_stream_patch(current, {{"every", 4}, {"gate", {{"enabled", true}}}});
+  ASSERT_TRUE(m);
+  EXPECT_EQ((*m)["every"], 4);
+  EXPECT_EQ((*m)["gate"]["enabled"], true);
+  EXPECT_EQ((*m)["gate"]["similarity"], 0.95);
+  EXPECT_FALSE(merge_stream_patch(current, {{"id", "b"}}));
+  EXPECT_FALSE(merge_stream_patch(current, {{"every", nullptr}}));
+  EXPECT_FALSE(merge_stream_patch(current, json::array()));
+}
+
+TEST(StreamRequest, SourceCheck) {
+  namespace fs = std::filesystem;
+  const fs::path media = test::tmp_dir("server_pure/media");
+  const fs::path sibling = test::tmp_dir("server_pure/media2");
+  std::ofstream(media / "a.mp4") << "x";
+  std::ofstream(sibling / "b.mp4") << "x";
+  EXPECT_TRUE(check_api_source("rtsp://cam/stream", ""));
+  EXPECT_TRUE(check_api_source("https://cam/stream.m3u8", ""));
+  EXPECT_FALSE(check_api_source("concat:a|b", media.string()));
+  EXPECT_FALSE(check_api_source("file:/etc/passwd", media.string()));
+  EXPECT_FALSE(check_api_source((media / "a.mp4").string(), ""));  // no media dir: no files at all
+  auto ok = check_api_source("a.mp4", media.string() + "/");
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(*ok, fs::weakly_canonical(media / "a.mp4").string());
+  EXPECT_TRUE(check_api_source((media / "a.mp4").string(), media.string()));
+  EXPECT_FALSE(check_api_source("../media2/b.mp4", media.string()));
+  EXPECT_FALSE(check_api_source((sibling / "b.mp4").string(), media.string()));
+  EXPECT_FALSE(check_api_source("missing.mp4", media.string()));
+  fs::remove(media / "link.mp4");
+  fs::create_symlink(sibling / "b.mp4", media / "link.mp4");
+  EXPECT_FALSE(check_api_source("link.mp4", media.string()));  // a symlink out of the media dir
+}
+
+}  // namespace
+}  // namespace vigil
