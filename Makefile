@@ -41,6 +41,7 @@ demo: build
 
 bench: build
 	$(BUILD)/vigil bench model --batch 1,2,4,8 --threads 1,2
+	$(BUILD)/vigil_bench
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) out
