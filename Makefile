@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all setup build test test-asan demo bench clean
+.PHONY: all setup build test test-asan test-e2e demo bench clean
 
 all: build
 
@@ -13,6 +13,7 @@ all: build
 # test media); a second run changes nothing and takes a few seconds.
 setup:
 	@./scripts/setup.sh
+	@./scripts/web_setup.sh
 
 build: setup
 	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
@@ -20,6 +21,10 @@ build: setup
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+# The dashboard in a real browser (also part of `make test`).
+test-e2e: build
+	@tests/e2e/run_dashboard_test.sh $(BUILD)
 
 # AddressSanitizer + UndefinedBehaviorSanitizer build of the unit tests.
 test-asan: setup

@@ -1,13 +1,17 @@
 #include "server/api_router.h"
 
 #include <cmath>
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <stdexcept>
 #include <utility>
 
 #include "pipeline/engine.h"
 #include "server/prometheus_text.h"
+#include "server/static_files.h"
 #include "server/stream_request.h"
+#include "server/video_registry.h"
 #include "store/event_json.h"
 #include "store/sqlite_store.h"
 
@@ -142,22 +146,48 @@ ApiResponse json_error(int status, const std::string& message) {
   return r;
 }
 
-ApiRouter::ApiRouter(Engine& engine, ServerOptions options) : engine_(engine), options_(std::move(options)) {}
+ApiRouter::ApiRouter(Engine& engine, ServerOptions options)
+    : engine_(engine), options_(std::move(options)), web_dir_(resolve_web_dir(options_.web_dir)) {}
+
+namespace {
+
+bool token_ok(const std::string& expected, const std::string& authorization, const std::string* query_token) {
+  if (expected.empty()) return true;
+  const std::string prefix = "Bearer ";
+  if (authorization.rfind(prefix, 0) == 0 && same_secret(authorization.substr(prefix.size()), expected)) return true;
+  return query_token != nullptr && same_secret(*query_token, expected);
+}
+
+ApiResponse unauthorized() {
+  return json_error(401, "missing or wrong bearer token (send Authorization: Bearer TOKEN)");
+}
+
+// Query parameter `key` as an integer in [lo, hi]; `fallback` when absent.
+Result<int> int_param(const std::map<std::string, std::string>& q, const std::string& key, int fallback, int lo,
+                      int hi) {
+  const auto it = q.find(key);
+  if (it == q.end()) return fallback;
+  try {
+    std::size_t used = 0;
+    const int v = std::stoi(it->second, &used);
+    if (used == it->second.size() && v >= lo && v <= hi) return v;
+  } catch (const std::logic_error&) {
+  }
+  return fail(ErrorCode::kInvalidArgument, "query parameter " + key + "='" + it->second + "' must be an integer in " +
+                                               std::to_string(lo) + ".." + std::to_string(hi));
+}
+
+}  // namespace
 
 ApiResponse ApiRouter::handle(const ApiRequest& req) {
-  if (!options_.token.empty()) {
-    const std::string prefix = "Bearer ";
-    const bool has = req.authorization.rfind(prefix, 0) == 0;
-    if (!has || !same_secret(req.authorization.substr(prefix.size()), options_.token)) {
-      ApiResponse r = json_error(401, "missing or wrong bearer token (send Authorization: Bearer TOKEN)");
-      return r;
-    }
-  }
-  if (req.method != "GET" && req.method != "HEAD" && !req.origin.empty() && !same_origin(req.origin, req.host))
-    return json_error(403, "cross-origin request refused: Origin " + req.origin + " does not match Host " + req.host);
   const std::size_t q = req.target.find('?');
   const std::string path = url_decode(req.target.substr(0, q), false);
   const std::string query = q == std::string::npos ? "" : req.target.substr(q + 1);
+  if (path == "/" || path == "/index.html") return get_static(req.method, "index.html");
+  if (path.rfind("/static/", 0) == 0) return get_static(req.method, path.substr(8));
+  if (!token_ok(options_.token, req.authorization, nullptr)) return unauthorized();
+  if (req.method != "GET" && req.method != "HEAD" && !req.origin.empty() && !same_origin(req.origin, req.host))
+    return json_error(403, "cross-origin request refused: Origin " + req.origin + " does not match Host " + req.host);
   try {
     return route(req, path, query);
   } catch (const std::exception& e) {
@@ -207,8 +237,96 @@ ApiResponse ApiRouter::route(const ApiRequest& req, const std::string& path, con
   return json_error(404, "no such route: " + path);
 }
 
+MediaRequest ApiRouter::media(const ApiRequest& req, bool websocket_upgrade) {
+  MediaRequest m;
+  const std::size_t qpos = req.target.find('?');
+  const std::string path = url_decode(req.target.substr(0, qpos), false);
+  const auto query = parse_query(qpos == std::string::npos ? "" : req.target.substr(qpos + 1));
+  const std::string streams = "/api/streams/";
+  const std::string sockets = "/ws/streams/";
+  std::string id;
+  if (path.rfind(streams, 0) == 0) {
+    const std::string rest = path.substr(streams.size());
+    const std::size_t slash = rest.find('/');
+    if (slash == std::string::npos) return m;
+    const std::string what = rest.substr(slash + 1);
+    if (what == "mjpeg") {
+      m.kind = MediaRequest::Kind::kMjpeg;
+    } else if (what == "snapshot.jpg") {
+      m.kind = MediaRequest::Kind::kSnapshot;
+    } else {
+      return m;
+    }
+    id = rest.substr(0, slash);
+  } else if (path.rfind(sockets, 0) == 0 && path.find('/', sockets.size()) == std::string::npos) {
+    m.kind = MediaRequest::Kind::kStreamSocket;
+    id = path.substr(sockets.size());
+  } else if (path == "/ws/events") {
+    m.kind = MediaRequest::Kind::kEventSocket;
+  } else {
+    return m;
+  }
+  m.stream = id;
+  auto error = [&](ApiResponse r) {
+    m.has_error = true;
+    m.error = std::move(r);
+    return m;
+  };
+  const auto token = query.find("token");
+  if (!token_ok(options_.token, req.authorization, token == query.end() ? nullptr : &token->second))
+    return error(unauthorized());
+  const bool socket = m.kind == MediaRequest::Kind::kStreamSocket || m.kind == MediaRequest::Kind::kEventSocket;
+  // A browser lets any page open a WebSocket to any host: only same-origin pages may.
+  if ((socket || req.method != "GET") && !req.origin.empty() && !same_origin(req.origin, req.host))
+    return error(json_error(403, "cross-origin request refused: Origin " + req.origin + " does not match Host " + req.host));
+  if (req.method != "GET") return error(method_not_allowed(req.method, path, "GET"));
+  if (socket && !websocket_upgrade)
+    return error(json_error(400, path + " is a WebSocket endpoint: send a WebSocket upgrade request"));
+  if (m.kind != MediaRequest::Kind::kEventSocket && !engine_.stream(id))
+    return error(json_error(404, "stream '" + id + "' does not exist"));
+
+  const bool mjpeg = m.kind == MediaRequest::Kind::kMjpeg;
+  const int max_fps = m.kind == MediaRequest::Kind::kStreamSocket ? 15 : static_cast<int>(MjpegVariant::kMaxFps);
+  auto fps = int_param(query, "fps", 15, 1, max_fps);
+  auto quality = int_param(query, "quality", m.kind == MediaRequest::Kind::kSnapshot ? 85 : 75, 1, 100);
+  auto width = int_param(query, "width", 0, 0, 16384);
+  auto overlay = int_param(query, "overlay", 1, 0, 1);
+  auto video = int_param(query, "video", 1, 0, 1);
+  for (const auto* r : {&fps, &quality, &width, &overlay, &video})
+    if (!*r) return error(json_error(400, r->error().message));
+  m.variant.fps = m.kind == MediaRequest::Kind::kSnapshot ? MjpegVariant::kMaxFps : *fps;
+  m.variant.quality = *quality;
+  m.variant.max_width = *width;
+  // The WebSocket feed sends plain frames: the browser draws the overlay from the JSON.
+  m.variant.overlay = m.kind == MediaRequest::Kind::kStreamSocket ? false : (mjpeg ? *overlay == 1 : true);
+  if (m.kind == MediaRequest::Kind::kSnapshot && query.count("overlay")) m.variant.overlay = *overlay == 1;
+  m.video = *video == 1;
+  return m;
+}
+
+ApiResponse ApiRouter::get_static(const std::string& method, const std::string& relative) {
+  if (method != "GET" && method != "HEAD") return method_not_allowed(method, "/" + relative, "GET, HEAD");
+  auto file = resolve_static_path(web_dir_, relative);
+  if (!file) return json_error(status_of(file.error()), file.error().message);
+  std::ifstream in(*file, std::ios::binary);
+  if (!in) return json_error(404, "static path '" + relative + "' cannot be read");
+  std::ostringstream body;
+  body << in.rdbuf();
+  ApiResponse r;
+  r.content_type = static_content_type(*file);
+  r.body = body.str();
+  return r;
+}
+
 ApiResponse ApiRouter::get_stats() {
   json j = engine_.stats_json();
+  if (video_) {
+    const json video = video_->stats_json();
+    for (auto& s : j["streams"]) {
+      const std::string id = s.value("id", "");
+      if (video.contains(id)) s["video"] = video[id];
+    }
+  }
   const json& inference = j["stages"]["inference"];
   const double inference_avg = inference.is_object() ? number(inference, "avg_ms") : 0.0;
   std::size_t active = 0;

@@ -3,6 +3,8 @@
 // HttpServer does the networking and calls handle() for each request, and
 // sample() once a second for the /api/stats history.
 //
+// Static files (GET / and /static/<path>, from ServerOptions::web_dir) need
+// no token: they are the dashboard's code, no data.
 // Checks, in order: bearer token (401), cross-origin non-GET (403), route
 // (404), method (405 with Allow), body (400), then the engine's answer.
 // Every error is {"error": "..."} with Content-Type application/json.
@@ -19,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "render/mjpeg_hub.h"
 #include "server/server_options.h"
 
 namespace vigil {
@@ -43,6 +46,21 @@ struct ApiResponse {
 
 ApiResponse json_error(int status, const std::string& message);
 
+// A request for live media (MJPEG, snapshot, WebSocket): HttpServer serves
+// these itself, on the connection's socket, after ApiRouter::media() has
+// checked access and parsed the parameters.
+struct MediaRequest {
+  enum class Kind { kNone, kMjpeg, kSnapshot, kStreamSocket, kEventSocket };
+  Kind kind = Kind::kNone;  // kNone: an ordinary route, call handle()
+  std::string stream;       // stream id (kMjpeg, kSnapshot, kStreamSocket)
+  MjpegVariant variant;     // JPEG variant (kMjpeg, kSnapshot, kStreamSocket with video)
+  bool video = true;        // kStreamSocket: send JPEG frames as binary messages
+  bool has_error = false;   // answer `error` instead of serving the media
+  ApiResponse error;
+};
+
+class VideoRegistry;
+
 class ApiRouter {
  public:
   static constexpr std::size_t kHistorySamples = 120;  // one a second: two minutes
@@ -51,6 +69,14 @@ class ApiRouter {
   ApiRouter(Engine& engine, ServerOptions options);
 
   ApiResponse handle(const ApiRequest& request);
+  // Classifies a media route (GET /api/streams/{id}/mjpeg, .../snapshot.jpg,
+  // WS /ws/streams/{id}, WS /ws/events) and checks it: token (the
+  // Authorization header, or `token=` in the query since browsers cannot
+  // set headers on <img> and WebSocket), Origin (a WebSocket upgrade from
+  // another origin is refused: 403), method, stream (404), parameters (400).
+  MediaRequest media(const ApiRequest& request, bool websocket_upgrade);
+  // Per-stream encoder figures in /api/stats (streams[].video); null = none.
+  void set_video(VideoRegistry* video) { video_ = video; }
   // Appends one sample of the stats history (fps sum, inference avg ms, CPU %, RSS MiB).
   void sample();
 
@@ -63,10 +89,13 @@ class ApiRouter {
   ApiResponse patch_stream(const std::string& id, const std::string& body);
   ApiResponse delete_stream(const std::string& id);
   ApiResponse get_events(const std::string& query);
+  ApiResponse get_static(const std::string& method, const std::string& relative);
   nlohmann::json stream_json(const std::string& id, const nlohmann::json& stats);
 
   Engine& engine_;
   const ServerOptions options_;
+  const std::string web_dir_;  // canonical web root; "" = none found
+  VideoRegistry* video_ = nullptr;
   std::mutex change_mu_;  // serialises stream changes
 
   struct Sample {

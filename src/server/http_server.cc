@@ -11,8 +11,11 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 
 #include "server/api_router.h"
+#include "server/live_session.h"
+#include "server/video_registry.h"
 
 namespace vigil {
 namespace {
@@ -52,8 +55,8 @@ Result<ListenAddress> parse_listen(const std::string& listen) {
 // All of it runs on the connection's strand.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, ApiRouter& router, const ServerOptions& options)
-      : stream_(std::move(socket)), router_(router), options_(options) {}
+  Session(tcp::socket&& socket, ApiRouter& router, VideoRegistry& videos, const ServerOptions& options)
+      : stream_(std::move(socket)), router_(router), videos_(videos), options_(options) {}
 
   void run() {
     asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::read, shared_from_this()));
@@ -87,7 +90,9 @@ class Session : public std::enable_shared_from_this<Session> {
     r.host = std::string(req[http::field::host]);
     r.origin = std::string(req[http::field::origin]);
     r.authorization = std::string(req[http::field::authorization]);
+    if (serve_media(r)) return;
     ApiResponse a = router_.handle(r);
+    if (r.method == "POST" || r.method == "PATCH" || r.method == "DELETE") videos_.sync();
     auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(a.status), req.version());
     res->set(http::field::server, "vigil");
     res->set(http::field::content_type, a.content_type);
@@ -96,6 +101,58 @@ class Session : public std::enable_shared_from_this<Session> {
     if (a.status == 401) res->set(http::field::www_authenticate, "Bearer");
     if (req.method() != http::verb::head) res->body() = std::move(a.body);
     res->keep_alive(req.keep_alive());
+    res->prepare_payload();
+    write(res);
+  }
+
+  // Live media take the connection over (live_session.h); true when this
+  // request was one (served or answered with an error).
+  bool serve_media(const ApiRequest& r) {
+    auto& req = parser_->get();
+    const MediaRequest m = router_.media(r, beast::websocket::is_upgrade(req));
+    if (m.kind == MediaRequest::Kind::kNone) return false;
+    if (m.has_error) {
+      respond(m.error, req.version(), req.keep_alive() && !beast::websocket::is_upgrade(req), req.method());
+      return true;
+    }
+    std::shared_ptr<StreamVideo> video;
+    if (m.kind != MediaRequest::Kind::kEventSocket) {
+      video = videos_.find(m.stream);
+      if (!video) {
+        respond(json_error(404, "stream '" + m.stream + "' does not exist"), req.version(), req.keep_alive(),
+                req.method());
+        return true;
+      }
+    }
+    beast::tcp_stream stream(stream_.release_socket());
+    switch (m.kind) {
+      case MediaRequest::Kind::kMjpeg:
+        live::serve_mjpeg(std::move(stream), std::move(video), m.variant);
+        break;
+      case MediaRequest::Kind::kSnapshot:
+        live::serve_snapshot(std::move(stream), std::move(video), m.variant, req.version());
+        break;
+      case MediaRequest::Kind::kStreamSocket:
+        live::serve_stream_socket(std::move(stream), parser_->release(), std::move(video), m.video, m.variant);
+        break;
+      case MediaRequest::Kind::kEventSocket:
+        live::serve_event_socket(std::move(stream), parser_->release(), videos_);
+        break;
+      case MediaRequest::Kind::kNone:
+        break;
+    }
+    return true;
+  }
+
+  void respond(ApiResponse a, unsigned version, bool keep_alive, http::verb method) {
+    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(a.status), version);
+    res->set(http::field::server, "vigil");
+    res->set(http::field::content_type, a.content_type);
+    res->set(http::field::cache_control, "no-store");
+    if (!a.allow.empty()) res->set(http::field::allow, a.allow);
+    if (a.status == 401) res->set(http::field::www_authenticate, "Bearer");
+    if (method != http::verb::head) res->body() = std::move(a.body);
+    res->keep_alive(keep_alive);
     res->prepare_payload();
     write(res);
   }
@@ -147,6 +204,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   ApiRouter& router_;
+  VideoRegistry& videos_;
   const ServerOptions& options_;
   bool first_ = true;
   std::vector<char> drain_buf_;
@@ -156,14 +214,16 @@ class Session : public std::enable_shared_from_this<Session> {
 
 struct HttpServer::Impl {
   Impl(ServerOptions o, Engine& engine)
-      : options(std::move(o)), ioc(options.threads), router(engine, options), acceptor(ioc), timer(ioc) {}
+      : options(std::move(o)), ioc(options.threads), router(engine, options), videos(engine), acceptor(ioc), timer(ioc) {
+    router.set_video(&videos);
+  }
 
   void accept() {
     acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
       if (ec) {
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
       } else {
-        std::make_shared<Session>(std::move(socket), router, options)->run();
+        std::make_shared<Session>(std::move(socket), router, videos, options)->run();
       }
       accept();
     });
@@ -174,6 +234,7 @@ struct HttpServer::Impl {
     timer.async_wait([this](beast::error_code ec) {
       if (ec) return;
       router.sample();
+      videos.sync();  // streams added or removed other than through the API
       tick();
     });
   }
@@ -181,6 +242,7 @@ struct HttpServer::Impl {
   ServerOptions options;
   asio::io_context ioc;
   ApiRouter router;
+  VideoRegistry videos;  // before the I/O threads stop: sessions' feeds close first
   tcp::acceptor acceptor;
   asio::steady_timer timer;
   std::vector<std::thread> threads;
@@ -233,6 +295,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(ServerOptions options, Eng
 void HttpServer::stop() {
   if (!impl_) return;
   std::call_once(impl_->stopped, [this] {
+    // Observers and the event bus stop posting to the context first.
+    impl_->videos.shutdown();
     // Open connections hold work, so the context is stopped rather than left
     // to run out; destroying it (with the server) closes their sockets.
     impl_->ioc.stop();

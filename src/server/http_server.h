@@ -5,7 +5,11 @@
 // history. Connections are plain HTTP/1.1 with keep-alive; reading a request
 // and writing its response each have request_timeout_s; an idle kept-alive
 // connection is closed after keep_alive_timeout_s. A request body over 1 MiB
-// gets 413 and the connection is closed. Routes live in ApiRouter.
+// gets 413 and the connection is closed. Routes live in ApiRouter. Live
+// media (MJPEG, snapshot, WebSocket upgrades; live_session.h) take the
+// connection over from the HTTP session; their feeds come from a
+// VideoRegistry (one StreamVideo per stream, kept in step with the engine
+// after every stream change and once a second).
 //
 // Security: start() refuses a non-loopback address without a token; see
 // ApiRouter for the token, Origin and source checks.

@@ -14,6 +14,9 @@ struct ServerOptions {
   // Directory whose files streams added through the API may open; empty =
   // no file paths through the API at all (network sources only).
   std::string media_dir;
+  // Root of the dashboard's static files (GET /, GET /static/<path>); empty =
+  // the first existing of <dir of the executable>/../web and <source dir>/web.
+  std::string web_dir;
   int threads = 2;               // I/O threads, 1..64
   int request_timeout_s = 30;    // reading a request / writing a response, >= 1
   int keep_alive_timeout_s = 60; // an idle kept-alive connection is closed after this, >= 1

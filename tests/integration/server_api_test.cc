@@ -1,14 +1,19 @@
 // The HTTP API on real sockets (127.0.0.1, ephemeral ports) over a real
 // Engine running a looping file stream, with a small blocking Beast client.
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
+#include <mutex>
 #include <thread>
+#include <vector>
 #include <utility>  // before Boost 1.74 asio: its awaitable.hpp uses std::exchange
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -93,6 +98,128 @@ std::uint64_t frames_of(std::uint16_t port, const std::string& id) {
   const json j = get(port, "/api/streams/" + id).parsed();
   return j.contains("status") && j["status"].is_object() ? j["status"]["frames"].get<std::uint64_t>() : 0;
 }
+
+
+// ---------------------------------------------------------------- live media helpers
+
+bool is_jpeg(const std::string& b) {
+  return b.size() > 4 && static_cast<unsigned char>(b[0]) == 0xFF && static_cast<unsigned char>(b[1]) == 0xD8 &&
+         static_cast<unsigned char>(b[b.size() - 2]) == 0xFF && static_cast<unsigned char>(b[b.size() - 1]) == 0xD9;
+}
+
+// A blocking multipart/x-mixed-replace reader over a plain socket.
+class MjpegClient {
+ public:
+  // rcvbuf > 0: a small receive buffer (set before connecting), for a client that stops reading.
+  MjpegClient(std::uint16_t port, const std::string& target, int rcvbuf = 0) : socket_(ioc_) {
+    socket_.open(tcp::v4());
+    if (rcvbuf > 0) socket_.set_option(asio::socket_base::receive_buffer_size(rcvbuf));
+    socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    const std::string req = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) + "\r\n\r\n";
+    asio::write(socket_, asio::buffer(req));
+  }
+  // The response head ("HTTP/1.1 200 OK\r\n...").
+  std::string head() { return read_until("\r\n\r\n"); }
+  // One part: false on a protocol error or a closed connection.
+  bool part(std::string& content_type, std::string& jpeg) {
+    try {
+      std::string h = read_until("\r\n\r\n");
+      if (h.rfind("\r\n", 0) == 0) h.erase(0, 2);  // the CRLF that ends the previous part
+      if (h.rfind("--vigilframe\r\n", 0) != 0) return false;
+      content_type = field(h, "Content-Type");
+      const std::size_t n = std::stoul(field(h, "Content-Length"));
+      while (buf_.size() < n) fill();
+      jpeg = buf_.substr(0, n);
+      buf_.erase(0, n);
+      return true;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+  tcp::socket& socket() { return socket_; }
+
+ private:
+  static std::string field(const std::string& head, const std::string& name) {
+    const std::size_t at = head.find(name + ": ");
+    if (at == std::string::npos) return "";
+    const std::size_t end = head.find("\r\n", at);
+    return head.substr(at + name.size() + 2, end - at - name.size() - 2);
+  }
+  void fill() {
+    char tmp[65536];
+    const std::size_t n = socket_.read_some(asio::buffer(tmp));
+    buf_.append(tmp, n);
+  }
+  std::string read_until(const std::string& delim) {
+    std::size_t at;
+    while ((at = buf_.find(delim)) == std::string::npos) fill();
+    std::string out = buf_.substr(0, at + delim.size());
+    buf_.erase(0, at + delim.size());
+    return out;
+  }
+  asio::io_context ioc_;
+  tcp::socket socket_;
+  std::string buf_;
+};
+
+json video_stats(std::uint16_t port, const std::string& id) {
+  const json j = get(port, "/api/stats").parsed();
+  for (const auto& s : j["streams"])
+    if (s["id"] == id && s.contains("video")) return s["video"];
+  return json();
+}
+
+using WebSocket = beast::websocket::stream<beast::tcp_stream>;
+
+std::unique_ptr<WebSocket> ws_connect(asio::io_context& ioc, std::uint16_t port, const std::string& target) {
+  auto ws = std::make_unique<WebSocket>(ioc);
+  beast::get_lowest_layer(*ws).connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  ws->handshake("127.0.0.1:" + std::to_string(port), target);
+  return ws;
+}
+
+struct WsMessage {
+  bool ok = false;
+  bool binary = false;
+  std::string data;
+};
+
+// One message within `timeout` (ok false on timeout or error).
+WsMessage ws_read(asio::io_context& ioc, WebSocket& ws, std::chrono::milliseconds timeout) {
+  WsMessage m;
+  beast::flat_buffer buffer;
+  bool done = false;
+  ws.async_read(buffer, [&](beast::error_code ec, std::size_t) {
+    done = true;
+    m.ok = !ec;
+  });
+  ioc.restart();
+  ioc.run_for(timeout);
+  if (!done) {
+    beast::get_lowest_layer(ws).close();
+    ioc.restart();
+    ioc.run_for(1s);
+    return {};
+  }
+  m.binary = ws.got_binary();
+  m.data = beast::buffers_to_string(buffer.data());
+  return m;
+}
+
+int proc_threads() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("Threads:", 0) == 0) return std::stoi(line.substr(8));
+  return -1;
+}
+
+int proc_fds() {
+  int n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
+  return n;
+}
+
 
 class ServerApiTest : public ::testing::Test {
  protected:
@@ -301,6 +428,241 @@ TEST_F(ServerApiTest, MetricsPassPromtool) {
   }
   const auto check = test::run_process("/usr/bin/promtool check metrics < " + file);
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err << "\n" << r.body;
+}
+
+TEST_F(ServerApiTest, MjpegStreamsJpegPartsAndDropsAClientThatStopsReading) {
+  wait_frames(3);
+  MjpegClient a(port_, "/api/streams/cam1/mjpeg?fps=10&quality=70");
+  const std::string head = a.head();
+  EXPECT_EQ(head.rfind("HTTP/1.1 200", 0), 0U) << head;
+  EXPECT_NE(head.find("Content-Type: multipart/x-mixed-replace; boundary=vigilframe"), std::string::npos) << head;
+  std::string type, jpeg;
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(a.part(type, jpeg)) << "part " << i;
+    EXPECT_EQ(type, "image/jpeg");
+    ASSERT_TRUE(is_jpeg(jpeg)) << "part " << i << " is not a whole JPEG (" << jpeg.size() << " bytes)";
+  }
+
+  // Client A keeps reading in a thread; B connects and never reads.
+  std::atomic<int> parts{0};
+  std::atomic<bool> stop{false}, bad{false};
+  std::thread reader([&] {
+    std::string t, j;
+    while (!stop) {
+      if (!a.part(t, j) || t != "image/jpeg" || !is_jpeg(j)) {
+        bad = true;
+        return;
+      }
+      ++parts;
+    }
+  });
+  MjpegClient b(port_, "/api/streams/cam1/mjpeg?fps=10&quality=70", 16 * 1024);
+  const auto b_start = std::chrono::steady_clock::now();
+  json v;
+  for (int i = 0; i < 50; ++i) {
+    v = video_stats(port_, "cam1");
+    if (v.is_object() && v["viewers"] == 2) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_TRUE(v.is_object()) << "no streams[].video in /api/stats";
+  EXPECT_EQ(v["viewers"], 2);
+
+  const int parts_before = parts.load();
+  const auto window_start = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(10s);
+  const int received = parts.load() - parts_before;
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
+  EXPECT_GE(received / secs, 9.0) << received << " parts in " << secs << " s while another client was stuck";
+
+  // B is disconnected: its viewer is gone within ~10-15 s of its writes sticking.
+  bool dropped = false;
+  while (std::chrono::steady_clock::now() - b_start < 17s) {
+    v = video_stats(port_, "cam1");
+    if (v.is_object() && v["viewers"] == 1) {
+      dropped = true;
+      break;
+    }
+    std::this_thread::sleep_for(200ms);
+  }
+  EXPECT_TRUE(dropped) << "the client that stopped reading is still connected: " << v.dump();
+  EXPECT_FALSE(bad) << "client A got a bad part";
+  stop = true;
+  beast::error_code ec;
+  a.socket().shutdown(tcp::socket::shutdown_both, ec);
+  reader.join();
+
+  // Encoder figures.
+  v = video_stats(port_, "cam1");
+  ASSERT_TRUE(v.is_object());
+  EXPECT_GT(v["frames_encoded"].get<std::uint64_t>(), 20U);
+  for (const char* key : {"viewers", "frames_seen", "drops", "variants", "ws_clients", "ws_drops"})
+    EXPECT_TRUE(v.contains(key)) << key;
+}
+
+TEST_F(ServerApiTest, SnapshotIsOneJpeg) {
+  wait_frames(3);
+  const Reply r = get(port_, "/api/streams/cam1/snapshot.jpg");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.content_type, "image/jpeg");
+  EXPECT_TRUE(is_jpeg(r.body)) << r.body.size();
+}
+
+TEST_F(ServerApiTest, LiveRoutesOfAnUnknownStreamAreJson404) {
+  expect_error(get(port_, "/api/streams/nope/mjpeg"), 404, "nope");
+  expect_error(get(port_, "/api/streams/nope/snapshot.jpg"), 404, "nope");
+  const Headers upgrade = {{"Upgrade", "websocket"},
+                           {"Connection", "Upgrade"},
+                           {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="},
+                           {"Sec-WebSocket-Version", "13"}};
+  expect_error(get(port_, "/ws/streams/nope", upgrade), 404, "nope");
+  expect_error(get(port_, "/api/streams/cam1/mjpeg?fps=99"), 400, "fps");
+  expect_error(get(port_, "/ws/streams/cam1"), 400, "WebSocket");
+  expect_error(get(port_, "/ws/streams/cam1", {{"Upgrade", "websocket"}, {"Connection", "Upgrade"},
+                                               {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="},
+                                               {"Sec-WebSocket-Version", "13"}, {"Origin", "http://evil.example"}}),
+               403, "Origin");
+}
+
+TEST_F(ServerApiTest, WebSocketSendsJpegFramesAndAnalysisJson) {
+  wait_frames(3);
+  asio::io_context ioc;
+  auto ws = ws_connect(ioc, port_, "/ws/streams/cam1?video=1");
+  int binary = 0, text = 0;
+  json last;
+  const auto start = std::chrono::steady_clock::now();
+  while ((binary < 3 || text < 1) && std::chrono::steady_clock::now() - start < 15s) {
+    const WsMessage m = ws_read(ioc, *ws, 5000ms);
+    ASSERT_TRUE(m.ok) << "no WebSocket message within 5 s";
+    if (m.binary) {
+      EXPECT_TRUE(is_jpeg(m.data));
+      ++binary;
+    } else {
+      last = json::parse(m.data, nullptr, false);
+      ASSERT_TRUE(last.is_object()) << m.data;
+      ++text;
+    }
+  }
+  EXPECT_GE(binary, 3);
+  ASSERT_GE(text, 1);
+  for (const char* key : {"stream", "seq", "pts", "tracks", "events", "fps", "width", "height"})
+    EXPECT_TRUE(last.contains(key)) << key << " in " << last.dump();
+  EXPECT_EQ(last["stream"], "cam1");
+  EXPECT_TRUE(last["tracks"].is_array());
+  EXPECT_EQ(last["width"], 768);
+  for (const auto& t : last["tracks"]) {
+    for (const char* key : {"id", "class", "score", "box"}) EXPECT_TRUE(t.contains(key)) << key;
+    EXPECT_EQ(t["box"].size(), 4U);
+  }
+  ws->close(beast::websocket::close_code::normal);
+}
+
+TEST_F(ServerApiTest, WebSocketWithoutVideoSendsOnlyJson) {
+  wait_frames(3);
+  asio::io_context ioc;
+  auto ws = ws_connect(ioc, port_, "/ws/streams/cam1?video=0");
+  int text = 0;
+  const auto start = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - start < 3s) {
+    const WsMessage m = ws_read(ioc, *ws, 5000ms);
+    ASSERT_TRUE(m.ok);
+    EXPECT_FALSE(m.binary) << "video=0 got a binary message";
+    ++text;
+  }
+  EXPECT_GE(text, 1);
+}
+
+TEST_F(ServerApiTest, EventSocketSendsEngineEvents) {
+  asio::io_context ioc;
+  auto ws = ws_connect(ioc, port_, "/ws/events");
+  const WsMessage m = ws_read(ioc, *ws, 20000ms);
+  ASSERT_TRUE(m.ok) << "no event within 20 s";
+  EXPECT_FALSE(m.binary);
+  const json e = json::parse(m.data, nullptr, false);
+  ASSERT_TRUE(e.is_object()) << m.data;
+  EXPECT_TRUE(e.contains("kind") && e.contains("stream")) << m.data;
+}
+
+TEST_F(ServerApiTest, AbortedWebSocketsLeaveNoThreadsOrDescriptors) {
+  wait_frames(3);
+  auto settle = [] { std::this_thread::sleep_for(1500ms); };
+  settle();
+  const int threads0 = proc_threads();
+  const int fds0 = proc_fds();
+  for (int i = 0; i < 200; ++i) {
+    asio::io_context ioc;
+    auto ws = ws_connect(ioc, port_, i % 2 ? "/ws/streams/cam1?video=1" : "/ws/events");
+    beast::get_lowest_layer(*ws).socket().set_option(asio::socket_base::linger(true, 0));  // RST, no FIN
+    beast::get_lowest_layer(*ws).close();
+  }
+  int threads = 0, fds = 0;
+  for (int i = 0; i < 20; ++i) {
+    settle();
+    threads = proc_threads();
+    fds = proc_fds();
+    if (threads <= threads0 + 2 && fds <= fds0 + 2) break;
+  }
+  EXPECT_LE(threads, threads0 + 2) << "baseline " << threads0;
+  EXPECT_LE(fds, fds0 + 2) << "baseline " << fds0;
+  EXPECT_EQ(video_stats(port_, "cam1")["ws_clients"], 0);
+  EXPECT_EQ(get(port_, "/healthz").status, 200);
+}
+
+TEST_F(ServerApiTest, StaticFilesComeFromTheWebDirAndNeverFromOutside) {
+  const std::string dir = test::tmp_dir("server_api_web");
+  std::filesystem::create_directories(dir + "/js");
+  std::ofstream(dir + "/index.html") << "<!doctype html><title>vigil test</title>";
+  std::ofstream(dir + "/js/app.js") << "console.log(1);";
+  std::ofstream(dir + "/style.css") << "body{}";
+  std::filesystem::remove(dir + "/escape.txt");
+  std::filesystem::create_symlink("/etc/passwd", dir + "/escape.txt");
+  ServerOptions o;
+  o.listen = "127.0.0.1:0";
+  o.web_dir = dir;
+  o.token = "tok";
+  auto srv = HttpServer::start(o, *engine_);
+  ASSERT_TRUE(srv) << srv.error().message;
+  const std::uint16_t port = (*srv)->port();
+
+  Reply r = get(port, "/");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.content_type.rfind("text/html", 0), 0U) << r.content_type;
+  EXPECT_EQ(r.body, "<!doctype html><title>vigil test</title>");
+  r = get(port, "/static/js/app.js");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.content_type.rfind("text/javascript", 0), 0U) << r.content_type;
+  EXPECT_EQ(get(port, "/static/style.css").content_type.rfind("text/css", 0), 0U);
+  expect_error(get(port, "/static/missing.js"), 404);
+  for (const char* evil : {"/static/../../etc/passwd", "/static/%2e%2e/%2e%2e/etc/passwd",
+                           "/static/..%2f..%2f..%2fetc%2fpasswd", "/static/%2E%2E%2F%2E%2E%2Fetc%2Fpasswd",
+                           "/static/js/../../../../etc/passwd", "/static//etc/passwd", "/static/escape.txt",
+                           "/static/..\\..\\etc\\passwd"}) {
+    r = get(port, evil);
+    EXPECT_TRUE(r.status == 400 || r.status == 404) << evil << " -> " << r.status;
+    EXPECT_EQ(r.content_type, "application/json") << evil;
+    EXPECT_EQ(r.body.find("root:"), std::string::npos) << evil;
+  }
+  // The token guards the data, also for media (as a query parameter for <img> and WebSocket).
+  expect_error(get(port, "/api/streams/cam1/snapshot.jpg"), 401);
+  r = get(port, "/api/streams/cam1/snapshot.jpg?token=tok");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_TRUE(is_jpeg(r.body));
+  (*srv)->stop();
+}
+
+TEST_F(ServerApiTest, LiveFeedsFollowStreamsAddedAndRemoved) {
+  Reply r = request(port_, http::verb::post, "/api/streams", R"({"id": "cam3", "url": "vtest20.mp4", "loop": true})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  MjpegClient c(port_, "/api/streams/cam3/mjpeg?fps=5&overlay=0");
+  EXPECT_EQ(c.head().rfind("HTTP/1.1 200", 0), 0U);
+  std::string type, jpeg;
+  ASSERT_TRUE(c.part(type, jpeg));
+  EXPECT_TRUE(is_jpeg(jpeg));
+  ASSERT_EQ(request(port_, http::verb::delete_, "/api/streams/cam3").status, 200);
+  // The response ends once the stream is gone.
+  int more = 0;
+  while (c.part(type, jpeg) && more < 100) ++more;
+  EXPECT_LT(more, 100);
+  expect_error(get(port_, "/api/streams/cam3/mjpeg"), 404);
 }
 
 TEST_F(ServerApiTest, CrossOriginChangesAreRefused) {

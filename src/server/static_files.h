@@ -1,0 +1,29 @@
+// Static files of the dashboard (GET / and GET /static/<path>): where the web
+// root is, which file a request path names, and its Content-Type.
+// Pure functions over the file system; no sockets, no threads; safe from any thread.
+#pragma once
+
+#include <string>
+
+#include "core/error.h"
+
+namespace vigil {
+
+// The web root to serve: `configured` when non-empty (it must be a
+// directory), else the first existing directory of
+// `<directory of /proc/self/exe>/../web` and `VIGIL_SOURCE_DIR "/web"`.
+// Empty when none exists (static routes then answer 404).
+std::string resolve_web_dir(const std::string& configured);
+
+// The file that `relative` (already %-decoded, e.g. "js/app.js") names
+// inside `web_root` (a canonical directory). kInvalidArgument for a path
+// with a ".." or empty segment, a backslash, a NUL or a leading '/'
+// (-> 400); kNotFound when the file does not exist, is not a regular file,
+// or resolves (symlinks followed) outside the web root (-> 404).
+Result<std::string> resolve_static_path(const std::string& web_root, const std::string& relative);
+
+// Content-Type by extension: html, js, mjs, css, svg, png, jpg, ico, json,
+// map, txt, woff2; anything else application/octet-stream.
+std::string static_content_type(const std::string& path);
+
+}  // namespace vigil

@@ -1,0 +1,365 @@
+#include "server/video_registry.h"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+#include "pipeline/engine.h"
+#include "pipeline/stream_pipeline.h"
+#include "store/event_json.h"
+
+namespace vigil {
+
+using nlohmann::json;
+
+// ---------------------------------------------------------------- TextQueue
+
+bool TextQueue::push(Message m) {
+  std::lock_guard lock(mu_);
+  if (closed_) return false;
+  if (queue_.size() >= capacity_) {
+    queue_.pop_front();
+    ++drops_;
+  }
+  queue_.push_back(std::move(m));
+  return true;
+}
+
+void TextQueue::close() {
+  std::lock_guard lock(mu_);
+  closed_ = true;
+}
+
+TextQueue::Message TextQueue::pop() {
+  std::lock_guard lock(mu_);
+  if (queue_.empty()) return nullptr;
+  Message m = std::move(queue_.front());
+  queue_.pop_front();
+  return m;
+}
+
+bool TextQueue::closed() const {
+  std::lock_guard lock(mu_);
+  return closed_;
+}
+
+std::uint64_t TextQueue::drops() const {
+  std::lock_guard lock(mu_);
+  return drops_;
+}
+
+// ---------------------------------------------------------------- StreamVideo
+
+StreamVideo::StreamVideo(std::string id, std::shared_ptr<StreamPipeline> pipeline,
+                         std::vector<std::string> class_names)
+    : id_(std::move(id)),
+      pipeline_(std::move(pipeline)),
+      class_names_(std::move(class_names)),
+      zones_(pipeline_->config().zones),
+      lines_(pipeline_->config().lines),
+      hub_(std::make_unique<MjpegHub>()) {}
+
+StreamVideo::~StreamVideo() { close(); }
+
+void StreamVideo::attach() {
+  std::weak_ptr<StreamVideo> weak = weak_from_this();
+  const int id = pipeline_->add_observer([weak](const FrameResult& r) {
+    if (auto self = weak.lock()) self->on_frame(r);
+  });
+  std::lock_guard lock(frame_mu_);
+  observer_id_ = id;
+}
+
+void StreamVideo::close() {
+  int observer = 0;
+  {
+    std::lock_guard lock(frame_mu_);
+    if (closed_) return;
+    closed_ = true;
+    observer = observer_id_;
+    hub_.reset();  // closes every viewer
+  }
+  if (observer) pipeline_->remove_observer(observer);
+  {
+    std::lock_guard lock(clients_mu_);
+    for (auto& [client, queue] : listeners_)
+      if (auto q = queue.lock()) q->close();
+  }
+  wake_clients();
+}
+
+bool StreamVideo::closed() const {
+  std::lock_guard lock(frame_mu_);
+  return closed_;
+}
+
+std::shared_ptr<MjpegViewer> StreamVideo::subscribe(const MjpegVariant& variant, std::weak_ptr<LiveClient> client) {
+  std::shared_ptr<MjpegViewer> viewer;
+  {
+    std::lock_guard lock(frame_mu_);
+    if (closed_) return nullptr;
+    viewer = hub_->subscribe(variant);
+  }
+  std::lock_guard lock(clients_mu_);
+  clients_.push_back(std::move(client));
+  return viewer;
+}
+
+std::shared_ptr<TextQueue> StreamVideo::listen(std::weak_ptr<LiveClient> client) {
+  if (closed()) return nullptr;
+  auto queue = std::make_shared<TextQueue>(kTextQueueFrames);
+  std::lock_guard lock(clients_mu_);
+  clients_.push_back(client);
+  listeners_.emplace_back(std::move(client), queue);
+  return queue;
+}
+
+void StreamVideo::wake_clients() {
+  std::vector<std::shared_ptr<LiveClient>> live;
+  {
+    std::lock_guard lock(clients_mu_);
+    std::erase_if(clients_, [&](const std::weak_ptr<LiveClient>& w) {
+      auto c = w.lock();
+      if (!c) return true;
+      live.push_back(std::move(c));
+      return false;
+    });
+  }
+  for (const auto& c : live) c->wake();
+}
+
+std::string StreamVideo::frame_json(const FrameResult& r) const {
+  json tracks = json::array();
+  for (const Track& t : r.tracks) {
+    const bool named = t.class_id >= 0 && static_cast<std::size_t>(t.class_id) < class_names_.size();
+    tracks.push_back({{"id", t.id},
+                      {"class", named ? class_names_[static_cast<std::size_t>(t.class_id)]
+                                      : "class" + std::to_string(t.class_id)},
+                      {"class_id", t.class_id},
+                      {"score", std::round(t.score * 1000.0F) / 1000.0},
+                      {"box", {std::round(t.box.x1 * 10) / 10, std::round(t.box.y1 * 10) / 10,
+                               std::round(t.box.x2 * 10) / 10, std::round(t.box.y2 * 10) / 10}}});
+  }
+  json events = json::array();
+  for (const Event& e : r.events) events.push_back(to_json(e));
+  const json j = {{"stream", r.stream},
+                  {"seq", r.seq},
+                  {"pts", round_ms(r.pts)},
+                  {"analysed", r.analysed},
+                  {"tracks", std::move(tracks)},
+                  {"events", std::move(events)},
+                  {"fps", std::round(display_fps_ * 100) / 100},
+                  {"width", r.frame ? r.frame->width() : 0},
+                  {"height", r.frame ? r.frame->height() : 0}};
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+void StreamVideo::on_frame(const FrameResult& r) {
+  std::vector<std::shared_ptr<TextQueue>> queues;
+  {
+    std::lock_guard lock(clients_mu_);
+    std::erase_if(listeners_, [&](const auto& entry) {
+      auto q = entry.second.lock();
+      if (!q) {
+        return true;
+      }
+      queues.push_back(std::move(q));
+      return false;
+    });
+  }
+  {
+    std::lock_guard lock(frame_mu_);
+    if (closed_) return;
+    trails_.update(r.tracks, r.pts);
+    const bool watched = r.frame && hub_->has_viewers();
+    const auto now = std::chrono::steady_clock::now();
+    if ((watched || !queues.empty()) && now - refreshed_ >= kSnapshotRefresh) {
+      // snapshot() copies the stream's maps under its lock: not per frame.
+      const StreamSnapshot s = pipeline_->snapshot();
+      occupancy_ = s.occupancy;
+      line_counts_ = s.line_counts;
+      display_fps_ = s.display_fps;
+      refreshed_ = now;
+    }
+    if (watched) {
+      OverlayInput in;
+      in.tracks = &r.tracks;
+      in.zones = &zones_;
+      in.lines = &lines_;
+      in.occupancy = &occupancy_;
+      in.line_counts = &line_counts_;
+      in.class_names = &class_names_;
+      in.trails = &trails_;
+      hub_->on_frame(*r.frame, r.pts, in);
+    }
+    if (!queues.empty() && (r.analysed || !r.events.empty())) {
+      auto text = std::make_shared<const std::string>(frame_json(r));
+      for (const auto& q : queues) q->push(text);
+    }
+    // Under frame_mu_: once close() has returned, nothing posts to a client's
+    // executor any more (the server may then destroy its io_context).
+    wake_clients();
+  }
+}
+
+json StreamVideo::stats_json() const {
+  json out = {{"viewers", 0}, {"frames_seen", 0}, {"frames_encoded", 0}, {"drops", 0}, {"variants", json::array()}};
+  {
+    std::lock_guard lock(frame_mu_);
+    if (hub_) {
+      const MjpegHubStats s = hub_->stats();
+      std::uint64_t drops = 0;
+      for (const auto& v : s.variants) {
+        drops += v.drops;
+        const double avg = v.frames_encoded + v.encode_errors > 0
+                               ? v.encode_ms_total / static_cast<double>(v.frames_encoded + v.encode_errors)
+                               : 0.0;
+        out["variants"].push_back({{"overlay", v.variant.overlay},
+                                   {"quality", v.variant.quality},
+                                   {"fps", v.variant.fps},
+                                   {"max_width", v.variant.max_width},
+                                   {"viewers", v.viewers},
+                                   {"frames_encoded", v.frames_encoded},
+                                   {"encode_errors", v.encode_errors},
+                                   {"encode_ms_avg", std::round(avg * 1000) / 1000},
+                                   {"encode_ms_last", std::round(v.encode_ms_last * 1000) / 1000},
+                                   {"bytes_last", v.bytes_last},
+                                   {"drops", v.drops}});
+      }
+      out["viewers"] = s.viewers;
+      out["frames_seen"] = s.frames_seen;
+      out["frames_encoded"] = s.frames_encoded;
+      out["drops"] = drops;
+    }
+  }
+  std::size_t ws = 0;
+  std::uint64_t ws_drops = 0;
+  {
+    std::lock_guard lock(clients_mu_);
+    for (const auto& [client, queue] : listeners_)
+      if (auto q = queue.lock()) {
+        ++ws;
+        ws_drops += q->drops();
+      }
+  }
+  out["ws_clients"] = ws;
+  out["ws_drops"] = ws_drops;
+  return out;
+}
+
+// ---------------------------------------------------------------- VideoRegistry
+
+VideoRegistry::VideoRegistry(Engine& engine) : engine_(engine) {
+  event_sub_ = engine_.events().subscribe([this](const Event& e) {
+    on_event(to_json(e).dump(-1, ' ', false, json::error_handler_t::replace));
+  });
+  sync();
+}
+
+VideoRegistry::~VideoRegistry() { shutdown(); }
+
+void VideoRegistry::shutdown() {
+  std::map<std::string, std::shared_ptr<StreamVideo>> videos;
+  {
+    std::lock_guard lock(mu_);
+    if (shut_) return;
+    shut_ = true;
+    videos.swap(videos_);
+  }
+  // The bus calls subscribers under its lock: after this, no on_event runs.
+  engine_.events().unsubscribe(event_sub_);
+  for (auto& [id, v] : videos) v->close();
+  std::vector<std::shared_ptr<LiveClient>> clients;
+  {
+    std::lock_guard lock(events_mu_);
+    for (auto& [client, queue] : event_listeners_) {
+      if (auto q = queue.lock()) q->close();
+      if (auto c = client.lock()) clients.push_back(std::move(c));
+    }
+    event_listeners_.clear();
+  }
+  for (const auto& c : clients) c->wake();
+}
+
+void VideoRegistry::sync() {
+  std::vector<std::shared_ptr<StreamVideo>> closing;
+  {
+    std::lock_guard lock(mu_);
+    if (shut_) return;
+    const std::vector<std::string> ids = engine_.stream_ids();
+    for (auto it = videos_.begin(); it != videos_.end();) {
+      const auto p = engine_.stream(it->first);
+      if (!p || p.get() != it->second->pipeline()) {
+        closing.push_back(std::move(it->second));
+        it = videos_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (const auto& id : ids) {
+      if (videos_.count(id)) continue;
+      auto p = engine_.stream(id);
+      if (!p) continue;
+      auto v = std::make_shared<StreamVideo>(id, std::move(p), engine_.model().class_names);
+      v->attach();
+      videos_[id] = std::move(v);
+    }
+  }
+  for (auto& v : closing) v->close();
+}
+
+std::shared_ptr<StreamVideo> VideoRegistry::find(const std::string& id) {
+  const auto p = engine_.stream(id);
+  if (!p) return nullptr;
+  {
+    std::lock_guard lock(mu_);
+    if (shut_) return nullptr;
+    const auto it = videos_.find(id);
+    if (it != videos_.end() && it->second->pipeline() == p.get()) return it->second;
+  }
+  sync();
+  std::lock_guard lock(mu_);
+  const auto it = videos_.find(id);
+  return it == videos_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<TextQueue> VideoRegistry::listen_events(std::weak_ptr<LiveClient> client) {
+  {
+    std::lock_guard lock(mu_);
+    if (shut_) return nullptr;
+  }
+  auto queue = std::make_shared<TextQueue>(kEventQueue);
+  std::lock_guard lock(events_mu_);
+  event_listeners_.emplace_back(std::move(client), queue);
+  return queue;
+}
+
+void VideoRegistry::on_event(const std::string& text) {
+  auto message = std::make_shared<const std::string>(text);
+  std::vector<std::shared_ptr<LiveClient>> wake;
+  {
+    std::lock_guard lock(events_mu_);
+    std::erase_if(event_listeners_, [&](const auto& entry) {
+      auto q = entry.second.lock();
+      auto c = entry.first.lock();
+      if (!q || !c) return true;
+      q->push(message);
+      wake.push_back(std::move(c));
+      return false;
+    });
+  }
+  for (const auto& c : wake) c->wake();
+}
+
+json VideoRegistry::stats_json() const {
+  std::map<std::string, std::shared_ptr<StreamVideo>> videos;
+  {
+    std::lock_guard lock(mu_);
+    videos = videos_;
+  }
+  json out = json::object();
+  for (const auto& [id, v] : videos) out[id] = v->stats_json();
+  return out;
+}
+
+}  // namespace vigil

@@ -1,0 +1,162 @@
+// VideoRegistry: the server's live video and analysis feeds, one StreamVideo
+// per engine stream (docs/api.md, "Live video").
+//
+// StreamVideo registers a FrameObserver on its StreamPipeline. On the stream
+// loop thread, for every displayed frame, it updates the stream's
+// TrailHistory; only while someone watches does it build an OverlayInput
+// (zones and lines from the config, occupancy and line counts refreshed from
+// snapshot() at most every 500 ms) and call MjpegHub::on_frame; only while a
+// WebSocket client listens and the frame carried analysis results or events
+// does it build the per-frame JSON. Then it wakes its clients, which post to
+// their own strands: the observer never writes to a socket and never waits.
+//
+// Ownership: the registry owns the StreamVideos; sessions hold a
+// shared_ptr to theirs, so a StreamVideo may outlive its stream. close()
+// (stream removed or replaced by PATCH, server stopping) removes the
+// observer, waits for a frame in flight, destroys the hub (its viewers are
+// closed), closes the text queues and wakes every client so they end.
+//
+// Threads: every method may be called from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "render/mjpeg_hub.h"
+#include "render/overlay.h"
+
+namespace vigil {
+
+class Engine;
+class StreamPipeline;
+struct FrameResult;
+
+// A server session that consumes a feed. wake() is called from producer
+// threads (stream loop, event bus) when new data may be waiting or the feed
+// closed; it must return at once (post to the session's executor).
+class LiveClient {
+ public:
+  virtual ~LiveClient() = default;
+  virtual void wake() = 0;
+};
+
+// One client's bounded queue of text messages; overflow policy drop-oldest
+// (counted). Any thread.
+class TextQueue {
+ public:
+  explicit TextQueue(std::size_t capacity) : capacity_(capacity) {}
+  using Message = std::shared_ptr<const std::string>;
+  // Producer side; false when closed.
+  bool push(Message m);
+  void close();
+  // Consumer side: the oldest message, or null when empty.
+  Message pop();
+  bool closed() const;
+  std::uint64_t drops() const;
+
+ private:
+  const std::size_t capacity_;
+  mutable std::mutex mu_;
+  std::deque<Message> queue_;
+  std::uint64_t drops_ = 0;
+  bool closed_ = false;
+};
+
+class StreamVideo : public std::enable_shared_from_this<StreamVideo> {
+ public:
+  static constexpr auto kSnapshotRefresh = std::chrono::milliseconds(500);
+  static constexpr std::size_t kTextQueueFrames = 2;
+
+  StreamVideo(std::string id, std::shared_ptr<StreamPipeline> pipeline, std::vector<std::string> class_names);
+  ~StreamVideo();
+  StreamVideo(const StreamVideo&) = delete;
+  StreamVideo& operator=(const StreamVideo&) = delete;
+
+  void attach();  // registers the observer (once, after construction)
+  void close();   // idempotent
+
+  const std::string& id() const { return id_; }
+  const StreamPipeline* pipeline() const { return pipeline_.get(); }
+  bool closed() const;
+
+  // A JPEG viewer of `variant`; `client` is woken after every frame. Null when closed.
+  std::shared_ptr<MjpegViewer> subscribe(const MjpegVariant& variant, std::weak_ptr<LiveClient> client);
+  // A queue of per-frame analysis JSON (kTextQueueFrames); null when closed.
+  std::shared_ptr<TextQueue> listen(std::weak_ptr<LiveClient> client);
+
+  // {"viewers", "frames_seen", "frames_encoded", "drops", "variants": [...], "ws_clients", "ws_drops"}
+  nlohmann::json stats_json() const;
+
+ private:
+  void on_frame(const FrameResult& r);
+  void wake_clients();
+  std::string frame_json(const FrameResult& r) const;
+
+  const std::string id_;
+  const std::shared_ptr<StreamPipeline> pipeline_;
+  const std::vector<std::string> class_names_;
+  const std::vector<ZoneConfig> zones_;
+  const std::vector<LineConfig> lines_;
+
+  // Held by the observer for a whole frame and by close(): after close()
+  // returns, no observer call touches hub_ any more.
+  mutable std::mutex frame_mu_;
+  std::unique_ptr<MjpegHub> hub_;  // null once closed
+  int observer_id_ = 0;
+  bool closed_ = false;
+  // Stream loop thread only (under frame_mu_).
+  TrailHistory trails_;
+  std::chrono::steady_clock::time_point refreshed_{};
+  std::map<std::string, std::map<std::string, int>> occupancy_;
+  std::map<std::string, std::map<std::string, std::int64_t>> line_counts_;
+  double display_fps_ = 0;
+
+  mutable std::mutex clients_mu_;
+  std::vector<std::weak_ptr<LiveClient>> clients_;
+  std::vector<std::pair<std::weak_ptr<LiveClient>, std::weak_ptr<TextQueue>>> listeners_;
+  std::uint64_t departed_text_drops_ = 0;
+};
+
+class VideoRegistry {
+ public:
+  static constexpr std::size_t kEventQueue = 256;  // per /ws/events client, drop-oldest
+
+  explicit VideoRegistry(Engine& engine);  // subscribes to engine.events()
+  ~VideoRegistry();                        // shutdown()
+  VideoRegistry(const VideoRegistry&) = delete;
+  VideoRegistry& operator=(const VideoRegistry&) = delete;
+
+  // Attaches a StreamVideo to every engine stream that has none (or whose
+  // pipeline was replaced) and closes those of removed streams.
+  void sync();
+  // The stream's feed (syncing first when needed); null for an unknown id.
+  std::shared_ptr<StreamVideo> find(const std::string& id);
+  // Every event of the engine as JSON text (store/event_json.h); null after shutdown.
+  std::shared_ptr<TextQueue> listen_events(std::weak_ptr<LiveClient> client);
+  // stream id -> StreamVideo::stats_json()
+  nlohmann::json stats_json() const;
+  // Unsubscribes from the event bus, closes every feed. Idempotent.
+  void shutdown();
+
+ private:
+  void on_event(const std::string& json);
+
+  Engine& engine_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<StreamVideo>> videos_;
+  bool shut_ = false;
+  int event_sub_ = 0;
+
+  std::mutex events_mu_;
+  std::vector<std::pair<std::weak_ptr<LiveClient>, std::weak_ptr<TextQueue>>> event_listeners_;
+};
+
+}  // namespace vigil
