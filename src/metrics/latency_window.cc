@@ -9,6 +9,19 @@ void LatencyWindow::add(double ms) {
   if (size_ < ring_.size()) ++size_;
   ++total_count_;
   total_ms_ += ms;
+  std::size_t b = 0;
+  while (b < kBucketsMs.size() && ms > kBucketsMs[b]) ++b;
+  ++buckets_[b];
+}
+
+LatencyWindow::Histogram LatencyWindow::histogram() const {
+  Histogram h;
+  h.le_ms.assign(kBucketsMs.begin(), kBucketsMs.end());
+  std::lock_guard lock(mu_);
+  std::uint64_t acc = 0;
+  for (const auto n : buckets_) h.cumulative.push_back(acc += n);
+  h.sum_ms = total_ms_;
+  return h;
 }
 
 LatencySummary LatencyWindow::summary() const {
@@ -35,6 +48,7 @@ void LatencyWindow::reset() {
   next_ = size_ = 0;
   total_count_ = 0;
   total_ms_ = 0;
+  buckets_.fill(0);
 }
 
 }  // namespace vigil

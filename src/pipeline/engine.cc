@@ -270,6 +270,13 @@ nlohmann::json Engine::stats_json() const {
     j["stages"][to_string(stage)] = stage_json(metrics_.summary(stage));
   }
   j["analysis_latency"] = stage_json(analysis_latency_.summary());
+  // Cumulative since start (or the last reset), for Prometheus histograms.
+  j["stage_histograms"] = nlohmann::json::object();
+  for (std::size_t i = 0; i < kStageCount; ++i) {
+    const auto stage = static_cast<Stage>(i);
+    const auto h = metrics_.window(stage).histogram();
+    j["stage_histograms"][to_string(stage)] = {{"le_ms", h.le_ms}, {"cumulative", h.cumulative}, {"sum_ms", h.sum_ms}};
+  }
   const auto st = scheduler_->stats();
   j["batch_size_avg"] = st.batches ? round3(static_cast<double>(st.images) / static_cast<double>(st.batches)) : 0.0;
   nlohmann::json hist = nlohmann::json::object();

@@ -77,6 +77,26 @@ std::string prometheus_text(const json& stats) {
   for (const auto& [stage, s] : stages.items())
     summary(os, "vigil_stage_latency_seconds", "stage=\"" + prometheus_label_value(stage) + "\"", s);
 
+  family(os, "vigil_stage_duration_seconds", "histogram",
+         "Duration of pipeline stage calls since start (per batch for preprocess, inference, postprocess; per "
+         "frame otherwise).");
+  if (stats.contains("stage_histograms") && stats["stage_histograms"].is_object()) {
+    for (const auto& [stage, h] : stats["stage_histograms"].items()) {
+      if (!h.contains("le_ms") || !h.contains("cumulative")) continue;
+      const std::string label = "stage=\"" + prometheus_label_value(stage) + "\"";
+      const auto& le = h["le_ms"];
+      const auto& cum = h["cumulative"];
+      if (!le.is_array() || !cum.is_array() || cum.size() != le.size() + 1) continue;
+      for (std::size_t b = 0; b < le.size(); ++b)
+        os << "vigil_stage_duration_seconds_bucket{" << label << ",le=\"" << fmt(le[b].get<double>() / 1000)
+           << "\"} " << cum[b].get<std::uint64_t>() << '\n';
+      os << "vigil_stage_duration_seconds_bucket{" << label << ",le=\"+Inf\"} " << cum.back().get<std::uint64_t>()
+         << '\n';
+      os << "vigil_stage_duration_seconds_sum{" << label << "} " << fmt(number(h, "sum_ms") / 1000) << '\n';
+      os << "vigil_stage_duration_seconds_count{" << label << "} " << cum.back().get<std::uint64_t>() << '\n';
+    }
+  }
+
   family(os, "vigil_analysis_latency_seconds", "summary",
          "Capture of a frame to its analysis result applied, over the last 2048 results.");
   if (stats.contains("analysis_latency")) summary(os, "vigil_analysis_latency_seconds", "", stats["analysis_latency"]);

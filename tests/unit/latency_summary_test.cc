@@ -1,4 +1,5 @@
 #include "metrics/latency_summary.h"
+#include "metrics/latency_window.h"
 
 #include <gtest/gtest.h>
 
@@ -23,6 +24,28 @@ TEST(LatencySummary, EmptyAndSingle) {
   EXPECT_DOUBLE_EQ(s.p50, 7.5);
   EXPECT_DOUBLE_EQ(s.p99, 7.5);
   EXPECT_DOUBLE_EQ(s.max, 7.5);
+}
+
+}  // namespace
+}  // namespace vigil
+
+namespace vigil {
+namespace {
+
+TEST(LatencyWindow, CumulativeHistogramCountsEverySample) {
+  LatencyWindow w(4);  // the ring keeps 4, the histogram keeps all
+  for (double ms : {0.2, 0.5, 3.0, 7.0, 60.0, 9000.0}) w.add(ms);
+  const auto h = w.histogram();
+  ASSERT_EQ(h.cumulative.size(), h.le_ms.size() + 1);
+  EXPECT_EQ(h.cumulative[0], 2U);  // <= 0.5 ms (bounds are inclusive)
+  EXPECT_EQ(h.cumulative[3], 3U);  // <= 5 ms
+  EXPECT_EQ(h.cumulative[4], 4U);  // <= 10 ms
+  EXPECT_EQ(h.cumulative.back(), 6U);
+  EXPECT_EQ(h.cumulative[h.le_ms.size() - 1], 5U);  // <= 5000 ms: all but 9000
+  EXPECT_DOUBLE_EQ(h.sum_ms, 9070.7);
+  EXPECT_EQ(w.summary().count, 4U);
+  w.reset();
+  EXPECT_EQ(w.histogram().cumulative.back(), 0U);
 }
 
 }  // namespace
