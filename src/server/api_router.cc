@@ -6,6 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <utility>
+#include <vector>
 
 #include "pipeline/engine.h"
 #include "server/prometheus_text.h"
@@ -151,15 +152,102 @@ ApiRouter::ApiRouter(Engine& engine, ServerOptions options)
 
 namespace {
 
-bool token_ok(const std::string& expected, const std::string& authorization, const std::string* query_token) {
+const char* const kCookieName = "vigil_token";
+
+std::string trim(const std::string& s) {
+  const std::size_t b = s.find_first_not_of(" \t");
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(" \t") - b + 1);
+}
+
+// The values of the cookies called `name` in a Cookie header
+// ("a=1; vigil_token=x;b=2"), %-decoded; a value in double quotes loses them.
+std::vector<std::string> cookie_values(const std::string& header, const std::string& name) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (pos < header.size()) {
+    std::size_t semi = header.find(';', pos);
+    if (semi == std::string::npos) semi = header.size();
+    const std::string part = header.substr(pos, semi - pos);
+    const std::size_t eq = part.find('=');
+    if (eq != std::string::npos && trim(part.substr(0, eq)) == name) {
+      std::string v = trim(part.substr(eq + 1));
+      if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+      out.push_back(url_decode(v, false));
+    }
+    pos = semi + 1;
+  }
+  return out;
+}
+
+// A cookie value (RFC 6265 cookie-octets) that cookie_values() decodes back
+// to `s`: '%' and anything outside the cookie-octet set become %XX.
+std::string cookie_encode(const std::string& s) {
+  static const char* const digits = "0123456789ABCDEF";
+  std::string out;
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    const bool octet = c > 0x20 && c < 0x7F && c != '"' && c != ',' && c != ';' && c != '\\' && c != '%';
+    if (octet) {
+      out += ch;
+    } else {
+      out += '%';
+      out += digits[c >> 4];
+      out += digits[c & 15];
+    }
+  }
+  return out;
+}
+
+// The token from the Authorization header (Bearer), the vigil_token cookie,
+// or (media routes) the query; true when no token is configured.
+bool token_ok(const std::string& expected, const ApiRequest& req, const std::string* query_token) {
   if (expected.empty()) return true;
   const std::string prefix = "Bearer ";
-  if (authorization.rfind(prefix, 0) == 0 && same_secret(authorization.substr(prefix.size()), expected)) return true;
+  if (req.authorization.rfind(prefix, 0) == 0 && same_secret(req.authorization.substr(prefix.size()), expected))
+    return true;
+  bool cookie_ok = false;
+  for (const auto& v : cookie_values(req.cookie, kCookieName)) cookie_ok |= same_secret(v, expected);
+  if (cookie_ok) return true;
   return query_token != nullptr && same_secret(*query_token, expected);
 }
 
+// The media type of a Content-Type header, lower case, without parameters.
+std::string media_type(const std::string& content_type) {
+  return lower(trim(content_type.substr(0, content_type.find(';'))));
+}
+
+const char* const kLoginPage = R"(<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Vigil: sign in</title>
+<style>
+body{margin:0;min-height:100vh;display:flex;align-items:center;justify-content:center;
+background:#111418;color:#e6e8eb;font:16px system-ui,sans-serif}
+form{background:#1b2027;padding:2rem;border-radius:8px;width:18rem;box-shadow:0 4px 24px #0008}
+h1{margin:0 0 1rem;font-size:1.25rem}
+label{display:block;margin-bottom:.4rem;color:#a8b0ba}
+input{box-sizing:border-box;width:100%;padding:.6rem;border:1px solid #3a424d;border-radius:4px;
+background:#0e1114;color:inherit;font:inherit}
+button{margin-top:1rem;width:100%;padding:.6rem;border:0;border-radius:4px;background:#2f81f7;
+color:#fff;font:inherit;cursor:pointer}
+</style>
+</head>
+<body>
+<form method="post" action="/login">
+<h1>Vigil</h1>
+<label for="token">Access token</label>
+<input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
+<button type="submit">Sign in</button>
+</form>
+</body>
+</html>
+)";
+
 ApiResponse unauthorized() {
-  return json_error(401, "missing or wrong bearer token (send Authorization: Bearer TOKEN)");
+  return json_error(401, "missing or wrong token (send Authorization: Bearer TOKEN, or sign in at /login)");
 }
 
 // Query parameter `key` as an integer in [lo, hi]; `fallback` when absent.
@@ -183,9 +271,20 @@ ApiResponse ApiRouter::handle(const ApiRequest& req) {
   const std::size_t q = req.target.find('?');
   const std::string path = url_decode(req.target.substr(0, q), false);
   const std::string query = q == std::string::npos ? "" : req.target.substr(q + 1);
+  if (path == "/login") return login(req);
+  // A browser without credentials gets the login page rather than a dashboard that cannot load its data.
+  if (path == "/" && !options_.token.empty() && (req.method == "GET" || req.method == "HEAD") &&
+      lower(req.accept).find("text/html") != std::string::npos && !token_ok(options_.token, req, nullptr)) {
+    ApiResponse r;
+    r.status = 303;
+    r.content_type = "text/html; charset=utf-8";
+    r.body = "<a href=\"/login\">sign in</a>\n";
+    r.headers.emplace_back("Location", "/login");
+    return r;
+  }
   if (path == "/" || path == "/index.html") return get_static(req.method, "index.html");
   if (path.rfind("/static/", 0) == 0) return get_static(req.method, path.substr(8));
-  if (!token_ok(options_.token, req.authorization, nullptr)) return unauthorized();
+  if (!token_ok(options_.token, req, nullptr)) return unauthorized();
   if (req.method != "GET" && req.method != "HEAD" && !req.origin.empty() && !same_origin(req.origin, req.host))
     return json_error(403, "cross-origin request refused: Origin " + req.origin + " does not match Host " + req.host);
   try {
@@ -273,7 +372,7 @@ MediaRequest ApiRouter::media(const ApiRequest& req, bool websocket_upgrade) {
     return m;
   };
   const auto token = query.find("token");
-  if (!token_ok(options_.token, req.authorization, token == query.end() ? nullptr : &token->second))
+  if (!token_ok(options_.token, req, token == query.end() ? nullptr : &token->second))
     return error(unauthorized());
   const bool socket = m.kind == MediaRequest::Kind::kStreamSocket || m.kind == MediaRequest::Kind::kEventSocket;
   // A browser lets any page open a WebSocket to any host: only same-origin pages may.
@@ -315,6 +414,50 @@ ApiResponse ApiRouter::get_static(const std::string& method, const std::string& 
   ApiResponse r;
   r.content_type = static_content_type(*file);
   r.body = body.str();
+  return r;
+}
+
+ApiResponse ApiRouter::login(const ApiRequest& req) {
+  if (options_.token.empty()) return json_error(404, "no token is configured: /login is not needed");
+  if (req.method == "GET" || req.method == "HEAD") {
+    ApiResponse r;
+    r.content_type = "text/html; charset=utf-8";
+    r.body = kLoginPage;
+    r.headers.emplace_back("Content-Security-Policy",
+                           "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'");
+    return r;
+  }
+  if (req.method != "POST") return method_not_allowed(req.method, "/login", "GET, HEAD, POST");
+  if (!req.origin.empty() && !same_origin(req.origin, req.host))
+    return json_error(403, "cross-origin request refused: Origin " + req.origin + " does not match Host " + req.host);
+  std::string given;
+  const std::string type = media_type(req.content_type);
+  if (type == "application/json") {
+    auto j = parse_body(req.body);
+    if (!j) return json_error(400, j.error().message);
+    if (!j->is_object() || !j->contains("token") || !(*j)["token"].is_string())
+      return json_error(400, "body: expected {\"token\": \"...\"}");
+    given = (*j)["token"].get<std::string>();
+  } else if (type == "application/x-www-form-urlencoded" || type.empty()) {
+    const auto form = parse_query(req.body);
+    const auto it = form.find("token");
+    if (it == form.end()) return json_error(400, "body: expected token=... (application/x-www-form-urlencoded)");
+    given = it->second;
+  } else {
+    return json_error(415, "Content-Type " + req.content_type +
+                               " is not supported: send application/x-www-form-urlencoded or application/json");
+  }
+  if (!same_secret(given, options_.token)) return json_error(401, "wrong token");
+  ApiResponse r;
+  r.status = 303;
+  r.content_type = "text/html; charset=utf-8";
+  r.body = "<a href=\"/\">continue</a>\n";
+  r.headers.emplace_back("Location", "/");
+  // No `Secure`: this server speaks plain HTTP only and cannot tell whether a
+  // TLS proxy sits in front, and a Secure cookie set over plain HTTP would be
+  // dropped. Behind an HTTPS proxy, the proxy may add it.
+  r.headers.emplace_back("Set-Cookie", std::string(kCookieName) + "=" + cookie_encode(options_.token) +
+                                         "; Path=/; HttpOnly; SameSite=Strict");
   return r;
 }
 

@@ -4,9 +4,13 @@
 // sample() once a second for the /api/stats history.
 //
 // Static files (GET / and /static/<path>, from ServerOptions::web_dir) need
-// no token: they are the dashboard's code, no data.
-// Checks, in order: bearer token (401), cross-origin non-GET (403), route
-// (404), method (405 with Allow), body (400), then the engine's answer.
+// no token: they are the dashboard's code, no data. With a token, a browser
+// (Accept: text/html) asking for `/` without valid credentials is sent to
+// /login (303) instead. /login (GET: a form; POST: token -> cookie
+// vigil_token) needs no token; without a configured token it is 404.
+// Checks, in order: token (Authorization: Bearer, or the vigil_token
+// cookie; 401), cross-origin non-GET (403), route (404), method (405 with
+// Allow), body (400), then the engine's answer.
 // Every error is {"error": "..."} with Content-Type application/json.
 //
 // Threads: handle() and sample() may be called from any thread, at the same
@@ -18,6 +22,8 @@
 #include <deque>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -35,6 +41,9 @@ struct ApiRequest {
   std::string host;           // Host header ("" if none)
   std::string origin;         // Origin header ("" if none)
   std::string authorization;  // Authorization header ("" if none)
+  std::string cookie;         // Cookie header(s), joined with "; " ("" if none)
+  std::string accept;         // Accept header ("" if none)
+  std::string content_type;   // Content-Type header ("" if none)
 };
 
 struct ApiResponse {
@@ -42,6 +51,7 @@ struct ApiResponse {
   std::string content_type = "application/json";
   std::string body;
   std::string allow;  // Allow header of a 405
+  std::vector<std::pair<std::string, std::string>> headers;  // more headers (Location, Set-Cookie, ...)
 };
 
 ApiResponse json_error(int status, const std::string& message);
@@ -71,9 +81,10 @@ class ApiRouter {
   ApiResponse handle(const ApiRequest& request);
   // Classifies a media route (GET /api/streams/{id}/mjpeg, .../snapshot.jpg,
   // WS /ws/streams/{id}, WS /ws/events) and checks it: token (the
-  // Authorization header, or `token=` in the query since browsers cannot
-  // set headers on <img> and WebSocket), Origin (a WebSocket upgrade from
-  // another origin is refused: 403), method, stream (404), parameters (400).
+  // Authorization header, the vigil_token cookie, or `token=` in the query
+  // since browsers cannot set headers on <img> and WebSocket), Origin (a
+  // WebSocket upgrade from another origin is refused: 403), method, stream
+  // (404), parameters (400).
   MediaRequest media(const ApiRequest& request, bool websocket_upgrade);
   // Per-stream encoder figures in /api/stats (streams[].video); null = none.
   void set_video(VideoRegistry* video) { video_ = video; }
@@ -90,6 +101,7 @@ class ApiRouter {
   ApiResponse delete_stream(const std::string& id);
   ApiResponse get_events(const std::string& query);
   ApiResponse get_static(const std::string& method, const std::string& relative);
+  ApiResponse login(const ApiRequest& request);
   nlohmann::json stream_json(const std::string& id, const nlohmann::json& stats);
 
   Engine& engine_;

@@ -90,6 +90,10 @@ class Session : public std::enable_shared_from_this<Session> {
     r.host = std::string(req[http::field::host]);
     r.origin = std::string(req[http::field::origin]);
     r.authorization = std::string(req[http::field::authorization]);
+    for (auto [it, end] = req.equal_range(http::field::cookie); it != end; ++it)
+      r.cookie += (r.cookie.empty() ? "" : "; ") + std::string(it->value());
+    r.accept = std::string(req[http::field::accept]);
+    r.content_type = std::string(req[http::field::content_type]);
     if (serve_media(r)) return;
     ApiResponse a = router_.handle(r);
     if (r.method == "POST" || r.method == "PATCH" || r.method == "DELETE") videos_.sync();
@@ -99,6 +103,7 @@ class Session : public std::enable_shared_from_this<Session> {
     res->set(http::field::cache_control, "no-store");
     if (!a.allow.empty()) res->set(http::field::allow, a.allow);
     if (a.status == 401) res->set(http::field::www_authenticate, "Bearer");
+    for (const auto& [name, value] : a.headers) res->insert(name, value);
     if (req.method() != http::verb::head) res->body() = std::move(a.body);
     res->keep_alive(req.keep_alive());
     res->prepare_payload();
@@ -151,6 +156,7 @@ class Session : public std::enable_shared_from_this<Session> {
     res->set(http::field::cache_control, "no-store");
     if (!a.allow.empty()) res->set(http::field::allow, a.allow);
     if (a.status == 401) res->set(http::field::www_authenticate, "Bearer");
+    for (const auto& [name, value] : a.headers) res->insert(name, value);
     if (method != http::verb::head) res->body() = std::move(a.body);
     res->keep_alive(keep_alive);
     res->prepare_payload();

@@ -9,7 +9,8 @@ struct ServerOptions {
   // host:port to listen on; port 0 = an ephemeral port (HttpServer::port()).
   // A non-loopback host needs a token.
   std::string listen = "127.0.0.1:8080";
-  // Non-empty: every route requires `Authorization: Bearer TOKEN`.
+  // Non-empty: every route requires `Authorization: Bearer TOKEN` or the
+  // vigil_token cookie set by POST /login.
   std::string token;
   // Directory whose files streams added through the API may open; empty =
   // no file paths through the API at all (network sources only).

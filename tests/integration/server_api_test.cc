@@ -37,6 +37,8 @@ struct Reply {
   int status = 0;
   std::string content_type;
   std::string allow;
+  std::string location;
+  std::string set_cookie;
   std::string body;
   json parsed() const { return json::parse(body, nullptr, false); }
 };
@@ -56,7 +58,7 @@ Reply request(std::uint16_t port, http::verb method, const std::string& target, 
     req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
     for (const auto& [k, v] : headers) req.set(k, v);
     if (!body.empty()) {
-      req.set(http::field::content_type, "application/json");
+      if (!headers.count("Content-Type")) req.set(http::field::content_type, "application/json");
       req.body() = body;
     }
     req.prepare_payload();
@@ -69,6 +71,8 @@ Reply request(std::uint16_t port, http::verb method, const std::string& target, 
     out.status = static_cast<int>(res.result_int());
     out.content_type = std::string(res[http::field::content_type]);
     out.allow = std::string(res[http::field::allow]);
+    out.location = std::string(res[http::field::location]);
+    out.set_cookie = std::string(res[http::field::set_cookie]);
     out.body = res.body();
     beast::error_code ec;
     stream.socket().shutdown(tcp::socket::shutdown_both, ec);
@@ -690,6 +694,127 @@ TEST_F(ServerApiTest, TokenIsRequiredOnEveryRouteWhenSet) {
   expect_error(request(port, http::verb::delete_, "/api/streams/cam1"), 401);
   EXPECT_TRUE(engine_->stream("cam1"));
   (*srv)->stop();
+}
+
+// ---------------------------------------------------------------- login page and cookie
+
+class LoginTest : public ServerApiTest {
+ protected:
+  void SetUp() override {
+    ServerApiTest::SetUp();
+    ServerOptions o;
+    o.listen = "127.0.0.1:0";
+    o.token = "s3cret";
+    auto srv = HttpServer::start(o, *engine_);
+    ASSERT_TRUE(srv) << srv.error().message;
+    srv_ = std::move(*srv);
+    port_ = srv_->port();
+  }
+  void TearDown() override {
+    if (srv_) srv_->stop();
+  }
+  Reply login(const std::string& body, const std::string& type, const Headers& more = {}) {
+    Headers h = more;
+    h["Content-Type"] = type;
+    return request(port_, http::verb::post, "/login", body, h);
+  }
+  std::unique_ptr<HttpServer> srv_;
+};
+
+TEST_F(LoginTest, LoginPageIsServedWithoutAToken) {
+  const Reply r = get(port_, "/login");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.content_type.rfind("text/html", 0), 0U) << r.content_type;
+  EXPECT_NE(r.body.find("<form method=\"post\" action=\"/login\">"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("type=\"password\""), std::string::npos);
+  EXPECT_NE(r.body.find("name=\"token\""), std::string::npos);
+  EXPECT_EQ(r.body.find("<script"), std::string::npos);
+  expect_error(request(port_, http::verb::put, "/login"), 405);
+}
+
+TEST_F(LoginTest, RightTokenSetsACookieThatAuthorisesApiAndMedia) {
+  const std::string cookie_attrs = "; Path=/; HttpOnly; SameSite=Strict";
+  Reply r = login("token=s3cret", "application/x-www-form-urlencoded");
+  ASSERT_EQ(r.status, 303) << r.body;
+  EXPECT_EQ(r.location, "/");
+  EXPECT_EQ(r.set_cookie, "vigil_token=s3cret" + cookie_attrs);
+  EXPECT_EQ(r.set_cookie.find("Secure"), std::string::npos);  // plain HTTP: no Secure
+  r = login(R"({"token": "s3cret"})", "application/json; charset=utf-8");
+  EXPECT_EQ(r.status, 303) << r.body;
+  EXPECT_EQ(r.set_cookie, "vigil_token=s3cret" + cookie_attrs);
+
+  // The cookie authorises the API, alone or among other cookies.
+  expect_error(get(port_, "/api/stats"), 401);
+  for (const char* cookie : {"vigil_token=s3cret", "a=1; vigil_token=s3cret; b=2", "theme=dark;vigil_token=s3cret",
+                             "  x=\"y\" ;  vigil_token=\"s3cret\"  "}) {
+    r = get(port_, "/api/stats", {{"Cookie", cookie}});
+    EXPECT_EQ(r.status, 200) << cookie << ": " << r.body;
+  }
+  EXPECT_EQ(request(port_, http::verb::post, "/api/stats/reset", "", {{"Cookie", "vigil_token=s3cret"}}).status, 200);
+  // ... and media: a snapshot and a WebSocket upgrade.
+  r = get(port_, "/api/streams/cam1/snapshot.jpg", {{"Cookie", "vigil_token=s3cret"}});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_TRUE(is_jpeg(r.body));
+  asio::io_context ioc;
+  WebSocket ws(ioc);
+  beast::get_lowest_layer(ws).connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
+  ws.set_option(beast::websocket::stream_base::decorator(
+      [](beast::websocket::request_type& req) { req.set(http::field::cookie, "a=b; vigil_token=s3cret"); }));
+  ASSERT_NO_THROW(ws.handshake("127.0.0.1:" + std::to_string(port_), "/ws/streams/cam1?video=0"));
+  const WsMessage m = ws_read(ioc, ws, 10s);
+  EXPECT_TRUE(m.ok);
+  EXPECT_FALSE(m.binary);
+  // Without the cookie the upgrade is refused.
+  asio::io_context ioc2;
+  WebSocket ws2(ioc2);
+  beast::get_lowest_layer(ws2).connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
+  EXPECT_ANY_THROW(ws2.handshake("127.0.0.1:" + std::to_string(port_), "/ws/streams/cam1?video=0"));
+}
+
+TEST_F(LoginTest, WrongTokenOrCookieIs401) {
+  Reply r = login("token=nope", "application/x-www-form-urlencoded");
+  expect_error(r, 401);
+  EXPECT_TRUE(r.set_cookie.empty());
+  expect_error(login(R"({"token": "s3cre"})", "application/json"), 401);
+  expect_error(login("token=s3cretX", "application/x-www-form-urlencoded"), 401);
+  expect_error(login("password=s3cret", "application/x-www-form-urlencoded"), 400);
+  for (const char* cookie : {"vigil_token=wrong", "vigil_token=", "other=s3cret", "xvigil_token=s3cret",
+                             "vigil_token=s3cret2"}) {
+    expect_error(get(port_, "/api/stats", {{"Cookie", cookie}}), 401);
+    expect_error(get(port_, "/api/streams/cam1/snapshot.jpg", {{"Cookie", cookie}}), 401);
+  }
+}
+
+TEST_F(LoginTest, CrossOriginLoginIsRefused) {
+  const Reply r = login("token=s3cret", "application/x-www-form-urlencoded", {{"Origin", "http://evil.example"}});
+  expect_error(r, 403, "Origin");
+  EXPECT_TRUE(r.set_cookie.empty());
+  const std::string self = "http://127.0.0.1:" + std::to_string(port_);
+  EXPECT_EQ(login("token=s3cret", "application/x-www-form-urlencoded", {{"Origin", self}}).status, 303);
+}
+
+TEST_F(LoginTest, BrowserWithoutCredentialsIsSentToLogin) {
+  const Headers browser = {{"Accept", "text/html,application/xhtml+xml,*/*;q=0.8"}};
+  Reply r = get(port_, "/", browser);
+  EXPECT_EQ(r.status, 303);
+  EXPECT_EQ(r.location, "/login");
+  Headers wrong = browser;
+  wrong["Cookie"] = "vigil_token=wrong";
+  EXPECT_EQ(get(port_, "/", wrong).status, 303);
+  // With the cookie (or not a browser), / is the dashboard as before; only / redirects.
+  Headers signed_in = browser;
+  signed_in["Cookie"] = "vigil_token=s3cret";
+  EXPECT_NE(get(port_, "/", signed_in).status, 303);
+  EXPECT_NE(get(port_, "/").status, 303);
+  expect_error(get(port_, "/api/stats", browser), 401);
+}
+
+TEST_F(ServerApiTest, LoginIsNotFoundWithoutAToken) {
+  expect_error(get(port_, "/login"), 404);
+  expect_error(request(port_, http::verb::post, "/login", "token=x",
+                       {{"Content-Type", "application/x-www-form-urlencoded"}}),
+               404);
+  EXPECT_NE(get(port_, "/", {{"Accept", "text/html"}}).status, 303);
 }
 
 TEST_F(ServerApiTest, NonLoopbackWithoutTokenIsRefused) {
