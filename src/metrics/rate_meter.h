@@ -20,14 +20,14 @@ class RateMeter {
     ++total_;
     trim(now);
   }
+  // Events per second between the oldest and the newest event of the window
+  // (0 with fewer than two), so a meter that just started is not inflated.
   double rate(clock::time_point now = clock::now()) const {
     std::lock_guard lock(mu_);
     trim(now);
-    if (times_.empty()) return 0;
-    const double span = std::chrono::duration<double>(now - times_.front()).count();
-    const double w = std::chrono::duration<double>(window_).count();
-    // A window not yet full (just started) is measured from its first event.
-    return static_cast<double>(times_.size()) / std::max(std::min(span, w), 1e-3);
+    if (times_.size() < 2) return 0;
+    const double span = std::chrono::duration<double>(times_.back() - times_.front()).count();
+    return span > 0 ? static_cast<double>(times_.size() - 1) / span : 0;
   }
   std::uint64_t total() const {
     std::lock_guard lock(mu_);

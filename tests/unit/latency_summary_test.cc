@@ -50,3 +50,25 @@ TEST(LatencyWindow, CumulativeHistogramCountsEverySample) {
 
 }  // namespace
 }  // namespace vigil
+
+#include "metrics/rate_meter.h"
+
+namespace vigil {
+namespace {
+
+TEST(RateMeter, RateOverTheWindowAndNotInflatedAtStart) {
+  RateMeter m(2.0);
+  const auto t0 = RateMeter::clock::now();
+  auto at = [&](double s) { return t0 + std::chrono::duration_cast<RateMeter::clock::duration>(std::chrono::duration<double>(s)); };
+  m.tick(at(0));
+  EXPECT_DOUBLE_EQ(m.rate(at(0.01)), 0);  // one event: no rate yet
+  m.tick(at(0.04));
+  EXPECT_NEAR(m.rate(at(0.05)), 25.0, 1e-6);  // two events 40 ms apart, not 2 / 0.05
+  for (int i = 2; i <= 100; ++i) m.tick(at(0.04 * i));
+  EXPECT_NEAR(m.rate(at(4.0)), 25.0, 1e-6);
+  EXPECT_DOUBLE_EQ(m.rate(at(10.0)), 0);  // all events older than the window
+  EXPECT_EQ(m.total(), 101U);
+}
+
+}  // namespace
+}  // namespace vigil
