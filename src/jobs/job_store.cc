@@ -1,0 +1,451 @@
+#include "jobs/job_store.h"
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <set>
+#include <string_view>
+#include <utility>
+
+namespace vigil {
+
+namespace {
+
+struct DbClose {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+struct StmtFinalize {
+  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+};
+using DbPtr = std::unique_ptr<sqlite3, DbClose>;
+using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtFinalize>;
+
+// Schema version 1; every statement is idempotent.
+constexpr const char* kSchemaV1[] = {
+    "CREATE TABLE IF NOT EXISTS jobs("
+    "id INTEGER PRIMARY KEY, key TEXT UNIQUE NOT NULL, input TEXT, options_json TEXT, "
+    "state TEXT NOT NULL, created REAL NOT NULL, updated REAL NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS chunks("
+    "job_id INTEGER NOT NULL REFERENCES jobs(id), idx INTEGER NOT NULL, start_s REAL NOT NULL, "
+    "end_s REAL NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, error TEXT, result TEXT, "
+    "PRIMARY KEY(job_id, idx))",
+};
+
+double now_unix() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string describe(sqlite3* db, int rc) {
+  std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  if (db) {
+    if (const int sys = sqlite3_system_errno(db); sys != 0) msg += std::string(" (") + std::strerror(sys) + ")";
+  }
+  return msg;
+}
+
+Error db_error(const std::string& path, std::string_view what, sqlite3* db, int rc) {
+  const int primary = rc & 0xff;
+  if (primary == SQLITE_NOTADB)
+    return Error{ErrorCode::kBadInput, "job database '" + path +
+                                           "' is not an SQLite database (SQLite: file is not a database); "
+                                           "it was left unchanged"};
+  if (primary == SQLITE_READONLY)
+    return Error{ErrorCode::kBadInput, "job database '" + path + "' is read-only: " + describe(db, rc)};
+  return Error{ErrorCode::kRuntime, "job database '" + path + "': " + std::string(what) + ": " + describe(db, rc)};
+}
+
+std::string column_text(sqlite3_stmt* s, int col) {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, col));
+  return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s, col))) : std::string();
+}
+
+// A prepared statement with positional bindings; strings are copied
+// (SQLITE_TRANSIENT) so temporaries may be bound.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const std::string& path, std::string_view sql) : db_(db), path_(path), sql_(sql) {
+    sqlite3_stmt* raw = nullptr;
+    rc_ = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &raw, nullptr);
+    stmt_.reset(raw);
+  }
+  Stmt& bind(int i, std::int64_t v) {
+    if (stmt_) sqlite3_bind_int64(stmt_.get(), i, v);
+    return *this;
+  }
+  Stmt& bind(int i, int v) { return bind(i, static_cast<std::int64_t>(v)); }
+  Stmt& bind(int i, double v) {
+    if (stmt_) sqlite3_bind_double(stmt_.get(), i, v);
+    return *this;
+  }
+  Stmt& bind(int i, const std::string& v) {
+    if (stmt_) sqlite3_bind_text(stmt_.get(), i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& bind_null(int i) {
+    if (stmt_) sqlite3_bind_null(stmt_.get(), i);
+    return *this;
+  }
+  // true: a row is ready; false: done.
+  Result<bool> step() {
+    if (rc_ != SQLITE_OK) return fail(error("preparing"));
+    const int rc = sqlite3_step(stmt_.get());
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    rc_ = rc;
+    return fail(error("running"));
+  }
+  Result<void> run() {
+    auto r = step();
+    if (!r) return fail(r.error());
+    return {};
+  }
+  sqlite3_stmt* get() const { return stmt_.get(); }
+
+ private:
+  Error error(std::string_view what) const {
+    return db_error(path_, std::string(what) + " '" + std::string(sql_.substr(0, 48)) + "'", db_, rc_);
+  }
+  sqlite3* db_;
+  const std::string& path_;
+  std::string_view sql_;
+  StmtPtr stmt_;
+  int rc_ = SQLITE_OK;
+};
+
+Result<void> exec(sqlite3* db, const std::string& path, std::string_view sql) {
+  Stmt s(db, path, sql);
+  while (true) {
+    auto r = s.step();
+    if (!r) return fail(r.error());
+    if (!*r) return {};
+  }
+}
+
+Result<std::int64_t> query_int(sqlite3* db, const std::string& path, std::string_view sql) {
+  Stmt s(db, path, sql);
+  auto r = s.step();
+  if (!r) return fail(r.error());
+  if (!*r) return fail(ErrorCode::kRuntime, "job database '" + path + "': '" + std::string(sql) + "' returned no row");
+  return static_cast<std::int64_t>(sqlite3_column_int64(s.get(), 0));
+}
+
+// Runs body inside BEGIN IMMEDIATE ... COMMIT; rolls back if body or COMMIT fails.
+template <class T>
+Result<T> in_transaction(sqlite3* db, const std::string& path, const std::function<Result<T>()>& body) {
+  if (auto r = exec(db, path, "BEGIN IMMEDIATE"); !r) return fail(r.error());
+  auto result = body();
+  if (!result) {
+    if (!sqlite3_get_autocommit(db)) (void)exec(db, path, "ROLLBACK");
+    return result;
+  }
+  if (auto r = exec(db, path, "COMMIT"); !r) {
+    if (!sqlite3_get_autocommit(db)) (void)exec(db, path, "ROLLBACK");
+    return fail(r.error());
+  }
+  return result;
+}
+
+bool valid_job_state(const std::string& s) {
+  return s == "pending" || s == "running" || s == "done" || s == "failed" || s == "cancelled";
+}
+
+}  // namespace
+
+struct JobStore::Impl {
+  std::string path;
+  mutable std::mutex mu;  // guards db and claimed
+  DbPtr db;
+  // (job_id, idx) claimed by this object and not yet completed or failed.
+  std::set<std::pair<std::int64_t, int>> claimed;
+
+  Error unknown_job(std::int64_t job_id) const {
+    return Error{ErrorCode::kNotFound, "job database '" + path + "': no job with id " + std::to_string(job_id)};
+  }
+
+  Result<void> require_job(std::int64_t job_id) const {
+    Stmt s(db.get(), path, "SELECT 1 FROM jobs WHERE id = ?1");
+    s.bind(1, job_id);
+    auto r = s.step();
+    if (!r) return fail(r.error());
+    if (!*r) return fail(unknown_job(job_id));
+    return {};
+  }
+
+  Result<void> touch_job(std::int64_t job_id) const {
+    Stmt s(db.get(), path, "UPDATE jobs SET updated = ?1 WHERE id = ?2");
+    s.bind(1, now_unix()).bind(2, job_id);
+    return s.run();
+  }
+
+  // The state and attempts of a chunk that must be running.
+  Result<int> running_attempts(std::int64_t job_id, int idx) const {
+    if (auto r = require_job(job_id); !r) return fail(r.error());
+    Stmt s(db.get(), path, "SELECT state, attempts FROM chunks WHERE job_id = ?1 AND idx = ?2");
+    s.bind(1, job_id).bind(2, idx);
+    auto r = s.step();
+    if (!r) return fail(r.error());
+    const std::string where = "job database '" + path + "': job " + std::to_string(job_id) + " chunk " +
+                              std::to_string(idx);
+    if (!*r) return fail(ErrorCode::kNotFound, where + " does not exist");
+    const std::string state = column_text(s.get(), 0);
+    if (state != "running") return fail(ErrorCode::kInvalidArgument, where + " is " + state + ", not running");
+    return sqlite3_column_int(s.get(), 1);
+  }
+};
+
+Result<std::unique_ptr<JobStore>> JobStore::open(const std::string& path, int busy_timeout_ms) {
+  namespace fs = std::filesystem;
+  if (path.empty() || path == ":memory:" || path.starts_with("file:"))
+    return fail(ErrorCode::kInvalidArgument, "job database path '" + path + "' must name a file (WAL mode needs one)");
+  if (busy_timeout_ms < 0)
+    return fail(ErrorCode::kInvalidArgument, "job database '" + path + "': busy_timeout_ms must be >= 0");
+  std::error_code ec;
+  const fs::path p(path);
+  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
+  if (!fs::is_directory(dir, ec))
+    return fail(ErrorCode::kNotFound,
+                "cannot open job database '" + path + "': directory '" + dir.string() + "' does not exist");
+  if (fs::is_directory(p, ec))
+    return fail(ErrorCode::kBadInput, "cannot open job database '" + path + "': it is a directory");
+
+  sqlite3* raw = nullptr;
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  DbPtr db(raw);  // a handle comes back even on failure and must be closed
+  if (rc != SQLITE_OK) return fail(db_error(path, "cannot open", raw, rc));
+  sqlite3* w = db.get();
+  sqlite3_extended_result_codes(w, 1);
+  sqlite3_busy_timeout(w, busy_timeout_ms);
+  if (sqlite3_db_readonly(w, "main") == 1)
+    return fail(ErrorCode::kBadInput, "job database '" + path + "' is read-only (file permissions)");
+
+  // Reading the header first: a file that is not a database fails here, before
+  // anything (journal mode, schema) could write to it.
+  const auto newer = [&](std::int64_t v) {
+    return Error{ErrorCode::kUnsupported, "job database '" + path + "' has schema version " + std::to_string(v) +
+                                              ", newer than this build's " + std::to_string(kSchemaVersion) +
+                                              "; it was left unchanged (use a newer Vigil)"};
+  };
+  auto version = query_int(w, path, "PRAGMA user_version");
+  if (!version) return fail(version.error());
+  if (*version > kSchemaVersion) return fail(newer(*version));
+
+  {
+    Stmt s(w, path, "PRAGMA journal_mode=WAL");
+    auto r = s.step();
+    if (!r) return fail(r.error());
+    if (!*r || column_text(s.get(), 0) != "wal")
+      return fail(ErrorCode::kRuntime, "job database '" + path + "': cannot switch to WAL mode");
+  }
+  if (auto r = exec(w, path, "PRAGMA synchronous=FULL"); !r) return fail(r.error());
+
+  // Schema check and creation in one write transaction.
+  auto created = in_transaction<int>(w, path, [&]() -> Result<int> {
+    auto v = query_int(w, path, "PRAGMA user_version");
+    if (!v) return fail(v.error());
+    if (*v > kSchemaVersion) return fail(newer(*v));
+    auto tables = query_int(w, path,
+                            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
+    if (!tables) return fail(tables.error());
+    auto ours = query_int(w, path, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('jobs', 'chunks')");
+    if (!ours) return fail(ours.error());
+    // Version 0 must be empty; version 1 must be ours (an event store also has version 1).
+    if ((*v == 0 && *tables > 0) || (*v == kSchemaVersion && *ours != 2))
+      return fail(ErrorCode::kBadInput, "'" + path +
+                                            "' is an SQLite database but not a Vigil job store; it was left unchanged");
+    for (const char* sql : kSchemaV1)
+      if (auto r = exec(w, path, sql); !r) return fail(r.error());
+    if (*v == 0)
+      if (auto r = exec(w, path, "PRAGMA user_version = " + std::to_string(kSchemaVersion)); !r) return fail(r.error());
+    return 0;
+  });
+  if (!created) return fail(created.error());
+
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  impl->db = std::move(db);
+  return std::unique_ptr<JobStore>(new JobStore(std::move(impl)));
+}
+
+JobStore::JobStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+JobStore::~JobStore() = default;
+
+const std::string& JobStore::path() const { return impl_->path; }
+
+Result<std::int64_t> JobStore::create_or_resume(const std::string& key, const std::string& input,
+                                                const std::string& options_json, const std::vector<Chunk>& plan) {
+  Impl& s = *impl_;
+  if (key.empty()) return fail(ErrorCode::kInvalidArgument, "job database '" + s.path + "': job key is empty");
+  if (plan.empty()) return fail(ErrorCode::kInvalidArgument, "job '" + key + "': the chunk plan is empty");
+  for (std::size_t i = 0; i < plan.size(); ++i)
+    if (plan[i].index != static_cast<int>(i))
+      return fail(ErrorCode::kInvalidArgument, "job '" + key + "': chunk " + std::to_string(i) + " has index " +
+                                                   std::to_string(plan[i].index));
+  std::lock_guard lock(s.mu);
+  sqlite3* db = s.db.get();
+  return in_transaction<std::int64_t>(db, s.path, [&]() -> Result<std::int64_t> {
+    Stmt find(db, s.path, "SELECT id FROM jobs WHERE key = ?1");
+    find.bind(1, key);
+    auto found = find.step();
+    if (!found) return fail(found.error());
+    if (*found) {
+      const std::int64_t id = sqlite3_column_int64(find.get(), 0);
+      Stmt q(db, s.path, "SELECT idx, start_s, end_s FROM chunks WHERE job_id = ?1 ORDER BY idx");
+      q.bind(1, id);
+      std::vector<Chunk> stored;
+      while (true) {
+        auto r = q.step();
+        if (!r) return fail(r.error());
+        if (!*r) break;
+        stored.push_back(Chunk{sqlite3_column_int(q.get(), 0), sqlite3_column_double(q.get(), 1),
+                               sqlite3_column_double(q.get(), 2)});
+      }
+      if (stored != plan)
+        return fail(ErrorCode::kBadInput, "job database '" + s.path + "': job " + std::to_string(id) + " ('" + key +
+                                              "') has a different chunk plan (" + std::to_string(stored.size()) +
+                                              " chunks stored, " + std::to_string(plan.size()) +
+                                              " planned); did the input change?");
+      return id;
+    }
+    const double t = now_unix();
+    Stmt ins(db, s.path,
+             "INSERT INTO jobs(key, input, options_json, state, created, updated) VALUES(?1, ?2, ?3, 'pending', ?4, ?4)");
+    ins.bind(1, key).bind(2, input).bind(3, options_json).bind(4, t);
+    if (auto r = ins.run(); !r) return fail(r.error());
+    const std::int64_t id = sqlite3_last_insert_rowid(db);
+    Stmt chunk(db, s.path,
+               "INSERT INTO chunks(job_id, idx, start_s, end_s, state, attempts) VALUES(?1, ?2, ?3, ?4, 'pending', 0)");
+    for (const Chunk& c : plan) {
+      chunk.bind(1, id).bind(2, c.index).bind(3, c.start_s).bind(4, c.end_s);
+      if (auto r = chunk.run(); !r) return fail(r.error());
+      sqlite3_reset(chunk.get());
+    }
+    return id;
+  });
+}
+
+Result<std::optional<Chunk>> JobStore::claim_next(std::int64_t job_id) {
+  Impl& s = *impl_;
+  std::lock_guard lock(s.mu);
+  sqlite3* db = s.db.get();
+  auto claimed = in_transaction<std::optional<Chunk>>(db, s.path, [&]() -> Result<std::optional<Chunk>> {
+    if (auto r = s.require_job(job_id); !r) return fail(r.error());
+    Stmt q(db, s.path,
+           "SELECT idx, start_s, end_s, state FROM chunks WHERE job_id = ?1 AND state IN ('pending', 'running') "
+           "ORDER BY idx");
+    q.bind(1, job_id);
+    std::optional<Chunk> pick;
+    while (!pick) {
+      auto r = q.step();
+      if (!r) return fail(r.error());
+      if (!*r) return std::optional<Chunk>();
+      const int idx = sqlite3_column_int(q.get(), 0);
+      if (column_text(q.get(), 3) == "running" && s.claimed.contains({job_id, idx})) continue;  // ours, in progress
+      pick = Chunk{idx, sqlite3_column_double(q.get(), 1), sqlite3_column_double(q.get(), 2)};
+    }
+    Stmt up(db, s.path,
+            "UPDATE chunks SET state = 'running', attempts = attempts + 1 WHERE job_id = ?1 AND idx = ?2");
+    up.bind(1, job_id).bind(2, pick->index);
+    if (auto r = up.run(); !r) return fail(r.error());
+    if (auto r = s.touch_job(job_id); !r) return fail(r.error());
+    return pick;
+  });
+  if (claimed && *claimed) s.claimed.insert({job_id, (*claimed)->index});  // only once committed
+  return claimed;
+}
+
+Result<void> JobStore::complete(std::int64_t job_id, int idx, const std::string& result_json) {
+  Impl& s = *impl_;
+  std::lock_guard lock(s.mu);
+  sqlite3* db = s.db.get();
+  auto r = in_transaction<int>(db, s.path, [&]() -> Result<int> {
+    if (auto a = s.running_attempts(job_id, idx); !a) return fail(a.error());
+    Stmt up(db, s.path, "UPDATE chunks SET state = 'done', result = ?1, error = NULL WHERE job_id = ?2 AND idx = ?3");
+    up.bind(1, result_json).bind(2, job_id).bind(3, idx);
+    if (auto u = up.run(); !u) return fail(u.error());
+    if (auto u = s.touch_job(job_id); !u) return fail(u.error());
+    return 0;
+  });
+  if (!r) return fail(r.error());
+  s.claimed.erase({job_id, idx});
+  return {};
+}
+
+Result<void> JobStore::fail_chunk(std::int64_t job_id, int idx, const std::string& error, int max_attempts) {
+  Impl& s = *impl_;
+  std::lock_guard lock(s.mu);
+  sqlite3* db = s.db.get();
+  auto r = in_transaction<int>(db, s.path, [&]() -> Result<int> {
+    auto attempts = s.running_attempts(job_id, idx);
+    if (!attempts) return fail(attempts.error());
+    Stmt up(db, s.path, "UPDATE chunks SET state = ?1, error = ?2 WHERE job_id = ?3 AND idx = ?4");
+    up.bind(1, std::string(*attempts < max_attempts ? "pending" : "failed")).bind(2, error).bind(3, job_id).bind(4, idx);
+    if (auto u = up.run(); !u) return fail(u.error());
+    if (auto u = s.touch_job(job_id); !u) return fail(u.error());
+    return 0;
+  });
+  if (!r) return fail(r.error());
+  s.claimed.erase({job_id, idx});
+  return {};
+}
+
+Result<std::vector<ChunkState>> JobStore::chunks(std::int64_t job_id) const {
+  const Impl& s = *impl_;
+  std::lock_guard lock(s.mu);
+  sqlite3* db = s.db.get();
+  {
+    if (auto r = s.require_job(job_id); !r) return fail(r.error());
+    Stmt q(db, s.path,
+           "SELECT idx, start_s, end_s, state, attempts, error, result FROM chunks WHERE job_id = ?1 ORDER BY idx");
+    q.bind(1, job_id);
+    std::vector<ChunkState> out;
+    while (true) {
+      auto r = q.step();
+      if (!r) return fail(r.error());
+      if (!*r) return out;
+      sqlite3_stmt* st = q.get();
+      ChunkState c;
+      c.chunk = Chunk{sqlite3_column_int(st, 0), sqlite3_column_double(st, 1), sqlite3_column_double(st, 2)};
+      c.state = column_text(st, 3);
+      c.attempts = sqlite3_column_int(st, 4);
+      c.error = column_text(st, 5);
+      c.result = column_text(st, 6);
+      out.push_back(std::move(c));
+    }
+  }
+}
+
+Result<void> JobStore::set_job_state(std::int64_t job_id, const std::string& state) {
+  Impl& s = *impl_;
+  if (!valid_job_state(state))
+    return fail(ErrorCode::kInvalidArgument, "job database '" + s.path + "': unknown job state '" + state +
+                                                 "' (pending, running, done, failed or cancelled)");
+  std::lock_guard lock(s.mu);
+  sqlite3* db = s.db.get();
+  Stmt up(db, s.path, "UPDATE jobs SET state = ?1, updated = ?2 WHERE id = ?3");
+  up.bind(1, state).bind(2, now_unix()).bind(3, job_id);
+  if (auto r = up.run(); !r) return fail(r.error());
+  if (sqlite3_changes(db) == 0) return fail(s.unknown_job(job_id));
+  return {};
+}
+
+Result<std::vector<JobInfo>> JobStore::jobs() const {
+  const Impl& s = *impl_;
+  std::lock_guard lock(s.mu);
+  Stmt q(s.db.get(), s.path, "SELECT id, key, input, options_json, state, created, updated FROM jobs ORDER BY id");
+  std::vector<JobInfo> out;
+  while (true) {
+    auto r = q.step();
+    if (!r) return fail(r.error());
+    if (!*r) return out;
+    sqlite3_stmt* st = q.get();
+    out.push_back(JobInfo{sqlite3_column_int64(st, 0), column_text(st, 1), column_text(st, 2), column_text(st, 3),
+                          column_text(st, 4), sqlite3_column_double(st, 5), sqlite3_column_double(st, 6)});
+  }
+}
+
+}  // namespace vigil
