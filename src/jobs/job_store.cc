@@ -1,5 +1,7 @@
 #include "jobs/job_store.h"
 
+#include "store/sqlite_db.h"
+
 #include <sqlite3.h>
 
 #include <chrono>
@@ -15,14 +17,9 @@ namespace vigil {
 
 namespace {
 
-struct DbClose {
-  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-};
-struct StmtFinalize {
-  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
-};
-using DbPtr = std::unique_ptr<sqlite3, DbClose>;
-using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtFinalize>;
+using DbPtr = SqliteDbPtr;
+using StmtPtr = SqliteStmtPtr;
+constexpr std::string_view kLabel = "job database";
 
 // Schema version 1; every statement is idempotent.
 constexpr const char* kSchemaV1[] = {
@@ -39,29 +36,11 @@ double now_unix() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-std::string describe(sqlite3* db, int rc) {
-  std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-  if (db) {
-    if (const int sys = sqlite3_system_errno(db); sys != 0) msg += std::string(" (") + std::strerror(sys) + ")";
-  }
-  return msg;
-}
-
 Error db_error(const std::string& path, std::string_view what, sqlite3* db, int rc) {
-  const int primary = rc & 0xff;
-  if (primary == SQLITE_NOTADB)
-    return Error{ErrorCode::kBadInput, "job database '" + path +
-                                           "' is not an SQLite database (SQLite: file is not a database); "
-                                           "it was left unchanged"};
-  if (primary == SQLITE_READONLY)
-    return Error{ErrorCode::kBadInput, "job database '" + path + "' is read-only: " + describe(db, rc)};
-  return Error{ErrorCode::kRuntime, "job database '" + path + "': " + std::string(what) + ": " + describe(db, rc)};
+  return sqlite_error(kLabel, path, what, db, rc);
 }
 
-std::string column_text(sqlite3_stmt* s, int col) {
-  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, col));
-  return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s, col))) : std::string();
-}
+std::string column_text(sqlite3_stmt* s, int col) { return sqlite_column_text(s, col); }
 
 // A prepared statement with positional bindings; strings are copied
 // (SQLITE_TRANSIENT) so temporaries may be bound.
@@ -198,28 +177,14 @@ struct JobStore::Impl {
 };
 
 Result<std::unique_ptr<JobStore>> JobStore::open(const std::string& path, int busy_timeout_ms) {
-  namespace fs = std::filesystem;
-  if (path.empty() || path == ":memory:" || path.starts_with("file:"))
-    return fail(ErrorCode::kInvalidArgument, "job database path '" + path + "' must name a file (WAL mode needs one)");
   if (busy_timeout_ms < 0)
     return fail(ErrorCode::kInvalidArgument, "job database '" + path + "': busy_timeout_ms must be >= 0");
-  std::error_code ec;
-  const fs::path p(path);
-  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
-  if (!fs::is_directory(dir, ec))
-    return fail(ErrorCode::kNotFound,
-                "cannot open job database '" + path + "': directory '" + dir.string() + "' does not exist");
-  if (fs::is_directory(p, ec))
-    return fail(ErrorCode::kBadInput, "cannot open job database '" + path + "': it is a directory");
+  if (auto ok = check_sqlite_path(kLabel, path); !ok) return fail(ok.error());
 
-  sqlite3* raw = nullptr;
-  const int rc =
-      sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-  DbPtr db(raw);  // a handle comes back even on failure and must be closed
-  if (rc != SQLITE_OK) return fail(db_error(path, "cannot open", raw, rc));
+  auto opened = open_sqlite(kLabel, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, busy_timeout_ms);
+  if (!opened) return fail(opened.error());
+  DbPtr db = std::move(*opened);
   sqlite3* w = db.get();
-  sqlite3_extended_result_codes(w, 1);
-  sqlite3_busy_timeout(w, busy_timeout_ms);
   if (sqlite3_db_readonly(w, "main") == 1)
     return fail(ErrorCode::kBadInput, "job database '" + path + "' is read-only (file permissions)");
 

@@ -1,5 +1,7 @@
 #include "store/sqlite_store.h"
 
+#include "store/sqlite_db.h"
+
 #include <sqlite3.h>
 #include <spdlog/spdlog.h>
 
@@ -23,14 +25,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-struct DbClose {
-  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-};
-struct StmtFinalize {
-  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
-};
-using DbPtr = std::unique_ptr<sqlite3, DbClose>;
-using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtFinalize>;
+using DbPtr = SqliteDbPtr;
+using StmtPtr = SqliteStmtPtr;
+constexpr std::string_view kLabel = "event database";
 
 // The statements that create schema version 1. Every one is idempotent.
 constexpr const char* kSchemaV1[] = {
@@ -56,23 +53,8 @@ constexpr const char* kSelectSql =
 
 bool has_dwell(EventKind k) { return k == EventKind::kZoneExit || k == EventKind::kDwell; }
 
-std::string describe(sqlite3* db, int rc) {
-  std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-  if (db) {
-    if (const int sys = sqlite3_system_errno(db); sys != 0) msg += std::string(" (") + std::strerror(sys) + ")";
-  }
-  return msg;
-}
-
 Error db_error(const std::string& path, std::string_view what, sqlite3* db, int rc) {
-  const int primary = rc & 0xff;
-  if (primary == SQLITE_NOTADB)
-    return Error{ErrorCode::kBadInput, "event database '" + path +
-                                           "' is not an SQLite database (SQLite: file is not a database); "
-                                           "it was left unchanged"};
-  if (primary == SQLITE_READONLY)
-    return Error{ErrorCode::kBadInput, "event database '" + path + "' is read-only: " + describe(db, rc)};
-  return Error{ErrorCode::kRuntime, "event database '" + path + "': " + std::string(what) + ": " + describe(db, rc)};
+  return sqlite_error(kLabel, path, what, db, rc);
 }
 
 Result<StmtPtr> prepare(sqlite3* db, const std::string& path, std::string_view sql) {
@@ -105,13 +87,7 @@ Result<std::int64_t> exec_int(sqlite3* db, const std::string& path, std::string_
 }
 
 Result<DbPtr> open_connection(const std::string& path, int flags, int busy_timeout_ms) {
-  sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
-  DbPtr db(raw);  // a handle comes back even on failure and must be closed
-  if (rc != SQLITE_OK) return fail(db_error(path, "cannot open", raw, rc));
-  sqlite3_extended_result_codes(db.get(), 1);
-  sqlite3_busy_timeout(db.get(), busy_timeout_ms);
-  return db;
+  return open_sqlite(kLabel, path, flags, busy_timeout_ms);
 }
 
 void bind_text_or_null(sqlite3_stmt* s, int idx, const std::string& v) {
@@ -121,10 +97,7 @@ void bind_text_or_null(sqlite3_stmt* s, int idx, const std::string& v) {
     sqlite3_bind_text(s, idx, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
 }
 
-std::string column_text(sqlite3_stmt* s, int col) {
-  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, col));
-  return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s, col))) : std::string();
-}
+std::string column_text(sqlite3_stmt* s, int col) { return sqlite_column_text(s, col); }
 
 }  // namespace
 
@@ -259,7 +232,7 @@ struct SqliteStore::Impl {
     errors.fetch_add(batch.size(), std::memory_order_relaxed);
     if (!failing)
       spdlog::error("event database {}: {} failed, {} events lost (further failures counted, not logged): {}", path,
-                    what, batch.size(), describe(db, rc));
+                    what, batch.size(), sqlite_describe(db, rc));
     failing = true;
   }
 
@@ -271,22 +244,11 @@ struct SqliteStore::Impl {
 };
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, SqliteStoreOptions options) {
-  namespace fs = std::filesystem;
   if (options.queue_capacity < 1 || options.batch_max < 1 || options.batch_wait_ms < 1 || options.busy_timeout_ms < 0)
     return fail(ErrorCode::kInvalidArgument, "event database '" + path +
                                                  "': queue_capacity, batch_max and batch_wait_ms must be >= 1 and "
                                                  "busy_timeout_ms >= 0");
-  if (path.empty() || path == ":memory:" || path.starts_with("file:"))
-    return fail(ErrorCode::kInvalidArgument,
-                "event database path '" + path + "' must name a file (WAL mode needs one)");
-  std::error_code ec;
-  const fs::path p(path);
-  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
-  if (!fs::is_directory(dir, ec))
-    return fail(ErrorCode::kNotFound,
-                "cannot open event database '" + path + "': directory '" + dir.string() + "' does not exist");
-  if (fs::is_directory(p, ec))
-    return fail(ErrorCode::kBadInput, "cannot open event database '" + path + "': it is a directory");
+  if (auto ok = check_sqlite_path(kLabel, path); !ok) return fail(ok.error());
 
   auto impl = std::make_unique<Impl>();
   impl->path = path;
