@@ -20,7 +20,7 @@ APT_PKGS=(
   python3 python3-onnx python3-numpy
   libopencv-imgproc-dev libopencv-imgcodecs-dev
   nlohmann-json3-dev libspdlog-dev libcli11-dev libyaml-cpp-dev libsqlite3-dev
-  libturbojpeg0-dev libboost-dev
+  libturbojpeg0-dev libboost-dev libcurl4-openssl-dev
   prometheus
   ffmpeg libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libavdevice-dev
   opencv-doc darknet

@@ -20,6 +20,7 @@ constexpr int kExitBadInput = 2;
 std::function<int()> add_detect_command(CLI::App& app);
 std::function<int()> add_bench_command(CLI::App& app);
 std::function<int()> add_run_command(CLI::App& app);
+std::function<int()> add_analyze_command(CLI::App& app);
 std::function<int()> add_config_doc_command(CLI::App& app);
 
 // --model default: $MODEL_PATH, else models/nanodet-m-416.onnx next to the

@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
       {"detect", vigil::cli::add_detect_command(app)},
       {"bench", vigil::cli::add_bench_command(app)},
       {"run", vigil::cli::add_run_command(app)},
+      {"analyze", vigil::cli::add_analyze_command(app)},
       {"config-doc", vigil::cli::add_config_doc_command(app)},
   };
   try {

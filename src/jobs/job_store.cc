@@ -358,6 +358,24 @@ Result<void> JobStore::fail_chunk(std::int64_t job_id, int idx, const std::strin
   return {};
 }
 
+Result<void> JobStore::release(std::int64_t job_id, int idx) {
+  Impl& s = *impl_;
+  std::lock_guard lock(s.mu);
+  sqlite3* db = s.db.get();
+  auto r = in_transaction<int>(db, s.path, [&]() -> Result<int> {
+    if (auto a = s.running_attempts(job_id, idx); !a) return fail(a.error());
+    Stmt up(db, s.path,
+            "UPDATE chunks SET state = 'pending', attempts = MAX(attempts - 1, 0) WHERE job_id = ?1 AND idx = ?2");
+    up.bind(1, job_id).bind(2, idx);
+    if (auto u = up.run(); !u) return fail(u.error());
+    if (auto u = s.touch_job(job_id); !u) return fail(u.error());
+    return 0;
+  });
+  if (!r) return fail(r.error());
+  s.claimed.erase({job_id, idx});
+  return {};
+}
+
 Result<std::vector<ChunkState>> JobStore::chunks(std::int64_t job_id) const {
   const Impl& s = *impl_;
   std::lock_guard lock(s.mu);

@@ -94,6 +94,10 @@ class JobStore {
   // failed; error is recorded either way. Errors as complete().
   Result<void> fail_chunk(std::int64_t job_id, int idx, const std::string& error, int max_attempts);
 
+  // The running chunk goes back to pending without counting the attempt (the
+  // job was cancelled or stopped, the chunk did not fail). Errors as complete().
+  Result<void> release(std::int64_t job_id, int idx);
+
   // All chunks of the job by index. kNotFound for an unknown job.
   Result<std::vector<ChunkState>> chunks(std::int64_t job_id) const;
 

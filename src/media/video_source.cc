@@ -1,8 +1,13 @@
 #include "media/video_source.h"
 
+#include "media/h264_nal.h"
+
 #include <chrono>
+#include <cmath>
+#include <cstdio>
 #include <cstdarg>
 #include <filesystem>
+#include <limits>
 
 #include <spdlog/spdlog.h>
 
@@ -104,6 +109,27 @@ struct VideoSource::Impl {
   std::int64_t frames_out = 0;
   std::int64_t corrupt = 0;
   int consecutive_errors = 0;
+  PacketFilter filter;
+  int h264_length_size = -1;  // -1: not H.264
+  double last_packet = -std::numeric_limits<double>::infinity();
+  std::int64_t packets_decoded = 0;
+  std::int64_t packets_dropped = 0;
+
+  double ts_seconds(std::int64_t ts) const {
+    if (ts == AV_NOPTS_VALUE) return std::numeric_limits<double>::quiet_NaN();
+    if (start_pts != AV_NOPTS_VALUE) ts -= start_pts;
+    return static_cast<double>(ts) * av_q2d(time_base);
+  }
+  std::int64_t seconds_ts(double t) const {
+    auto ts = static_cast<std::int64_t>(std::floor(t / av_q2d(time_base)));
+    if (start_pts != AV_NOPTS_VALUE) ts += start_pts;
+    return ts;
+  }
+  std::string at(double t) const {
+    char buf[48];
+    std::snprintf(buf, sizeof buf, " at %.3f s", t);
+    return std::isfinite(t) ? buf : "";
+  }
 
   void arm() { deadline_ms = now_ms() + options.timeout_ms; }
 
@@ -193,6 +219,9 @@ struct VideoSource::Impl {
       case SkipFrame::kNonRef: codec->skip_frame = AVDISCARD_NONREF; break;
       case SkipFrame::kNonKey: codec->skip_frame = AVDISCARD_NONKEY; break;
     }
+    if (options.strict) codec->err_recognition |= AV_EF_EXPLODE | AV_EF_CRCCHECK | AV_EF_BITSTREAM;
+    if (par->codec_id == AV_CODEC_ID_H264)
+      h264_length_size = h264_length_size_of(par);
     setup_hwaccel(dec);
     err = avcodec_open2(codec.get(), dec, nullptr);
     if (err < 0) return fail(ErrorCode::kUnsupported, "source " + url + ": cannot open the " + codec_name + " decoder: " + av_error(err));
@@ -241,6 +270,10 @@ struct VideoSource::Impl {
     }
   }
 
+  static int h264_length_size_of(const AVCodecParameters* par) {
+    return vigil::h264_length_size(par->extradata, par->extradata_size > 0 ? static_cast<std::size_t>(par->extradata_size) : 0);
+  }
+
   double pts_seconds(const AVFrame* f) {
     std::int64_t ts = f->best_effort_timestamp;
     if (ts == AV_NOPTS_VALUE) return fps > 0 ? static_cast<double>(frames_out) / fps : 0;
@@ -270,6 +303,11 @@ Result<std::optional<DecodedFrame>> VideoSource::read() {
     int err = avcodec_receive_frame(s.codec.get(), s.frame.get());
     if (err == 0) {
       s.consecutive_errors = 0;
+      if (s.options.strict && (s.frame->decode_error_flags != 0 || (s.frame->flags & AV_FRAME_FLAG_CORRUPT))) {
+        const double t = s.pts_seconds(s.frame.get());
+        av_frame_unref(s.frame.get());
+        return fail(ErrorCode::kBadInput, "source " + s.options.url + ": corrupt frame" + s.at(t));
+      }
       AVFrame* out = s.frame.get();
       if (out->format == s.codec->sw_pix_fmt || !s.hw_device) {
         // software frame
@@ -289,7 +327,8 @@ Result<std::optional<DecodedFrame>> VideoSource::read() {
     }
     if (err == AVERROR_EOF) return std::optional<DecodedFrame>();
     if (err != AVERROR(EAGAIN))
-      return fail(ErrorCode::kBadInput, "source " + s.options.url + ": decoding failed: " + av_error(err));
+      return fail(ErrorCode::kBadInput, "source " + s.options.url + ": decoding failed" + s.at(s.last_packet) + ": " +
+                                            av_error(err));
     if (s.draining) return std::optional<DecodedFrame>();
 
     s.arm();
@@ -303,6 +342,9 @@ Result<std::optional<DecodedFrame>> VideoSource::read() {
     if (err == AVERROR_EXIT)
       return fail(ErrorCode::kRuntime, "source " + s.options.url + ": no data for " +
                                            std::to_string(s.options.timeout_ms) + " ms (timeout)");
+    if (err < 0 && s.options.strict)
+      return fail(ErrorCode::kBadInput, "source " + s.options.url + ": read failed" + s.at(s.last_packet) + ": " +
+                                            av_error(err));
     if (err < 0) {
       if (s.spec.kind == SourceKind::kFile && s.frames_out > 0 && err == AVERROR_INVALIDDATA) {
         // A damaged stretch inside a file: skip it, the decoder resyncs at the next keyframe.
@@ -320,8 +362,29 @@ Result<std::optional<DecodedFrame>> VideoSource::read() {
       av_packet_unref(s.packet.get());
       continue;
     }
+    const AVPacket* pkt = s.packet.get();
+    const double dts = s.ts_seconds(pkt->dts != AV_NOPTS_VALUE ? pkt->dts : pkt->pts);
+    if (std::isfinite(dts)) s.last_packet = dts;
+    if (s.filter) {
+      PacketInfo info;
+      info.pts = s.ts_seconds(pkt->pts);
+      info.dts = dts;
+      info.key = (pkt->flags & AV_PKT_FLAG_KEY) != 0;
+      info.nonref = !info.key && ((pkt->flags & AV_PKT_FLAG_DISPOSABLE) != 0 ||
+                                  (s.h264_length_size >= 0 && pkt->data &&
+                                   h264_is_nonref(pkt->data, static_cast<std::size_t>(pkt->size), s.h264_length_size)));
+      if (!s.filter(info)) {
+        ++s.packets_dropped;
+        av_packet_unref(s.packet.get());
+        continue;
+      }
+    }
+    ++s.packets_decoded;
     err = avcodec_send_packet(s.codec.get(), s.packet.get());
     av_packet_unref(s.packet.get());
+    if (err < 0 && err != AVERROR(EAGAIN) && s.options.strict)
+      return fail(ErrorCode::kBadInput, "source " + s.options.url + ": corrupt packet" + s.at(dts) + ": " +
+                                            av_error(err));
     if (err < 0 && err != AVERROR(EAGAIN)) {
       ++s.corrupt;  // a corrupt packet: the decoder drops it and goes on
       if (++s.consecutive_errors >= 1000)
@@ -341,6 +404,33 @@ bool VideoSource::rewind() {
   s.draining = false;
   return true;
 }
+
+std::optional<double> VideoSource::index_keyframe_before(double t) const {
+  const Impl& s = *impl_;
+  AVStream* st = s.fmt->streams[s.stream_index];
+  const int idx = av_index_search_timestamp(st, s.seconds_ts(t), AVSEEK_FLAG_BACKWARD);
+  if (idx < 0) return std::nullopt;
+  const AVIndexEntry* e = avformat_index_get_entry(st, idx);
+  if (!e || !(e->flags & AVINDEX_KEYFRAME)) return std::nullopt;
+  return s.ts_seconds(e->timestamp);
+}
+
+Result<void> VideoSource::seek_keyframe_before(double t) {
+  Impl& s = *impl_;
+  s.arm();
+  const int err = av_seek_frame(s.fmt.get(), s.stream_index, s.seconds_ts(t), AVSEEK_FLAG_BACKWARD);
+  s.deadline_ms = 0;
+  if (err < 0) return fail(ErrorCode::kBadInput, "source " + s.options.url + ": cannot seek to" + s.at(t) + ": " + av_error(err));
+  avcodec_flush_buffers(s.codec.get());
+  s.draining = false;
+  s.last_packet = -std::numeric_limits<double>::infinity();
+  return {};
+}
+
+double VideoSource::last_packet_time() const { return impl_->last_packet; }
+void VideoSource::set_packet_filter(PacketFilter filter) { impl_->filter = std::move(filter); }
+std::int64_t VideoSource::packets_decoded() const { return impl_->packets_decoded; }
+std::int64_t VideoSource::packets_dropped() const { return impl_->packets_dropped; }
 
 const SourceSpec& VideoSource::spec() const { return impl_->spec; }
 double VideoSource::fps() const { return impl_->fps; }

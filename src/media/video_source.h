@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,7 +31,22 @@ struct VideoSourceOptions {
   SkipFrame skip_frame = SkipFrame::kNone;
   std::int64_t max_pixels = 8192LL * 4320;     // larger frames are refused
   int decode_threads = 1;                      // 0 = FFmpeg's choice
+  // Offline analysis: any damaged data (a read error, a packet the decoder
+  // rejects, a frame it had to conceal errors in) is an error naming the media
+  // time, instead of being skipped.
+  bool strict = false;
 };
+
+// What a packet filter sees of a packet before it is decoded. Times in media
+// seconds on the same scale as DecodedFrame::pts (NaN when unknown).
+struct PacketInfo {
+  double pts = 0;
+  double dts = 0;
+  bool key = false;     // a keyframe
+  bool nonref = false;  // no other frame references it (H.264 nal_ref_idc 0, or flagged disposable)
+};
+// Returns false to drop the packet without decoding it.
+using PacketFilter = std::function<bool(const PacketInfo&)>;
 
 struct DecodedFrame {
   std::shared_ptr<const VideoFrame> frame;
@@ -52,6 +68,20 @@ class VideoSource {
   Result<std::optional<DecodedFrame>> read();
   // Back to the start (files); false when the input cannot seek.
   bool rewind();
+
+  // Files: the time of the last keyframe at or before t in the container's
+  // index (MP4/MOV: its decode time), nullopt when the index has none.
+  std::optional<double> index_keyframe_before(double t) const;
+  // Files: the next read() decodes from the keyframe at or before t (the
+  // decoder is flushed). An error names the source and t.
+  Result<void> seek_keyframe_before(double t);
+  // Decode time of the last packet handed to the decoder (or dropped by the
+  // filter), media seconds; -infinity before the first one and after a seek.
+  double last_packet_time() const;
+  // Called for every packet of the video stream before it is decoded.
+  void set_packet_filter(PacketFilter filter);
+  std::int64_t packets_decoded() const;  // sent to the decoder
+  std::int64_t packets_dropped() const;  // dropped by the filter
 
   const SourceSpec& spec() const;
   double fps() const;         // nominal frame rate (0 when unknown)

@@ -30,6 +30,17 @@ mk audio_only.m4a ff -f lavfi -i sine=frequency=440:duration=3 -c:a aac
 # Random bytes named .mp4 (fixed content: the same bytes every time).
 [ -s "$out/random.mp4" ] || head -c 200000 /dev/zero | openssl enc -aes-128-ctr -nosalt -pass pass:vigil -pbkdf2 2>/dev/null > "$out/random.mp4" \
   || head -c 200000 /dev/urandom > "$out/random.mp4"
+# A long video for offline analysis: vtest.avi (79.5 s) encoded once as
+# H.264 with B-frames and a keyframe every 5 s, then 8 copies joined without
+# re-encoding: 636 s (10 min 36 s), 768x576, 10 fps.
+if [ ! -s "$out/long.mp4" ]; then
+  ff -i "$VTEST" -c:v libx264 -preset veryfast -pix_fmt yuv420p -g 50 -bf 3 "$out/vtest_h264.tmp.mp4"
+  : > "$out/long.txt"
+  for _ in 1 2 3 4 5 6 7 8; do echo "file 'vtest_h264.tmp.mp4'" >> "$out/long.txt"; done
+  ff -f concat -safe 0 -i "$out/long.txt" -c copy "$out/long.tmp.mp4"
+  rm -f "$out/long.txt" "$out/vtest_h264.tmp.mp4"
+  mv "$out/long.tmp.mp4" "$out/long.mp4"
+fi
 # An empty file.
 : > "$out/empty.mp4"
 echo "test videos in $out"

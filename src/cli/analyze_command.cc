@@ -1,0 +1,282 @@
+// vigil analyze VIDEO... : offline analysis of long videos in parallel chunks,
+// resumable (SQLite job store), with merged results and a report.
+#include <unistd.h>
+
+#include <atomic>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+#include "config/engine_config.h"
+#include "jobs/analyze_job.h"
+#include "jobs/job_store.h"
+
+namespace vigil::cli {
+namespace {
+
+std::atomic<bool> g_stop{false};
+void on_stop_signal(int) { g_stop = true; }
+
+struct AnalyzeArgs {
+  std::vector<std::string> videos;
+  double sample_fps = 1;
+  double chunk_s = 300;
+  int workers = 0;
+  int batch = 1;
+  int threads = 0;
+  std::string model;
+  std::string device = "auto";
+  std::string classes;
+  std::string config;
+  std::string out_dir = "vigil-analysis";
+  bool resume = false;
+  std::string progress = "auto";
+};
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  std::string item;
+  std::istringstream is(s);
+  while (std::getline(is, item, ',')) {
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+std::string duration_text(double s) {
+  if (s < 0) return "--";
+  const auto t = static_cast<long>(std::lround(s));
+  char buf[32];
+  if (t >= 3600) std::snprintf(buf, sizeof buf, "%ldh%02ldm", t / 3600, (t / 60) % 60);
+  else if (t >= 60) std::snprintf(buf, sizeof buf, "%ldm%02lds", t / 60, t % 60);
+  else std::snprintf(buf, sizeof buf, "%lds", t);
+  return buf;
+}
+
+std::string bar(double fraction, int width) {
+  const int full = static_cast<int>(std::lround(std::clamp(fraction, 0.0, 1.0) * width));
+  return std::string(static_cast<std::size_t>(full), '#') + std::string(static_cast<std::size_t>(width - full), '.');
+}
+
+std::string overall_line(const JobProgress& p) {
+  char buf[256];
+  const double f = p.source_s > 0 ? p.source_done_s / p.source_s : 0;
+  std::snprintf(buf, sizeof buf, "%5.1f%%  chunks %d/%d done%s  %.0f/%.0f s  speed %.1fx  ETA %s", f * 100,
+                p.chunks_done, p.chunks,
+                p.chunks_failed ? (", " + std::to_string(p.chunks_failed) + " failed").c_str() : "", p.source_done_s,
+                p.source_s, p.speed, duration_text(p.eta_s).c_str());
+  return buf;
+}
+
+// Progress on a terminal: an overall bar and one bar per running chunk, redrawn
+// in place. Elsewhere: one line per chunk event.
+class ProgressPrinter {
+ public:
+  explicit ProgressPrinter(std::string mode) : mode_(std::move(mode)) {
+    if (mode_ == "auto") mode_ = isatty(STDOUT_FILENO) ? "bar" : "lines";
+  }
+  void operator()(const JobProgress& p) {
+    if (mode_ == "none") return;
+    if (mode_ == "lines") {
+      if (!p.message.empty() && p.message != last_message_) {
+        std::printf("%s | %s\n", p.message.c_str(), overall_line(p).c_str());
+        std::fflush(stdout);
+      }
+      last_message_ = p.message;
+      return;
+    }
+    std::string out;
+    for (int i = 0; i < drawn_; ++i) out += "\x1b[1A\x1b[2K";
+    out += "\r\x1b[2K";
+    if (!p.message.empty() && p.message != last_message_) out += p.message + "\n";
+    last_message_ = p.message;
+    const double f = p.source_s > 0 ? p.source_done_s / p.source_s : 0;
+    out += "[" + bar(f, 30) + "] " + overall_line(p) + "\n";
+    drawn_ = 1;
+    for (const auto& r : p.running) {
+      char buf[160];
+      const double cf = r.total ? static_cast<double>(r.done) / static_cast<double>(r.total) : 0;
+      std::snprintf(buf, sizeof buf, "  chunk %d [%.0f-%.0f s] [%s] %zu/%zu\n", r.index, r.start_s, r.end_s,
+                    bar(cf, 20).c_str(), r.done, r.total);
+      out += buf;
+      ++drawn_;
+    }
+    std::fputs(out.c_str(), stdout);
+    std::fflush(stdout);
+  }
+
+ private:
+  std::string mode_;
+  std::string last_message_;
+  int drawn_ = 0;
+};
+
+int run_analyze(const AnalyzeArgs& a) {
+  namespace fs = std::filesystem;
+  if (a.progress != "auto" && a.progress != "bar" && a.progress != "lines" && a.progress != "none") {
+    std::cerr << "vigil analyze: --progress: '" << a.progress << "' is not one of auto, bar, lines, none\n";
+    return kExitBadInput;
+  }
+  EngineConfig cfg;
+  std::string config_text;
+  if (!a.config.empty()) {
+    auto loaded = load_config_file(a.config);
+    if (!loaded) {
+      std::cerr << "vigil analyze: " << loaded.error().message << "\n";
+      return kExitBadInput;
+    }
+    cfg = std::move(*loaded);
+    std::ifstream f(a.config);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    config_text = ss.str();
+  }
+  std::vector<std::string> videos = a.videos;
+  AnalyzeRequest base;
+  base.sample_fps = a.sample_fps;
+  base.chunk_s = a.chunk_s;
+  base.classes = split_commas(a.classes);
+  base.model = a.model;
+  if (videos.empty()) {
+    if (!a.resume) {
+      std::cerr << "vigil analyze: no video given (VIDEO... or --resume -o DIR)\n";
+      return kExitBadInput;
+    }
+    // --resume without a video: the job stored in OUT_DIR.
+    const std::string db = (fs::path(a.out_dir) / "job.db").string();
+    std::error_code ec;
+    if (!fs::exists(db, ec)) {
+      std::cerr << "vigil analyze: --resume: no job to resume in " << a.out_dir << " (no job.db)\n";
+      return kExitBadInput;
+    }
+    auto store = JobStore::open(db);
+    if (!store) {
+      std::cerr << "vigil analyze: --resume: " << store.error().message << "\n";
+      return kExitBadInput;
+    }
+    auto jobs = (*store)->jobs();
+    if (!jobs || jobs->empty()) {
+      std::cerr << "vigil analyze: --resume: " << db << " holds no job\n";
+      return kExitBadInput;
+    }
+    const auto opts = nlohmann::json::parse(jobs->back().options_json, nullptr, false);
+    if (opts.is_discarded()) {
+      std::cerr << "vigil analyze: --resume: " << db << ": unreadable job options\n";
+      return kExitBadInput;
+    }
+    videos.push_back(opts.value("video", ""));
+    base.sample_fps = opts.value("sample_fps", base.sample_fps);
+    base.chunk_s = opts.value("chunk_s", base.chunk_s);
+    if (base.model.empty()) base.model = opts.value("model", "");
+    if (base.classes.empty() && opts.contains("classes")) base.classes = opts["classes"].get<std::vector<std::string>>();
+  }
+
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+  std::unique_ptr<Detector> detector;
+  int exit_code = kExitOk;
+  std::set<std::string> used_dirs;
+  for (const auto& video : videos) {
+    AnalyzeRequest req = base;
+    req.video = video;
+    auto settings = make_analyze_settings(req, a.config.empty() ? nullptr : &cfg, config_text, default_model_path());
+    if (!settings) {
+      std::cerr << "vigil analyze: " << settings.error().message << "\n";
+      return kExitBadInput;
+    }
+    AnalyzeJobOptions jo;
+    jo.settings = *settings;
+    jo.workers = a.workers;
+    jo.batch = a.batch;
+    jo.out_dir = a.out_dir;
+    if (videos.size() > 1) {
+      std::string sub = settings->name;
+      for (int n = 2; used_dirs.count(sub); ++n) sub = settings->name + "-" + std::to_string(n);
+      used_dirs.insert(sub);
+      jo.out_dir = (fs::path(a.out_dir) / sub).string();
+    }
+    if (a.resume) {
+      const std::string db = (fs::path(jo.out_dir) / "job.db").string();
+      bool found = false;
+      std::error_code ec;
+      if (fs::exists(db, ec))
+        if (auto store = JobStore::open(db))
+          if (auto jobs = (*store)->jobs())
+            for (const auto& j : *jobs) found = found || j.key == jo.settings.key_json().dump();
+      if (!found) {
+        std::cerr << "vigil analyze: --resume: no job for " << video << " with these options in " << jo.out_dir
+                  << " (run without --resume to start one)\n";
+        return kExitBadInput;
+      }
+    }
+    if (!detector) {
+      const std::string device = a.device != "auto" || a.config.empty() ? a.device : cfg.model.device;
+      auto det = open_analysis_detector(jo.settings.model_path, device, a.threads > 0 ? a.threads : cfg.model.threads);
+      if (!det) {
+        std::cerr << "vigil analyze: " << det.error().message << "\n";
+        return det.error().code == ErrorCode::kRuntime ? kExitRuntime : kExitBadInput;
+      }
+      detector = std::move(*det);
+    }
+    ProgressPrinter printer(a.progress);
+    auto outcome = run_analysis(jo, *detector, std::ref(printer), &g_stop);
+    if (!outcome) {
+      std::cerr << "vigil analyze: " << outcome.error().message << "\n";
+      return outcome.error().code == ErrorCode::kRuntime ? kExitRuntime : kExitBadInput;
+    }
+    if (outcome->state == "cancelled") {
+      std::cerr << "vigil analyze: stopped; run the same command again to resume (job " << outcome->job_id << " in "
+                << jo.out_dir << "/job.db)\n";
+      return kExitRuntime;
+    }
+    const auto& s = outcome->summary;
+    std::printf("%s: %s in %.1f s%s -> %s/{results.json,events.jsonl,timeline.csv,report.html,run.json}\n",
+                video.c_str(), outcome->state.c_str(), outcome->wall_s, outcome->resumed ? " (resumed)" : "",
+                jo.out_dir.c_str());
+    std::printf("  %d sampled frames, %d/%d chunks", s.value("samples", 0), s.value("chunks_done", 0), s.value("chunks", 0));
+    for (const auto& [cls, n] : s["tracks"].items()) std::printf(", %s: %d tracks", cls.c_str(), n.get<int>());
+    std::printf("\n");
+    for (const auto& f : s["failed"]) {
+      std::fprintf(stderr, "vigil analyze: %s: chunk %d [%.1f-%.1f s] failed: %s\n", video.c_str(), f.value("chunk", 0),
+                   f.value("start_s", 0.0), f.value("end_s", 0.0), f.value("error", "").c_str());
+      exit_code = kExitRuntime;
+    }
+  }
+  return exit_code;
+}
+
+}  // namespace
+
+std::function<int()> add_analyze_command(CLI::App& app) {
+  auto args = std::make_shared<AnalyzeArgs>();
+  CLI::App* cmd = app.add_subcommand("analyze", "Analyse video files offline in parallel chunks (resumable)");
+  cmd->add_option("videos", args->videos, "Video files");
+  cmd->add_option("--sample-fps", args->sample_fps, "Frames analysed per second of video")->capture_default_str();
+  cmd->add_option("--chunk", args->chunk_s, "Chunk length in seconds of video")->capture_default_str();
+  cmd->add_option("--workers", args->workers, "Chunks analysed at once (0 = one per core)")->capture_default_str();
+  cmd->add_option("--batch", args->batch, "Images per inference batch")->capture_default_str();
+  cmd->add_option("--threads", args->threads, "Inference threads (0 = one per core)")->capture_default_str();
+  cmd->add_option("--model", args->model, "ONNX model (default: the config's, else the embedded NanoDet-m)");
+  cmd->add_option("--device", args->device, "Execution provider: auto|cpu|cuda|tensorrt")->capture_default_str();
+  cmd->add_option("--classes", args->classes, "Only these classes, comma-separated (e.g. person,car)");
+  cmd->add_option("-c,--config", args->config, "YAML config: model, detection, tracker, zones and lines");
+  cmd->add_option("-o,--out", args->out_dir, "Output directory (job.db, results, report)")->capture_default_str();
+  cmd->add_flag("--resume", args->resume, "Resume the job stored in the output directory (error if none)");
+  cmd->add_option("--progress", args->progress, "auto|bar|lines|none (auto: bar on a terminal)")->capture_default_str();
+  return [args] { return run_analyze(*args); };
+}
+
+}  // namespace vigil::cli

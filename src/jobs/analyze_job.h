@@ -1,0 +1,86 @@
+// run_analysis: one offline analysis job from start (or resume) to outputs.
+//
+// Probes the video, plans chunks, opens the job store (SQLite) and creates
+// the job or resumes the one with the same key, then runs `workers` chunk
+// workers that claim chunks, analyse them (chunk_analyzer.h) through one
+// offline BatchScheduler and commit each chunk's result (or its failure: a
+// chunk is tried max_attempts times). When no chunk is left it merges the
+// stored results and writes results.json, events.jsonl, timeline.csv,
+// report.html and run.json into out_dir.
+//
+// Crash safety: every chunk state change is one SQLite transaction; after a
+// kill -9 the same call resumes the job and, since outputs are made only from
+// stored chunk results, writes the same bytes an uninterrupted run would.
+// Cancel (stop flag): running chunks go back to pending; the job is marked
+// cancelled and can be resumed later.
+//
+// Threads: run_analysis blocks; on_progress is called from worker threads
+// (serialised), at most every 250 ms plus on every chunk event and at the end.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "jobs/analyze_settings.h"
+#include "jobs/results_merge.h"
+#include "pipeline/detector.h"
+
+namespace vigil {
+
+struct AnalyzeJobOptions {
+  AnalyzeSettings settings;
+  std::string out_dir;
+  std::string db_path;  // empty: out_dir/job.db
+  int workers = 0;      // chunk workers; 0 = one per core (at most 8)
+  int batch = 1;        // images per inference batch
+  int max_attempts = 2;
+};
+
+struct ChunkProgress {
+  int index = 0;
+  double start_s = 0, end_s = 0;
+  std::size_t done = 0, total = 0;  // samples
+};
+
+struct JobProgress {
+  std::int64_t job_id = 0;
+  std::string state;  // running | done | failed | cancelled
+  int chunks = 0, chunks_done = 0, chunks_failed = 0;
+  double source_s = 0;       // media seconds in the job
+  double source_done_s = 0;  // media seconds analysed (done chunks + parts of running ones)
+  double elapsed_s = 0;      // this run
+  double speed = 0;          // media seconds analysed per second, this run
+  double eta_s = -1;         // -1: unknown yet
+  std::vector<ChunkProgress> running;
+  std::vector<std::string> chunk_states;  // [index] pending|running|done|failed
+  std::string message;                    // the latest chunk event, e.g. "chunk 3 done in 12.1 s"
+  nlohmann::json to_json() const;
+};
+
+struct AnalyzeOutcome {
+  std::int64_t job_id = 0;
+  std::string state;  // done | failed | cancelled
+  bool resumed = false;
+  nlohmann::json summary;  // results.json "summary"
+  double wall_s = 0;
+};
+
+// The detector for offline analysis: threads 0 = one per core; no spinning
+// (decoders share the cores).
+Result<std::unique_ptr<Detector>> open_analysis_detector(const std::string& model_path, const std::string& device,
+                                                         int threads);
+
+// Opens the file and reads its duration, size, rate and codec. Errors name the
+// path: missing, empty, not a video, audio-only, unknown duration.
+Result<VideoInfo> probe_video(const std::string& path);
+
+Result<AnalyzeOutcome> run_analysis(const AnalyzeJobOptions& options, const Detector& detector,
+                                    const std::function<void(const JobProgress&)>& on_progress,
+                                    const std::atomic<bool>* stop = nullptr);
+
+}  // namespace vigil

@@ -1,0 +1,102 @@
+#include "jobs/analyze_settings.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+
+namespace vigil {
+namespace {
+
+nlohmann::json file_identity(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  nlohmann::json j;
+  j["path"] = path;
+  const auto size = fs::file_size(path, ec);
+  j["size"] = ec ? 0 : size;
+  const auto mtime = fs::last_write_time(path, ec);
+  j["mtime_ns"] = ec ? 0 : static_cast<std::int64_t>(mtime.time_since_epoch().count());
+  return j;
+}
+
+}  // namespace
+
+nlohmann::json AnalyzeSettings::key_json() const {
+  nlohmann::json j;
+  j["video"] = file_identity(video);
+  j["model"] = file_identity(model_path);
+  j["sample_fps"] = sample_fps;
+  j["chunk_s"] = chunk_s;
+  j["conf"] = stream.conf;
+  j["iou"] = stream.iou;
+  j["max_det"] = stream.max_det;
+  j["classes"] = stream.classes;
+  j["config"] = config_text;
+  j["stitch_iou"] = stitch_iou;
+  return j;
+}
+
+Result<AnalyzeSettings> make_analyze_settings(const AnalyzeRequest& request, const EngineConfig* config,
+                                              const std::string& config_text, const std::string& default_model) {
+  namespace fs = std::filesystem;
+  if (!std::isfinite(request.sample_fps) || request.sample_fps <= 0 || request.sample_fps > 1000)
+    return fail(ErrorCode::kInvalidArgument, "sample_fps: must be a number > 0 and <= 1000, got " + std::to_string(request.sample_fps));
+  if (!std::isfinite(request.chunk_s) || request.chunk_s <= 0)
+    return fail(ErrorCode::kInvalidArgument, "chunk: must be a number of seconds > 0, got " + std::to_string(request.chunk_s));
+  if (request.video.empty()) return fail(ErrorCode::kInvalidArgument, "video: no file given");
+  AnalyzeSettings s;
+  std::error_code ec;
+  const fs::path abs = fs::absolute(request.video, ec);
+  s.video = ec ? request.video : abs.lexically_normal().string();
+  s.name = fs::path(request.video).stem().string();
+  if (s.name.empty()) s.name = "video";
+  s.sample_fps = request.sample_fps;
+  s.chunk_s = request.chunk_s;
+  s.config_text = config_text;
+  s.stream = default_stream(s.name, s.video);
+  if (config) {
+    const StreamConfig* pick = nullptr;
+    for (const auto& st : config->streams)
+      if (st.url == request.video || st.url == s.video) pick = &st;
+    if (!pick && !config->streams.empty()) pick = &config->streams.front();
+    if (pick) {
+      s.stream = *pick;
+      s.stream.url = s.video;
+    }
+    s.model_path = config->model.path;
+  }
+  if (!request.classes.empty()) s.stream.classes = request.classes;
+  if (!request.model.empty()) s.model_path = request.model;
+  if (s.model_path.empty()) s.model_path = default_model;
+  if (auto v = validate_stream(s.stream, "stream"); !v) return fail(v.error());
+  return s;
+}
+
+std::string base64_encode(const std::uint8_t* data, std::size_t size) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((size + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 2 < size; i += 3) {
+    const unsigned v = (unsigned{data[i]} << 16) | (unsigned{data[i + 1]} << 8) | data[i + 2];
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += kAlphabet[(v >> 6) & 63];
+    out += kAlphabet[v & 63];
+  }
+  if (i + 1 == size) {
+    const unsigned v = unsigned{data[i]} << 16;
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += "==";
+  } else if (i + 2 == size) {
+    const unsigned v = (unsigned{data[i]} << 16) | (unsigned{data[i + 1]} << 8);
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += kAlphabet[(v >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
+}  // namespace vigil

@@ -1,0 +1,51 @@
+// AnalyzeSettings: everything that decides the results of an offline
+// analysis (`vigil analyze`, POST /api/jobs). Two runs with equal settings
+// give byte-identical results.json, events.jsonl and timeline.csv.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "config/engine_config.h"
+#include "core/error.h"
+
+namespace vigil {
+
+struct AnalyzeSettings {
+  std::string video;        // file path (absolute once resolved)
+  std::string name;         // the "stream" of its events: the file stem
+  double sample_fps = 1;    // analysed frames per media second
+  double chunk_s = 300;     // chunk length, media seconds
+  std::string model_path;   // ONNX model
+  StreamConfig stream;      // conf, iou, max_det, classes, tracker, zones, lines, hwaccel, decode_threads
+  std::string config_text;  // the -c file's text, if any (part of the job key)
+  double stitch_iou = 0.3;  // tracks across a chunk boundary join at this IoU or more
+
+  // The job key: the video (path, size, modification time), the model file
+  // (path, size, modification time) and every option above.
+  nlohmann::json key_json() const;
+};
+
+// What a user chooses for one analysis (command line or POST /api/jobs).
+struct AnalyzeRequest {
+  std::string video;
+  double sample_fps = 1;
+  double chunk_s = 300;
+  std::vector<std::string> classes;  // empty: the config's (or all)
+  std::string model;                 // empty: the config's, else default_model
+};
+
+// Settings for `request` under `config` (may be null): the stream options,
+// zones and lines come from the config's stream whose url is the video, else
+// its first stream, else the defaults. Errors name the option: a sample rate
+// or chunk length that is not a finite number > 0, more than 1000 samples per
+// second, an unknown class name is checked later against the model.
+Result<AnalyzeSettings> make_analyze_settings(const AnalyzeRequest& request, const EngineConfig* config,
+                                              const std::string& config_text, const std::string& default_model);
+
+// Base64 (RFC 4648, with padding).
+std::string base64_encode(const std::uint8_t* data, std::size_t size);
+
+}  // namespace vigil

@@ -1,0 +1,434 @@
+#include "jobs/results_merge.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include <unistd.h>
+
+#include "store/event_json.h"
+
+namespace vigil {
+namespace {
+
+using json = nlohmann::json;
+
+struct LocalTrack {
+  std::int64_t id = 0;
+  int class_id = 0;
+  double first = 0, last = 0;
+  int hits = 0;
+  double score = 0;
+  Box first_box, last_box;
+  bool open = false;
+};
+
+struct ChunkData {
+  const ChunkState* state = nullptr;
+  json result;
+  std::vector<LocalTrack> tracks;
+  double first_sample_t = 0;
+  bool has_samples = false;
+};
+
+Box box_from(const json& j) {
+  Box b;
+  if (j.is_array() && j.size() == 4) {
+    b.x1 = j[0].get<float>();
+    b.y1 = j[1].get<float>();
+    b.x2 = j[2].get<float>();
+    b.y2 = j[3].get<float>();
+  }
+  return b;
+}
+
+std::string name_of(const std::vector<std::string>& names, int id) {
+  return id >= 0 && static_cast<std::size_t>(id) < names.size() ? names[static_cast<std::size_t>(id)]
+                                                                  : std::to_string(id);
+}
+
+double pick_bucket(double duration_s, double sample_fps) {
+  static constexpr double kSteps[] = {1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200};
+  const double want = std::max(1.0 / sample_fps, duration_s / 240.0);
+  for (double s : kSteps)
+    if (s >= want) return s;
+  return 86400;
+}
+
+std::string fmt3(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.3f", v);
+  return buf;
+}
+
+double r3(double v) { return std::round(v * 1000.0) / 1000.0; }
+
+}  // namespace
+
+json VideoInfo::to_json() const {
+  return {{"path", path}, {"duration_s", r3(duration_s)}, {"width", width}, {"height", height},
+          {"fps", r3(fps)}, {"codec", codec}};
+}
+
+Result<MergedResults> merge_results(const AnalyzeSettings& settings, const VideoInfo& video,
+                                    const std::vector<std::string>& class_names, const std::vector<ChunkState>& chunks) {
+  std::vector<ChunkData> data;
+  json failed = json::array();
+  json chunk_list = json::array();
+  for (const auto& c : chunks) {
+    chunk_list.push_back({{"index", c.chunk.index},
+                          {"start_s", r3(c.chunk.start_s)},
+                          {"end_s", r3(c.chunk.end_s)},
+                          {"state", c.state}});
+    if (c.state == "failed")
+      failed.push_back({{"chunk", c.chunk.index},
+                        {"start_s", r3(c.chunk.start_s)},
+                        {"end_s", r3(c.chunk.end_s)},
+                        {"error", c.error}});
+    if (c.state != "done") continue;
+    ChunkData d;
+    d.state = &c;
+    d.result = json::parse(c.result, nullptr, false);
+    const std::string where = "chunk " + std::to_string(c.chunk.index) + " result";
+    if (d.result.is_discarded() || !d.result.is_object() || !d.result["samples"].is_array() ||
+        !d.result["tracks"].is_array() || !d.result["events"].is_array())
+      return fail(ErrorCode::kBadInput, where + ": not a chunk result");
+    try {
+      for (const auto& t : d.result["tracks"]) {
+        LocalTrack lt;
+        lt.id = t.at("id").get<std::int64_t>();
+        lt.class_id = t.at("class").get<int>();
+        lt.first = t.at("first").get<double>();
+        lt.last = t.at("last").get<double>();
+        lt.hits = t.at("hits").get<int>();
+        lt.score = t.at("score").get<double>();
+        lt.first_box = box_from(t.at("first_box"));
+        lt.last_box = box_from(t.at("last_box"));
+        lt.open = t.at("open").get<bool>();
+        d.tracks.push_back(lt);
+      }
+      if (!d.result["samples"].empty()) {
+        d.has_samples = true;
+        d.first_sample_t = d.result["samples"][0].at(0).get<double>();
+      }
+    } catch (const json::exception& e) {
+      return fail(ErrorCode::kBadInput, where + ": " + e.what());
+    }
+    data.push_back(std::move(d));
+  }
+
+  // Stitching: (chunk position, local id) -> global id.
+  std::map<std::pair<std::size_t, std::int64_t>, std::int64_t> gid;
+  std::map<std::pair<std::size_t, std::int64_t>, std::int64_t> stitched_from;  // continuation -> predecessor local id
+  std::set<std::pair<std::size_t, std::int64_t>> continues;                     // tracks that go on in the next chunk
+  json stitches = json::array();
+  const double interval = 1.0 / settings.sample_fps;
+  for (std::size_t i = 0; i + 1 < data.size(); ++i) {
+    if (data[i + 1].state->chunk.index != data[i].state->chunk.index + 1 || !data[i + 1].has_samples) continue;
+    struct Pair {
+      float iou;
+      std::size_t a, b;
+    };
+    std::vector<Pair> pairs;
+    const double start = data[i + 1].first_sample_t;
+    for (std::size_t a = 0; a < data[i].tracks.size(); ++a) {
+      const LocalTrack& ta = data[i].tracks[a];
+      if (!ta.open) continue;
+      for (std::size_t b = 0; b < data[i + 1].tracks.size(); ++b) {
+        const LocalTrack& tb = data[i + 1].tracks[b];
+        if (tb.class_id != ta.class_id || tb.first > start + 1.5 * interval + 1e-9) continue;
+        if (tb.first - ta.last > settings.stream.tracker.lost_buffer_s + interval + 1e-9) continue;
+        const float v = iou(ta.last_box, tb.first_box);
+        if (v >= settings.stitch_iou) pairs.push_back({v, a, b});
+      }
+    }
+    std::stable_sort(pairs.begin(), pairs.end(), [](const Pair& x, const Pair& y) { return x.iou > y.iou; });
+    std::set<std::size_t> used_a, used_b;
+    for (const auto& p : pairs) {
+      if (used_a.count(p.a) || used_b.count(p.b)) continue;
+      used_a.insert(p.a);
+      used_b.insert(p.b);
+      stitched_from[{i + 1, data[i + 1].tracks[p.b].id}] = data[i].tracks[p.a].id;
+      continues.insert({i, data[i].tracks[p.a].id});
+    }
+  }
+
+  struct GlobalTrack {
+    int class_id = 0;
+    double first = 0, last = 0;
+    int hits = 0;
+    double score = 0;
+    std::vector<int> chunks;
+  };
+  std::map<std::int64_t, GlobalTrack> tracks;
+  std::int64_t next_id = 1;
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    std::vector<const LocalTrack*> order;
+    for (const auto& t : data[i].tracks) order.push_back(&t);
+    std::stable_sort(order.begin(), order.end(), [](const LocalTrack* a, const LocalTrack* b) {
+      return a->first != b->first ? a->first < b->first : a->id < b->id;
+    });
+    for (const LocalTrack* t : order) {
+      std::int64_t g = 0;
+      if (auto it = stitched_from.find({i, t->id}); it != stitched_from.end()) {
+        g = gid.at({i - 1, it->second});
+        stitches.push_back({{"t", r3(data[i].state->chunk.start_s)}, {"track", g}, {"chunk", data[i].state->chunk.index}});
+      } else {
+        g = next_id++;
+        tracks[g].class_id = t->class_id;
+        tracks[g].first = t->first;
+      }
+      gid[{i, t->id}] = g;
+      GlobalTrack& gt = tracks[g];
+      gt.last = t->last;
+      gt.hits += t->hits;
+      gt.score = std::max(gt.score, t->score);
+      gt.chunks.push_back(data[i].state->chunk.index);
+    }
+  }
+
+  // Events.
+  MergedResults out;
+  struct Visit {
+    double enter = 0;         // pts of the kept zone_enter
+    double offset = 0;        // kept enter pts - the continuation's own enter pts
+    bool dwell_done = false;  // a dwell event was kept for this visit
+    bool carried = false;     // the visit continues in the next chunk
+  };
+  std::map<std::pair<std::int64_t, std::string>, Visit> visits;  // (global id, zone)
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    for (const auto& ev : data[i].result["events"]) {
+      json e = ev;
+      const bool boundary = e.value("boundary", false);
+      e.erase("boundary");
+      const std::string kind = e.value("kind", "");
+      std::int64_t local = e.value("track_id", std::int64_t{-1});
+      const bool stitched_in = stitched_from.count({i, local}) > 0;
+      const bool goes_on = continues.count({i, local}) > 0;
+      std::int64_t g = -1;
+      if (local >= 0) {
+        auto it = gid.find({i, local});
+        if (it == gid.end()) continue;  // a track never confirmed in this chunk
+        g = it->second;
+        e["track_id"] = g;
+      }
+      const std::string zone = e.value("zone", "");
+      if (boundary && goes_on && (kind == "track_lost" || kind == "zone_exit")) {
+        if (kind == "zone_exit") visits[{g, zone}].carried = true;
+        continue;
+      }
+      if (kind == "track_new" && stitched_in) continue;
+      if (kind == "zone_enter") {
+        Visit& v = visits[{g, zone}];
+        if (stitched_in && v.carried) {
+          v.offset = v.enter - e.value("pts", 0.0);
+          v.carried = false;
+          continue;
+        }
+        v = Visit{};
+        v.enter = e.value("pts", 0.0);
+      }
+      if (kind == "dwell" || kind == "zone_exit") {
+        Visit& v = visits[{g, zone}];
+        if (v.offset != 0 && e.contains("dwell_s")) e["dwell_s"] = r3(e["dwell_s"].get<double>() - v.offset);
+        if (kind == "dwell") {
+          if (v.dwell_done) continue;
+          v.dwell_done = true;
+        }
+        if (kind == "zone_exit") visits.erase({g, zone});
+      }
+      out.events.push_back(std::move(e));
+    }
+  }
+
+  // Timeline, counts over time, totals.
+  std::vector<std::tuple<double, double, std::map<int, int>>> rows;
+  std::set<int> seen_classes;
+  for (const auto& d : data) {
+    for (const auto& s : d.result["samples"]) {
+      std::map<int, int> counts;
+      for (const auto& [k, v] : s.at(2).items()) {
+        const int c = std::stoi(k);
+        counts[c] = v.get<int>();
+        seen_classes.insert(c);
+      }
+      rows.emplace_back(s.at(0).get<double>(), s.at(1).get<double>(), std::move(counts));
+    }
+  }
+  std::string csv = "t,pts";
+  for (int c : seen_classes) {
+    csv += ',';
+    csv += name_of(class_names, c);
+  }
+  csv += ",total\n";
+  for (const auto& [t, pts, counts] : rows) {
+    csv += fmt3(t);
+    csv += ',';
+    csv += fmt3(pts);
+    int total = 0;
+    for (int c : seen_classes) {
+      auto it = counts.find(c);
+      const int n = it == counts.end() ? 0 : it->second;
+      total += n;
+      csv += ',';
+      csv += std::to_string(n);
+    }
+    csv += ',';
+    csv += std::to_string(total);
+    csv += '\n';
+  }
+  out.timeline_csv = std::move(csv);
+
+  const double bucket = pick_bucket(video.duration_s, settings.sample_fps);
+  json over_time = json::array();
+  std::map<std::string, std::int64_t> detections;
+  std::map<std::string, int> max_in_frame;
+  {
+    std::size_t r = 0;
+    while (r < rows.size()) {
+      const auto b = static_cast<std::int64_t>(std::floor(std::get<0>(rows[r]) / bucket + 1e-9));
+      std::map<int, std::int64_t> sum;
+      std::map<int, int> mx;
+      std::size_t n = 0;
+      for (; r < rows.size() && static_cast<std::int64_t>(std::floor(std::get<0>(rows[r]) / bucket + 1e-9)) == b; ++r) {
+        ++n;
+        for (const auto& [c, k] : std::get<2>(rows[r])) {
+          sum[c] += k;
+          mx[c] = std::max(mx[c], k);
+          detections[name_of(class_names, c)] += k;
+          max_in_frame[name_of(class_names, c)] = std::max(max_in_frame[name_of(class_names, c)], k);
+        }
+      }
+      json mean = json::object(), maxj = json::object();
+      for (const auto& [c, k] : sum) {
+        mean[name_of(class_names, c)] = r3(static_cast<double>(k) / static_cast<double>(n));
+        maxj[name_of(class_names, c)] = mx[c];
+      }
+      over_time.push_back({{"t", r3(static_cast<double>(b) * bucket)}, {"samples", n}, {"mean", mean}, {"max", maxj}});
+    }
+  }
+
+  json track_list = json::array();
+  std::map<std::string, int> tracks_by_class;
+  for (const auto& [g, t] : tracks) {
+    track_list.push_back({{"id", g},
+                          {"class", name_of(class_names, t.class_id)},
+                          {"first_seen", r3(t.first)},
+                          {"last_seen", r3(t.last)},
+                          {"samples", t.hits},
+                          {"score", r3(t.score)},
+                          {"chunks", t.chunks}});
+    ++tracks_by_class[name_of(class_names, t.class_id)];
+  }
+
+  json zones = json::object(), lines = json::object();
+  for (const auto& z : settings.stream.zones)
+    zones[z.name] = {{"visits", json::object()}, {"dwell_events", 0}, {"dwell_max_s", 0.0}, {"exits", 0},
+                     {"dwell_total_s", 0.0}};
+  for (const auto& l : settings.stream.lines)
+    lines[l.name] = {{"in", 0}, {"out", 0}, {"by_class", json::object()}};
+  json zone_events = json::array(), line_events = json::array();
+  for (const auto& e : out.events) {
+    const std::string kind = e.value("kind", "");
+    const std::string cls = e.value("class", "");
+    if (kind == "zone_enter" || kind == "zone_exit" || kind == "dwell") {
+      zone_events.push_back(e);
+      json& z = zones[e.value("zone", "")];
+      if (kind == "zone_enter") z["visits"][cls] = z["visits"].value(cls, 0) + 1;
+      if (kind == "dwell") z["dwell_events"] = z["dwell_events"].get<int>() + 1;
+      if (kind == "zone_exit") {
+        const double d = e.value("dwell_s", 0.0);
+        z["exits"] = z["exits"].get<int>() + 1;
+        z["dwell_total_s"] = r3(z["dwell_total_s"].get<double>() + d);
+        z["dwell_max_s"] = std::max(z["dwell_max_s"].get<double>(), d);
+      }
+    } else if (kind == "line_cross") {
+      line_events.push_back(e);
+      json& l = lines[e.value("line", "")];
+      const std::string dir = e.value("direction", "") == "in" ? "in" : "out";
+      l[dir] = l[dir].get<int>() + 1;
+      json& bc = l["by_class"][cls];
+      if (bc.is_null()) bc = {{"in", 0}, {"out", 0}};
+      bc[dir] = bc[dir].get<int>() + 1;
+    }
+  }
+
+  // Busiest moments over all chunks: most detections, then earliest.
+  std::vector<json> thumbs;
+  for (const auto& d : data)
+    if (d.result.contains("thumbs"))
+      for (const auto& t : d.result["thumbs"]) thumbs.push_back(t);
+  std::stable_sort(thumbs.begin(), thumbs.end(), [](const json& a, const json& b) {
+    const int ca = a.value("count", 0), cb = b.value("count", 0);
+    return ca != cb ? ca > cb : a.value("t", 0.0) < b.value("t", 0.0);
+  });
+  if (thumbs.size() > 6) thumbs.resize(6);
+  out.thumbs = json::array();
+  json busiest = json::array();
+  for (auto& t : thumbs) {
+    busiest.push_back({{"t", t.value("t", 0.0)}, {"pts", t.value("pts", 0.0)}, {"count", t.value("count", 0)}});
+    out.thumbs.push_back(std::move(t));
+  }
+
+  std::size_t done = 0;
+  for (const auto& c : chunks) done += c.state == "done" ? 1 : 0;
+  json summary = {{"samples", rows.size()},
+                  {"chunks", chunks.size()},
+                  {"chunks_done", done},
+                  {"chunks_failed", failed.size()},
+                  {"detections", detections},
+                  {"max_in_frame", max_in_frame},
+                  {"tracks", tracks_by_class},
+                  {"zones", zones},
+                  {"lines", lines},
+                  {"stitches", stitches.size()},
+                  {"failed", failed},
+                  {"busiest", busiest}};
+  json options = {{"sample_fps", settings.sample_fps},
+                  {"chunk_s", settings.chunk_s},
+                  {"model", std::filesystem::path(settings.model_path).filename().string()},
+                  {"conf", r3(settings.stream.conf)},
+                  {"classes", settings.stream.classes},
+                  {"zones", settings.stream.zones.size()},
+                  {"lines", settings.stream.lines.size()}};
+  out.results = {{"video", video.to_json()},
+                 {"options", options},
+                 {"summary", summary},
+                 {"counts_over_time", {{"bucket_s", bucket}, {"rows", over_time}}},
+                 {"tracks", track_list},
+                 {"stitches", stitches},
+                 {"zone_events", zone_events},
+                 {"line_events", line_events},
+                 {"chunks", chunk_list}};
+  return out;
+}
+
+Result<void> write_file_atomic(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) return fail(ErrorCode::kBadInput, "cannot write " + path + ": cannot create " + tmp);
+    f << text;
+    f.flush();
+    if (!f) return fail(ErrorCode::kRuntime, "cannot write " + path + ": write failed (disk full?)");
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return fail(ErrorCode::kRuntime, "cannot write " + path + ": " + ec.message());
+  return {};
+}
+
+Result<void> write_outputs(const std::string& dir, const MergedResults& merged) {
+  const std::filesystem::path d(dir);
+  if (auto r = write_file_atomic((d / "results.json").string(), merged.results.dump(2) + "\n"); !r) return r;
+  std::string lines;
+  for (const auto& e : merged.events) lines += e.dump() + "\n";
+  if (auto r = write_file_atomic((d / "events.jsonl").string(), lines); !r) return r;
+  return write_file_atomic((d / "timeline.csv").string(), merged.timeline_csv);
+}
+
+}  // namespace vigil

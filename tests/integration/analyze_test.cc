@@ -1,0 +1,281 @@
+// `vigil analyze` end to end: the real binary on a real 10.6-minute H.264
+// video (vtest.avi joined 8 times by tests/tools/make_test_videos.sh), real
+// FFmpeg decoding, the real model and a real SQLite job store.
+#include <fcntl.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "test_support.h"
+
+namespace fs = std::filesystem;
+using vigil::test::run_process;
+using vigil::test::tmp_dir;
+
+namespace {
+
+const std::string kLong = std::string(VIGIL_TEST_VIDEOS_DIR) + "/long.mp4";
+// 0.5 samples/s keeps each run near 10 s on 2 cores; 60 s chunks give 11 chunks.
+const std::string kOpts = " --sample-fps 0.5 --workers 2 --progress lines ";
+
+std::string slurp(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+std::string fresh_dir(const std::string& name) {
+  const std::string d = std::string(VIGIL_TEST_TMP) + "/analyze_" + name;
+  fs::remove_all(d);
+  return d;
+}
+
+vigil::test::ProcessResult analyze(const std::string& args) {
+  return run_process(std::string(VIGIL_BINARY) + " analyze " + args);
+}
+
+// The reference: one uninterrupted chunked run, shared by the tests (each
+// test runs in its own process: a run newer than the binary is reused).
+const std::string& reference_dir() {
+  static const std::string dir = [] {
+    const std::string d = std::string(VIGIL_TEST_TMP) + "/analyze_reference";
+    std::error_code ec;
+    const auto done = fs::last_write_time(d + "/stdout.txt", ec);
+    if (!ec && done > fs::last_write_time(VIGIL_BINARY) && fs::exists(d + "/results.json")) return d;
+    fs::remove_all(d);
+    const auto r = analyze(kLong + kOpts + "--chunk 60 -o " + d);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::ofstream(d + "/stdout.txt") << r.out;
+    return d;
+  }();
+  return dir;
+}
+
+int count_chunks(const std::string& db, const std::string& state) {
+  sqlite3* h = nullptr;
+  if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    sqlite3_close(h);
+    return -1;
+  }
+  sqlite3_busy_timeout(h, 2000);
+  int n = -1;
+  sqlite3_stmt* st = nullptr;
+  const std::string sql = "SELECT count(*) FROM chunks WHERE state = '" + state + "'";
+  if (sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+    n = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+  return n;
+}
+
+pid_t spawn_analyze(const std::string& out_dir) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, STDOUT_FILENO);
+    dup2(devnull, STDERR_FILENO);
+    execl(VIGIL_BINARY, VIGIL_BINARY, "analyze", kLong.c_str(), "--sample-fps", "0.5", "--workers", "2", "--progress",
+          "none", "--chunk", "60", "-o", out_dir.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return pid;
+}
+
+void kill_hard(pid_t pid) {
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+}
+
+}  // namespace
+
+TEST(Analyze, WritesEveryOutput) {
+  const std::string& d = reference_dir();
+  for (const char* f : {"results.json", "events.jsonl", "timeline.csv", "report.html", "run.json", "job.db"})
+    EXPECT_TRUE(fs::exists(d + "/" + f)) << f;
+  const auto results = nlohmann::json::parse(slurp(d + "/results.json"));
+  EXPECT_EQ(results["summary"]["chunks"], 11);
+  EXPECT_EQ(results["summary"]["chunks_done"], 11);
+  EXPECT_EQ(results["summary"]["samples"], 318);  // 0, 2, ..., 634 s
+  EXPECT_GT(results["summary"]["detections"].value("person", 0), 318);  // vtest: several people in most frames
+  EXPECT_GT(results["summary"]["tracks"].value("person", 0), 10);
+  EXPECT_FALSE(results["tracks"].empty());
+  EXPECT_FALSE(results["counts_over_time"]["rows"].empty());
+  // The same people walk through every 79.5 s copy: tracks span chunk
+  // boundaries and were stitched.
+  EXPECT_GT(results["summary"]["stitches"].get<int>(), 0);
+  // timeline: header + one row per sampled frame.
+  const std::string csv = slurp(d + "/timeline.csv");
+  EXPECT_EQ(csv.rfind("t,pts,person", 0), 0u) << csv.substr(0, 80);
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 319);
+  // events: JSON Lines, track ids renumbered from 1, no wall clock.
+  std::istringstream ev(slurp(d + "/events.jsonl"));
+  std::string line;
+  int n = 0;
+  while (std::getline(ev, line)) {
+    const auto e = nlohmann::json::parse(line);
+    EXPECT_FALSE(e.contains("wall_time"));
+    EXPECT_FALSE(e.contains("boundary"));
+    if (n++ == 0) {
+      EXPECT_EQ(e["track_id"], 1);
+    }
+  }
+  EXPECT_GT(n, 20);
+  // The report is self-contained: no scripts or links to fetch.
+  const std::string html = slurp(d + "/report.html");
+  EXPECT_NE(html.find("<svg"), std::string::npos);
+  EXPECT_NE(html.find("data:image/jpeg;base64,"), std::string::npos);
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+  EXPECT_EQ(html.find("http://"), std::string::npos);
+  EXPECT_EQ(html.find("https://"), std::string::npos);
+  const auto run = nlohmann::json::parse(slurp(d + "/run.json"));
+  EXPECT_GT(run["wall_s"].get<double>(), 0);
+  EXPECT_GT(run["totals_all_runs"]["packets_dropped"].get<int>(), 0);  // non-reference frames never decoded
+  EXPECT_GT(run["totals_all_runs"]["seeks"].get<int>(), 0);            // GOPs no sample needs skipped
+}
+
+TEST(Analyze, ChunkedRunSamplesTheSameFramesAsOneChunk) {
+  const std::string& chunked = reference_dir();
+  const std::string one = fresh_dir("one_chunk");
+  const auto r = analyze(kLong + kOpts + "--chunk 100000 -o " + one);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(slurp(one + "/timeline.csv"), slurp(chunked + "/timeline.csv"));
+  const auto a = nlohmann::json::parse(slurp(one + "/results.json"));
+  const auto b = nlohmann::json::parse(slurp(chunked + "/results.json"));
+  EXPECT_EQ(a["summary"]["chunks"], 1);
+  EXPECT_EQ(a["summary"]["stitches"], 0);
+  EXPECT_EQ(a["summary"]["detections"], b["summary"]["detections"]);
+  // Tracks may differ only around stitch points: within a few per boundary.
+  const int ta = a["summary"]["tracks"].value("person", 0), tb = b["summary"]["tracks"].value("person", 0);
+  EXPECT_LE(std::abs(ta - tb), 3 * 10) << ta << " vs " << tb;
+}
+
+TEST(Analyze, ResumesAfterKillNineWithIdenticalOutputs) {
+  const std::string& ref = reference_dir();
+  const std::string d = fresh_dir("killed");
+  const std::string db = d + "/job.db";
+  // Kill 1: early, while the first chunks run.
+  pid_t pid = spawn_analyze(d);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  kill_hard(pid);
+  // Kills 2 and 3: once 2, then 5 chunks are committed.
+  for (int want : {2, 5}) {
+    pid = spawn_analyze(d);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (count_chunks(db, "done") < want && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    kill_hard(pid);
+    ASSERT_GE(count_chunks(db, "done"), want);
+  }
+  ASSERT_LT(count_chunks(db, "done"), 11);
+  const auto r = analyze(kLong + kOpts + "--chunk 60 -o " + d);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("(resumed)"), std::string::npos) << r.out;
+  for (const char* f : {"results.json", "events.jsonl", "timeline.csv"})
+    EXPECT_EQ(slurp(d + "/" + f), slurp(ref + "/" + f)) << f << " differs after kill -9 and resume";
+  // --resume alone (no video) finds the job in the directory and, all done, rewrites the same outputs.
+  const auto again = analyze("--resume --progress none -o " + d);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(slurp(d + "/timeline.csv"), slurp(ref + "/timeline.csv"));
+}
+
+TEST(Analyze, CorruptChunkIsRetriedThenFailedAndTheJobCompletes) {
+  const std::string d = fresh_dir("corrupt");
+  fs::create_directories(d);
+  const std::string video = d + "/damaged.mp4";
+  fs::copy_file(kLong, video);
+  {
+    // Overwrite 256 KiB in the middle of the media data with a fixed pattern.
+    std::fstream f(video, std::ios::in | std::ios::out | std::ios::binary);
+    const auto size = static_cast<std::streamoff>(fs::file_size(video));
+    f.seekp(size / 2);
+    std::string junk(256 * 1024, '\0');
+    for (std::size_t i = 0; i < junk.size(); ++i) junk[i] = static_cast<char>((i * 131 + 7) & 0xFF);
+    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+  const auto r = analyze(video + kOpts + "--chunk 60 -o " + d + "/out");
+  EXPECT_EQ(r.exit_code, 1) << r.err;  // finished, with a failed chunk
+  EXPECT_NE(r.err.find("failed"), std::string::npos) << r.err;
+  const auto results = nlohmann::json::parse(slurp(d + "/out/results.json"));
+  const auto& failed = results["summary"]["failed"];
+  ASSERT_GE(failed.size(), 1u);
+  ASSERT_LE(failed.size(), 2u);
+  EXPECT_FALSE(failed[0]["error"].get<std::string>().empty());
+  EXPECT_EQ(results["summary"]["chunks_done"].get<int>() + static_cast<int>(failed.size()), 11);
+  // The failed range is around the middle of the file and named in the report.
+  const double start = failed[0]["start_s"].get<double>();
+  EXPECT_GE(start, 180);
+  EXPECT_LE(start, 420);
+  const std::string html = slurp(d + "/out/report.html");
+  EXPECT_NE(html.find("Failed time ranges"), std::string::npos);
+  // Tried twice: attempts = 2 in run.json.
+  const auto run = nlohmann::json::parse(slurp(d + "/out/run.json"));
+  for (const auto& c : run["chunks"])
+    if (c["state"] == "failed") {
+      EXPECT_EQ(c["attempts"], 2) << c.dump();
+    }
+  // The other chunks' rows are there.
+  const std::string csv = slurp(d + "/out/timeline.csv");
+  EXPECT_GT(std::count(csv.begin(), csv.end(), '\n'), 250);
+}
+
+TEST(Analyze, ProgressLinesAreMonotonic) {
+  const std::string out = slurp(reference_dir() + "/stdout.txt");
+  std::istringstream is(out);
+  std::string line;
+  double last = -1;
+  int chunk_lines = 0;
+  while (std::getline(is, line)) {
+    const auto bar = line.find(" | ");
+    if (bar == std::string::npos) continue;
+    const double pct = std::stod(line.substr(bar + 3));
+    EXPECT_GE(pct, last) << line;
+    last = pct;
+    if (line.rfind("chunk ", 0) == 0) ++chunk_lines;
+  }
+  EXPECT_EQ(chunk_lines, 11);  // one line per finished chunk
+  EXPECT_DOUBLE_EQ(last, 100.0);
+}
+
+TEST(Analyze, BadInputsAreClearErrors) {
+  const std::string v = VIGIL_TEST_VIDEOS_DIR;
+  const std::string out = " --progress none -o " + fresh_dir("bad");
+  struct Case {
+    std::string args;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {v + "/missing.mp4", "missing.mp4: no such file"},
+      {v + "/random.mp4", "random.mp4"},
+      {v + "/empty.mp4", "empty.mp4: the file is empty"},
+      {v + "/audio_only.m4a", "has no video stream"},
+      {kLong + " --sample-fps 0", "sample_fps"},
+      {kLong + " --chunk -5", "chunk"},
+      {kLong + " --classes person,unicorn", "unicorn"},
+      {"--resume", "no job to resume"},
+      {"", "no video given"},
+  };
+  for (const auto& c : cases) {
+    const auto r = analyze(c.args + out);
+    EXPECT_EQ(r.exit_code, 2) << c.args << "\n" << r.err;
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << c.args << "\n" << r.err;
+  }
+  // An output path that is a file: refused, the file untouched.
+  const std::string file = tmp_dir("analyze_bad_file") + "/taken";
+  std::ofstream(file) << "keep me";
+  const auto r = analyze(kLong + " --progress none -o " + file);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("not a directory"), std::string::npos) << r.err;
+  EXPECT_EQ(slurp(file), "keep me");
+}
