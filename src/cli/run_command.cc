@@ -8,6 +8,7 @@
 #include <iostream>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <CLI/CLI.hpp>
@@ -17,6 +18,7 @@
 #include "config/engine_config.h"
 #include "pipeline/engine.h"
 #include "server/http_server.h"
+#include "server/job_manager.h"
 #include "store/event_json.h"
 
 extern char** environ;
@@ -40,6 +42,7 @@ struct RunArgs {
   std::string listen = "127.0.0.1:8080";
   std::string token;
   std::string media_dir;
+  std::string jobs_dir;
   bool no_server = false;
 };
 
@@ -150,9 +153,32 @@ int run_engine(const RunArgs& a) {
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   e.start();
+  std::unique_ptr<JobManager> jobs;
   std::unique_ptr<HttpServer> server;
   if (!a.no_server && !cfg.offline) {
+    JobManagerOptions jmo;
+    jmo.jobs = cfg.jobs;
+    if (!a.jobs_dir.empty()) jmo.jobs.dir = a.jobs_dir;
+    jmo.model_path = cfg.model.path;
+    jmo.device = cfg.model.device;
+    jmo.threads = cfg.model.threads;
+    jmo.config = cfg;
+    jmo.has_config = !a.config.empty();
+    if (jmo.has_config) {
+      std::ifstream cf(a.config);
+      std::stringstream text;
+      text << cf.rdbuf();
+      jmo.config_text = text.str();
+    }
+    auto jm = JobManager::create(std::move(jmo));
+    if (!jm) {
+      std::cerr << "vigil run: " << jm.error().message << "\n";
+      e.stop();
+      return kExitBadInput;
+    }
+    jobs = std::move(*jm);
     ServerOptions so;
+    so.jobs = jobs.get();
     so.listen = a.listen;
     so.token = a.token;
     if (so.token.empty())
@@ -176,6 +202,7 @@ int run_engine(const RunArgs& a) {
   }
   const auto stats = e.stats_json();
   if (server) server->stop();
+  jobs.reset();  // cancels running jobs: their chunks resume at the next start
   e.stop();
   if (!a.stats.empty()) {
     std::ofstream f(a.stats, std::ios::trunc);
@@ -216,6 +243,7 @@ std::function<int()> add_run_command(CLI::App& app) {
   cmd->add_option("--listen", a->listen, "HTTP API address (host:port; non-loopback needs --token)")->capture_default_str();
   cmd->add_option("--token", a->token, "API token (Authorization: Bearer TOKEN); env VIGIL_TOKEN");
   cmd->add_option("--media-dir", a->media_dir, "Directory whose files the API may open (default: none)");
+  cmd->add_option("--jobs-dir", a->jobs_dir, "Offline jobs' database and outputs (default: jobs.dir, vigil-jobs)");
   cmd->add_flag("--no-server", a->no_server, "Do not start the HTTP API");
   return [a]() { return run_engine(*a); };
 }

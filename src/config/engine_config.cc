@@ -29,6 +29,9 @@ const std::vector<ConfigOption> kOptions = {
     {"stats_interval_s", "30", "seconds between the performance reports on the log; 0 = none"},
     {"events.jsonl", "(none)", "JSON Lines event file; \"-\" = stdout (same as --events)"},
     {"events.sqlite", "(none)", "SQLite event database (WAL)"},
+    {"jobs.dir", "vigil-jobs", "offline jobs of the server (POST /api/jobs): jobs.db and one output directory per job"},
+    {"jobs.concurrency", "1", "offline jobs analysed at once; later ones wait in the queue"},
+    {"jobs.workers", "0", "chunk workers per offline job; 0 = one per core"},
     {"streams", "(none)", "the list of streams; each takes `id`, `url` and any `defaults` key"},
     {"streams[].id", "(required)", "stream name: [a-z0-9_-]+, unique"},
     {"streams[].url", "(required)", "a file path, rtsp://, rtsps://, http(s):// (file, HLS, MJPEG) or webcam:N (/dev/videoN)"},
@@ -77,7 +80,7 @@ const std::vector<ConfigOption> kOptions = {
 
 const std::set<std::string> kTopKeys = {"model",   "batch",    "workers",          "offline",
                                         "adaptive", "max_every", "latency_target_ms", "stats_interval_s",
-                                        "events",  "defaults", "streams"};
+                                        "events",  "defaults", "streams", "jobs"};
 const std::set<std::string> kStreamKeys = {"id",         "url",        "loop",       "every",   "substream",
                                            "gate",       "hwaccel",    "skip_frame", "timeout_s", "watchdog_s",
                                            "max_pixels", "decode_threads", "conf",   "iou",     "max_det",
@@ -353,6 +356,9 @@ Result<void> validate_config(const EngineConfig& c) {
   VIGIL_TRY(range(c.max_every >= 1 && c.max_every <= 1000, "max_every", "must be 1..1000"));
   VIGIL_TRY(range(c.latency_target_ms > 0, "latency_target_ms", "must be positive"));
   VIGIL_TRY(range(c.stats_interval_s >= 0, "stats_interval_s", "must be >= 0"));
+  VIGIL_TRY(range(!c.jobs.dir.empty(), "jobs.dir", "must not be empty"));
+  VIGIL_TRY(range(c.jobs.concurrency >= 1 && c.jobs.concurrency <= 16, "jobs.concurrency", "must be 1..16"));
+  VIGIL_TRY(range(c.jobs.workers >= 0 && c.jobs.workers <= 8, "jobs.workers", "must be 0..8"));
   VIGIL_TRY(range(c.model.threads >= 0 && c.model.threads <= 256, "model.threads", "must be 0..256"));
   VIGIL_TRY(range(c.model.device == "auto" || c.model.device == "cpu" || c.model.device == "cuda" ||
                       c.model.device == "tensorrt",
@@ -398,6 +404,12 @@ Result<EngineConfig> parse_config(const std::string& yaml_text, const std::strin
   VIGIL_TRY(read(root, "max_every", c.max_every, "", "an integer"));
   VIGIL_TRY(read(root, "latency_target_ms", c.latency_target_ms, "", "milliseconds"));
   VIGIL_TRY(read(root, "stats_interval_s", c.stats_interval_s, "", "seconds"));
+  if (const auto j = root["jobs"]; j && !j.IsNull()) {
+    VIGIL_TRY(check_keys(j, {"dir", "concurrency", "workers"}, "jobs"));
+    VIGIL_TRY(read(j, "dir", c.jobs.dir, "jobs", "a directory path"));
+    VIGIL_TRY(read(j, "concurrency", c.jobs.concurrency, "jobs", "an integer"));
+    VIGIL_TRY(read(j, "workers", c.jobs.workers, "jobs", "an integer"));
+  }
   if (const auto e = root["events"]; e && !e.IsNull()) {
     VIGIL_TRY(check_keys(e, {"jsonl", "sqlite"}, "events"));
     VIGIL_TRY(read(e, "jsonl", c.events.jsonl, "events", "a file path or -"));

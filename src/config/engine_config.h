@@ -59,6 +59,12 @@ struct EventsConfig {
   std::string sqlite;  // SQLite database file, empty = none
 };
 
+struct JobsConfig {
+  std::string dir = "vigil-jobs";  // job database (jobs.db) and one output directory per job
+  int concurrency = 1;             // jobs analysed at once; the rest wait in the queue
+  int workers = 0;                 // chunk workers per job; 0 = one per core
+};
+
 struct EngineConfig {
   ModelConfig model;
   int batch_max = 8;
@@ -70,6 +76,7 @@ struct EngineConfig {
   double latency_target_ms = 500;
   double stats_interval_s = 30;
   EventsConfig events;
+  JobsConfig jobs;
   std::vector<StreamConfig> streams;
   // Test-only (not in YAML; env VIGIL_TEST_INFERENCE_DELAY_MS for the CLI):
   // extra milliseconds per inference batch, to emulate a slow detector.

@@ -3,12 +3,14 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <utility>
 #include <vector>
 
 #include "pipeline/engine.h"
+#include "server/job_manager.h"
 #include "server/prometheus_text.h"
 #include "server/static_files.h"
 #include "server/stream_request.h"
@@ -26,6 +28,14 @@ ApiResponse json_ok(const json& j, int status = 200) {
   r.status = status;
   r.body = j.dump(-1, ' ', false, json::error_handler_t::replace);
   return r;
+}
+
+// A job id: decimal digits only, > 0.
+std::optional<std::int64_t> parse_job_id(const std::string& s) {
+  if (s.empty() || s.size() > 18 || s.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  const std::int64_t v = std::stoll(s);
+  if (v <= 0) return std::nullopt;
+  return v;
 }
 
 int status_of(const Error& e) {
@@ -325,6 +335,7 @@ ApiResponse ApiRouter::route(const ApiRequest& req, const std::string& path, con
     if (m == "POST") return post_stream(req.body);
     return method_not_allowed(m, path, "GET, POST");
   }
+  if (path == "/api/jobs" || path == "/api/jobs/" || path.rfind("/api/jobs/", 0) == 0) return jobs_route(req, path);
   const std::string prefix = "/api/streams/";
   if (path.rfind(prefix, 0) == 0 && path.find('/', prefix.size()) == std::string::npos) {
     const std::string id = path.substr(prefix.size());
@@ -362,6 +373,9 @@ MediaRequest ApiRouter::media(const ApiRequest& req, bool websocket_upgrade) {
     id = path.substr(sockets.size());
   } else if (path == "/ws/events") {
     m.kind = MediaRequest::Kind::kEventSocket;
+  } else if (path.rfind("/ws/jobs/", 0) == 0) {
+    m.kind = MediaRequest::Kind::kJobSocket;
+    id = path.substr(9);
   } else {
     return m;
   }
@@ -374,13 +388,21 @@ MediaRequest ApiRouter::media(const ApiRequest& req, bool websocket_upgrade) {
   const auto token = query.find("token");
   if (!token_ok(options_.token, req, token == query.end() ? nullptr : &token->second))
     return error(unauthorized());
-  const bool socket = m.kind == MediaRequest::Kind::kStreamSocket || m.kind == MediaRequest::Kind::kEventSocket;
+  const bool socket = m.kind == MediaRequest::Kind::kStreamSocket || m.kind == MediaRequest::Kind::kEventSocket ||
+                      m.kind == MediaRequest::Kind::kJobSocket;
   // A browser lets any page open a WebSocket to any host: only same-origin pages may.
   if ((socket || req.method != "GET") && !req.origin.empty() && !same_origin(req.origin, req.host))
     return error(json_error(403, "cross-origin request refused: Origin " + req.origin + " does not match Host " + req.host));
   if (req.method != "GET") return error(method_not_allowed(req.method, path, "GET"));
   if (socket && !websocket_upgrade)
     return error(json_error(400, path + " is a WebSocket endpoint: send a WebSocket upgrade request"));
+  if (m.kind == MediaRequest::Kind::kJobSocket) {
+    if (!options_.jobs) return error(json_error(503, "offline jobs are not enabled on this server"));
+    const auto n = parse_job_id(id);
+    if (!n || !options_.jobs->get(*n)) return error(json_error(404, "job '" + id + "' does not exist"));
+    m.job = *n;
+    return m;
+  }
   if (m.kind != MediaRequest::Kind::kEventSocket && !engine_.stream(id))
     return error(json_error(404, "stream '" + id + "' does not exist"));
 
@@ -401,6 +423,70 @@ MediaRequest ApiRouter::media(const ApiRequest& req, bool websocket_upgrade) {
   if (m.kind == MediaRequest::Kind::kSnapshot && query.count("overlay")) m.variant.overlay = *overlay == 1;
   m.video = *video == 1;
   return m;
+}
+
+ApiResponse ApiRouter::jobs_route(const ApiRequest& req, const std::string& path) {
+  const std::string& m = req.method;
+  if (!options_.jobs) return json_error(503, "offline jobs are not enabled on this server");
+  JobManager& jobs = *options_.jobs;
+  if (path == "/api/jobs" || path == "/api/jobs/") {
+    if (m == "GET") return json_ok({{"jobs", jobs.list()}});
+    if (m != "POST") return method_not_allowed(m, path, "GET, POST");
+    auto j = parse_body(req.body);
+    if (!j) return json_error(400, j.error().message);
+    if (!j->is_object()) return json_error(400, "the body must be a JSON object");
+    AnalyzeRequest ar;
+    try {
+      if (!j->contains("path") || !(*j)["path"].is_string()) return json_error(400, "path: required, a string");
+      ar.sample_fps = j->value("sample_fps", 1.0);
+      ar.chunk_s = j->value("chunk_s", 300.0);
+      if (j->contains("classes")) ar.classes = (*j)["classes"].get<std::vector<std::string>>();
+      for (const auto& [k, v] : j->items())
+        if (k != "path" && k != "sample_fps" && k != "chunk_s" && k != "classes")
+          return json_error(400, "unknown field '" + k + "' (expected path, sample_fps, chunk_s, classes)");
+    } catch (const json::exception& e) {
+      return json_error(400, std::string("bad field type: ") + e.what());
+    }
+    const std::string path_in = (*j)["path"];
+    if (options_.media_dir.empty())
+      return json_error(400, "path '" + path_in + "': this server has no media directory (start it with --media-dir)");
+    if (path_in.find("://") != std::string::npos || path_in.rfind("webcam:", 0) == 0)
+      return json_error(400, "path '" + path_in + "': offline jobs take a file inside the media directory");
+    auto file = check_api_source(path_in, options_.media_dir);
+    if (!file) return json_error(400, file.error().message);
+    ar.video = *file;
+    auto r = jobs.submit(ar);
+    if (!r) return json_error(r.error().code == ErrorCode::kRuntime ? 500 : 400, r.error().message);
+    return json_ok(r->first, r->second ? 201 : 200);
+  }
+  std::string rest = path.substr(std::string("/api/jobs/").size());
+  const bool report = rest.size() > 7 && rest.compare(rest.size() - 7, 7, "/report") == 0;
+  if (report) rest.resize(rest.size() - 7);
+  const auto id = parse_job_id(rest);
+  if (!id) return json_error(404, "job '" + rest + "' does not exist");
+  if (report) {
+    if (m != "GET") return method_not_allowed(m, path, "GET");
+    auto file = jobs.report_path(*id);
+    if (!file) return json_error(404, file.error().message);
+    std::ifstream in(*file, std::ios::binary);
+    std::ostringstream body;
+    body << in.rdbuf();
+    ApiResponse resp;
+    resp.content_type = "text/html; charset=utf-8";
+    resp.body = body.str();
+    return resp;
+  }
+  if (m == "GET") {
+    auto j = jobs.get(*id);
+    if (!j) return json_error(404, j.error().message);
+    return json_ok(*j);
+  }
+  if (m == "DELETE") {
+    auto j = jobs.cancel(*id);
+    if (!j) return json_error(j.error().code == ErrorCode::kNotFound ? 404 : 409, j.error().message);
+    return json_ok(*j);
+  }
+  return method_not_allowed(m, path, "GET, DELETE");
 }
 
 ApiResponse ApiRouter::get_static(const std::string& method, const std::string& relative) {

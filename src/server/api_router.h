@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <mutex>
 #include <string>
@@ -60,9 +61,10 @@ ApiResponse json_error(int status, const std::string& message);
 // these itself, on the connection's socket, after ApiRouter::media() has
 // checked access and parsed the parameters.
 struct MediaRequest {
-  enum class Kind { kNone, kMjpeg, kSnapshot, kStreamSocket, kEventSocket };
+  enum class Kind { kNone, kMjpeg, kSnapshot, kStreamSocket, kEventSocket, kJobSocket };
   Kind kind = Kind::kNone;  // kNone: an ordinary route, call handle()
   std::string stream;       // stream id (kMjpeg, kSnapshot, kStreamSocket)
+  std::int64_t job = 0;     // job id (kJobSocket)
   MjpegVariant variant;     // JPEG variant (kMjpeg, kSnapshot, kStreamSocket with video)
   bool video = true;        // kStreamSocket: send JPEG frames as binary messages
   bool has_error = false;   // answer `error` instead of serving the media
@@ -100,6 +102,7 @@ class ApiRouter {
   ApiResponse patch_stream(const std::string& id, const std::string& body);
   ApiResponse delete_stream(const std::string& id);
   ApiResponse get_events(const std::string& query);
+  ApiResponse jobs_route(const ApiRequest& request, const std::string& path);
   ApiResponse get_static(const std::string& method, const std::string& relative);
   ApiResponse login(const ApiRequest& request);
   nlohmann::json stream_json(const std::string& id, const nlohmann::json& stats);

@@ -14,6 +14,7 @@
 #include <boost/beast/websocket.hpp>
 
 #include "server/api_router.h"
+#include "server/job_manager.h"
 #include "server/live_session.h"
 #include "server/video_registry.h"
 
@@ -121,7 +122,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return true;
     }
     std::shared_ptr<StreamVideo> video;
-    if (m.kind != MediaRequest::Kind::kEventSocket) {
+    if (m.kind != MediaRequest::Kind::kEventSocket && m.kind != MediaRequest::Kind::kJobSocket) {
       video = videos_.find(m.stream);
       if (!video) {
         respond(json_error(404, "stream '" + m.stream + "' does not exist"), req.version(), req.keep_alive(),
@@ -142,6 +143,12 @@ class Session : public std::enable_shared_from_this<Session> {
         break;
       case MediaRequest::Kind::kEventSocket:
         live::serve_event_socket(std::move(stream), parser_->release(), videos_);
+        break;
+      case MediaRequest::Kind::kJobSocket:
+        live::serve_text_socket(std::move(stream), parser_->release(),
+                                [jobs = options_.jobs, id = m.job](std::weak_ptr<LiveClient> client) {
+                                  return jobs ? jobs->listen(id, std::move(client)) : nullptr;
+                                });
         break;
       case MediaRequest::Kind::kNone:
         break;

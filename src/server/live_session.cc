@@ -178,12 +178,12 @@ class JpegSession : public LiveClient, public std::enable_shared_from_this<JpegS
 class SocketSession : public LiveClient, public std::enable_shared_from_this<SocketSession> {
  public:
   SocketSession(beast::tcp_stream&& stream, Request&& upgrade, std::shared_ptr<StreamVideo> video,
-                VideoRegistry* registry, bool with_video, MjpegVariant variant)
+                TextListen listen, bool with_video, MjpegVariant variant)
       : ws_(std::move(stream)),
         executor_(ws_.get_executor()),
         upgrade_(std::move(upgrade)),
         video_(std::move(video)),
-        registry_(registry),
+        listen_(std::move(listen)),
         with_video_(with_video),
         variant_(variant),
         write_timer_(executor_) {}
@@ -231,7 +231,7 @@ class SocketSession : public LiveClient, public std::enable_shared_from_this<Soc
       text_ = video_->listen(weak_from_this());
       if (text_ && with_video_) viewer_ = video_->subscribe(variant_, weak_from_this());
     } else {
-      text_ = registry_->listen_events(weak_from_this());
+      text_ = listen_(weak_from_this());
     }
     if (!text_ || (with_video_ && video_ && !viewer_)) {
       text_ = std::make_shared<TextQueue>(1);
@@ -277,7 +277,7 @@ class SocketSession : public LiveClient, public std::enable_shared_from_this<Soc
   asio::any_io_executor executor_;
   Request upgrade_;
   std::shared_ptr<StreamVideo> video_;  // null for the event feed
-  VideoRegistry* registry_;
+  TextListen listen_;  // the text feed when there is no video_
   const bool with_video_;
   const MjpegVariant variant_;
   std::shared_ptr<TextQueue> text_;
@@ -300,13 +300,19 @@ void serve_snapshot(beast::tcp_stream&& stream, std::shared_ptr<StreamVideo> vid
 
 void serve_stream_socket(beast::tcp_stream&& stream, Request&& upgrade, std::shared_ptr<StreamVideo> video,
                          bool with_video, MjpegVariant variant) {
-  std::make_shared<SocketSession>(std::move(stream), std::move(upgrade), std::move(video), nullptr, with_video,
+  std::make_shared<SocketSession>(std::move(stream), std::move(upgrade), std::move(video), TextListen{}, with_video,
                                   variant)
       ->start();
 }
 
 void serve_event_socket(beast::tcp_stream&& stream, Request&& upgrade, VideoRegistry& registry) {
-  std::make_shared<SocketSession>(std::move(stream), std::move(upgrade), nullptr, &registry, false, MjpegVariant{})
+  serve_text_socket(std::move(stream), std::move(upgrade),
+                    [&registry](std::weak_ptr<LiveClient> client) { return registry.listen_events(std::move(client)); });
+}
+
+void serve_text_socket(beast::tcp_stream&& stream, Request&& upgrade, TextListen listen) {
+  std::make_shared<SocketSession>(std::move(stream), std::move(upgrade), nullptr, std::move(listen), false,
+                                  MjpegVariant{})
       ->start();
 }
 

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <utility>  // before Boost 1.74 asio: its awaitable.hpp uses std::exchange
 
@@ -34,6 +35,8 @@ namespace vigil {
 
 class StreamVideo;
 class VideoRegistry;
+class TextQueue;
+class LiveClient;
 
 namespace live {
 
@@ -54,6 +57,10 @@ void serve_stream_socket(boost::beast::tcp_stream&& stream, Request&& upgrade, s
                          bool with_video, MjpegVariant variant);
 // WebSocket upgrade, then every engine event as JSON text.
 void serve_event_socket(boost::beast::tcp_stream&& stream, Request&& upgrade, VideoRegistry& registry);
+// WebSocket upgrade, then the messages of the queue `listen` returns (null:
+// closed at once) as JSON text; closes when the queue is closed and drained.
+using TextListen = std::function<std::shared_ptr<TextQueue>(std::weak_ptr<LiveClient>)>;
+void serve_text_socket(boost::beast::tcp_stream&& stream, Request&& upgrade, TextListen listen);
 
 }  // namespace live
 }  // namespace vigil

@@ -5,6 +5,8 @@
 
 namespace vigil {
 
+class JobManager;
+
 struct ServerOptions {
   // host:port to listen on; port 0 = an ephemeral port (HttpServer::port()).
   // A non-loopback host needs a token.
@@ -18,6 +20,9 @@ struct ServerOptions {
   // Root of the dashboard's static files (GET /, GET /static/<path>); empty =
   // the first existing of <dir of the executable>/../web and <source dir>/web.
   std::string web_dir;
+  // Offline jobs (/api/jobs, /ws/jobs/{id}); null = the routes answer 503.
+  // Not owned; must outlive the server.
+  JobManager* jobs = nullptr;
   int threads = 2;               // I/O threads, 1..64
   int request_timeout_s = 30;    // reading a request / writing a response, >= 1
   int keep_alive_timeout_s = 60; // an idle kept-alive connection is closed after this, >= 1

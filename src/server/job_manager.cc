@@ -1,0 +1,356 @@
+#include "server/job_manager.h"
+
+#include <filesystem>
+
+#include <spdlog/spdlog.h>
+
+#include "analytics/analytics_evaluator.h"
+
+namespace vigil {
+
+using json = nlohmann::json;
+
+namespace {
+
+std::string api_state(const std::string& s) { return s == "pending" ? "queued" : s; }
+
+bool finished(const std::string& s) { return s == "done" || s == "failed" || s == "cancelled"; }
+
+}  // namespace
+
+JobManager::JobManager(JobManagerOptions options) : options_(std::move(options)) {}
+
+Result<std::unique_ptr<JobManager>> JobManager::create(JobManagerOptions options) {
+  namespace fs = std::filesystem;
+  std::unique_ptr<JobManager> m(new JobManager(std::move(options)));
+  std::error_code ec;
+  const auto db = fs::path(m->options_.jobs.dir) / "jobs.db";
+  if (fs::exists(m->options_.jobs.dir, ec) && !fs::is_directory(m->options_.jobs.dir, ec))
+    return fail(ErrorCode::kBadInput, "jobs.dir " + m->options_.jobs.dir + ": not a directory");
+  // The directory and database are made by the first job, not by every server start.
+  if (!fs::exists(db, ec)) {
+    const int n = std::max(1, m->options_.jobs.concurrency);
+    for (int i = 0; i < n; ++i) m->runners_.emplace_back([p = m.get()] { p->runner(); });
+    return m;
+  }
+  auto store = JobStore::open(db.string());
+  if (!store) return fail(store.error());
+  m->store_ = std::move(*store);
+  auto jobs = m->store_->jobs();
+  if (!jobs) return fail(jobs.error());
+  for (const auto& info : *jobs) {
+    if (finished(info.state)) continue;
+    const json o = json::parse(info.options_json, nullptr, false);
+    AnalyzeRequest req;
+    if (!o.is_discarded()) {
+      req.video = o.value("video", "");
+      req.sample_fps = o.value("sample_fps", 1.0);
+      req.chunk_s = o.value("chunk_s", 300.0);
+      req.model = o.value("model", "");
+      if (o.contains("classes") && o["classes"].is_array()) req.classes = o["classes"].get<std::vector<std::string>>();
+    }
+    const auto& opt = m->options_;
+    auto settings = make_analyze_settings(req, opt.has_config ? &opt.config : nullptr, opt.config_text, opt.model_path);
+    if (!settings || settings->key_json().dump() != info.key) {
+      spdlog::warn("job {} ({}): not resumed: its video, model or config changed since it was queued", info.id,
+                   info.input);
+      (void)m->store_->set_job_state(info.id, "cancelled");
+      continue;
+    }
+    auto live = std::make_shared<Live>();
+    live->settings = *settings;
+    m->live_[info.id] = live;
+    m->queue_.push_back(info.id);
+    spdlog::info("job {} ({}): queued again (left {} by an earlier run)", info.id, info.input, info.state);
+  }
+  const int n = std::max(1, m->options_.jobs.concurrency);
+  for (int i = 0; i < n; ++i) m->runners_.emplace_back([p = m.get()] { p->runner(); });
+  return m;
+}
+
+JobManager::~JobManager() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    for (auto& [id, live] : live_)
+      if (live->running) live->stop = true;
+  }
+  cv_.notify_all();
+  for (auto& t : runners_) t.join();
+  std::lock_guard lock(mu_);
+  for (auto& [id, live] : live_)
+    for (auto& [client, queue] : live->listeners) queue->close();
+}
+
+std::string JobManager::out_dir(std::int64_t id) const {
+  return (std::filesystem::path(options_.jobs.dir) / std::to_string(id)).string();
+}
+
+Result<const Detector*> JobManager::detector() {
+  std::lock_guard lock(detector_mu_);
+  if (!detector_) {
+    auto d = open_analysis_detector(options_.model_path, options_.device, options_.threads);
+    if (!d) return fail(d.error());
+    detector_ = std::move(*d);
+  }
+  return static_cast<const Detector*>(detector_.get());
+}
+
+Result<JobStore*> JobManager::store() {
+  std::lock_guard lock(store_mu_);
+  if (!store_) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    fs::create_directories(options_.jobs.dir, ec);
+    if (ec) return fail(ErrorCode::kRuntime, "jobs.dir " + options_.jobs.dir + ": " + ec.message());
+    auto s = JobStore::open((fs::path(options_.jobs.dir) / "jobs.db").string());
+    if (!s) return fail(s.error());
+    store_ = std::move(*s);
+  }
+  return store_.get();
+}
+
+JobStore* JobManager::store_if_open() {
+  std::lock_guard lock(store_mu_);
+  return store_.get();
+}
+
+Result<std::pair<json, bool>> JobManager::submit(const AnalyzeRequest& request) {
+  auto opened = store();
+  if (!opened) return fail(opened.error());
+  auto settings = make_analyze_settings(request, options_.has_config ? &options_.config : nullptr, options_.config_text,
+                                        options_.model_path);
+  if (!settings) return fail(settings.error());
+  auto det = detector();
+  if (!det) return fail(det.error());
+  const ModelInfo& info = (*det)->info();
+  if (!settings->stream.classes.empty())
+    if (auto m = class_mask_from_names(info, settings->stream.classes); !m) return fail(m.error());
+  if (auto ev = AnalyticsEvaluator::create(settings->name, settings->stream.zones, settings->stream.lines,
+                                           info.class_names, "stream");
+      !ev)
+    return fail(ev.error());
+  auto video = probe_video(settings->video);
+  if (!video) return fail(video.error());
+  auto plan = plan_chunks(video->duration_s, {settings->chunk_s, settings->sample_fps});
+  if (!plan) return fail(plan.error());
+  const std::string key = settings->key_json().dump();
+  JobStore* st = *opened;
+  auto jobs = st->jobs();
+  if (!jobs) return fail(jobs.error());
+  bool existed = false;
+  for (const auto& j : *jobs) existed = existed || j.key == key;
+  const json options = {{"video", settings->video},     {"sample_fps", settings->sample_fps},
+                        {"chunk_s", settings->chunk_s}, {"model", request.model},
+                        {"classes", request.classes}};
+  auto id = st->create_or_resume(key, settings->video, options.dump(), *plan);
+  if (!id) return fail(id.error());
+  {
+    std::lock_guard lock(mu_);
+    auto& live = live_[*id];
+    const bool queued = std::find(queue_.begin(), queue_.end(), *id) != queue_.end();
+    const bool running = live && live->running;
+    auto state = st->jobs();
+    std::string stored = "pending";
+    if (state)
+      for (const auto& j : *state)
+        if (j.id == *id) stored = j.state;
+    if (!queued && !running && (stored == "pending" || stored == "cancelled" || stored == "failed")) {
+      live = std::make_shared<Live>();
+      live->settings = *settings;
+      if (stored != "pending") (void)st->set_job_state(*id, "pending");
+      queue_.push_back(*id);
+      cv_.notify_one();
+    } else if (!live) {
+      live = std::make_shared<Live>();
+      live->settings = *settings;
+    }
+  }
+  auto j = get(*id);
+  if (!j) return fail(j.error());
+  return std::make_pair(*j, !existed);
+}
+
+json JobManager::job_json(JobStore& store, const JobInfo& info, bool with_chunks) {
+  json j = {{"id", info.id},
+            {"video", info.input},
+            {"state", api_state(info.state)},
+            {"created", info.created},
+            {"updated", info.updated}};
+  const json o = json::parse(info.options_json, nullptr, false);
+  j["options"] = o.is_discarded() ? json::object() : o;
+  auto chunks = store.chunks(info.id);
+  std::shared_ptr<Live> live;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = live_.find(info.id); it != live_.end()) live = it->second;
+    if (live && live->has_progress && !finished(info.state)) {
+      j["progress"] = live->progress.to_json();
+      if (live->stop) j["cancel_requested"] = true;
+    }
+  }
+  if (chunks) {
+    int done = 0, failed_n = 0;
+    double total = 0, done_s = 0;
+    json list = json::array();
+    for (const auto& c : *chunks) {
+      const double len = c.chunk.end_s - c.chunk.start_s;
+      total += len;
+      if (c.state == "done") ++done, done_s += len;
+      if (c.state == "failed") ++failed_n, done_s += len;
+      list.push_back({{"index", c.chunk.index},
+                      {"start_s", c.chunk.start_s},
+                      {"end_s", c.chunk.end_s},
+                      {"state", c.state},
+                      {"attempts", c.attempts},
+                      {"error", c.error}});
+    }
+    if (!j.contains("progress"))
+      j["progress"] = {{"chunks", chunks->size()}, {"chunks_done", done}, {"chunks_failed", failed_n},
+                       {"source_s", total},        {"source_done_s", done_s},
+                       {"progress", total > 0 ? done_s / total : 0.0},
+                       {"eta_s", nullptr}};
+    if (with_chunks) j["chunks"] = list;
+  }
+  std::error_code ec;
+  j["out_dir"] = out_dir(info.id);
+  if (std::filesystem::exists(std::filesystem::path(out_dir(info.id)) / "report.html", ec))
+    j["report"] = "/api/jobs/" + std::to_string(info.id) + "/report";
+  return j;
+}
+
+json JobManager::list() {
+  json out = json::array();
+  JobStore* s = store_if_open();
+  if (!s) return out;
+  auto jobs = s->jobs();
+  if (jobs)
+    for (const auto& info : *jobs) out.push_back(job_json(*s, info, false));
+  return out;
+}
+
+Result<json> JobManager::get(std::int64_t id) {
+  JobStore* s = store_if_open();
+  auto jobs = s ? s->jobs() : Result<std::vector<JobInfo>>(std::vector<JobInfo>{});
+  if (!jobs) return fail(jobs.error());
+  for (const auto& info : *jobs)
+    if (info.id == id) return job_json(*s, info, true);
+  return fail(ErrorCode::kNotFound, "job " + std::to_string(id) + " does not exist");
+}
+
+Result<json> JobManager::cancel(std::int64_t id) {
+  auto current = get(id);
+  if (!current) return fail(current.error());
+  const std::string state = (*current)["state"];
+  if (finished(state)) return fail(ErrorCode::kInvalidArgument, "job " + std::to_string(id) + " is already " + state);
+  {
+    std::lock_guard lock(mu_);
+    auto it = std::find(queue_.begin(), queue_.end(), id);
+    if (it != queue_.end()) {
+      queue_.erase(it);
+      if (auto r = store_if_open()->set_job_state(id, "cancelled"); !r) return fail(r.error());
+      if (auto l = live_.find(id); l != live_.end())
+        publish(id, *l->second, {{"type", "progress"}, {"job_id", id}, {"state", "cancelled"}, {"message", "cancelled"}},
+                true);
+    } else if (auto l = live_.find(id); l != live_.end() && l->second->running) {
+      l->second->stop = true;
+    }
+  }
+  return get(id);
+}
+
+Result<std::string> JobManager::report_path(std::int64_t id) {
+  auto j = get(id);
+  if (!j) return fail(j.error());
+  const std::string p = (std::filesystem::path(out_dir(id)) / "report.html").string();
+  std::error_code ec;
+  if (!std::filesystem::exists(p, ec))
+    return fail(ErrorCode::kNotFound, "job " + std::to_string(id) + " has no report yet (state " +
+                                          (*j)["state"].get<std::string>() + ")");
+  return p;
+}
+
+void JobManager::publish(std::int64_t, Live& live, const json& message, bool close) {
+  auto text = std::make_shared<const std::string>(message.dump());
+  std::erase_if(live.listeners, [&](auto& entry) {
+    auto client = entry.first.lock();
+    if (!client) return true;
+    entry.second->push(text);
+    if (close) entry.second->close();
+    client->wake();
+    return close;
+  });
+}
+
+std::shared_ptr<TextQueue> JobManager::listen(std::int64_t id, std::weak_ptr<LiveClient> client) {
+  auto current = get(id);
+  if (!current) return nullptr;
+  auto queue = std::make_shared<TextQueue>(kListenerQueue);
+  json first = (*current)["progress"];
+  first["type"] = "progress";
+  first["job_id"] = id;
+  first["state"] = (*current)["state"];
+  queue->push(std::make_shared<const std::string>(first.dump()));
+  std::lock_guard lock(mu_);
+  auto it = live_.find(id);
+  const bool active = it != live_.end() &&
+                      (it->second->running || std::find(queue_.begin(), queue_.end(), id) != queue_.end());
+  if (!active) {
+    queue->close();
+    return queue;
+  }
+  it->second->listeners.emplace_back(std::move(client), queue);
+  return queue;
+}
+
+void JobManager::runner() {
+  for (;;) {
+    std::int64_t id = 0;
+    std::shared_ptr<Live> live;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      id = queue_.front();
+      queue_.pop_front();
+      live = live_[id];
+      if (!live) continue;
+      live->running = true;
+      live->stop = false;
+    }
+    AnalyzeJobOptions jo;
+    jo.settings = live->settings;
+    jo.out_dir = out_dir(id);
+    jo.db_path = store_if_open()->path();
+    jo.workers = options_.jobs.workers;
+    auto det = detector();
+    Result<AnalyzeOutcome> outcome = det ? run_analysis(jo, **det,
+                                                        [&](const JobProgress& p) {
+                                                          std::lock_guard lock(mu_);
+                                                          live->progress = p;
+                                                          live->has_progress = true;
+                                                          json m = p.to_json();
+                                                          m["type"] = "progress";
+                                                          publish(id, *live, m, false);
+                                                        },
+                                                        &live->stop)
+                                         : Result<AnalyzeOutcome>(fail(det.error()));
+    std::lock_guard lock(mu_);
+    live->running = false;
+    json last = live->has_progress ? live->progress.to_json() : json{{"job_id", id}};
+    last["type"] = "progress";
+    if (!outcome) {
+      spdlog::warn("job {}: {}", id, outcome.error().message);
+      (void)store_if_open()->set_job_state(id, "failed");
+      last["state"] = "failed";
+      last["message"] = outcome.error().message;
+    } else {
+      last["state"] = outcome->state;
+      spdlog::info("job {} ({}): {} in {:.1f} s", id, live->settings.video, outcome->state, outcome->wall_s);
+    }
+    live->progress.state = last["state"];
+    publish(id, *live, last, true);
+  }
+}
+
+}  // namespace vigil
