@@ -175,7 +175,8 @@ Result<AnalyzeOutcome> run_analysis(const AnalyzeJobOptions& options, const Dete
     double partial = 0;
     for (const auto& r : progress.running)
       if (r.total > 0) partial += (r.end_s - r.start_s) * static_cast<double>(r.done) / static_cast<double>(r.total);
-    progress.source_done_s = finished_s + partial;
+    // A chunk that is retried starts its share again: progress never goes back.
+    progress.source_done_s = std::max(progress.source_done_s, std::min(progress.source_s, finished_s + partial));
     progress.elapsed_s = std::chrono::duration<double>(clock_type::now() - t_start).count();
     const double this_run = progress.source_done_s - done_at_start;
     progress.speed = progress.elapsed_s > 0 ? this_run / progress.elapsed_s : 0;

@@ -228,6 +228,43 @@ async function main() {
   if (after.streams.some((s) => s.id === ADDED_ID)) fail(`${ADDED_ID} is still in GET /api/streams`);
   log(`removed stream ${ADDED_ID}`);
 
+  // 8. Jobs tab: a bad path is refused with the server's message; an offline
+  // job on a file of the media directory runs to done with a progress bar,
+  // chunk cells and a report link.
+  await page.click('#tab-jobs');
+  await waitFor('the jobs view', async () => page.isVisible('#job-form'), 5000);
+  if (await page.isVisible('#grid')) fail('the live grid is still visible on the Jobs tab');
+  await page.fill('#job-path', '/etc/hostname');
+  await page.click('#job-submit');
+  await waitFor('error for a path outside the media dir', async () => {
+    const text = await page.textContent('#error-text');
+    return (await page.isVisible('#error')) && /400/.test(text || '') && text;
+  }, 10000);
+  await page.fill('#job-path', path.basename(VIDEO));
+  await page.fill('#job-fps', '1');
+  await page.fill('#job-chunk', '5');
+  await page.click('#job-submit');
+  const row = 'table.jobs tbody tr[data-job]';
+  await waitFor('a job row', async () => page.$(row), 10000);
+  const done = await waitFor('the job done with a report link', async () => {
+    const state = await page.textContent(`${row} td:nth-child(3)`);
+    const link = await page.$(`${row} a.report-link`);
+    return /^done/.test(state || '') && link && state;
+  }, 90000);
+  const bar = await page.$eval(`${row} progress`, (p) => p.value);
+  if (bar < 0.999) fail(`the finished job's progress bar shows ${bar}`);
+  const cells = await page.$$eval(`${row} .chunk-cells i.done`, (c) => c.length);
+  if (cells !== 4) fail(`expected 4 done chunk cells (20 s in 5 s chunks), got ${cells}`);
+  const href = await page.$eval(`${row} a.report-link`, (a) => a.href);
+  const report = await fetch(href);
+  const html = await report.text();
+  if (report.status !== 200 || !/<svg/.test(html)) fail(`report ${href}: ${report.status}`);
+  const messages = await page.evaluate(() => window.__vigil.jobs.messages);
+  if (messages < 1) fail('no job progress arrived over the WebSocket');
+  log(`job ${done}; progress messages over WebSocket: ${messages}; report ${html.length} bytes`);
+  await page.screenshot({ path: SHOT.replace(/(\.png)?$/, '-jobs.png'), fullPage: true });
+  await page.click('#tab-live');
+
   if (pageErrors.length) fail(`page errors: ${pageErrors.join(' | ')}`);
 }
 

@@ -53,7 +53,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-"$VIGIL" run -c "$TMP/vigil.yaml" --listen "127.0.0.1:$PORT" --media-dir "$MEDIA" >"$LOG" 2>&1 &
+"$VIGIL" run -c "$TMP/vigil.yaml" --listen "127.0.0.1:$PORT" --media-dir "$MEDIA" --jobs-dir "$TMP/jobs" >"$LOG" 2>&1 &
 VPID=$!
 URL=http://127.0.0.1:$PORT
 ok=
