@@ -76,15 +76,28 @@ const std::vector<ConfigOption> kOptions = {
     {"defaults.lines[].classes", "[] (all)", "classes that count on this line"},
     {"defaults.lines[].min_frames", "2", "analysed frames a track must stay on the new side before a crossing counts"},
     {"defaults.lines[].anchor", "bottom_center", "point of the box tested: bottom_center or center"},
+    {"describe", "(see keys)", "scene captions for every stream; `defaults.describe` and a stream's `describe` override keys"},
+    {"describe.captioner", "template", "template (one sentence from tracks, zones, lines), vlm (OpenAI-compatible server) or off"},
+    {"describe.endpoint", "http://127.0.0.1:8081", "vlm: server base URL (POST {endpoint}/v1/chat/completions)"},
+    {"describe.model", "(none)", "vlm: model name in the request"},
+    {"describe.api_key", "(none)", "vlm: sent as Authorization: Bearer"},
+    {"describe.prompt", "Describe this scene in one short sentence.", "vlm: the instruction sent with the frame"},
+    {"describe.every_frames", "0", "caption every N frames; 0 = off"},
+    {"describe.every_s", "0", "caption every S seconds of video; 0 = off (`vigil analyze --captions`: default 60)"},
+    {"describe.on_scene_change", "false", "caption when the frame differs from the last captioned one by scene_threshold"},
+    {"describe.scene_threshold", "0.3", "scene change: thumbnail difference (0..1) above which the scene changed"},
+    {"describe.max_tokens", "50", "vlm: most tokens in a caption"},
+    {"describe.max_side", "512", "vlm: the frame is downscaled to this longer side (px) before sending"},
+    {"describe.timeout_s", "10", "vlm: request timeout; a caption that takes longer is counted as an error"},
 };
 
 const std::set<std::string> kTopKeys = {"model",   "batch",    "workers",          "offline",
                                         "adaptive", "max_every", "latency_target_ms", "stats_interval_s",
-                                        "events",  "defaults", "streams", "jobs"};
+                                        "events",  "defaults", "streams", "jobs", "describe"};
 const std::set<std::string> kStreamKeys = {"id",         "url",        "loop",       "every",   "substream",
                                            "gate",       "hwaccel",    "skip_frame", "timeout_s", "watchdog_s",
                                            "max_pixels", "decode_threads", "conf",   "iou",     "max_det",
-                                           "classes",    "tracker",    "zones",      "lines"};
+                                           "classes",    "tracker",    "zones",      "lines",   "describe"};
 
 std::string join_keys(const std::set<std::string>& keys) {
   std::string s;
@@ -222,6 +235,25 @@ Result<LineConfig> parse_line(const YAML::Node& n, const std::string& path) {
 }
 
 // Reads the stream keys present in `n` over `s` (which holds the defaults).
+Result<void> parse_describe(const YAML::Node& d, DescribeConfig& c, const std::string& path) {
+  VIGIL_TRY(check_keys(d, {"captioner", "endpoint", "model", "api_key", "prompt", "every_frames", "every_s",
+                           "on_scene_change", "scene_threshold", "max_tokens", "max_side", "timeout_s"},
+                       path));
+  VIGIL_TRY(read(d, "captioner", c.captioner, path, "template, vlm or off"));
+  VIGIL_TRY(read(d, "endpoint", c.endpoint, path, "a URL"));
+  VIGIL_TRY(read(d, "model", c.model, path, "a model name"));
+  VIGIL_TRY(read(d, "api_key", c.api_key, path, "a string"));
+  VIGIL_TRY(read(d, "prompt", c.prompt, path, "a string"));
+  VIGIL_TRY(read(d, "every_frames", c.every_frames, path, "an integer"));
+  VIGIL_TRY(read(d, "every_s", c.every_s, path, "seconds"));
+  VIGIL_TRY(read(d, "on_scene_change", c.on_scene_change, path, "true or false"));
+  VIGIL_TRY(read(d, "scene_threshold", c.scene_threshold, path, "a number"));
+  VIGIL_TRY(read(d, "max_tokens", c.max_tokens, path, "an integer"));
+  VIGIL_TRY(read(d, "max_side", c.max_side, path, "an integer"));
+  VIGIL_TRY(read(d, "timeout_s", c.timeout_s, path, "seconds"));
+  return {};
+}
+
 Result<void> parse_stream_fields(const YAML::Node& n, StreamConfig& s, const std::string& path) {
   VIGIL_TRY(check_keys(n, kStreamKeys, path));
   VIGIL_TRY(read(n, "id", s.id, path, "a name"));
@@ -269,6 +301,7 @@ Result<void> parse_stream_fields(const YAML::Node& n, StreamConfig& s, const std
     VIGIL_TRY(read(t, "min_hits", s.tracker.min_hits, tp, "an integer"));
     VIGIL_TRY(read(t, "class_aware", s.tracker.class_aware, tp, "true or false"));
   }
+  if (const auto d = n["describe"]; d && !d.IsNull()) VIGIL_TRY(parse_describe(d, s.describe, path + ".describe"));
   if (const auto zs = n["zones"]; zs && !zs.IsNull()) {
     if (!zs.IsSequence()) return fail(ErrorCode::kInvalidArgument, path + ".zones: expected a list of zones");
     s.zones.clear();
@@ -306,6 +339,24 @@ StreamConfig default_stream(std::string id, std::string url) {
   return s;
 }
 
+Result<void> validate_describe(const DescribeConfig& d, const std::string& path) {
+  VIGIL_TRY(range(d.captioner == "template" || d.captioner == "vlm" || d.captioner == "off", path + ".captioner",
+                  "'" + d.captioner + "' is not one of template, vlm, off"));
+  if (d.captioner == "vlm") {
+    const bool http = d.endpoint.rfind("http://", 0) == 0 || d.endpoint.rfind("https://", 0) == 0;
+    VIGIL_TRY(range(http && d.endpoint.size() > 8, path + ".endpoint",
+                    "'" + d.endpoint + "' is not an http:// or https:// URL"));
+  }
+  VIGIL_TRY(range(!d.prompt.empty(), path + ".prompt", "must not be empty"));
+  VIGIL_TRY(range(d.every_frames >= 0, path + ".every_frames", "must be >= 0"));
+  VIGIL_TRY(range(d.every_s >= 0 && d.every_s <= 86400, path + ".every_s", "must be 0..86400"));
+  VIGIL_TRY(range(d.scene_threshold > 0 && d.scene_threshold < 1, path + ".scene_threshold", "must be in (0, 1)"));
+  VIGIL_TRY(range(d.max_tokens >= 1 && d.max_tokens <= 4096, path + ".max_tokens", "must be 1..4096"));
+  VIGIL_TRY(range(d.max_side >= 32 && d.max_side <= 4096, path + ".max_side", "must be 32..4096"));
+  VIGIL_TRY(range(d.timeout_s > 0 && d.timeout_s <= 600, path + ".timeout_s", "must be in (0, 600]"));
+  return {};
+}
+
 Result<void> validate_stream(const StreamConfig& s, const std::string& path) {
   const bool id_ok = std::all_of(s.id.begin(), s.id.end(), [](char ch) {
     return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
@@ -334,6 +385,7 @@ Result<void> validate_stream(const StreamConfig& s, const std::string& path) {
   VIGIL_TRY(range(s.iou > 0 && s.iou <= 1, path + ".iou", "must be in (0, 1]"));
   VIGIL_TRY(range(s.max_det >= 1 && s.max_det <= 10000, path + ".max_det", "must be 1..10000"));
   if (auto t = s.tracker.validate(); !t) return fail(ErrorCode::kInvalidArgument, path + "." + t.error().message);
+  VIGIL_TRY(validate_describe(s.describe, path + ".describe"));
   std::set<std::string> names;
   for (std::size_t i = 0; i < s.zones.size(); ++i) {
     const std::string zp = path + ".zones[" + std::to_string(i) + "]";
@@ -416,6 +468,7 @@ Result<EngineConfig> parse_config(const std::string& yaml_text, const std::strin
     VIGIL_TRY(read(e, "sqlite", c.events.sqlite, "events", "a file path"));
   }
   StreamConfig defaults;
+  if (const auto d = root["describe"]; d && !d.IsNull()) VIGIL_TRY(parse_describe(d, defaults.describe, "describe"));
   if (const auto d = root["defaults"]; d && !d.IsNull()) {
     VIGIL_TRY(parse_stream_fields(d, defaults, "defaults"));
     if (!defaults.id.empty() || !defaults.url.empty())

@@ -25,6 +25,26 @@ struct SubstreamConfig {
   int width = 0;     // or: analyse a copy this many pixels wide (aspect kept); 0 = off
 };
 
+// Scene captions (src/describe): which captioner and when. A top-level
+// `describe:` section sets them for every stream; `defaults.describe` and a
+// stream's own `describe:` override single keys.
+struct DescribeConfig {
+  std::string captioner = "template";  // template | vlm | off
+  std::string endpoint = "http://127.0.0.1:8081";  // vlm: OpenAI-compatible server
+  std::string model;                   // vlm: model name sent in the request
+  std::string api_key;                 // vlm: Authorization: Bearer (optional)
+  std::string prompt = "Describe this scene in one short sentence.";
+  int every_frames = 0;                // caption every N frames; 0 = off
+  double every_s = 0;                  // caption every S seconds of video; 0 = off
+  bool on_scene_change = false;        // caption when the scene changes
+  double scene_threshold = 0.3;        // scene change: thumbnail difference above this (0..1)
+  int max_tokens = 50;
+  int max_side = 512;                  // vlm: frame downscaled to this longer side
+  double timeout_s = 10;
+  // Captions are asked for at all (captioner not off and some schedule set).
+  bool enabled() const { return captioner != "off" && (every_frames > 0 || every_s > 0 || on_scene_change); }
+};
+
 struct StreamConfig {
   std::string id;   // [a-z0-9_-]+, unique
   std::string url;  // file path, rtsp://, http(s)://, webcam:N
@@ -45,6 +65,7 @@ struct StreamConfig {
   TrackerConfig tracker;
   std::vector<ZoneConfig> zones;
   std::vector<LineConfig> lines;
+  DescribeConfig describe;
 };
 
 struct ModelConfig {
@@ -106,6 +127,7 @@ Result<void> apply_env_overrides(EngineConfig& config, const std::map<std::strin
 // Checks one stream (as added at run time through the API too); `path` is
 // its name in messages ("streams[2]").
 Result<void> validate_stream(const StreamConfig& stream, const std::string& path);
+Result<void> validate_describe(const DescribeConfig& describe, const std::string& path);
 Result<void> validate_config(const EngineConfig& config);
 
 // A stream config with the defaults, for `vigil run SOURCE...`.

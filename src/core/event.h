@@ -37,6 +37,8 @@ struct Event {
   std::string direction;    // line_cross: "in" or "out"
   double dwell_s = 0;       // dwell, zone_exit: seconds spent in the zone
   std::string text;         // caption text, stream_down reason, ...
+  double latency_ms = 0;    // caption: how long the captioner took
+  std::string captioner;    // caption: "template" | "vlm"
 };
 
 }  // namespace vigil

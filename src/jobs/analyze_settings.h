@@ -45,7 +45,4 @@ struct AnalyzeRequest {
 Result<AnalyzeSettings> make_analyze_settings(const AnalyzeRequest& request, const EngineConfig* config,
                                               const std::string& config_text, const std::string& default_model);
 
-// Base64 (RFC 4648, with padding).
-std::string base64_encode(const std::uint8_t* data, std::size_t size);
-
 }  // namespace vigil

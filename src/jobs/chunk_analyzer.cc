@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "analytics/analytics_evaluator.h"
+#include "core/base64.h"
 #include "jobs/frame_sampler.h"
 #include "media/video_source.h"
 #include "render/jpeg_encoder.h"

@@ -1,5 +1,7 @@
 #include "pipeline/engine.h"
 
+#include "pipeline/caption_service.h"
+
 #include <cmath>
 #include <sstream>
 
@@ -24,7 +26,9 @@ nlohmann::json stage_json(const LatencySummary& s) {
 }  // namespace
 
 Engine::Engine(EngineConfig config)
-    : config_(std::move(config)), interval_controller_(std::make_unique<IntervalController>()) {}
+    : config_(std::move(config)),
+      captions_(std::make_unique<CaptionService>()),
+      interval_controller_(std::make_unique<IntervalController>()) {}
 
 Engine::~Engine() { stop(); }
 
@@ -71,7 +75,7 @@ Result<std::unique_ptr<Engine>> Engine::create(EngineConfig config) {
   }
   e->ctx_ = std::unique_ptr<StreamContext>(new StreamContext{*e->scheduler_, e->events_, e->metrics_,
                                                              e->analysis_latency_, e->detector_->info(),
-                                                             e->config_.offline});
+                                                             e->config_.offline, e->captions_.get()});
   for (std::size_t i = 0; i < e->config_.streams.size(); ++i) {
     auto p = StreamPipeline::create(e->config_.streams[i], *e->ctx_, e->next_stream_number_++);
     if (!p) {
@@ -104,6 +108,9 @@ void Engine::stop() {
     running_ = false;
   }
   for (auto& [id, s] : streams) s->stop();
+  // Offline: the captions asked for are part of the result; live: drop what waits.
+  if (config_.offline) captions_->drain(std::chrono::seconds(60));
+  captions_->stop();
   stop_ = true;
   control_cv_.notify_all();
   if (control_.joinable()) control_.join();
@@ -262,6 +269,8 @@ nlohmann::json Engine::stats_json() const {
                             {"tracks", snap.tracks},
                             {"occupancy", snap.occupancy},
                             {"line_counts", snap.line_counts},
+                            {"caption", snap.caption},
+                            {"caption_pts", round3(snap.caption_pts)},
                             {"last_error", snap.last_error}});
   }
   j["stages"] = nlohmann::json::object();
@@ -288,6 +297,7 @@ nlohmann::json Engine::stats_json() const {
   j["queue_size"] = st.queued;
   j["scheduler_replaced"] = st.replaced;
   j["events_published"] = events_.published();
+  j["captions"] = captions_->stats_json();
   if (sqlite_)
     j["events_store"] = {{"stored", sqlite_->stored()}, {"dropped", sqlite_->dropped()}, {"errors", sqlite_->errors()}};
   if (jsonl_) j["events_jsonl"] = {{"dropped", jsonl_->dropped()}, {"errors", jsonl_->errors()}};

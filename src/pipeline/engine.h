@@ -71,6 +71,9 @@ class Engine {
   std::unique_ptr<BatchScheduler> scheduler_;
   std::int64_t next_stream_number_ = 1;  // guarded by mu_
   EventBus events_;
+  // Declared after the event bus (its callbacks publish there) and before the
+  // sinks and streams: destroyed after the streams, before the bus.
+  std::unique_ptr<class CaptionService> captions_;
   std::unique_ptr<JsonlSink> jsonl_;
   std::unique_ptr<SqliteStore> sqlite_;
   std::unique_ptr<StreamContext> ctx_;

@@ -1,5 +1,8 @@
 #include "pipeline/stream_pipeline.h"
 
+#include "describe/caption_scheduler.h"
+#include "pipeline/caption_service.h"
+
 #include <cmath>
 
 #include <spdlog/spdlog.h>
@@ -44,9 +47,24 @@ Result<std::unique_ptr<StreamPipeline>> StreamPipeline::create(StreamConfig conf
     for (const auto& n : ctx.model.class_names) known = known || n == c;
     if (!known) return fail(ErrorCode::kInvalidArgument, path + ".classes: '" + c + "' is not a class of the model");
   }
+  std::shared_ptr<CaptionScheduler> captions;
+  if (ctx.captions && config.describe.enabled()) {
+    auto s = ctx.captions->scheduler_for(config.describe, path + ".describe");
+    if (!s) return fail(s.error());
+    captions = std::move(*s);
+  }
   auto p = std::unique_ptr<StreamPipeline>(
       new StreamPipeline(std::move(config), ctx, std::make_unique<AnalyticsEvaluator>(std::move(*analytics)),
                          stream_number));
+  if (captions) {
+    CaptionTriggerOptions t;
+    t.every_frames = p->config_.describe.every_frames;
+    t.every_s = p->config_.describe.every_s;
+    t.on_scene_change = p->config_.describe.on_scene_change;
+    t.scene_threshold = p->config_.describe.scene_threshold;
+    p->caption_trigger_ = std::make_unique<CaptionTrigger>(t);
+    p->captions_ = std::move(captions);
+  }
   return p;
 }
 
@@ -172,6 +190,7 @@ std::vector<Event> StreamPipeline::apply_results(Tracker& tracker) {
     events.insert(events.end(), zone_events.begin(), zone_events.end());
     analytics_->remove_tracks(up.lost, pts, wall, events);
     for (const auto& t : up.lost) track_event(EventKind::kTrackLost, t);
+    if (captions_) maybe_caption(r, up.tracks);
     const auto t2 = clock::now();
     ctx_.metrics.add(Stage::kTrack, ms_between(t0, t1));
     ctx_.metrics.add(Stage::kAnalytics, ms_between(t1, t2));
@@ -193,9 +212,53 @@ std::vector<Event> StreamPipeline::apply_results(Tracker& tracker) {
   return all;
 }
 
+void StreamPipeline::maybe_caption(const BatchResult& r, const std::vector<Track>& tracks) {
+  if (!caption_trigger_->due(r.request.seq, r.request.pts, r.request.scene_diff)) return;
+  CaptionScene scene;
+  scene.stream = config_.id;
+  scene.pts = r.request.pts;
+  scene.frame_w = r.request.frame_w;
+  scene.frame_h = r.request.frame_h;
+  for (const auto& t : tracks)
+    if (t.state == TrackState::kConfirmed) scene.tracks.push_back(t);
+  scene.class_names = ctx_.model.class_names;
+  scene.occupancy = analytics_->occupancy();
+  for (const auto& [name, counts] : analytics_->line_counts()) scene.line_counts[name] = {counts.total.in, counts.total.out};
+  scene.image = r.request.image;
+  // The callback runs on the scheduler's worker, possibly after this stream
+  // is gone: it holds only the engine's event bus and the shared caption box.
+  captions_->submit(std::move(scene), [&bus = ctx_.events, box = caption_box_](Result<Caption> c,
+                                                                                 const CaptionScene& sc) {
+    if (!c) {
+      spdlog::debug("stream {}: caption failed: {}", sc.stream, c.error().message);
+      return;
+    }
+    Event e;
+    e.kind = EventKind::kCaption;
+    e.stream = sc.stream;
+    e.pts = sc.pts;
+    e.wall_time = unix_now();
+    e.text = c->text;
+    e.latency_ms = c->latency_ms;
+    e.captioner = c->captioner;
+    {
+      std::lock_guard lock(box->mu);
+      box->text = c->text;
+      box->pts = sc.pts;
+    }
+    bus.publish(e);
+  });
+}
+
 void StreamPipeline::loop() {
   Tracker tracker(config_.tracker, track_ids_);
   SimilarityGate gate(config_.gate);
+  // Scene changes for captions: the difference to the last frame that changed the scene.
+  GateConfig scene_config;
+  scene_config.enabled = true;
+  scene_config.similarity = 1.0 - config_.describe.scene_threshold;
+  SimilarityGate scene_gate(scene_config);
+  const bool want_scene = caption_trigger_ && config_.describe.on_scene_change;
   FrameConverter converter;
   int since_analysis = std::numeric_limits<int>::max() / 2;  // the first frame is a candidate
   std::vector<Event> pending_events;
@@ -246,6 +309,11 @@ void StreamPipeline::loop() {
           req.to_full_x = static_cast<float>(vf.width()) / static_cast<float>(aw);
           req.to_full_y = static_cast<float>(vf.height()) / static_cast<float>(ah);
           req.image = std::make_shared<const Image>(std::move(*image));
+          if (want_scene && vf.has_luma()) {
+            scene_gate.should_analyse(make_thumbnail(vf.luma(), vf.width(), vf.height(), vf.luma_stride(),
+                                                     config_.gate.thumb_w, config_.gate.thumb_h));
+            req.scene_diff = 1.0 - scene_gate.last_similarity();
+          }
           {
             std::lock_guard lock(mu_);
             ++submitted_;
@@ -314,6 +382,11 @@ StreamSnapshot StreamPipeline::snapshot() const {
   s.submitted = submitted_;
   s.queue_depth = inbox_.size();
   s.tracks = tracks_;
+  {
+    std::lock_guard box_lock(caption_box_->mu);
+    s.caption = caption_box_->text;
+    s.caption_pts = caption_box_->pts;
+  }
   s.occupancy = occupancy_;
   s.line_counts = line_counts_;
   return s;

@@ -49,6 +49,7 @@ struct StreamContext {
   LatencyWindow& analysis_latency;  // capture -> result applied, ms, all streams
   const ModelInfo& model;
   bool offline = false;
+  class CaptionService* captions = nullptr;  // null: no captions
 };
 
 // What observers (the web server) get for every displayed frame.
@@ -79,6 +80,8 @@ struct StreamSnapshot {
   std::uint64_t frames = 0, analysed = 0, submitted = 0;
   std::size_t queue_depth = 0;  // analysis results waiting to be applied
   std::size_t tracks = 0;
+  std::string caption;       // the latest caption ("" if none yet)
+  double caption_pts = 0;    // its media time
   double activity = 0;
   std::map<std::string, std::map<std::string, int>> occupancy;
   std::map<std::string, std::map<std::string, std::int64_t>> line_counts;  // line -> {in, out}
@@ -117,6 +120,7 @@ class StreamPipeline {
   void loop();
   void on_result(BatchResult&& r);
   std::vector<Event> apply_results(class Tracker& tracker);
+  void maybe_caption(const BatchResult& r, const std::vector<Track>& tracks);
   void publish(const Event& e);
   void count_drop(const std::string& reason, std::uint64_t n = 1);
 
@@ -125,6 +129,15 @@ class StreamPipeline {
   LatestSlot<CapturedFrame> slot_;
   std::unique_ptr<StreamCapture> capture_;
   std::unique_ptr<AnalyticsEvaluator> analytics_;  // used on the loop thread; snapshot() reads under mu_
+  // Captions: when (loop thread) and where (a shared scheduler, may be null).
+  std::unique_ptr<class CaptionTrigger> caption_trigger_;
+  std::shared_ptr<class CaptionScheduler> captions_;
+  struct CaptionBox {  // the latest caption; shared with caption callbacks, which may outlive the stream
+    std::mutex mu;
+    std::string text;
+    double pts = 0;
+  };
+  std::shared_ptr<CaptionBox> caption_box_ = std::make_shared<CaptionBox>();
   TrackIdAllocator track_ids_;
   int client_ = 0;
   std::thread thread_;

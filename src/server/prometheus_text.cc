@@ -132,6 +132,31 @@ std::string prometheus_text(const json& stats) {
   os << "vigil_process_cpu_percent " << fmt(number(stats, "cpu_percent")) << '\n';
   family(os, "vigil_process_resident_memory_bytes", "gauge", "Resident set size of the process in bytes.");
   os << "vigil_process_resident_memory_bytes " << fmt(std::round(number(stats, "ram_mb") * 1048576.0)) << '\n';
+
+  const json& captioners = stats.contains("captions") && stats["captions"].contains("captioners") &&
+                                   stats["captions"]["captioners"].is_array()
+                               ? stats["captions"]["captioners"]
+                               : empty_arr;
+  family(os, "vigil_caption_requests_total", "counter",
+         "Caption requests by captioner and outcome: done, error, skipped (the queue of 2 was full).");
+  for (const auto& c : captioners) {
+    const std::string lb = "captioner=\"" + prometheus_label_value(c.value("captioner", "")) + "\",endpoint=\"" +
+                           prometheus_label_value(c.value("endpoint", "")) + "\"";
+    os << "vigil_caption_requests_total{" << lb << ",outcome=\"done\"} " << fmt(number(c, "done")) << '\n';
+    os << "vigil_caption_requests_total{" << lb << ",outcome=\"error\"} " << fmt(number(c, "errors")) << '\n';
+    os << "vigil_caption_requests_total{" << lb << ",outcome=\"skipped\"} " << fmt(number(c, "skipped")) << '\n';
+  }
+  family(os, "vigil_caption_latency_seconds", "summary", "Latency of successful captions, over the last 512.");
+  for (const auto& c : captioners) {
+    if (!c.contains("latency_ms")) continue;
+    const json& l = c["latency_ms"];
+    const json s = {{"p50_ms", number(l, "p50")}, {"p95_ms", number(l, "p95")}, {"p99_ms", number(l, "p99")},
+                    {"avg_ms", number(l, "avg")}, {"count", number(l, "count")}};
+    summary(os, "vigil_caption_latency_seconds",
+            "captioner=\"" + prometheus_label_value(c.value("captioner", "")) + "\",endpoint=\"" +
+                prometheus_label_value(c.value("endpoint", "")) + "\"",
+            s);
+  }
   return os.str();
 }
 

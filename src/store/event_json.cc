@@ -71,6 +71,10 @@ nlohmann::json to_json(const Event& e) {
   if (!e.direction.empty()) j["direction"] = e.direction;
   if (has_dwell(e.kind)) j["dwell_s"] = round_ms(e.dwell_s);
   if (!e.text.empty()) j["text"] = e.text;
+  if (e.kind == EventKind::kCaption) {
+    j["latency_ms"] = std::round(e.latency_ms * 10.0) / 10.0;
+    if (!e.captioner.empty()) j["captioner"] = e.captioner;
+  }
   return j;
 }
 
@@ -93,6 +97,8 @@ Result<Event> event_from_json(const nlohmann::json& j) {
   if (auto err = read_string(j, "direction", e.direction, false)) return fail(*err);
   if (auto err = read_number(j, "dwell_s", e.dwell_s, false)) return fail(*err);
   if (auto err = read_string(j, "text", e.text, false)) return fail(*err);
+  if (auto err = read_number(j, "latency_ms", e.latency_ms, false)) return fail(*err);
+  if (auto err = read_string(j, "captioner", e.captioner, false)) return fail(*err);
   return e;
 }
 

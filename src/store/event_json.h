@@ -11,6 +11,8 @@
 //   "line", "direction"   non-empty (line_cross)
 //   "dwell_s"             kinds zone_exit and dwell (1e-3)
 //   "text"                non-empty (caption text, stream_down reason)
+//   "latency_ms"          kind caption (1e-1)
+//   "captioner"           kind caption, non-empty ("template" | "vlm")
 // Keys come out sorted (nlohmann::json's std::map), so the text is
 // deterministic for a given event.
 //

@@ -43,12 +43,19 @@ constexpr const char* kSchemaV1[] = {
     "CREATE INDEX IF NOT EXISTS events_time ON events(wall_time)",
 };
 
+// Version 2 adds the caption columns; a version-1 file is upgraded in place.
+constexpr const char* kSchemaV2[] = {
+    "ALTER TABLE events ADD COLUMN latency_ms REAL",
+    "ALTER TABLE events ADD COLUMN captioner TEXT",
+};
+
 constexpr const char* kInsertSql =
-    "INSERT INTO events(kind, stream, pts, wall_time, track_id, class, class_id, zone, line, direction, dwell_s, text) "
-    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+    "INSERT INTO events(kind, stream, pts, wall_time, track_id, class, class_id, zone, line, direction, dwell_s, text, "
+    "latency_ms, captioner) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
 
 constexpr const char* kSelectSql =
-    "SELECT id, kind, stream, pts, wall_time, track_id, class, class_id, zone, line, direction, dwell_s, text "
+    "SELECT id, kind, stream, pts, wall_time, track_id, class, class_id, zone, line, direction, dwell_s, text, "
+    "latency_ms, captioner "
     "FROM events";
 
 bool has_dwell(EventKind k) { return k == EventKind::kZoneExit || k == EventKind::kDwell; }
@@ -213,6 +220,11 @@ struct SqliteStore::Impl {
         else
           sqlite3_bind_null(s, 11);
         bind_text_or_null(s, 12, e.text);
+        if (e.kind == EventKind::kCaption)
+          sqlite3_bind_double(s, 13, e.latency_ms);
+        else
+          sqlite3_bind_null(s, 13);
+        bind_text_or_null(s, 14, e.captioner);
         rc = step_reset(s);
         sqlite3_clear_bindings(s);  // the bound strings die with the batch
         if (rc != SQLITE_DONE) break;
@@ -295,7 +307,10 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, 
     }
     for (const char* sql : kSchemaV1)
       if (auto r = exec_one(w, path, sql); !r) return fail(r.error());
-    if (*v == 0)
+    if (*v < 2)
+      for (const char* sql : kSchemaV2)
+        if (auto r = exec_one(w, path, sql); !r) return fail(r.error());
+    if (*v < kSchemaVersion)
       if (auto r = exec_one(w, path, "PRAGMA user_version = " + std::to_string(kSchemaVersion)); !r)
         return fail(r.error());
     return {};
@@ -436,6 +451,8 @@ Result<std::vector<Event>> SqliteStore::query(const EventQuery& q) const {
     e.direction = column_text(st, 10);
     e.dwell_s = sqlite3_column_double(st, 11);  // 0 for NULL
     e.text = column_text(st, 12);
+    e.latency_ms = sqlite3_column_double(st, 13);  // 0 for NULL
+    e.captioner = column_text(st, 14);
     out.push_back(std::move(e));
   }
   if (rc != SQLITE_DONE) return fail(db_error(s.path, "query", db, rc));
