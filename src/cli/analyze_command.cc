@@ -41,6 +41,7 @@ struct AnalyzeArgs {
   std::string config;
   std::string out_dir = "vigil-analysis";
   bool resume = false;
+  bool captions = false;
   std::string progress = "auto";
 };
 
@@ -150,6 +151,7 @@ int run_analyze(const AnalyzeArgs& a) {
   base.chunk_s = a.chunk_s;
   base.classes = split_commas(a.classes);
   base.model = a.model;
+  base.captions = a.captions;
   if (videos.empty()) {
     if (!a.resume) {
       std::cerr << "vigil analyze: no video given (VIDEO... or --resume -o DIR)\n";
@@ -181,6 +183,7 @@ int run_analyze(const AnalyzeArgs& a) {
     base.sample_fps = opts.value("sample_fps", base.sample_fps);
     base.chunk_s = opts.value("chunk_s", base.chunk_s);
     if (base.model.empty()) base.model = opts.value("model", "");
+    base.captions = base.captions || opts.value("captions", false);
     if (base.classes.empty() && opts.contains("classes")) base.classes = opts["classes"].get<std::vector<std::string>>();
   }
 
@@ -274,6 +277,9 @@ std::function<int()> add_analyze_command(CLI::App& app) {
   cmd->add_option("--classes", args->classes, "Only these classes, comma-separated (e.g. person,car)");
   cmd->add_option("-c,--config", args->config, "YAML config: model, detection, tracker, zones and lines");
   cmd->add_option("-o,--out", args->out_dir, "Output directory (job.db, results, report)")->capture_default_str();
+  cmd->add_flag("--captions", args->captions,
+                "Scene captions (the config's describe: settings; template by default) every describe.every_s "
+                "seconds, else once per chunk, and a summary");
   cmd->add_flag("--resume", args->resume, "Resume the job stored in the output directory (error if none)");
   cmd->add_option("--progress", args->progress, "auto|bar|lines|none (auto: bar on a terminal)")->capture_default_str();
   return [args] { return run_analyze(*args); };

@@ -479,6 +479,7 @@ Result<EngineConfig> parse_config(const std::string& yaml_text, const std::strin
     probe.url = "defaults.mp4";
     if (auto v = validate_stream(probe, "defaults"); !v) return fail(v.error());
   }
+  c.defaults = defaults;
   if (const auto ss = root["streams"]; ss && !ss.IsNull()) {
     if (!ss.IsSequence()) return fail(ErrorCode::kInvalidArgument, "streams: expected a list of streams");
     for (std::size_t i = 0; i < ss.size(); ++i) {

@@ -98,6 +98,9 @@ struct EngineConfig {
   double stats_interval_s = 30;
   EventsConfig events;
   JobsConfig jobs;
+  // The `defaults:` (and top-level `describe:`) settings, id and url empty:
+  // what streams not listed in the file start from (vigil analyze, jobs).
+  StreamConfig defaults;
   std::vector<StreamConfig> streams;
   // Test-only (not in YAML; env VIGIL_TEST_INFERENCE_DELAY_MS for the CLI):
   // extra milliseconds per inference batch, to emulate a slow detector.

@@ -18,7 +18,9 @@ extern "C" {
 }
 
 #include "analytics/analytics_evaluator.h"
+#include "describe/captioner.h"
 #include "jobs/chunk_analyzer.h"
+#include "pipeline/caption_service.h"
 #include "jobs/job_store.h"
 #include "jobs/report_html.h"
 #include "media/video_source.h"
@@ -141,7 +143,8 @@ Result<AnalyzeOutcome> run_analysis(const AnalyzeJobOptions& options, const Dete
   if (!store) return fail(store.error());
   JobStore& js = **store;
   json options_json = {{"video", settings.video},     {"sample_fps", settings.sample_fps}, {"chunk_s", settings.chunk_s},
-                       {"model", settings.model_path}, {"classes", settings.stream.classes}, {"out_dir", options.out_dir}};
+                       {"model", settings.model_path}, {"classes", settings.stream.classes}, {"out_dir", options.out_dir},
+                       {"captions", settings.captions}};
   auto job = js.create_or_resume(settings.key_json().dump(), settings.video, options_json.dump(), *plan);
   if (!job) return fail(job.error());
   const std::int64_t job_id = *job;
@@ -199,6 +202,13 @@ Result<AnalyzeOutcome> run_analysis(const AnalyzeJobOptions& options, const Dete
   bo.offline = true;
   BatchScheduler scheduler(detector, bo, metrics);
   ChunkRunContext ctx{settings, scheduler, detector.info(), stop};
+  std::shared_ptr<Captioner> captioner;
+  if (settings.captions) {
+    auto c = make_captioner(settings.stream.describe, "describe");
+    if (!c) return fail(c.error());
+    captioner = std::move(*c);
+    ctx.captioner = captioner.get();
+  }
 
   int workers = options.workers > 0 ? options.workers : static_cast<int>(std::thread::hardware_concurrency());
   workers = std::clamp(workers, 1, 8);
@@ -299,6 +309,23 @@ Result<AnalyzeOutcome> run_analysis(const AnalyzeJobOptions& options, const Dete
   if (!chunks) return fail(chunks.error());
   auto merged = merge_results(settings, *video, detector.info().class_names, *chunks);
   if (!merged) return fail(merged.error());
+  if (captioner) {
+    // One last caption over the chunk captions: for a VLM a request with
+    // their times, for the template the most frequent ones.
+    std::vector<std::string> texts;
+    const bool timed = std::string(captioner->name()) != "template";
+    for (const auto& c : merged->results["captions"]) {
+      if (!c.contains("text")) continue;
+      const double t = c.value("pts", 0.0);
+      char stamp[32];
+      std::snprintf(stamp, sizeof stamp, "[%02d:%02d:%02d] ", static_cast<int>(t / 3600),
+                    static_cast<int>(t / 60) % 60, static_cast<int>(t) % 60);
+      texts.push_back((timed ? std::string(stamp) : std::string()) + c.value("text", ""));
+    }
+    auto summary = captioner->summarize(texts);
+    merged->results["caption_summary"] =
+        summary ? nlohmann::json{{"text", summary->text}} : nlohmann::json{{"error", summary.error().message}};
+  }
   if (auto r = write_outputs(options.out_dir, *merged); !r) return fail(r.error());
   const fs::path out(options.out_dir);
   if (auto r = write_file_atomic((out / "report.html").string(), render_report_html(*merged)); !r) return fail(r.error());

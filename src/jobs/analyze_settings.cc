@@ -33,6 +33,10 @@ nlohmann::json AnalyzeSettings::key_json() const {
   j["classes"] = stream.classes;
   j["config"] = config_text;
   j["stitch_iou"] = stitch_iou;
+  if (captions) {
+    const DescribeConfig& d = stream.describe;
+    j["captions"] = {d.captioner, d.endpoint, d.model, d.prompt, d.every_s, d.max_tokens, d.max_side};
+  }
   return j;
 }
 
@@ -59,13 +63,15 @@ Result<AnalyzeSettings> make_analyze_settings(const AnalyzeRequest& request, con
     for (const auto& st : config->streams)
       if (st.url == request.video || st.url == s.video) pick = &st;
     if (!pick && !config->streams.empty()) pick = &config->streams.front();
-    if (pick) {
-      s.stream = *pick;
-      s.stream.url = s.video;
-    }
+    s.stream = pick ? *pick : config->defaults;
+    s.stream.id = s.name;
+    s.stream.url = s.video;
     s.model_path = config->model.path;
   }
   if (!request.classes.empty()) s.stream.classes = request.classes;
+  s.captions = request.captions;
+  if (s.captions && s.stream.describe.captioner == "off")
+    return fail(ErrorCode::kInvalidArgument, "captions: the config's describe.captioner is off");
   if (!request.model.empty()) s.model_path = request.model;
   if (s.model_path.empty()) s.model_path = default_model;
   if (auto v = validate_stream(s.stream, "stream"); !v) return fail(v.error());

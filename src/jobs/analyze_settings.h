@@ -22,6 +22,10 @@ struct AnalyzeSettings {
   StreamConfig stream;      // conf, iou, max_det, classes, tracker, zones, lines, hwaccel, decode_threads
   std::string config_text;  // the -c file's text, if any (part of the job key)
   double stitch_iou = 0.3;  // tracks across a chunk boundary join at this IoU or more
+  // Scene captions (stream.describe's captioner): at the first sample of every
+  // describe.every_s seconds of video (on a global grid), or once per chunk
+  // (its first sample) when every_s is 0.
+  bool captions = false;
 
   // The job key: the video (path, size, modification time), the model file
   // (path, size, modification time) and every option above.
@@ -35,6 +39,7 @@ struct AnalyzeRequest {
   double chunk_s = 300;
   std::vector<std::string> classes;  // empty: the config's (or all)
   std::string model;                 // empty: the config's, else default_model
+  bool captions = false;             // add scene captions (the config's describe: settings)
 };
 
 // Settings for `request` under `config` (may be null): the stream options,

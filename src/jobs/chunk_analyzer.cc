@@ -9,6 +9,7 @@
 
 #include "analytics/analytics_evaluator.h"
 #include "core/base64.h"
+#include "describe/captioner.h"
 #include "jobs/frame_sampler.h"
 #include "media/video_source.h"
 #include "render/jpeg_encoder.h"
@@ -122,8 +123,42 @@ class ChunkState {
       events.push_back(track_event(EventKind::kTrackLost, tr, pts));
     }
     for (const auto& e : events) events_.push_back(event_json(e, false));
+    if (ctx_.captioner && caption_due(t)) caption(r, up.tracks, t);
     last_pts_ = pts;
+    first_ = false;
   }
+
+  // At the first sample of each describe.every_s of video (a global grid, so
+  // chunking does not move it), or at the chunk's first sample.
+  bool caption_due(double t) const {
+    const double every = ctx_.settings.stream.describe.every_s;
+    if (every <= 0) return first_;
+    const double step = 1.0 / ctx_.settings.sample_fps;
+    const auto bucket = [&](double x) { return std::floor(x / every + 1e-9); };
+    return t < step / 2 || bucket(t) != bucket(t - step);
+  }
+
+  void caption(const BatchResult& r, const std::vector<Track>& tracks, double t) {
+    CaptionScene scene;
+    scene.stream = ctx_.settings.name;
+    scene.pts = r.request.pts;
+    scene.frame_w = r.request.frame_w;
+    scene.frame_h = r.request.frame_h;
+    for (const auto& tr : tracks)
+      if (tr.state == TrackState::kConfirmed) scene.tracks.push_back(tr);
+    scene.class_names = ctx_.model.class_names;
+    scene.occupancy = analytics_.occupancy();
+    for (const auto& [name, counts] : analytics_.line_counts())
+      scene.line_counts[name] = {counts.total.in, counts.total.out};
+    scene.image = r.request.image;
+    nlohmann::json c = {{"t", round_ms(t)}, {"pts", round_ms(r.request.pts)}};
+    auto got = ctx_.captioner->caption(scene);
+    if (got) c["text"] = got->text;
+    else c["error"] = got.error().message;
+    captions_.push_back(std::move(c));
+  }
+
+  const nlohmann::json& captions() const { return captions_; }
 
   // Closes what is still open at the chunk's end (marked "boundary").
   void close() {
@@ -233,7 +268,9 @@ class ChunkState {
   nlohmann::json samples_ = nlohmann::json::array();
   nlohmann::json events_ = nlohmann::json::array();
   std::vector<Thumb> thumbs_;
+  nlohmann::json captions_ = nlohmann::json::array();
   double last_pts_ = 0;
+  bool first_ = true;
 };
 
 // The analysis image size: the frame scaled to fit the model input (the
@@ -347,6 +384,7 @@ Result<nlohmann::json> analyze_chunk(const ChunkRunContext& ctx, const Chunk& ch
   out["tracks"] = state.tracks_json();
   out["events"] = state.events();
   out["thumbs"] = state.thumbs_json();
+  if (ctx.captioner) out["captions"] = state.captions();
   out["frame"] = {frame_w, frame_h};
   out["stats"] = {{"seeks", st.seeks},
                   {"frames_decoded", st.frames_decoded},

@@ -20,6 +20,9 @@
 //              in the next chunk)
 //   "thumbs":  [{"t", "pts", "count", "jpeg": base64}] the chunk's busiest
 //              samples (most detections first), boxes drawn
+//   "captions": [{"t", "pts", "text"}] (settings.captions only; see
+//              AnalyzeSettings::captions for when); a failed caption has
+//              "error" instead of "text"
 //   "frame":   [width, height]
 //   "stats":   decoding and timing figures (used only for run.json)
 //
@@ -47,6 +50,7 @@ struct ChunkRunContext {
   const ModelInfo& model;
   const std::atomic<bool>* stop = nullptr;  // cancel: the chunk fails with kCancelled
   int thumbs = 3;                           // thumbnails kept per chunk
+  class Captioner* captioner = nullptr;     // settings.captions: called on this thread (thread-safe captioners)
 };
 
 // on_sample(done, total): after each analysed sample (from this thread).

@@ -13,7 +13,8 @@ FrameSampler::FrameSampler(VideoSource& source, std::vector<double> targets)
 
 FrameSampler::~FrameSampler() { source_.set_packet_filter(nullptr); }
 
-bool FrameSampler::wanted(const PacketInfo& p) const {
+bool FrameSampler::wanted(const PacketInfo& p) {
+  if (p.key && std::isfinite(p.pts) && std::isfinite(p.dts)) key_delay_ = p.pts - p.dts;
   if (!p.nonref || frame_dt_ <= 0 || !std::isfinite(p.pts)) return true;
   for (std::size_t j = next_; j < targets_.size(); ++j) {
     const double lo = targets_[j] - kTolerance;
@@ -38,7 +39,15 @@ Result<bool> FrameSampler::read_frame() {
 Result<void> FrameSampler::seek_for(double lo) {
   // A keyframe shown up to half a frame after lo may be the chosen frame.
   const double reach = lo + 0.5 * frame_dt_;
-  const auto kf = source_.index_keyframe_before(reach);
+  // The index gives decode times; a keyframe is shown key_delay_ later (B-frame
+  // reordering, learnt from the keyframes read so far). The keyframe a seek to
+  // `reach` lands on is the last one SHOWN at or before it.
+  auto kf = source_.index_keyframe_before(reach);
+  for (int back = 0; kf && *kf + key_delay_ > reach + 1e-9 && back < 4; ++back) {
+    const auto earlier = source_.index_keyframe_before(*kf - 1e-6);
+    if (!earlier || *earlier >= *kf) break;
+    kf = earlier;
+  }
   const double read_up_to = source_.last_packet_time();
   if (kf) {
     if (*kf <= read_up_to) return {};  // decoding on from here reaches it

@@ -59,7 +59,7 @@ class FrameSampler {
   Stats stats() const;
 
  private:
-  bool wanted(const PacketInfo& p) const;
+  bool wanted(const PacketInfo& p);
   Result<bool> read_frame();  // into cur_; false at the end
   Result<void> seek_for(double lo);
 
@@ -67,6 +67,7 @@ class FrameSampler {
   std::vector<double> targets_;
   std::size_t next_ = 0;
   double frame_dt_ = 0;
+  double key_delay_ = 0;  // a keyframe's pts - dts, seconds (learnt)
   std::optional<DecodedFrame> cur_;
   bool eof_ = false;
   Stats stats_;

@@ -130,6 +130,21 @@ std::string render_report_html(const MergedResults& merged) {
     h += "</table><p class=\"note\">Nothing in these ranges was analysed; the rest of the video was.</p>";
   }
 
+  if (r.contains("captions")) {
+    h += "<h2>Scene captions <span class=\"note\">(" + html_escape(r["options"].value("captioner", "")) + ")</span></h2>";
+    if (r.contains("caption_summary"))
+      h += "<p><b>Summary:</b> " +
+           html_escape(r["caption_summary"].value("text", "(failed: " + r["caption_summary"].value("error", "") + ")")) +
+           "</p>";
+    h += "<table><tr><th>time</th><th>caption</th></tr>";
+    for (const auto& c : r["captions"])
+      h += "<tr><td>" + hms(c.value("pts", 0.0)) + "</td><td>" +
+           (c.contains("text") ? html_escape(c.value("text", ""))
+                               : "<span class=\"failed\">" + html_escape(c.value("error", "")) + "</span>") +
+           "</td></tr>";
+    h += "</table>";
+  }
+
   h += "<h2>Counts over time</h2>" + chart_svg(r);
 
   h += "<h2>Busiest moments</h2><div class=\"thumbs\">";

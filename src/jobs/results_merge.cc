@@ -7,6 +7,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include <unistd.h>
 
@@ -193,22 +194,63 @@ Result<MergedResults> merge_results(const AnalyzeSettings& settings, const Video
 
   // Events.
   MergedResults out;
+  std::map<std::pair<std::size_t, std::int64_t>, std::int64_t> continues_to;  // (chunk, A) -> B in chunk + 1
+  for (const auto& [key, a] : stitched_from) continues_to[{key.first - 1, a}] = key.second;
+  // (chunk, local id, zone) of zone_enter events at a track's first sample:
+  // a visit carried over a boundary re-enters there.
+  std::set<std::tuple<std::size_t, std::int64_t, std::string>> enters_at_birth;
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    std::map<std::int64_t, double> first;
+    for (const auto& t : data[i].tracks) first[t.id] = t.first;
+    for (const auto& e : data[i].result["events"]) {
+      if (e.value("kind", "") != "zone_enter") continue;
+      const std::int64_t id = e.value("track_id", std::int64_t{-1});
+      auto f = first.find(id);
+      if (f != first.end() && e.value("pts", 0.0) <= f->second + 1e-6) enters_at_birth.insert({i, id, e.value("zone", "")});
+    }
+  }
+  std::map<std::string, double> dwell_limit;  // zone -> dwell_s (0 = no dwell events)
+  for (const auto& z : settings.stream.zones) dwell_limit[z.name] = z.dwell_s;
   struct Visit {
     double enter = 0;         // pts of the kept zone_enter
     double offset = 0;        // kept enter pts - the continuation's own enter pts
     bool dwell_done = false;  // a dwell event was kept for this visit
-    bool carried = false;     // the visit continues in the next chunk
+    bool carried = false;     // the visit goes on in the next chunk
+    json enter_event;         // the kept zone_enter (class fields for a dwell made here)
   };
   std::map<std::pair<std::int64_t, std::string>, Visit> visits;  // (global id, zone)
   for (std::size_t i = 0; i < data.size(); ++i) {
+    // Dwell alerts of carried visits that only the whole visit reaches: at
+    // the first sample of this chunk at or after enter + dwell_s.
+    std::vector<double> sample_pts;
+    for (const auto& smp : data[i].result["samples"]) sample_pts.push_back(smp.at(1).get<double>());
+    std::map<std::pair<std::int64_t, std::string>, double> dwell_due;
+    auto emit_due = [&](double up_to) {
+      for (auto it = dwell_due.begin(); it != dwell_due.end();) {
+        if (it->second > up_to + 1e-9) {
+          ++it;
+          continue;
+        }
+        Visit& v = visits[it->first];
+        if (!v.dwell_done) {
+          json d = v.enter_event;
+          d["kind"] = "dwell";
+          d["pts"] = it->second;
+          d["dwell_s"] = r3(it->second - v.enter);
+          v.dwell_done = true;
+          out.events.push_back(std::move(d));
+        }
+        it = dwell_due.erase(it);
+      }
+    };
     for (const auto& ev : data[i].result["events"]) {
       json e = ev;
       const bool boundary = e.value("boundary", false);
       e.erase("boundary");
       const std::string kind = e.value("kind", "");
-      std::int64_t local = e.value("track_id", std::int64_t{-1});
+      const std::int64_t local = e.value("track_id", std::int64_t{-1});
       const bool stitched_in = stitched_from.count({i, local}) > 0;
-      const bool goes_on = continues.count({i, local}) > 0;
+      const auto next = continues_to.find({i, local});
       std::int64_t g = -1;
       if (local >= 0) {
         auto it = gid.find({i, local});
@@ -216,10 +258,15 @@ Result<MergedResults> merge_results(const AnalyzeSettings& settings, const Video
         g = it->second;
         e["track_id"] = g;
       }
+      emit_due(e.value("pts", 0.0));
       const std::string zone = e.value("zone", "");
-      if (boundary && goes_on && (kind == "track_lost" || kind == "zone_exit")) {
-        if (kind == "zone_exit") visits[{g, zone}].carried = true;
-        continue;
+      if (boundary && next != continues_to.end()) {
+        if (kind == "track_lost") continue;
+        // The visit goes on only if the continuation is in the zone from its first sample.
+        if (kind == "zone_exit" && enters_at_birth.count({i + 1, next->second, zone})) {
+          visits[{g, zone}].carried = true;
+          continue;
+        }
       }
       if (kind == "track_new" && stitched_in) continue;
       if (kind == "zone_enter") {
@@ -227,19 +274,30 @@ Result<MergedResults> merge_results(const AnalyzeSettings& settings, const Video
         if (stitched_in && v.carried) {
           v.offset = v.enter - e.value("pts", 0.0);
           v.carried = false;
+          const double limit = dwell_limit.count(zone) ? dwell_limit[zone] : 0.0;
+          if (limit > 0 && !v.dwell_done) {
+            const double due = v.enter + limit;
+            auto s_it = std::lower_bound(sample_pts.begin(), sample_pts.end(), due - 1e-6);
+            if (s_it != sample_pts.end()) dwell_due[{g, zone}] = *s_it;
+          }
           continue;
         }
         v = Visit{};
         v.enter = e.value("pts", 0.0);
+        v.enter_event = e;
       }
       if (kind == "dwell" || kind == "zone_exit") {
         Visit& v = visits[{g, zone}];
         if (v.offset != 0 && e.contains("dwell_s")) e["dwell_s"] = r3(e["dwell_s"].get<double>() - v.offset);
         if (kind == "dwell") {
-          if (v.dwell_done) continue;
+          // A carried visit's dwell comes from the whole visit (above), not the continuation's own timer.
+          if (v.dwell_done || v.offset != 0) continue;
           v.dwell_done = true;
         }
-        if (kind == "zone_exit") visits.erase({g, zone});
+        if (kind == "zone_exit") {
+          dwell_due.erase({g, zone});
+          visits.erase({g, zone});
+        }
       }
       out.events.push_back(std::move(e));
     }
@@ -374,6 +432,11 @@ Result<MergedResults> merge_results(const AnalyzeSettings& settings, const Video
     out.thumbs.push_back(std::move(t));
   }
 
+  json captions = json::array();
+  for (const auto& d : data)
+    if (d.result.contains("captions") && d.result["captions"].is_array())
+      for (const auto& c : d.result["captions"]) captions.push_back(c);
+
   std::size_t done = 0;
   for (const auto& c : chunks) done += c.state == "done" ? 1 : 0;
   json summary = {{"samples", rows.size()},
@@ -404,6 +467,10 @@ Result<MergedResults> merge_results(const AnalyzeSettings& settings, const Video
                  {"zone_events", zone_events},
                  {"line_events", line_events},
                  {"chunks", chunk_list}};
+  if (settings.captions) {
+    out.results["captions"] = captions;
+    out.results["options"]["captioner"] = settings.stream.describe.captioner;
+  }
   return out;
 }
 

@@ -441,9 +441,10 @@ ApiResponse ApiRouter::jobs_route(const ApiRequest& req, const std::string& path
       ar.sample_fps = j->value("sample_fps", 1.0);
       ar.chunk_s = j->value("chunk_s", 300.0);
       if (j->contains("classes")) ar.classes = (*j)["classes"].get<std::vector<std::string>>();
+      ar.captions = j->value("captions", false);
       for (const auto& [k, v] : j->items())
-        if (k != "path" && k != "sample_fps" && k != "chunk_s" && k != "classes")
-          return json_error(400, "unknown field '" + k + "' (expected path, sample_fps, chunk_s, classes)");
+        if (k != "path" && k != "sample_fps" && k != "chunk_s" && k != "classes" && k != "captions")
+          return json_error(400, "unknown field '" + k + "' (expected path, sample_fps, chunk_s, classes, captions)");
     } catch (const json::exception& e) {
       return json_error(400, std::string("bad field type: ") + e.what());
     }

@@ -48,6 +48,7 @@ Result<std::unique_ptr<JobManager>> JobManager::create(JobManagerOptions options
       req.chunk_s = o.value("chunk_s", 300.0);
       req.model = o.value("model", "");
       if (o.contains("classes") && o["classes"].is_array()) req.classes = o["classes"].get<std::vector<std::string>>();
+      req.captions = o.value("captions", false);
     }
     const auto& opt = m->options_;
     auto settings = make_analyze_settings(req, opt.has_config ? &opt.config : nullptr, opt.config_text, opt.model_path);
@@ -142,7 +143,7 @@ Result<std::pair<json, bool>> JobManager::submit(const AnalyzeRequest& request) 
   for (const auto& j : *jobs) existed = existed || j.key == key;
   const json options = {{"video", settings->video},     {"sample_fps", settings->sample_fps},
                         {"chunk_s", settings->chunk_s}, {"model", request.model},
-                        {"classes", request.classes}};
+                        {"classes", request.classes},   {"captions", request.captions}};
   auto id = st->create_or_resume(key, settings->video, options.dump(), *plan);
   if (!id) return fail(id.error());
   {

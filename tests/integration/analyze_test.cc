@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "fake_chat_server.h"
 #include "test_support.h"
 
 namespace fs = std::filesystem;
@@ -278,4 +279,50 @@ TEST(Analyze, BadInputsAreClearErrors) {
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("not a directory"), std::string::npos) << r.err;
   EXPECT_EQ(slurp(file), "keep me");
+}
+
+TEST(AnalyzeCaptions, TemplateCaptionsEverySecondsAndASummary) {
+  const std::string d = fresh_dir("captions_template");
+  fs::create_directories(d);
+  std::ofstream(d + "/vigil.yaml") << "describe: {every_s: 60}\n";
+  const auto r = analyze(kLong + kOpts + "--chunk 100 --captions -c " + d + "/vigil.yaml -o " + d + "/out");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto results = nlohmann::json::parse(slurp(d + "/out/results.json"));
+  ASSERT_EQ(results["captions"].size(), 11u);  // 0, 60, ..., 600 s: a global grid, not the 100 s chunks
+  for (std::size_t i = 0; i < 11; ++i) {
+    EXPECT_DOUBLE_EQ(results["captions"][i]["t"].get<double>(), 60.0 * static_cast<double>(i));
+    EXPECT_FALSE(results["captions"][i].value("text", "").empty()) << results["captions"][i].dump();
+  }
+  EXPECT_EQ(results["options"]["captioner"], "template");
+  EXPECT_NE(results["caption_summary"].value("text", "").find("11 captions"), std::string::npos)
+      << results["caption_summary"].dump();
+  EXPECT_NE(slurp(d + "/out/report.html").find("Scene captions"), std::string::npos);
+}
+
+// The VLM side against a local fake chat-completions server (a test double:
+// no vision-language model can run here): one request per chunk with the
+// frame, then one text-only request for the summary.
+TEST(AnalyzeCaptions, VlmCaptionsPerChunkAndOneSummaryRequest) {
+  using vigil::test::chat_answer;
+  vigil::test::FakeChatServer server([](const vigil::test::SeenRequest& req, int) {
+    const bool summary = req.body.find("image_url") == std::string::npos;
+    return vigil::test::Reply{200, chat_answer(summary ? "People cross a plaza all along." : "A busy plaza.")};
+  });
+  const std::string d = fresh_dir("captions_vlm");
+  fs::create_directories(d);
+  std::ofstream(d + "/vigil.yaml") << "describe: {captioner: vlm, endpoint: '" << server.url() << "'}\n";
+  const auto r = analyze(kLong + kOpts + "--chunk 200 --captions -c " + d + "/vigil.yaml -o " + d + "/out");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto results = nlohmann::json::parse(slurp(d + "/out/results.json"));
+  ASSERT_EQ(results["captions"].size(), 4u);  // once per chunk: 0, 200, 400, 600 s
+  EXPECT_EQ(results["captions"][0]["text"], "A busy plaza.");
+  EXPECT_EQ(results["caption_summary"]["text"], "People cross a plaza all along.");
+  const auto seen = server.requests();
+  ASSERT_EQ(seen.size(), 5u);
+  int with_image = 0;
+  for (const auto& q : seen) with_image += q.body.find("data:image/jpeg;base64,") != std::string::npos ? 1 : 0;
+  EXPECT_EQ(with_image, 4);
+  // The summary request lists the chunk captions with their times.
+  const auto& last = seen.back();
+  EXPECT_NE(last.body.find("[00:03:20] A busy plaza."), std::string::npos) << last.body.substr(0, 600);
 }
