@@ -175,6 +175,7 @@ class StreamView {
     this.stateEl = el('span', { class: 'badge', text: 'connecting' });
     this.statsEl = el('div', { class: 'stream-stats' });
     this.countsEl = el('div', { class: 'stream-counts' });
+    this.captionEl = el('p', { class: 'stream-caption muted', text: '' });
     const remove = el('button', {
       type: 'button', class: 'remove', title: `remove stream ${this.id}`, 'data-remove': this.id,
       text: 'Remove', onclick: () => removeStream(this.id),
@@ -183,7 +184,7 @@ class StreamView {
       el('header', { class: 'card-head' },
         el('span', { class: 'stream-id', text: this.id }), this.stateEl, remove),
       el('div', { class: 'canvas-wrap' }, this.canvas),
-      this.statsEl, this.countsEl);
+      this.statsEl, this.countsEl, this.captionEl);
     this.canvas.addEventListener('click', (e) => editor.click(this, e));
     this.canvas.addEventListener('dblclick', (e) => editor.dblclick(this, e));
     grid.append(this.card);
@@ -611,9 +612,18 @@ function describeEvent(ev) {
   }
 }
 
+function showCaption(ev) {
+  const v = streams.get(ev.stream);
+  if (!v || !v.captionEl) return;
+  v.captionEl.textContent = ev.text || '';
+  v.captionEl.title = `${ev.captioner || ''} caption at ${fmt(ev.pts)} s, ${fmt(ev.latency_ms, 0)} ms`;
+  vigil.captionsShown = (vigil.captionsShown || 0) + 1;
+}
+
 function addEvent(ev) {
   if (!ev || typeof ev !== 'object' || !ev.kind) return;
   vigil.eventsReceived++;
+  if (ev.kind === 'caption') showCaption(ev);
   const t = ev.wall_time ? new Date(ev.wall_time * 1000).toLocaleTimeString([], { hour12: false }) : '';
   const li = el('li', { class: `ev ev-${ev.kind}`, title: JSON.stringify(ev) },
     el('span', { class: 'ev-time', text: t }),

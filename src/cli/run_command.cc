@@ -70,6 +70,7 @@ std::vector<StreamConfig> demo_streams() {
     StreamConfig s = default_stream("demo" + std::to_string(i), kDemoVideo);
     s.loop = true;
     s.every = 2;
+    s.describe.every_s = 5;  // template captions under each video
     ZoneConfig z;
     z.name = "plaza";
     z.polygon = {{0.25F, 0.45F}, {0.75F, 0.45F}, {0.75F, 0.95F}, {0.25F, 0.95F}};

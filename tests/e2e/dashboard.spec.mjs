@@ -144,6 +144,11 @@ async function main() {
   const nEvents = await waitFor('an event in the feed (WS /ws/events)',
     () => page.$$eval('#events li', (l) => l.length), 30000);
   log(`events shown: ${nEvents}`);
+  const caption = await waitFor('a scene caption under the stream', async () => {
+    const t = await page.textContent(`article[data-stream-id="${firstId}"] .stream-caption`);
+    return t && t.trim().length > 3 && t.trim();
+  }, 20000);
+  log(`caption shown: ${caption}`);
 
   // 4. Zone and line counts are shown for the stream's configured zones/lines.
   const cfg = streams0.streams[0].config || {};

@@ -38,6 +38,7 @@ streams:
       - {name: plaza, polygon: [[0.05, 0.45], [0.6, 0.45], [0.6, 0.98], [0.05, 0.98]], dwell_s: 3}
     lines:
       - {name: crossing, a: [0.5, 0.0], b: [0.5, 1.0]}
+    describe: {captioner: template, every_s: 2}
 YAML
 
 VPID=

@@ -587,6 +587,28 @@ TEST_F(ServerApiTest, EventSocketSendsEngineEvents) {
   EXPECT_TRUE(e.contains("kind") && e.contains("stream")) << m.data;
 }
 
+TEST_F(ServerApiTest, CaptionEventsReachTheEventSocket) {
+  StreamConfig s = default_stream("captioned", kVideos + "/vtest20.mp4");
+  s.loop = true;
+  s.every = 2;
+  s.describe.every_s = 1;  // template captioner
+  ASSERT_TRUE(engine_->add_stream(s));
+  asio::io_context ioc;
+  auto ws = ws_connect(ioc, port_, "/ws/events");
+  json caption;
+  for (int i = 0; i < 500 && caption.is_null(); ++i) {
+    const WsMessage m = ws_read(ioc, *ws, 20000ms);
+    if (!m.ok) break;
+    const json e = json::parse(m.data, nullptr, false);
+    if (e.is_object() && e.value("kind", "") == "caption" && e.value("stream", "") == "captioned") caption = e;
+  }
+  EXPECT_TRUE(engine_->remove_stream("captioned"));
+  ASSERT_TRUE(caption.is_object()) << "no caption event within the time";
+  EXPECT_EQ(caption["captioner"], "template");
+  EXPECT_FALSE(caption.value("text", "").empty());
+  EXPECT_TRUE(caption.contains("latency_ms"));
+}
+
 TEST_F(ServerApiTest, AbortedWebSocketsLeaveNoThreadsOrDescriptors) {
   wait_frames(3);
   auto settle = [] { std::this_thread::sleep_for(1500ms); };
