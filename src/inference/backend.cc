@@ -76,6 +76,11 @@ struct Backend::Impl {
 Backend::Backend(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Backend::~Backend() = default;
 const ModelInfo& Backend::info() const { return impl_->info; }
+std::string onnxruntime_version() {
+  const OrtApiBase* base = OrtGetApiBase();
+  return base ? base->GetVersionString() : "unknown";
+}
+
 const std::string& Backend::provider() const { return impl_->provider; }
 const std::string& Backend::provider_reason() const { return impl_->provider_reason; }
 

@@ -21,6 +21,9 @@ enum class GraphOptLevel { kDisabled, kBasic, kExtended, kAll };
 Result<ExecutionProvider> parse_execution_provider(const std::string& name);
 Result<GraphOptLevel> parse_graph_opt_level(const std::string& name);
 
+// The ONNX Runtime version in use, e.g. "1.29.0".
+std::string onnxruntime_version();
+
 struct BackendOptions {
   std::string model_path;
   ExecutionProvider provider = ExecutionProvider::kAuto;

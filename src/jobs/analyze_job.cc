@@ -9,13 +9,8 @@
 #include <mutex>
 #include <thread>
 
-#include <onnxruntime_c_api.h>
 #include <spdlog/spdlog.h>
 
-extern "C" {
-#include <libavcodec/avcodec.h>
-#include <libavformat/avformat.h>
-}
 
 #include "analytics/analytics_evaluator.h"
 #include "describe/captioner.h"
@@ -57,9 +52,6 @@ json machine_json() {
   return {{"cpu", cpu}, {"cores", std::thread::hardware_concurrency()}, {"memory_gib", std::round(mem_kb / 1048576.0 * 10) / 10}};
 }
 
-std::string av_version(unsigned v) {
-  return std::to_string(v >> 16) + "." + std::to_string((v >> 8) & 0xFF) + "." + std::to_string(v & 0xFF);
-}
 
 }  // namespace
 
@@ -350,12 +342,10 @@ Result<AnalyzeOutcome> run_analysis(const AnalyzeJobOptions& options, const Dete
     }
   }
   const BatchScheduler::Stats ss = scheduler.stats();
-  const OrtApiBase* ort = OrtGetApiBase();
+  json versions = ffmpeg_versions();
+  versions["onnxruntime"] = onnxruntime_version();
   json run = {{"vigil", VIGIL_VERSION},
-              {"versions",
-               {{"onnxruntime", ort ? ort->GetVersionString() : "?"},
-                {"libavformat", av_version(avformat_version())},
-                {"libavcodec", av_version(avcodec_version())}}},
+              {"versions", versions},
               {"machine", machine_json()},
               {"provider", detector.backend().provider()},
               {"job_id", job_id},

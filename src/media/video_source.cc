@@ -72,6 +72,13 @@ void register_devices_once() {
 
 }  // namespace
 
+std::map<std::string, std::string> ffmpeg_versions() {
+  auto v = [](unsigned x) {
+    return std::to_string(x >> 16) + "." + std::to_string((x >> 8) & 0xFF) + "." + std::to_string(x & 0xFF);
+  };
+  return {{"libavformat", v(avformat_version())}, {"libavcodec", v(avcodec_version())}};
+}
+
 Result<SkipFrame> parse_skip_frame(const std::string& s) {
   if (s == "none" || s.empty()) return SkipFrame::kNone;
   if (s == "nonref") return SkipFrame::kNonRef;

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,6 +23,8 @@ enum class SkipFrame { kNone, kNonRef, kNonKey };
 enum class HwAccel { kAuto, kNone, kCuda, kVaapi };
 
 Result<SkipFrame> parse_skip_frame(const std::string& s);
+// {"libavformat": "59.27.100", "libavcodec": "59.37.100"}: the FFmpeg in use.
+std::map<std::string, std::string> ffmpeg_versions();
 Result<HwAccel> parse_hwaccel(const std::string& s);
 
 struct VideoSourceOptions {

@@ -642,6 +642,8 @@ ApiResponse ApiRouter::patch_stream(const std::string& id, const std::string& bo
   if (!merged) return json_error(400, merged.error().message);
   auto config = stream_config_from_json(*merged);
   if (!config) return json_error(400, config.error().message);
+  if (!(j->contains("describe") && (*j)["describe"].is_object() && (*j)["describe"].contains("api_key")))
+    config->describe.api_key = old_config.describe.api_key;
   // Restart the stream with the merged config: its counters start again.
   if (auto r = engine_.remove_stream(id); !r) return json_error(status_of(r.error()), r.error().message);
   if (auto r = engine_.add_stream(std::move(*config)); !r) {

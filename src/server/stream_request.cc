@@ -63,7 +63,20 @@ json stream_config_json(const StreamConfig& s) {
             {"min_hits", s.tracker.min_hits},
             {"class_aware", s.tracker.class_aware}}},
           {"zones", zones},
-          {"lines", lines}};
+          {"lines", lines},
+          // The API key is never sent back; PATCH keeps the stream's key unless it sets one.
+          {"describe",
+           {{"captioner", s.describe.captioner},
+            {"endpoint", s.describe.endpoint},
+            {"model", s.describe.model},
+            {"prompt", s.describe.prompt},
+            {"every_frames", s.describe.every_frames},
+            {"every_s", s.describe.every_s},
+            {"on_scene_change", s.describe.on_scene_change},
+            {"scene_threshold", s.describe.scene_threshold},
+            {"max_tokens", s.describe.max_tokens},
+            {"max_side", s.describe.max_side},
+            {"timeout_s", s.describe.timeout_s}}}};
 }
 
 Result<StreamConfig> stream_config_from_json(const json& body) {
@@ -78,14 +91,14 @@ Result<StreamConfig> stream_config_from_json(const json& body) {
 }
 
 Result<json> merge_stream_patch(const json& current, const json& patch) {
-  static const char* const kPatchable[] = {"every", "gate", "substream", "zones", "lines"};
+  static const char* const kPatchable[] = {"every", "gate", "substream", "zones", "lines", "describe"};
   if (!patch.is_object()) return fail(ErrorCode::kInvalidArgument, "patch: the body must be a JSON object");
   for (const auto& [key, value] : patch.items()) {
     bool ok = false;
     for (const char* k : kPatchable) ok = ok || key == k;
     if (!ok)
       return fail(ErrorCode::kInvalidArgument,
-                  "patch." + key + ": cannot be changed (PATCH takes every, gate, substream, zones, lines)");
+                  "patch." + key + ": cannot be changed (PATCH takes every, gate, substream, zones, lines, describe)");
     if (value.is_null()) return fail(ErrorCode::kInvalidArgument, "patch." + key + ": must not be null");
   }
   json merged = current;

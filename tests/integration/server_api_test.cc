@@ -609,6 +609,29 @@ TEST_F(ServerApiTest, CaptionEventsReachTheEventSocket) {
   EXPECT_TRUE(caption.contains("latency_ms"));
 }
 
+TEST_F(ServerApiTest, PatchChangesCaptionsAndKeepsTheHiddenApiKey) {
+  const json body = {{"id", "vlmcam"},
+                     {"url", "vtest20.mp4"},
+                     {"loop", true},
+                     {"describe", {{"captioner", "vlm"}, {"endpoint", "http://127.0.0.1:9"}, {"api_key", "s3cret"}}}};
+  const Reply added = request(port_, http::verb::post, "/api/streams", body.dump());
+  ASSERT_EQ(added.status, 201) << added.body;
+  const json shown = added.parsed()["config"]["describe"];
+  EXPECT_EQ(shown["captioner"], "vlm");
+  EXPECT_FALSE(shown.contains("api_key"));  // never sent back
+  const Reply patched = request(port_, http::verb::patch, "/api/streams/vlmcam",
+                                json{{"describe", {{"every_s", 30}}}, {"every", 3}}.dump());
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  EXPECT_EQ(patched.parsed()["config"]["describe"]["every_s"], 30);
+  EXPECT_EQ(patched.parsed()["config"]["describe"]["endpoint"], "http://127.0.0.1:9");
+  ASSERT_TRUE(engine_->stream("vlmcam"));
+  EXPECT_EQ(engine_->stream("vlmcam")->config().describe.api_key, "s3cret");
+  expect_error(request(port_, http::verb::patch, "/api/streams/vlmcam",
+                       json{{"describe", {{"captioner", "gpt"}}}}.dump()),
+               400, "describe.captioner");
+  EXPECT_TRUE(engine_->remove_stream("vlmcam"));
+}
+
 TEST_F(ServerApiTest, AbortedWebSocketsLeaveNoThreadsOrDescriptors) {
   wait_frames(3);
   auto settle = [] { std::this_thread::sleep_for(1500ms); };
