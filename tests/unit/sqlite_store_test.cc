@@ -293,6 +293,7 @@ TEST_F(SqliteStoreTest, VersionOneFileIsUpgradedKeepingItsEvents) {
   c.latency_ms = 812.5;
   c.captioner = "vlm";
   ASSERT_TRUE(store->add_wait(c));
+  store->flush();
   EventQuery q;
   q.limit = 10;
   auto rows = store->query(q);
