@@ -202,10 +202,15 @@ class StreamView {
       // Stop retrying once the stream is gone from the server.
       shouldRetry: async () => {
         if (this.removed) return false;
-        try { await api('GET', `/api/streams/${encodeURIComponent(this.id)}`); return true; } catch (e) {
-          if (e.status === 404) { dropView(this.id); return false; }
-          return true;
+        // A PATCH restarts the stream (remove + add): look twice before dropping the view.
+        for (let i = 0; i < 2; i++) {
+          try { await api('GET', `/api/streams/${encodeURIComponent(this.id)}`); return true; } catch (e) {
+            if (e.status !== 404) return true;
+          }
+          await new Promise((r) => setTimeout(r, 1000));
         }
+        dropView(this.id);
+        return false;
       },
     });
   }

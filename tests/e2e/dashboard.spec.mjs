@@ -212,7 +212,11 @@ async function main() {
   await page.selectOption('#ed-mode', 'zone');
   await page.fill('#ed-name', 'e2e-zone');
   await page.click('#ed-start');
-  const bb2 = await cv.boundingBox();
+  // The PATCH restarted the stream: look the canvas up again.
+  const bb2 = await waitFor('the stream canvas after the restart', async () => {
+    const c = await page.$(`canvas.stream-canvas[data-stream-id="${ADDED_ID}"]`);
+    return c && c.boundingBox();
+  }, 10000);
   await page.mouse.click(bb2.x + bb2.width * 0.1, bb2.y + bb2.height * 0.1);
   await page.mouse.click(bb2.x + bb2.width * 0.4, bb2.y + bb2.height * 0.1);
   await page.mouse.dblclick(bb2.x + bb2.width * 0.4, bb2.y + bb2.height * 0.4);
