@@ -23,9 +23,6 @@
 #include <utility>  // before Boost 1.74 asio: its awaitable.hpp uses std::exchange
 #include <vector>
 
-#include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
 #include "core/base64.h"
