@@ -218,7 +218,7 @@ int run_analyze(const AnalyzeArgs& a) {
       if (fs::exists(db, ec))
         if (auto store = JobStore::open(db))
           if (auto jobs = (*store)->jobs())
-            for (const auto& j : *jobs) found = found || j.key == jo.settings.key_json().dump();
+            for (const auto& j : *jobs) found = found || j.key == jo.settings.key();
       if (!found) {
         std::cerr << "vigil analyze: --resume: no job for " << video << " with these options in " << jo.out_dir
                   << " (run without --resume to start one)\n";

@@ -137,7 +137,16 @@ Result<AnalyzeOutcome> run_analysis(const AnalyzeJobOptions& options, const Dete
   json options_json = {{"video", settings.video},     {"sample_fps", settings.sample_fps}, {"chunk_s", settings.chunk_s},
                        {"model", settings.model_path}, {"classes", settings.stream.classes}, {"out_dir", options.out_dir},
                        {"captions", settings.captions}};
-  auto job = js.create_or_resume(settings.key_json().dump(), settings.video, options_json.dump(), *plan);
+  if (options.expected_job_id > 0) {
+    auto all = js.jobs();
+    if (!all) return fail(all.error());
+    bool same = false;
+    for (const auto& j : *all) same = same || (j.id == options.expected_job_id && j.key == settings.key());
+    if (!same)
+      return fail(ErrorCode::kBadInput, "job " + std::to_string(options.expected_job_id) + ": " + settings.video +
+                                            " or the model changed since the job was queued; submit it again");
+  }
+  auto job = js.create_or_resume(settings.key(), settings.video, options_json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), *plan);
   if (!job) return fail(job.error());
   const std::int64_t job_id = *job;
   auto initial = js.chunks(job_id);

@@ -39,6 +39,10 @@ struct AnalyzeJobOptions {
   int workers = 0;      // chunk workers; 0 = one per core (at most 8)
   int batch = 1;        // images per inference batch
   int max_attempts = 2;
+  // Server jobs: the id the job was created with; if the store's job of that
+  // id no longer has these settings' key (the video or model file changed
+  // while it waited), the run fails instead of starting a new job.
+  std::int64_t expected_job_id = 0;
 };
 
 struct ChunkProgress {

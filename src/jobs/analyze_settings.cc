@@ -40,6 +40,10 @@ nlohmann::json AnalyzeSettings::key_json() const {
   return j;
 }
 
+std::string AnalyzeSettings::key() const {
+  return key_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 Result<AnalyzeSettings> make_analyze_settings(const AnalyzeRequest& request, const EngineConfig* config,
                                               const std::string& config_text, const std::string& default_model) {
   namespace fs = std::filesystem;

@@ -30,6 +30,8 @@ struct AnalyzeSettings {
   // The job key: the video (path, size, modification time), the model file
   // (path, size, modification time) and every option above.
   nlohmann::json key_json() const;
+  // key_json() as text (invalid UTF-8 in paths replaced, never throws).
+  std::string key() const;
 };
 
 // What a user chooses for one analysis (command line or POST /api/jobs).

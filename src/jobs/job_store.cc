@@ -358,6 +358,23 @@ Result<void> JobStore::fail_chunk(std::int64_t job_id, int idx, const std::strin
   return {};
 }
 
+Result<void> JobStore::reset_failed(std::int64_t job_id) {
+  Impl& s = *impl_;
+  std::lock_guard lock(s.mu);
+  sqlite3* db = s.db.get();
+  auto r = in_transaction<int>(db, s.path, [&]() -> Result<int> {
+    if (auto j = s.require_job(job_id); !j) return fail(j.error());
+    Stmt up(db, s.path,
+            "UPDATE chunks SET state = 'pending', attempts = 0, error = NULL WHERE job_id = ?1 AND state = 'failed'");
+    up.bind(1, job_id);
+    if (auto u = up.run(); !u) return fail(u.error());
+    if (auto u = s.touch_job(job_id); !u) return fail(u.error());
+    return 0;
+  });
+  if (!r) return fail(r.error());
+  return {};
+}
+
 Result<void> JobStore::release(std::int64_t job_id, int idx) {
   Impl& s = *impl_;
   std::lock_guard lock(s.mu);

@@ -98,6 +98,10 @@ class JobStore {
   // job was cancelled or stopped, the chunk did not fail). Errors as complete().
   Result<void> release(std::int64_t job_id, int idx);
 
+  // Failed chunks of the job go back to pending with attempts 0 (a job
+  // submitted again). kNotFound for an unknown job.
+  Result<void> reset_failed(std::int64_t job_id);
+
   // All chunks of the job by index. kNotFound for an unknown job.
   Result<std::vector<ChunkState>> chunks(std::int64_t job_id) const;
 

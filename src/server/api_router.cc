@@ -448,6 +448,8 @@ ApiResponse ApiRouter::jobs_route(const ApiRequest& req, const std::string& path
     } catch (const json::exception& e) {
       return json_error(400, std::string("bad field type: ") + e.what());
     }
+    if (!(ar.chunk_s >= 1))
+      return json_error(400, "chunk_s: must be at least 1 second, got " + std::to_string(ar.chunk_s));
     const std::string path_in = (*j)["path"];
     if (options_.media_dir.empty())
       return json_error(400, "path '" + path_in + "': this server has no media directory (start it with --media-dir)");

@@ -1,5 +1,9 @@
 #include "server/job_manager.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <filesystem>
 
 #include <spdlog/spdlog.h>
@@ -33,6 +37,7 @@ Result<std::unique_ptr<JobManager>> JobManager::create(JobManagerOptions options
     for (int i = 0; i < n; ++i) m->runners_.emplace_back([p = m.get()] { p->runner(); });
     return m;
   }
+  if (auto l = m->lock_dir(); !l) return fail(l.error());
   auto store = JobStore::open(db.string());
   if (!store) return fail(store.error());
   m->store_ = std::move(*store);
@@ -52,7 +57,7 @@ Result<std::unique_ptr<JobManager>> JobManager::create(JobManagerOptions options
     }
     const auto& opt = m->options_;
     auto settings = make_analyze_settings(req, opt.has_config ? &opt.config : nullptr, opt.config_text, opt.model_path);
-    if (!settings || settings->key_json().dump() != info.key) {
+    if (!settings || settings->key() != info.key) {
       spdlog::warn("job {} ({}): not resumed: its video, model or config changed since it was queued", info.id,
                    info.input);
       (void)m->store_->set_job_state(info.id, "cancelled");
@@ -62,6 +67,7 @@ Result<std::unique_ptr<JobManager>> JobManager::create(JobManagerOptions options
     live->settings = *settings;
     m->live_[info.id] = live;
     m->queue_.push_back(info.id);
+    if (info.state != "pending") (void)m->store_->set_job_state(info.id, "pending");
     spdlog::info("job {} ({}): queued again (left {} by an earlier run)", info.id, info.input, info.state);
   }
   const int n = std::max(1, m->options_.jobs.concurrency);
@@ -78,9 +84,27 @@ JobManager::~JobManager() {
   }
   cv_.notify_all();
   for (auto& t : runners_) t.join();
-  std::lock_guard lock(mu_);
-  for (auto& [id, live] : live_)
-    for (auto& [client, queue] : live->listeners) queue->close();
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [id, live] : live_)
+      for (auto& [client, queue] : live->listeners) queue->close();
+  }
+  store_.reset();
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+Result<void> JobManager::lock_dir() {
+  if (lock_fd_ >= 0) return {};
+  const std::string path = (std::filesystem::path(options_.jobs.dir) / "jobs.lock").string();
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return fail(ErrorCode::kBadInput, "jobs.dir " + options_.jobs.dir + ": cannot create " + path);
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return fail(ErrorCode::kBadInput, "jobs.dir " + options_.jobs.dir +
+                                          " is in use by another vigil process (give each server its own --jobs-dir)");
+  }
+  lock_fd_ = fd;
+  return {};
 }
 
 std::string JobManager::out_dir(std::int64_t id) const {
@@ -104,6 +128,7 @@ Result<JobStore*> JobManager::store() {
     std::error_code ec;
     fs::create_directories(options_.jobs.dir, ec);
     if (ec) return fail(ErrorCode::kRuntime, "jobs.dir " + options_.jobs.dir + ": " + ec.message());
+    if (auto l = lock_dir(); !l) return fail(l.error());
     auto s = JobStore::open((fs::path(options_.jobs.dir) / "jobs.db").string());
     if (!s) return fail(s.error());
     store_ = std::move(*s);
@@ -135,7 +160,7 @@ Result<std::pair<json, bool>> JobManager::submit(const AnalyzeRequest& request) 
   if (!video) return fail(video.error());
   auto plan = plan_chunks(video->duration_s, {settings->chunk_s, settings->sample_fps});
   if (!plan) return fail(plan.error());
-  const std::string key = settings->key_json().dump();
+  const std::string key = settings->key();
   JobStore* st = *opened;
   auto jobs = st->jobs();
   if (!jobs) return fail(jobs.error());
@@ -159,6 +184,7 @@ Result<std::pair<json, bool>> JobManager::submit(const AnalyzeRequest& request) 
     if (!queued && !running && (stored == "pending" || stored == "cancelled" || stored == "failed")) {
       live = std::make_shared<Live>();
       live->settings = *settings;
+      if (stored == "failed") (void)st->reset_failed(*id);
       if (stored != "pending") (void)st->set_job_state(*id, "pending");
       queue_.push_back(*id);
       cv_.notify_one();
@@ -254,6 +280,7 @@ Result<json> JobManager::cancel(std::int64_t id) {
         publish(id, *l->second, {{"type", "progress"}, {"job_id", id}, {"state", "cancelled"}, {"message", "cancelled"}},
                 true);
     } else if (auto l = live_.find(id); l != live_.end() && l->second->running) {
+      l->second->user_cancel = true;
       l->second->stop = true;
     }
   }
@@ -292,15 +319,26 @@ std::shared_ptr<TextQueue> JobManager::listen(std::int64_t id, std::weak_ptr<Liv
   first["job_id"] = id;
   first["state"] = (*current)["state"];
   queue->push(std::make_shared<const std::string>(first.dump()));
-  std::lock_guard lock(mu_);
-  auto it = live_.find(id);
-  const bool active = it != live_.end() &&
-                      (it->second->running || std::find(queue_.begin(), queue_.end(), id) != queue_.end());
-  if (!active) {
-    queue->close();
-    return queue;
+  {
+    std::lock_guard lock(mu_);
+    auto it = live_.find(id);
+    const bool active = it != live_.end() &&
+                        (it->second->running || std::find(queue_.begin(), queue_.end(), id) != queue_.end());
+    if (active) {
+      it->second->listeners.emplace_back(std::move(client), queue);
+      return queue;
+    }
   }
-  it->second->listeners.emplace_back(std::move(client), queue);
+  // Not running or queued (any more): send the state as it is now, which is
+  // final, in case the job ended between the first read and the check.
+  if (auto now = get(id); now && (*now)["state"] != (*current)["state"]) {
+    json last = (*now)["progress"];
+    last["type"] = "progress";
+    last["job_id"] = id;
+    last["state"] = (*now)["state"];
+    queue->push(std::make_shared<const std::string>(last.dump()));
+  }
+  queue->close();
   return queue;
 }
 
@@ -318,12 +356,14 @@ void JobManager::runner() {
       if (!live) continue;
       live->running = true;
       live->stop = false;
+      live->user_cancel = false;
     }
     AnalyzeJobOptions jo;
     jo.settings = live->settings;
     jo.out_dir = out_dir(id);
     jo.db_path = store_if_open()->path();
     jo.workers = options_.jobs.workers;
+    jo.expected_job_id = id;
     auto det = detector();
     Result<AnalyzeOutcome> outcome = det ? run_analysis(jo, **det,
                                                         [&](const JobProgress& p) {
@@ -345,6 +385,11 @@ void JobManager::runner() {
       (void)store_if_open()->set_job_state(id, "failed");
       last["state"] = "failed";
       last["message"] = outcome.error().message;
+    } else if (outcome->state == "cancelled" && !live->user_cancel) {
+      // The server is stopping: the job is not cancelled, it resumes at the next start.
+      (void)store_if_open()->set_job_state(id, "pending");
+      last["state"] = "queued";
+      last["message"] = "server stopping; the job resumes when it starts again";
     } else {
       last["state"] = outcome->state;
       spdlog::info("job {} ({}): {} in {:.1f} s", id, live->settings.video, outcome->state, outcome->wall_s);

@@ -79,6 +79,7 @@ class JobManager {
   struct Live {
     AnalyzeSettings settings;
     std::atomic<bool> stop{false};
+    bool user_cancel = false;  // DELETE (else a stop is the server shutting down: the job stays pending)
     bool running = false;
     bool has_progress = false;
     JobProgress progress;
@@ -90,6 +91,7 @@ class JobManager {
   void publish(std::int64_t id, Live& live, const nlohmann::json& message, bool close);
   nlohmann::json job_json(JobStore& store, const JobInfo& info, bool with_chunks);
   Result<JobStore*> store();  // opens (creating jobs.dir) on first use
+  Result<void> lock_dir();    // one process per jobs.dir
   JobStore* store_if_open();
   std::string out_dir(std::int64_t id) const;
   Result<const Detector*> detector();
@@ -97,6 +99,7 @@ class JobManager {
   const JobManagerOptions options_;
   std::mutex store_mu_;
   std::unique_ptr<JobStore> store_;  // null until the first job (or a jobs.db from earlier)
+  int lock_fd_ = -1;                 // flock on <jobs.dir>/jobs.lock while the store is open
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::int64_t> queue_;

@@ -998,6 +998,40 @@ TEST_F(JobsApiTest, JobsQueueWithinTheConcurrencyAndCanBeCancelled) {
   expect_error(request(jport_, http::verb::delete_, "/api/jobs/" + std::to_string(ia)), 409, "already cancelled");
 }
 
+TEST_F(JobsApiTest, StoppingTheServerKeepsARunningJobForTheNextStartAndLocksTheDirectory) {
+  const json a = submit({{"path", "long.mp4"}, {"sample_fps", 0.5}, {"chunk_s", 60}}, 201);
+  const std::int64_t id = a["id"];
+  wait_state(id, "running");
+  // Another server on the same jobs.dir is refused while this one holds it.
+  JobManagerOptions other;
+  other.jobs.dir = jobs_dir_;
+  other.model_path = VIGIL_DEFAULT_MODEL;
+  const auto second = JobManager::create(other);
+  ASSERT_FALSE(second);
+  EXPECT_NE(second.error().message.find("in use by another vigil process"), std::string::npos) << second.error().message;
+  // Stop while it runs: the job is not cancelled...
+  jobs_server_.reset();
+  jobs_.reset();
+  // ... and a new start picks it up and finishes it.
+  JobManagerOptions again;
+  again.jobs.dir = jobs_dir_;
+  again.jobs.workers = 2;
+  again.model_path = VIGIL_DEFAULT_MODEL;
+  again.device = "cpu";
+  auto jm = JobManager::create(again);
+  ASSERT_TRUE(jm) << jm.error().message;
+  jobs_ = std::move(*jm);
+  json j;
+  for (int i = 0; i < 1800; ++i) {
+    auto g = jobs_->get(id);
+    ASSERT_TRUE(g) << g.error().message;
+    j = *g;
+    if (j["state"] == "done" || j["state"] == "cancelled" || j["state"] == "failed") break;
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(j["state"], "done") << j.dump().substr(0, 400);
+}
+
 TEST_F(JobsApiTest, BadJobRequestsAreClearErrors) {
   struct Case {
     json body;
@@ -1013,6 +1047,7 @@ TEST_F(JobsApiTest, BadJobRequestsAreClearErrors) {
       {{{"path", "rtsp://127.0.0.1/cam"}}, "file inside the media directory"},
       {{{"path", "long.mp4"}, {"sample_fps", 0}}, "sample_fps"},
       {{{"path", "long.mp4"}, {"chunk_s", -1}}, "chunk"},
+      {{{"path", "long.mp4"}, {"chunk_s", 0.01}}, "at least 1 second"},
       {{{"path", "long.mp4"}, {"classes", {"unicorn"}}}, "unicorn"},
       {{{"path", "long.mp4"}, {"speed", 2}}, "unknown field 'speed'"},
       {{{"sample_fps", 1}}, "path"},

@@ -278,7 +278,8 @@ TEST(ResultsMerge, GlobalIdsFollowFirstAppearance) {
   json c0 = chunk0();
   c0["tracks"].push_back(track(7, 2, 2, 3, 2, kBoxFar, kBoxFar, false));
   c0["events"] = json::array({event("track_new", 2, 7, 2), event("track_lost", 6, 7, 2)});
-  for (const auto& e : chunk0()["events"]) c0["events"].push_back(e);
+  const json more = chunk0()["events"];  // a copy: iterating a temporary's member would dangle
+  for (const auto& e : more) c0["events"].push_back(e);
   const MergedResults m = merge_ok({done_chunk(0, c0), done_chunk(1, c1)});
   const json& tracks = m.results["tracks"];
   ASSERT_EQ(tracks.size(), 3u) << tracks.dump();
