@@ -393,14 +393,17 @@ Result<void> JobStore::release(std::int64_t job_id, int idx) {
   return {};
 }
 
-Result<std::vector<ChunkState>> JobStore::chunks(std::int64_t job_id) const {
+Result<std::vector<ChunkState>> JobStore::chunks(std::int64_t job_id, bool with_results) const {
   const Impl& s = *impl_;
   std::lock_guard lock(s.mu);
   sqlite3* db = s.db.get();
   {
     if (auto r = s.require_job(job_id); !r) return fail(r.error());
     Stmt q(db, s.path,
-           "SELECT idx, start_s, end_s, state, attempts, error, result FROM chunks WHERE job_id = ?1 ORDER BY idx");
+           with_results ? "SELECT idx, start_s, end_s, state, attempts, error, result FROM chunks WHERE job_id = ?1 "
+                          "ORDER BY idx"
+                        : "SELECT idx, start_s, end_s, state, attempts, error, NULL FROM chunks WHERE job_id = ?1 "
+                          "ORDER BY idx");
     q.bind(1, job_id);
     std::vector<ChunkState> out;
     while (true) {

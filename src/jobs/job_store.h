@@ -103,7 +103,8 @@ class JobStore {
   Result<void> reset_failed(std::int64_t job_id);
 
   // All chunks of the job by index. kNotFound for an unknown job.
-  Result<std::vector<ChunkState>> chunks(std::int64_t job_id) const;
+  // with_results false: `result` is left empty (cheap: states only).
+  Result<std::vector<ChunkState>> chunks(std::int64_t job_id, bool with_results = true) const;
 
   // kInvalidArgument for a state outside pending|running|done|failed|cancelled,
   // kNotFound for an unknown job.

@@ -176,6 +176,7 @@ Result<std::pair<json, bool>> JobManager::submit(const AnalyzeRequest& request) 
     auto& live = live_[*id];
     const bool queued = std::find(queue_.begin(), queue_.end(), *id) != queue_.end();
     const bool running = live && live->running;
+    if (running && live->stop) live->requeue = true;  // submitted again while its cancel completes
     auto state = st->jobs();
     std::string stored = "pending";
     if (state)
@@ -206,7 +207,7 @@ json JobManager::job_json(JobStore& store, const JobInfo& info, bool with_chunks
             {"updated", info.updated}};
   const json o = json::parse(info.options_json, nullptr, false);
   j["options"] = o.is_discarded() ? json::object() : o;
-  auto chunks = store.chunks(info.id);
+  auto chunks = store.chunks(info.id, false);
   std::shared_ptr<Live> live;
   {
     std::lock_guard lock(mu_);
@@ -396,6 +397,12 @@ void JobManager::runner() {
     }
     live->progress.state = last["state"];
     publish(id, *live, last, true);
+    if (live->requeue && !stopping_) {
+      live->requeue = false;
+      (void)store_if_open()->set_job_state(id, "pending");
+      queue_.push_back(id);
+      cv_.notify_one();
+    }
   }
 }
 

@@ -79,7 +79,8 @@ class JobManager {
   struct Live {
     AnalyzeSettings settings;
     std::atomic<bool> stop{false};
-    bool user_cancel = false;  // DELETE (else a stop is the server shutting down: the job stays pending)
+    bool user_cancel = false;
+    bool requeue = false;      // submitted again while being cancelled: queue again once stopped  // DELETE (else a stop is the server shutting down: the job stays pending)
     bool running = false;
     bool has_progress = false;
     JobProgress progress;

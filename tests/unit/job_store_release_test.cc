@@ -194,6 +194,37 @@ TEST_F(JobStoreReleaseTest, UnknownJobOrChunkIsNotFound) {
   auto job = store->release(id + 1000, 0);
   ASSERT_FALSE(job.has_value());
   EXPECT_EQ(job.error().code, ErrorCode::kNotFound);
+
+}
+
+TEST_F(JobStoreReleaseTest, StatesOnlyLeaveResultsOutAndResetFailedRetriesFailedChunks) {
+  auto store = open_ok();
+  ASSERT_TRUE(store);
+  const auto id = create(*store);
+  auto c0 = store->claim_next(id);
+  ASSERT_TRUE(c0 && *c0);
+  ASSERT_TRUE(store->complete(id, 0, R"({"samples":[]})").has_value());
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto c1 = store->claim_next(id);
+    ASSERT_TRUE(c1 && *c1);
+    ASSERT_EQ((*c1)->index, 1);
+    ASSERT_TRUE(store->fail_chunk(id, 1, "corrupt packet", 2).has_value());
+  }
+  auto full = store->chunks(id);
+  auto light = store->chunks(id, false);
+  ASSERT_TRUE(full && light);
+  EXPECT_EQ((*full)[0].result, R"({"samples":[]})");
+  EXPECT_TRUE((*light)[0].result.empty());
+  EXPECT_EQ((*light)[0].state, "done");
+  EXPECT_EQ((*light)[1].state, "failed");
+  EXPECT_EQ((*light)[1].error, "corrupt packet");
+  ASSERT_TRUE(store->reset_failed(id).has_value());
+  const ChunkState again = chunk_state(*store, id, 1);
+  EXPECT_EQ(again.state, "pending");
+  EXPECT_EQ(again.attempts, 0);
+  EXPECT_TRUE(again.error.empty());
+  EXPECT_EQ(chunk_state(*store, id, 0).state, "done");  // done chunks untouched
+  EXPECT_EQ(store->reset_failed(999).error().code, ErrorCode::kNotFound);
 }
 
 }  // namespace
