@@ -45,18 +45,6 @@ struct AnalyzeArgs {
   std::string progress = "auto";
 };
 
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  std::string item;
-  std::istringstream is(s);
-  while (std::getline(is, item, ',')) {
-    item.erase(0, item.find_first_not_of(' '));
-    item.erase(item.find_last_not_of(' ') + 1);
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
 std::string duration_text(double s) {
   if (s < 0) return "--";
   const auto t = static_cast<long>(std::lround(s));
@@ -149,7 +137,7 @@ int run_analyze(const AnalyzeArgs& a) {
   AnalyzeRequest base;
   base.sample_fps = a.sample_fps;
   base.chunk_s = a.chunk_s;
-  base.classes = split_commas(a.classes);
+  base.classes = split_list(a.classes);
   base.model = a.model;
   base.captions = a.captions;
   if (videos.empty()) {

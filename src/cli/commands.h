@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace CLI {
 class App;
@@ -26,5 +27,8 @@ std::function<int()> add_config_doc_command(CLI::App& app);
 // --model default: $MODEL_PATH, else models/nanodet-m-416.onnx next to the
 // binary's ../models, the working directory's models/, or the source tree's.
 std::string default_model_path();
+
+// "person, car,,dog" -> {"person", "car", "dog"} (trimmed, empty items dropped).
+std::vector<std::string> split_list(const std::string& s);
 
 }  // namespace vigil::cli

@@ -40,18 +40,6 @@ bool is_image_name(const std::filesystem::path& p) {
   return false;
 }
 
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::string item;
-  std::istringstream is(s);
-  while (std::getline(is, item, ',')) {
-    item.erase(0, item.find_first_not_of(' '));
-    item.erase(item.find_last_not_of(' ') + 1);
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
 double round2(double v) { return std::round(v * 100.0) / 100.0; }
 
 int run_detect(const DetectArgs& args) {

@@ -2,6 +2,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <sstream>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -25,6 +27,19 @@ std::string default_model_path() {
   for (const auto& c : candidates)
     if (fs::exists(c, ec)) return fs::weakly_canonical(c, ec).string();
   return candidates.back().string();
+}
+
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::string item;
+  std::istringstream is(s);
+  while (std::getline(is, item, ',')) {
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
 }
 
 }  // namespace vigil::cli

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <condition_variable>
 #include <map>
 #include <mutex>
 
@@ -55,7 +54,6 @@ class ResultQueue {
   void put(BatchResult&& r) {
     std::lock_guard lock(mu_);
     results_.emplace(r.request.seq, std::move(r));
-    cv_.notify_all();
   }
   // The result with this seq if it has arrived.
   std::optional<BatchResult> take(std::int64_t seq) {
@@ -69,7 +67,6 @@ class ResultQueue {
 
  private:
   std::mutex mu_;
-  std::condition_variable cv_;
   std::map<std::int64_t, BatchResult> results_;
 };
 

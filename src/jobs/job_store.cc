@@ -160,6 +160,22 @@ struct JobStore::Impl {
     return s.run();
   }
 
+  // One transaction that moves a running chunk out of `running`: checks it
+  // is running, runs `update` (given its attempts so far), touches the job,
+  // and forgets this object's claim once committed. Call with mu held.
+  Result<void> leave_running(std::int64_t job_id, int idx, const std::function<Result<void>(int attempts)>& update) {
+    auto r = in_transaction<int>(db.get(), path, [&]() -> Result<int> {
+      auto attempts = running_attempts(job_id, idx);
+      if (!attempts) return fail(attempts.error());
+      if (auto u = update(*attempts); !u) return fail(u.error());
+      if (auto u = touch_job(job_id); !u) return fail(u.error());
+      return 0;
+    });
+    if (!r) return fail(r.error());
+    claimed.erase({job_id, idx});
+    return {};
+  }
+
   // The state and attempts of a chunk that must be running.
   Result<int> running_attempts(std::int64_t job_id, int idx) const {
     if (auto r = require_job(job_id); !r) return fail(r.error());
@@ -326,36 +342,21 @@ Result<std::optional<Chunk>> JobStore::claim_next(std::int64_t job_id) {
 Result<void> JobStore::complete(std::int64_t job_id, int idx, const std::string& result_json) {
   Impl& s = *impl_;
   std::lock_guard lock(s.mu);
-  sqlite3* db = s.db.get();
-  auto r = in_transaction<int>(db, s.path, [&]() -> Result<int> {
-    if (auto a = s.running_attempts(job_id, idx); !a) return fail(a.error());
-    Stmt up(db, s.path, "UPDATE chunks SET state = 'done', result = ?1, error = NULL WHERE job_id = ?2 AND idx = ?3");
+  return s.leave_running(job_id, idx, [&](int) -> Result<void> {
+    Stmt up(s.db.get(), s.path, "UPDATE chunks SET state = 'done', result = ?1, error = NULL WHERE job_id = ?2 AND idx = ?3");
     up.bind(1, result_json).bind(2, job_id).bind(3, idx);
-    if (auto u = up.run(); !u) return fail(u.error());
-    if (auto u = s.touch_job(job_id); !u) return fail(u.error());
-    return 0;
+    return up.run();
   });
-  if (!r) return fail(r.error());
-  s.claimed.erase({job_id, idx});
-  return {};
 }
 
 Result<void> JobStore::fail_chunk(std::int64_t job_id, int idx, const std::string& error, int max_attempts) {
   Impl& s = *impl_;
   std::lock_guard lock(s.mu);
-  sqlite3* db = s.db.get();
-  auto r = in_transaction<int>(db, s.path, [&]() -> Result<int> {
-    auto attempts = s.running_attempts(job_id, idx);
-    if (!attempts) return fail(attempts.error());
-    Stmt up(db, s.path, "UPDATE chunks SET state = ?1, error = ?2 WHERE job_id = ?3 AND idx = ?4");
-    up.bind(1, std::string(*attempts < max_attempts ? "pending" : "failed")).bind(2, error).bind(3, job_id).bind(4, idx);
-    if (auto u = up.run(); !u) return fail(u.error());
-    if (auto u = s.touch_job(job_id); !u) return fail(u.error());
-    return 0;
+  return s.leave_running(job_id, idx, [&](int attempts) -> Result<void> {
+    Stmt up(s.db.get(), s.path, "UPDATE chunks SET state = ?1, error = ?2 WHERE job_id = ?3 AND idx = ?4");
+    up.bind(1, std::string(attempts < max_attempts ? "pending" : "failed")).bind(2, error).bind(3, job_id).bind(4, idx);
+    return up.run();
   });
-  if (!r) return fail(r.error());
-  s.claimed.erase({job_id, idx});
-  return {};
 }
 
 Result<void> JobStore::reset_failed(std::int64_t job_id) {
@@ -378,19 +379,12 @@ Result<void> JobStore::reset_failed(std::int64_t job_id) {
 Result<void> JobStore::release(std::int64_t job_id, int idx) {
   Impl& s = *impl_;
   std::lock_guard lock(s.mu);
-  sqlite3* db = s.db.get();
-  auto r = in_transaction<int>(db, s.path, [&]() -> Result<int> {
-    if (auto a = s.running_attempts(job_id, idx); !a) return fail(a.error());
-    Stmt up(db, s.path,
+  return s.leave_running(job_id, idx, [&](int) -> Result<void> {
+    Stmt up(s.db.get(), s.path,
             "UPDATE chunks SET state = 'pending', attempts = MAX(attempts - 1, 0) WHERE job_id = ?1 AND idx = ?2");
     up.bind(1, job_id).bind(2, idx);
-    if (auto u = up.run(); !u) return fail(u.error());
-    if (auto u = s.touch_job(job_id); !u) return fail(u.error());
-    return 0;
+    return up.run();
   });
-  if (!r) return fail(r.error());
-  s.claimed.erase({job_id, idx});
-  return {};
 }
 
 Result<std::vector<ChunkState>> JobStore::chunks(std::int64_t job_id, bool with_results) const {
