@@ -1,0 +1,2 @@
+// Placeholder until the tests of this file land (issue 10).
+#include <gtest/gtest.h>
