@@ -1,5 +1,6 @@
 #include "media/video_source.h"
 
+#include "media/frame_rotation.h"
 #include "media/h264_nal.h"
 
 #include <chrono>
@@ -15,6 +16,7 @@ extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavdevice/avdevice.h>
 #include <libavformat/avformat.h>
+#include <libavutil/display.h>
 #include <libavutil/hwcontext.h>
 #include <libavutil/opt.h>
 }
@@ -58,7 +60,7 @@ void ffmpeg_log(void* avcl, int level, const char* fmt, va_list args) {
   av_log_format_line2(avcl, level, fmt, args, line, sizeof line, &prefix);
   std::string text(line);
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-  spdlog::debug("ffmpeg: {}", text);
+  spdlog::debug("ffmpeg: {}", redact_urls_in(text));  // FFmpeg may echo the URL, password included
 }
 
 void register_devices_once() {
@@ -68,6 +70,22 @@ void register_devices_once() {
     return true;
   }();
   (void)done;
+}
+
+// The clockwise quarter turn the stream's display matrix asks for.
+Rotation display_rotation_of(const AVStream* st) {
+  const std::uint8_t* matrix = nullptr;
+#if LIBAVCODEC_VERSION_INT >= AV_VERSION_INT(60, 29, 100)
+  const AVPacketSideData* sd = av_packet_side_data_get(st->codecpar->coded_side_data,
+                                                       st->codecpar->nb_coded_side_data, AV_PKT_DATA_DISPLAYMATRIX);
+  if (sd && sd->size >= 9 * sizeof(std::int32_t)) matrix = sd->data;
+#else
+  std::size_t size = 0;
+  matrix = av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, &size);
+  if (size < 9 * sizeof(std::int32_t)) matrix = nullptr;
+#endif
+  if (!matrix) return Rotation::k0;
+  return display_rotation_from_ccw_degrees(av_display_rotation_get(reinterpret_cast<const std::int32_t*>(matrix)));
 }
 
 }  // namespace
@@ -111,6 +129,7 @@ struct VideoSource::Impl {
   std::unique_ptr<AVFrame, FrameFreer> frame{av_frame_alloc()};
   std::unique_ptr<AVFrame, FrameFreer> sw_frame{av_frame_alloc()};
   int stream_index = -1;
+  Rotation rotation = Rotation::k0;  // applied to every frame read() returns
   AVRational time_base{1, 1};
   std::int64_t start_pts = AV_NOPTS_VALUE;
   double fps = 0;
@@ -164,7 +183,7 @@ struct VideoSource::Impl {
   Error watchdog_error() const {
     char buf[64];
     std::snprintf(buf, sizeof buf, ": no frame for %.1f s (watchdog)", options.frame_timeout_ms / 1000.0);
-    return Error{ErrorCode::kRuntime, "source " + options.url + buf};
+    return Error{ErrorCode::kRuntime, "source " + spec.display + buf};
   }
 
   static int interrupt_cb(void* opaque) {
@@ -177,7 +196,7 @@ struct VideoSource::Impl {
   }
 
   Result<void> open_input() {
-    const std::string& url = options.url;
+    const std::string& url = spec.display;  // messages name the source without its secrets
     if (spec.kind == SourceKind::kFile) {
       std::error_code ec;
       if (!std::filesystem::exists(spec.ffmpeg_url, ec)) return fail(ErrorCode::kNotFound, "source " + url + ": no such file");
@@ -237,6 +256,7 @@ struct VideoSource::Impl {
       return fail(ErrorCode::kBadInput, "source " + url + ": frames of " + std::to_string(par->width) + "x" +
                                             std::to_string(par->height) + " exceed max_pixels " +
                                             std::to_string(options.max_pixels));
+    rotation = display_rotation_of(st);
     time_base = st->time_base;
     start_pts = st->start_time;
     const AVRational r = av_guess_frame_rate(fmt.get(), st, nullptr);
@@ -296,14 +316,14 @@ struct VideoSource::Impl {
       hw_device.reset(dev);
       codec->hw_device_ctx = av_buffer_ref(dev);
       hwaccel_name = name;
-      spdlog::info("source {}: hardware decoding with {}", options.url, name);
+      spdlog::info("source {}: hardware decoding with {}", spec.display, name);
       return;
     }
     if (options.hwaccel == HwAccel::kAuto) {
-      spdlog::info("source {}: software decoding (no hardware decoder: {})", options.url,
+      spdlog::info("source {}: software decoding (no hardware decoder: {})", spec.display,
                    why.empty() ? "none tried" : why.substr(0, why.size() - 2));
     } else {
-      spdlog::warn("source {}: hardware decoding unavailable, software decoding ({})", options.url, why);
+      spdlog::warn("source {}: hardware decoding unavailable, software decoding ({})", spec.display, why);
     }
   }
 
@@ -343,7 +363,7 @@ Result<std::optional<DecodedFrame>> VideoSource::read() {
       if (s.options.strict && (s.frame->decode_error_flags != 0 || (s.frame->flags & AV_FRAME_FLAG_CORRUPT))) {
         const double t = s.pts_seconds(s.frame.get());
         av_frame_unref(s.frame.get());
-        return fail(ErrorCode::kBadInput, "source " + s.options.url + ": corrupt frame" + s.at(t));
+        return fail(ErrorCode::kBadInput, "source " + s.spec.display + ": corrupt frame" + s.at(t));
       }
       AVFrame* out = s.frame.get();
       if (out->format == s.codec->sw_pix_fmt || !s.hw_device) {
@@ -351,13 +371,25 @@ Result<std::optional<DecodedFrame>> VideoSource::read() {
       } else if (s.hw_device) {
         av_frame_unref(s.sw_frame.get());
         if (av_hwframe_transfer_data(s.sw_frame.get(), out, 0) < 0)
-          return fail(ErrorCode::kRuntime, "source " + s.options.url + ": cannot download a hardware frame");
+          return fail(ErrorCode::kRuntime, "source " + s.spec.display + ": cannot download a hardware frame");
         av_frame_copy_props(s.sw_frame.get(), out);
         out = s.sw_frame.get();
       }
       DecodedFrame df;
       df.pts = s.pts_seconds(s.frame.get());
-      df.frame = std::make_shared<const VideoFrame>(out);
+      if (s.rotation != Rotation::k0) {
+        auto turned = rotate_frame(out, s.rotation);
+        if (!turned) {
+          av_frame_unref(s.frame.get());
+          return fail(ErrorCode::kUnsupported, "source " + s.spec.display + ": cannot apply its display rotation of " +
+                                                   std::to_string(static_cast<int>(s.rotation)) + " degrees: " +
+                                                   turned.error().message);
+        }
+        df.frame = std::make_shared<const VideoFrame>(*turned);
+        av_frame_free(&*turned);
+      } else {
+        df.frame = std::make_shared<const VideoFrame>(out);
+      }
       av_frame_unref(s.frame.get());
       ++s.frames_out;
       s.frame_out();
@@ -365,7 +397,7 @@ Result<std::optional<DecodedFrame>> VideoSource::read() {
     }
     if (err == AVERROR_EOF) return std::optional<DecodedFrame>();
     if (err != AVERROR(EAGAIN))
-      return fail(ErrorCode::kBadInput, "source " + s.options.url + ": decoding failed" + s.at(s.last_packet) + ": " +
+      return fail(ErrorCode::kBadInput, "source " + s.spec.display + ": decoding failed" + s.at(s.last_packet) + ": " +
                                             av_error(err));
     if (s.draining) return std::optional<DecodedFrame>();
     // Packets that yield no frame (other streams, parameter sets, a decoder
@@ -383,9 +415,9 @@ Result<std::optional<DecodedFrame>> VideoSource::read() {
       av_packet_unref(s.packet.get());
       if (s.watchdog_expired()) return fail(s.watchdog_error());
       if (!s.stop || !s.stop->load())
-        return fail(ErrorCode::kRuntime, "source " + s.options.url + ": no data for " +
+        return fail(ErrorCode::kRuntime, "source " + s.spec.display + ": no data for " +
                                              std::to_string(s.options.timeout_ms) + " ms (timeout)");
-      return fail(ErrorCode::kRuntime, "source " + s.options.url + ": stopped");
+      return fail(ErrorCode::kRuntime, "source " + s.spec.display + ": stopped");
     }
     if (s.watchdog_expired() && (err == AVERROR(ETIMEDOUT) || err == AVERROR(EAGAIN) || err == AVERROR(EIO)))
       return fail(s.watchdog_error());
@@ -395,7 +427,7 @@ Result<std::optional<DecodedFrame>> VideoSource::read() {
       continue;
     }
     if (err < 0 && s.options.strict)
-      return fail(ErrorCode::kBadInput, "source " + s.options.url + ": read failed" + s.at(s.last_packet) + ": " +
+      return fail(ErrorCode::kBadInput, "source " + s.spec.display + ": read failed" + s.at(s.last_packet) + ": " +
                                             av_error(err));
     if (err < 0) {
       if (s.spec.kind == SourceKind::kFile && s.frames_out > 0 && err == AVERROR_INVALIDDATA) {
@@ -408,7 +440,7 @@ Result<std::optional<DecodedFrame>> VideoSource::read() {
         avcodec_send_packet(s.codec.get(), nullptr);
         continue;
       }
-      return fail(ErrorCode::kBadInput, "source " + s.options.url + ": read failed: " + av_error(err));
+      return fail(ErrorCode::kBadInput, "source " + s.spec.display + ": read failed: " + av_error(err));
     }
     if (s.packet->stream_index != s.stream_index) {
       av_packet_unref(s.packet.get());
@@ -435,12 +467,12 @@ Result<std::optional<DecodedFrame>> VideoSource::read() {
     err = avcodec_send_packet(s.codec.get(), s.packet.get());
     av_packet_unref(s.packet.get());
     if (err < 0 && err != AVERROR(EAGAIN) && s.options.strict)
-      return fail(ErrorCode::kBadInput, "source " + s.options.url + ": corrupt packet" + s.at(dts) + ": " +
+      return fail(ErrorCode::kBadInput, "source " + s.spec.display + ": corrupt packet" + s.at(dts) + ": " +
                                             av_error(err));
     if (err < 0 && err != AVERROR(EAGAIN)) {
       ++s.corrupt;  // a corrupt packet: the decoder drops it and goes on
       if (++s.consecutive_errors >= 1000)
-        return fail(ErrorCode::kBadInput, "source " + s.options.url + ": too many undecodable packets: " + av_error(err));
+        return fail(ErrorCode::kBadInput, "source " + s.spec.display + ": too many undecodable packets: " + av_error(err));
     }
   }
 }
@@ -472,7 +504,7 @@ Result<void> VideoSource::seek_keyframe_before(double t) {
   s.arm();
   const int err = av_seek_frame(s.fmt.get(), s.stream_index, s.seconds_ts(t), AVSEEK_FLAG_BACKWARD);
   s.deadline_ms = 0;
-  if (err < 0) return fail(ErrorCode::kBadInput, "source " + s.options.url + ": cannot seek to" + s.at(t) + ": " + av_error(err));
+  if (err < 0) return fail(ErrorCode::kBadInput, "source " + s.spec.display + ": cannot seek to" + s.at(t) + ": " + av_error(err));
   avcodec_flush_buffers(s.codec.get());
   s.draining = false;
   s.last_packet = -std::numeric_limits<double>::infinity();
@@ -487,8 +519,11 @@ std::int64_t VideoSource::packets_dropped() const { return impl_->packets_droppe
 const SourceSpec& VideoSource::spec() const { return impl_->spec; }
 double VideoSource::fps() const { return impl_->fps; }
 double VideoSource::duration_s() const { return impl_->duration; }
-int VideoSource::width() const { return impl_->codec->width; }
-int VideoSource::height() const { return impl_->codec->height; }
+int VideoSource::width() const { return rotated_size(impl_->codec->width, impl_->codec->height, impl_->rotation).first; }
+int VideoSource::height() const {
+  return rotated_size(impl_->codec->width, impl_->codec->height, impl_->rotation).second;
+}
+int VideoSource::rotation() const { return static_cast<int>(impl_->rotation); }
 const std::string& VideoSource::codec() const { return impl_->codec_name; }
 const std::string& VideoSource::hwaccel() const { return impl_->hwaccel_name; }
 std::int64_t VideoSource::corrupt_packets() const { return impl_->corrupt; }

@@ -65,8 +65,10 @@ struct DecodedFrame {
 
 class VideoSource {
  public:
-  // Opens and probes the input and its best video stream. Errors name the URL:
-  // missing file, not a video, no video stream, unsupported codec, too large.
+  // Opens and probes the input and its best video stream. Errors name the
+  // URL (spec().display: its password and secret query values as ***; so do
+  // the errors of read() and the log lines): missing file, not a video, no
+  // video stream, unsupported codec, too large. Only FFmpeg gets the real URL.
   static Result<std::unique_ptr<VideoSource>> open(const VideoSourceOptions& options,
                                                    const std::atomic<bool>* stop = nullptr);
   ~VideoSource();
@@ -97,8 +99,15 @@ class VideoSource {
   const SourceSpec& spec() const;
   double fps() const;         // nominal frame rate (0 when unknown)
   double duration_s() const;  // 0 when unknown (live)
+  // Display size: the decoded size turned by rotation() (frames from read()
+  // are already turned).
   int width() const;
   int height() const;
+  // Clockwise degrees (0, 90, 180, 270) the container's display matrix asks
+  // for (phones, some cameras); read() applies it to every frame, so frames,
+  // boxes and every output are in display orientation. Flips in the matrix
+  // are not applied.
+  int rotation() const;
   const std::string& codec() const;
   const std::string& hwaccel() const;  // "none", "cuda", "vaapi"
   std::int64_t corrupt_packets() const;

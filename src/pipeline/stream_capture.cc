@@ -74,7 +74,10 @@ void StreamCapture::run() {
   double pts_offset = 0, last_pts = -1;
   enum class State { kUnknown, kUp, kDown } state = State::kUnknown;
 
-  auto go_down = [&](const std::string& why) {
+  auto go_down = [&](const std::string& reason) {
+    // The reason is shown and stored (log, stats, stream_down event): never
+    // with a password, whatever produced it.
+    const std::string why = redact_urls_in(reason);
     {
       std::lock_guard lock(mu_);
       stats_.up = false;
@@ -114,8 +117,9 @@ void StreamCapture::run() {
       stats_.height = s.height();
     }
     if (state != State::kUp) {
-      spdlog::info("stream {}: up ({} {}x{} @ {:.2f} fps, decoder {}, hwaccel {})", id_, s.codec(), s.width(),
-                   s.height(), s.fps(), s.codec(), s.hwaccel());
+      spdlog::info("stream {}: up ({} {}x{}{} @ {:.2f} fps, decoder {}, hwaccel {})", id_, s.codec(), s.width(),
+                   s.height(), s.rotation() ? " turned " + std::to_string(s.rotation()) + " degrees" : "", s.fps(),
+                   s.codec(), s.hwaccel());
       if (on_status_) on_status_(EventKind::kStreamUp, s.codec());
     }
     state = State::kUp;

@@ -7,6 +7,9 @@
 // watchdog marks a live stream down when no frame arrives for watchdog_s,
 // whatever FFmpeg is waiting on (VideoSourceOptions::frame_timeout_ms), and
 // reconnects with backoff.
+// Errors, log lines, Stats::last_error and stream_down reasons name the
+// source by its redacted URL (redact_url: no password); only the VideoSource
+// opens the real one.
 // Threads: start/stop/stats from any thread; the callback runs on the capture thread.
 #pragma once
 

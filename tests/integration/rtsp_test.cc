@@ -323,5 +323,44 @@ TEST_F(RtspTest, StoppedServerIsDownWithinTheWatchdogBackAfterContinueAndNoBurst
   EXPECT_LE(max_display_fps, source_fps * 1.3);
 }
 
+TEST_F(RtspTest, PasswordsNeverShowInErrorsEventsOrTheLog) {
+  auto sink = std::make_shared<CaptureSink>();
+  spdlog::default_logger()->sinks().push_back(sink);
+  const auto level = spdlog::get_level();
+  spdlog::set_level(spdlog::level::debug);  // FFmpeg's own messages too
+  const int port = free_port();
+  const int closed = free_port();
+  RtspServer server(port);
+  ASSERT_TRUE(server.start());
+  start_engine({{"cam", server.url("admin:s3cret@")},
+                {"closed", "rtsp://admin:s3cret@127.0.0.1:" + std::to_string(closed) + "/stream"},
+                {"token", "http://127.0.0.1:" + std::to_string(closed) + "/live.ts?token=s3cret"}},
+               3);
+  ASSERT_TRUE(steady("cam", 30)) << "a URL with credentials should play: " << stream_stats("cam").dump();
+  server.kill();
+  ASSERT_TRUE(wait_for([&] { return stream_stats("cam")["last_error"].get<std::string>().find("refused") !=
+                                    std::string::npos; }, 10))
+      << stream_stats("cam").dump();
+  ASSERT_TRUE(wait_for([&] { return !log_.of("closed", EventKind::kStreamDown).empty() &&
+                                    !log_.of("token", EventKind::kStreamDown).empty(); }, 10));
+  const std::string last_error = stream_stats("cam")["last_error"];
+  const std::string closed_error = stream_stats("closed")["last_error"];
+  engine_->stop();
+  spdlog::set_level(level);
+  std::erase(spdlog::default_logger()->sinks(), sink);
+
+  EXPECT_EQ(last_error.find("s3cret"), std::string::npos) << last_error;
+  EXPECT_NE(last_error.find("rtsp://admin:***@127.0.0.1"), std::string::npos) << "errors name the source: " << last_error;
+  EXPECT_EQ(closed_error.find("s3cret"), std::string::npos) << closed_error;
+  for (const Event& e : log_.all()) EXPECT_EQ(e.text.find("s3cret"), std::string::npos) << e.text;
+  const auto cam_down = log_.of("cam", EventKind::kStreamDown);
+  ASSERT_FALSE(cam_down.empty());
+  const auto token_down = log_.of("token", EventKind::kStreamDown);
+  EXPECT_NE(token_down[0].first.text.find("token=***"), std::string::npos) << token_down[0].first.text;
+  const std::string logged = sink->text();
+  EXPECT_NE(logged.find("admin:***@"), std::string::npos) << "the log should name the sources:\n" << logged;
+  EXPECT_EQ(logged.find("s3cret"), std::string::npos) << logged;
+}
+
 }  // namespace
 }  // namespace vigil
