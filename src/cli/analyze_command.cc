@@ -20,6 +20,7 @@
 #include "cli/commands.h"
 #include "config/engine_config.h"
 #include "jobs/analyze_job.h"
+#include "jobs/job_dir_lock.h"
 #include "jobs/job_store.h"
 
 namespace vigil::cli {
@@ -194,10 +195,21 @@ int run_analyze(const AnalyzeArgs& a) {
     jo.batch = a.batch;
     jo.out_dir = a.out_dir;
     if (videos.size() > 1) {
-      std::string sub = settings->name;
-      for (int n = 2; used_dirs.count(sub); ++n) sub = settings->name + "-" + std::to_string(n);
+      std::string sub = settings->stream.id;
+      for (int n = 2; used_dirs.count(sub); ++n) sub = settings->stream.id + "-" + std::to_string(n);
       used_dirs.insert(sub);
       jo.out_dir = (fs::path(a.out_dir) / sub).string();
+    }
+    // A bad video is refused before its output folder is made; then the
+    // folder is locked before anything reads or writes its job.db.
+    if (auto probed = probe_video(settings->video); !probed) {
+      std::cerr << "vigil analyze: " << probed.error().message << "\n";
+      return probed.error().code == ErrorCode::kRuntime ? kExitRuntime : kExitBadInput;
+    }
+    auto lock = JobDirLock::acquire(jo.out_dir);
+    if (!lock) {
+      std::cerr << "vigil analyze: " << lock.error().message << "\n";
+      return kExitBadInput;
     }
     if (a.resume) {
       const std::string db = (fs::path(jo.out_dir) / "job.db").string();

@@ -16,6 +16,7 @@
 
 #include "cli/commands.h"
 #include "config/engine_config.h"
+#include "jobs/analyze_settings.h"
 #include "pipeline/engine.h"
 #include "server/http_server.h"
 #include "server/job_manager.h"
@@ -48,15 +49,10 @@ struct RunArgs {
 
 constexpr const char* kDemoVideo = "/usr/share/doc/opencv-doc/examples/data/vtest.avi";
 
-// A stream id from a source: its file stem, lower-cased, [a-z0-9_-] only, unique.
+// A stream id from a source: the slug of its file stem (stream_id_for_file,
+// shared with vigil analyze and the jobs API), made unique.
 std::string id_for(const std::string& url, std::set<std::string>& used) {
-  std::string base = std::filesystem::path(url).stem().string();
-  std::string id;
-  for (char c : base) {
-    const auto u = static_cast<unsigned char>(std::tolower(static_cast<unsigned char>(c)));
-    id += (std::isalnum(u) || u == '_' || u == '-') ? static_cast<char>(u) : '_';
-  }
-  if (id.empty() || id.size() > 48) id = "stream";
+  const std::string id = stream_id_for_file(url);
   std::string out = id;
   for (int n = 2; used.count(out); ++n) out = id + "-" + std::to_string(n);
   used.insert(out);

@@ -116,7 +116,7 @@ Result<AnalyzeOutcome> run_analysis(const AnalyzeJobOptions& options, const Dete
 
   if (!settings.stream.classes.empty())
     if (auto m = class_mask_from_names(detector.info(), settings.stream.classes); !m) return fail(m.error());
-  if (auto ev = AnalyticsEvaluator::create(settings.name, settings.stream.zones, settings.stream.lines,
+  if (auto ev = AnalyticsEvaluator::create(settings.stream.id, settings.stream.zones, settings.stream.lines,
                                            detector.info().class_names, "stream");
       !ev)
     return fail(ev.error());

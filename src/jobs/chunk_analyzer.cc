@@ -75,7 +75,7 @@ class ChunkState {
   ChunkState(const ChunkRunContext& ctx, TrackIdAllocator& ids)
       : ctx_(ctx),
         tracker_(ctx.settings.stream.tracker, ids),
-        analytics_(ctx.settings.name, ctx.settings.stream.zones, ctx.settings.stream.lines, ctx.model.class_names) {}
+        analytics_(ctx.settings.stream.id, ctx.settings.stream.zones, ctx.settings.stream.lines, ctx.model.class_names) {}
 
   void apply(const BatchResult& r, double t) {
     const double pts = r.request.pts;
@@ -137,7 +137,7 @@ class ChunkState {
 
   void caption(const BatchResult& r, const std::vector<Track>& tracks, double t) {
     CaptionScene scene;
-    scene.stream = ctx_.settings.name;
+    scene.stream = ctx_.settings.stream.id;
     scene.pts = r.request.pts;
     scene.frame_w = r.request.frame_w;
     scene.frame_h = r.request.frame_h;
@@ -215,7 +215,7 @@ class ChunkState {
   Event track_event(EventKind kind, const Track& t, double pts) const {
     Event e;
     e.kind = kind;
-    e.stream = ctx_.settings.name;
+    e.stream = ctx_.settings.stream.id;
     e.pts = pts;
     e.track_id = t.id;
     e.class_id = t.class_id;

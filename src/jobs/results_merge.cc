@@ -467,6 +467,9 @@ Result<MergedResults> merge_results(const AnalyzeSettings& settings, const Video
                  {"zone_events", zone_events},
                  {"line_events", line_events},
                  {"chunks", chunk_list}};
+  // The file's name as given and the stream id derived from it (its events' "stream").
+  out.results["video"]["name"] = settings.name;
+  out.results["video"]["stream"] = settings.stream.id;
   if (settings.captions) {
     out.results["captions"] = captions;
     out.results["options"]["captioner"] = settings.stream.describe.captioner;

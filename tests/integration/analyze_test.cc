@@ -231,6 +231,65 @@ TEST(Analyze, CorruptChunkIsRetriedThenFailedAndTheJobCompletes) {
   EXPECT_GT(std::count(csv.begin(), csv.end(), '\n'), 250);
 }
 
+// Two processes on one output folder: the second is refused at once (exit 2,
+// naming the folder and the first one's pid) and the first is unaffected.
+// The first is stopped (SIGSTOP) while the second tries, so that it cannot
+// finish before the second starts.
+TEST(Analyze, SecondProcessOnTheSameFolderIsRefused) {
+  const std::string d = fresh_dir("locked");
+  const pid_t first = spawn_analyze(d);
+  const std::string pid_text = std::to_string(first);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (slurp(d + "/job.lock").rfind(pid_text, 0) != 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_EQ(slurp(d + "/job.lock").rfind(pid_text, 0), 0u) << "the first process did not take the lock";
+  ASSERT_EQ(kill(first, SIGSTOP), 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto second = analyze(kLong + kOpts + "--chunk 60 -o " + d);
+  const double second_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  kill(first, SIGCONT);
+  EXPECT_EQ(second.exit_code, 2) << second.err;
+  EXPECT_NE(second.err.find(d), std::string::npos) << second.err;
+  EXPECT_NE(second.err.find("pid " + pid_text), std::string::npos) << second.err;
+  EXPECT_LT(second_s, 10.0) << "refused at once, not after analysing";  // it loads no model: well under 1 s
+  int status = 0;
+  ASSERT_EQ(waitpid(first, &status, 0), first);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  const auto results = nlohmann::json::parse(slurp(d + "/results.json"));
+  EXPECT_EQ(results["summary"]["chunks_done"], 11);
+  EXPECT_TRUE(results["summary"]["failed"].empty()) << results["summary"]["failed"].dump();
+  EXPECT_EQ(slurp(d + "/timeline.csv"), slurp(reference_dir() + "/timeline.csv"));
+  // Once the first has ended, the folder is free again: an all-done resume.
+  const auto again = analyze("--resume --progress none -o " + d);
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+}
+
+// A file name with spaces, dots and capitals: the stream id is its slug (as
+// `vigil run` derives ids) and the outputs keep the real name.
+TEST(Analyze, FileNameWithSpacesAndDots) {
+  const std::string d = fresh_dir("names");
+  fs::create_directories(d);
+  const std::string video = d + "/Lobby Cam.2024-01-01.mp4";
+  fs::copy_file(std::string(VIGIL_TEST_VIDEOS_DIR) + "/vtest20.mp4", video);
+  const auto r = analyze("\"" + video + "\" --sample-fps 2 --progress none -o " + d + "/out");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto results = nlohmann::json::parse(slurp(d + "/out/results.json"));
+  EXPECT_EQ(results["video"]["name"], "Lobby Cam.2024-01-01.mp4");
+  EXPECT_EQ(results["video"]["stream"], "lobby_cam_2024-01-01");
+  EXPECT_EQ(results["video"]["path"], video);
+  EXPECT_EQ(results["summary"]["samples"], 40);
+  std::istringstream ev(slurp(d + "/out/events.jsonl"));
+  std::string line;
+  int n = 0;
+  while (std::getline(ev, line)) {
+    EXPECT_EQ(nlohmann::json::parse(line)["stream"], "lobby_cam_2024-01-01") << line;
+    ++n;
+  }
+  EXPECT_GT(n, 0);
+  EXPECT_NE(slurp(d + "/out/report.html").find("Lobby Cam.2024-01-01.mp4"), std::string::npos);
+}
+
 TEST(Analyze, ProgressLinesAreMonotonic) {
   const std::string out = slurp(reference_dir() + "/stdout.txt");
   std::istringstream is(out);

@@ -23,6 +23,8 @@ mk() {
 mk vtest20.mp4 ff -i "$VTEST" -t 20 -c:v libx264 -preset veryfast -pix_fmt yuv420p -g 20 -movflags +faststart
 # 3 s of pedestrians (30 frames), for runs that must end quickly in real time.
 mk vtest3.mp4 ff -i "$VTEST" -t 3 -c:v libx264 -preset veryfast -pix_fmt yuv420p -g 10
+# The same under a name with a space and capitals (file names are not ids).
+[ -s "$out/My Video.mp4" ] || cp "$out/vtest3.mp4" "$out/My Video.mp4"
 # A still scene: one photo looped for 8 s at 25 fps (encoder noise only).
 mk still.mp4 ff -loop 1 -i "$DOG" -t 8 -r 25 -c:v libx264 -preset veryfast -pix_fmt yuv420p
 # Audio only: a 3 s tone.
