@@ -252,6 +252,11 @@ int run_analyze(const AnalyzeArgs& a) {
     std::printf("  %d sampled frames, %d/%d chunks", s.value("samples", 0), s.value("chunks_done", 0), s.value("chunks", 0));
     for (const auto& [cls, n] : s["tracks"].items()) std::printf(", %s: %d tracks", cls.c_str(), n.get<int>());
     std::printf("\n");
+    // Damaged data costs its frames, not the job: reported, exit code unchanged.
+    for (const auto& d : s.value("damaged", nlohmann::json::array()))
+      std::fprintf(stderr, "vigil analyze: %s: damaged data: frames between %.3f and %.3f s lost (%d samples): %s\n",
+                   video.c_str(), d.value("from", 0.0), d.value("to", 0.0), d.value("samples_lost", 0),
+                   d.value("error", "").c_str());
     for (const auto& f : s["failed"]) {
       std::fprintf(stderr, "vigil analyze: %s: chunk %d [%.1f-%.1f s] failed: %s\n", video.c_str(), f.value("chunk", 0),
                    f.value("start_s", 0.0), f.value("end_s", 0.0), f.value("error", "").c_str());

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <mutex>
 
@@ -376,8 +377,20 @@ Result<nlohmann::json> analyze_chunk(const ChunkRunContext& ctx, const Chunk& ch
   state.close();
 
   const FrameSampler::Stats st = sampler.stats();
+  const std::vector<DamagedRange> damaged = sampler.damaged();
+  // Damaged data costs the frames it covers; only a chunk left with nothing fails.
+  if (sample_t.empty() && !damaged.empty()) {
+    char range[64];
+    std::snprintf(range, sizeof range, "%.3f to %.3f s", damaged.front().from, damaged.back().to);
+    return fail(ErrorCode::kBadInput, "no frame of the chunk could be decoded: damaged data from " + std::string(range) +
+                                          " (" + damaged.front().error + ")");
+  }
   nlohmann::json out;
   out["samples"] = state.samples();
+  out["damaged"] = nlohmann::json::array();
+  for (const auto& d : damaged)
+    out["damaged"].push_back(
+        {{"from", round_ms(d.from)}, {"to", round_ms(d.to)}, {"samples_lost", d.samples_lost}, {"error", d.error}});
   out["tracks"] = state.tracks_json();
   out["events"] = state.events();
   out["thumbs"] = state.thumbs_json();
@@ -387,6 +400,8 @@ Result<nlohmann::json> analyze_chunk(const ChunkRunContext& ctx, const Chunk& ch
                   {"frames_decoded", st.frames_decoded},
                   {"packets_decoded", st.packets_decoded},
                   {"packets_dropped", st.packets_dropped},
+                  {"damage_errors", st.damage_errors},
+                  {"packets_skipped", st.packets_skipped},
                   {"decode_ms", decode_ms},
                   {"convert_ms", convert_ms},
                   {"elapsed_s", ms_since(started) / 1000.0}};

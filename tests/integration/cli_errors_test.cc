@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <sstream>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -188,6 +190,47 @@ TEST(CliRunExit, LiveWithoutServerEndsWhenTheFilesEnd) {
   auto r = test::run_process("timeout 60 " + kVigil + " run --no-server --model " + kModel + " " + kVideos +
                              "/vtest3.mp4 " + kVideos + "/vtest3.mp4");
   EXPECT_EQ(r.exit_code, 0) << (r.exit_code == 124 ? "still running after 60 s\n" : "") << r.err;
+}
+
+// ---- vigil run --offline: the event log does not depend on thread timing ----
+
+// Three streams of different lengths, twice: byte-identical events.jsonl once
+// wall_time is removed, in media-time order, streams in config order at equal
+// times (docs/config.md).
+TEST(CliRunOffline, EventsFileIsTheSameEveryRun) {
+  const std::string dir = test::tmp_dir("cli_run_order");
+  std::vector<std::string> runs;
+  for (int run = 0; run < 2; ++run) {
+    const std::string events = dir + "/events" + std::to_string(run) + ".jsonl";
+    std::filesystem::remove(events);
+    auto r = test::run_process(kVigil + " run --offline --every 2 --model " + kModel + " " + kVideos + "/vtest20.mp4 " +
+                               kVideos + "/vtest3.mp4 " + kVideos + "/still.mp4 --events " + events);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::ifstream f(events);
+    std::string line, text;
+    double last_pts = -1;
+    std::map<std::string, int> per_stream;
+    while (std::getline(f, line)) {
+      auto j = nlohmann::json::parse(line);
+      j.erase("wall_time");
+      const double pts = j["pts"].get<double>();
+      EXPECT_GE(pts, last_pts) << "not in media-time order: " << line;
+      last_pts = pts;
+      ++per_stream[j["stream"].get<std::string>()];
+      text += j.dump() + "\n";
+    }
+    EXPECT_EQ(per_stream.size(), 3u) << text.substr(0, 500);
+    runs.push_back(text);
+  }
+  EXPECT_EQ(runs[0], runs[1]) << "the event log differs between two runs";
+  // At pts 0 every stream says stream_up, in the order the streams were given.
+  std::istringstream first(runs[0]);
+  std::vector<std::string> ups;
+  for (std::string line; std::getline(first, line) && ups.size() < 3;) {
+    const auto j = nlohmann::json::parse(line);
+    if (j["kind"] == "stream_up") ups.push_back(j["stream"]);
+  }
+  EXPECT_EQ(ups, (std::vector<std::string>{"vtest20", "vtest3", "still"}));
 }
 
 TEST(Cli, AnnotatedImagesAndTable) {
