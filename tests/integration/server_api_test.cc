@@ -871,5 +871,20 @@ TEST_F(JobsApiTest, BadJobRequestsAreClearErrors) {
   expect_error(get(port_, "/api/jobs"), 503);
 }
 
+// A file name with a space and capitals (made by make_test_videos.sh): the
+// job's stream id is the name's slug, the outputs keep the real name.
+TEST_F(JobsApiTest, FileNameWithSpacesIsAccepted) {
+  const json created = submit({{"path", "My Video.mp4"}, {"sample_fps", 2}}, 201);
+  ASSERT_TRUE(created.contains("id")) << created.dump();
+  const std::int64_t id = created["id"].get<std::int64_t>();
+  const json done = wait_state(id, "done");
+  ASSERT_EQ(done.value("state", ""), "done") << done.dump();
+  std::ifstream f(done["out_dir"].get<std::string>() + "/results.json");
+  const json results = json::parse(f);
+  EXPECT_EQ(results["video"]["name"], "My Video.mp4");
+  EXPECT_EQ(results["video"]["stream"], "my_video");
+  EXPECT_EQ(results["summary"]["samples"], 6);  // 3 s at 2 samples/s
+}
+
 }  // namespace
 }  // namespace vigil
