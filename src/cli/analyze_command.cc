@@ -20,6 +20,7 @@
 #include "cli/commands.h"
 #include "config/engine_config.h"
 #include "jobs/analyze_job.h"
+#include "jobs/job_dir_lock.h"
 #include "jobs/job_store.h"
 
 namespace vigil::cli {
@@ -194,10 +195,21 @@ int run_analyze(const AnalyzeArgs& a) {
     jo.batch = a.batch;
     jo.out_dir = a.out_dir;
     if (videos.size() > 1) {
-      std::string sub = settings->name;
-      for (int n = 2; used_dirs.count(sub); ++n) sub = settings->name + "-" + std::to_string(n);
+      std::string sub = settings->stream.id;
+      for (int n = 2; used_dirs.count(sub); ++n) sub = settings->stream.id + "-" + std::to_string(n);
       used_dirs.insert(sub);
       jo.out_dir = (fs::path(a.out_dir) / sub).string();
+    }
+    // A bad video is refused before its output folder is made; then the
+    // folder is locked before anything reads or writes its job.db.
+    if (auto probed = probe_video(settings->video); !probed) {
+      std::cerr << "vigil analyze: " << probed.error().message << "\n";
+      return probed.error().code == ErrorCode::kRuntime ? kExitRuntime : kExitBadInput;
+    }
+    auto lock = JobDirLock::acquire(jo.out_dir);
+    if (!lock) {
+      std::cerr << "vigil analyze: " << lock.error().message << "\n";
+      return kExitBadInput;
     }
     if (a.resume) {
       const std::string db = (fs::path(jo.out_dir) / "job.db").string();
@@ -240,6 +252,11 @@ int run_analyze(const AnalyzeArgs& a) {
     std::printf("  %d sampled frames, %d/%d chunks", s.value("samples", 0), s.value("chunks_done", 0), s.value("chunks", 0));
     for (const auto& [cls, n] : s["tracks"].items()) std::printf(", %s: %d tracks", cls.c_str(), n.get<int>());
     std::printf("\n");
+    // Damaged data costs its frames, not the job: reported, exit code unchanged.
+    for (const auto& d : s.value("damaged", nlohmann::json::array()))
+      std::fprintf(stderr, "vigil analyze: %s: damaged data: frames between %.3f and %.3f s lost (%d samples): %s\n",
+                   video.c_str(), d.value("from", 0.0), d.value("to", 0.0), d.value("samples_lost", 0),
+                   d.value("error", "").c_str());
     for (const auto& f : s["failed"]) {
       std::fprintf(stderr, "vigil analyze: %s: chunk %d [%.1f-%.1f s] failed: %s\n", video.c_str(), f.value("chunk", 0),
                    f.value("start_s", 0.0), f.value("end_s", 0.0), f.value("error", "").c_str());

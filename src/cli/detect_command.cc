@@ -30,6 +30,7 @@ struct DetectArgs {
   int threads = 0;
   bool json = false;
   std::string out_dir;
+  std::int64_t max_pixels = kDefaultMaxImagePixels;
 };
 
 bool is_image_name(const std::filesystem::path& p) {
@@ -105,7 +106,7 @@ int run_detect(const DetectArgs& args) {
   }
 
   for (const auto& file : files) {
-    auto image = load_image(file);
+    auto image = load_image(file, args.max_pixels);
     if (!image) {
       report(image.error().message);
       continue;
@@ -174,6 +175,10 @@ std::function<int()> add_detect_command(CLI::App& app) {
   cmd->add_option("--device", args->device, "Execution provider: auto|cpu|cuda|tensorrt")->capture_default_str();
   cmd->add_option("--threads", args->threads, "Inference threads (0 = one per core)")->capture_default_str()->check(CLI::Range(0, 256));
   cmd->add_flag("--json", args->json, "JSON Lines on stdout, one object per image");
+  cmd->add_option("--max-pixels", args->max_pixels,
+                  "Refuse images whose header declares more pixels (width x height) than this, before decoding")
+      ->capture_default_str()
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40));
   cmd->add_option("-o,--output", args->out_dir, "Write annotated images (boxes + labels) into this directory");
   return [args]() { return run_detect(*args); };
 }

@@ -1,7 +1,11 @@
 // vigil: real-time multi-stream video analytics. Entry point: subcommands.
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -42,16 +46,61 @@ std::vector<std::string> split_list(const std::string& s) {
   return out;
 }
 
+namespace {
+
+// The accepted names of log levels, case-insensitive. spdlog's own from_str()
+// maps every unknown name to "off", which silently hid all logs.
+std::optional<spdlog::level::level_enum> parse_log_level(std::string name) {
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  using L = spdlog::level::level_enum;
+  static const std::pair<const char*, L> kNames[] = {
+      {"trace", L::trace}, {"debug", L::debug},       {"info", L::info},         {"warn", L::warn},
+      {"warning", L::warn}, {"error", L::err},        {"err", L::err},           {"critical", L::critical},
+      {"fatal", L::critical}, {"off", L::off},        {"none", L::off},
+  };
+  for (const auto& [n, level] : kNames)
+    if (name == n) return level;
+  return std::nullopt;
+}
+
+constexpr const char* kLogLevelNames = "trace, debug, info, warn (warning), error, critical, off";
+
+// Applies --log-level, else $VIGIL_LOG, else info. Returns false (after a
+// message naming the source of the bad value) for an unknown level.
+bool apply_log_level(const std::string& flag_value) {
+  std::string value = flag_value;
+  std::string source = "--log-level";
+  if (value.empty()) {
+    const char* env = std::getenv("VIGIL_LOG");
+    if (!env || !*env) return true;
+    value = env;
+    source = "VIGIL_LOG";
+  }
+  const auto level = parse_log_level(value);
+  if (!level) {
+    std::cerr << "vigil: " << source << "=" << value << ": unknown log level (expected one of " << kLogLevelNames
+              << ")\n";
+    return false;
+  }
+  spdlog::set_level(*level);
+  return true;
+}
+
+}  // namespace
 }  // namespace vigil::cli
 
 int main(int argc, char** argv) {
   // Logs go to stderr so that stdout carries only results (e.g. JSON Lines).
   spdlog::set_default_logger(spdlog::stderr_color_mt("vigil"));
   spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
-  if (const char* lvl = std::getenv("VIGIL_LOG"); lvl && *lvl) spdlog::set_level(spdlog::level::from_str(lvl));
 
   CLI::App app{"vigil: real-time multi-stream video analytics"};
   app.require_subcommand(1);
+  // Global: accepted before or after the subcommand's name.
+  app.fallthrough();
+  std::string log_level;
+  app.add_option("--log-level", log_level,
+                 std::string("Log level: ") + vigil::cli::kLogLevelNames + " (default info; env VIGIL_LOG)");
   app.set_version_flag("--version", std::string("vigil ") + VIGIL_VERSION);
   const std::vector<std::pair<std::string, std::function<int()>>> runners = {
       {"detect", vigil::cli::add_detect_command(app)},
@@ -66,6 +115,7 @@ int main(int argc, char** argv) {
     const int rc = app.exit(e);
     return rc == 0 ? 0 : vigil::cli::kExitBadInput;
   }
+  if (!vigil::cli::apply_log_level(log_level)) return vigil::cli::kExitBadInput;
   for (const auto& [name, run] : runners)
     if (app.get_subcommand(name)->parsed()) return run();
   return vigil::cli::kExitBadInput;

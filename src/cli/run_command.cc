@@ -16,6 +16,7 @@
 
 #include "cli/commands.h"
 #include "config/engine_config.h"
+#include "jobs/analyze_settings.h"
 #include "pipeline/engine.h"
 #include "server/http_server.h"
 #include "server/job_manager.h"
@@ -48,15 +49,10 @@ struct RunArgs {
 
 constexpr const char* kDemoVideo = "/usr/share/doc/opencv-doc/examples/data/vtest.avi";
 
-// A stream id from a source: its file stem, lower-cased, [a-z0-9_-] only, unique.
+// A stream id from a source: the slug of its file stem (stream_id_for_file,
+// shared with vigil analyze and the jobs API), made unique.
 std::string id_for(const std::string& url, std::set<std::string>& used) {
-  std::string base = std::filesystem::path(url).stem().string();
-  std::string id;
-  for (char c : base) {
-    const auto u = static_cast<unsigned char>(std::tolower(static_cast<unsigned char>(c)));
-    id += (std::isalnum(u) || u == '_' || u == '-') ? static_cast<char>(u) : '_';
-  }
-  if (id.empty() || id.size() > 48) id = "stream";
+  const std::string id = stream_id_for_file(url);
   std::string out = id;
   for (int n = 2; used.count(out); ++n) out = id + "-" + std::to_string(n);
   used.insert(out);
@@ -96,6 +92,38 @@ std::map<std::string, std::string> environment() {
     if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
   return env;
+}
+
+// How the sources of a run ended: 2 when none yielded a frame (every source
+// missing or unreadable), 1 when some did not or (offline) stopped on an
+// error, 0 otherwise. Each failed source is named on stderr. Live, a source
+// still opening (no frame, no error yet: the run was stopped early) is no failure.
+int sources_exit_code(const Engine& e, const std::vector<StreamConfig>& streams, bool offline) {
+  std::size_t failed = 0, unreadable = 0, considered = 0;
+  for (std::size_t i = 0; i < streams.size(); ++i) {
+    const auto p = e.stream(streams[i].id);
+    if (!p) continue;  // removed through the API
+    ++considered;
+    const StreamSnapshot snap = p->snapshot();
+    const std::string name = "streams[" + std::to_string(i) + "] '" + snap.id + "' (" + snap.url + ")";
+    if (snap.frames == 0 && (offline || !snap.last_error.empty())) {
+      ++failed;
+      ++unreadable;
+      std::cerr << "vigil run: " << name << ": no frame could be read"
+                << (snap.last_error.empty() ? std::string() : ": " + snap.last_error) << "\n";
+    } else if (offline && !snap.last_error.empty()) {
+      ++failed;  // offline gives up on the first fatal error
+      std::cerr << "vigil run: " << name << ": stopped after " << snap.frames << " frames: " << snap.last_error
+                << "\n";
+    }
+  }
+  if (failed == 0) return kExitOk;
+  if (unreadable == considered) {
+    std::cerr << "vigil run: no source could be read\n";
+    return kExitBadInput;
+  }
+  std::cerr << "vigil run: " << failed << " of " << considered << " sources failed\n";
+  return kExitRuntime;
 }
 
 int run_engine(const RunArgs& a) {
@@ -203,7 +231,9 @@ int run_engine(const RunArgs& a) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     if (a.duration > 0 && std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() >= a.duration)
       break;
-    if (cfg.offline && e.all_finished()) break;
+    // Offline, or live without a server (nothing else can happen): stop when
+    // every stream ended (files that do not loop).
+    if ((cfg.offline || a.no_server) && e.all_finished()) break;
   }
   const auto stats = e.stats_json();
   if (server) server->stop();
@@ -217,7 +247,7 @@ int run_engine(const RunArgs& a) {
     }
     f << stats.dump(2) << "\n";
   }
-  return kExitOk;
+  return sources_exit_code(e, cfg.streams, cfg.offline);
 }
 
 }  // namespace

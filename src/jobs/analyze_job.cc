@@ -116,7 +116,7 @@ Result<AnalyzeOutcome> run_analysis(const AnalyzeJobOptions& options, const Dete
 
   if (!settings.stream.classes.empty())
     if (auto m = class_mask_from_names(detector.info(), settings.stream.classes); !m) return fail(m.error());
-  if (auto ev = AnalyticsEvaluator::create(settings.name, settings.stream.zones, settings.stream.lines,
+  if (auto ev = AnalyticsEvaluator::create(settings.stream.id, settings.stream.zones, settings.stream.lines,
                                            detector.info().class_names, "stream");
       !ev)
     return fail(ev.error());
@@ -337,7 +337,7 @@ Result<AnalyzeOutcome> run_analysis(const AnalyzeJobOptions& options, const Dete
   outcome.wall_s = std::chrono::duration<double>(clock_type::now() - t_start).count();
 
   json totals = {{"frames_decoded", 0}, {"packets_decoded", 0}, {"packets_dropped", 0}, {"seeks", 0},
-                 {"decode_ms", 0.0},    {"convert_ms", 0.0}};
+                 {"damage_errors", 0},  {"packets_skipped", 0},  {"decode_ms", 0.0},      {"convert_ms", 0.0}};
   json chunk_attempts = json::array();
   for (const auto& c : *chunks) {
     chunk_attempts.push_back({{"index", c.chunk.index}, {"state", c.state}, {"attempts", c.attempts}, {"error", c.error}});

@@ -1,5 +1,6 @@
 #include "jobs/analyze_settings.h"
 
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -20,6 +21,16 @@ nlohmann::json file_identity(const std::string& path) {
 }
 
 }  // namespace
+
+std::string stream_id_for_file(const std::string& path) {
+  const std::string stem = std::filesystem::path(path).stem().string();
+  std::string id;
+  for (const char c : stem) {
+    const auto u = static_cast<unsigned char>(std::tolower(static_cast<unsigned char>(c)));
+    id += (std::isalnum(u) || u == '_' || u == '-') ? static_cast<char>(u) : '_';
+  }
+  return id.empty() || id.size() > 48 ? "stream" : id;
+}
 
 nlohmann::json AnalyzeSettings::key_json() const {
   nlohmann::json j;
@@ -56,19 +67,20 @@ Result<AnalyzeSettings> make_analyze_settings(const AnalyzeRequest& request, con
   std::error_code ec;
   const fs::path abs = fs::absolute(request.video, ec);
   s.video = ec ? request.video : abs.lexically_normal().string();
-  s.name = fs::path(request.video).stem().string();
-  if (s.name.empty()) s.name = "video";
+  s.name = fs::path(request.video).filename().string();
+  if (s.name.empty()) s.name = s.video;
+  const std::string id = stream_id_for_file(request.video);
   s.sample_fps = request.sample_fps;
   s.chunk_s = request.chunk_s;
   s.config_text = config_text;
-  s.stream = default_stream(s.name, s.video);
+  s.stream = default_stream(id, s.video);
   if (config) {
     const StreamConfig* pick = nullptr;
     for (const auto& st : config->streams)
       if (st.url == request.video || st.url == s.video) pick = &st;
     if (!pick && !config->streams.empty()) pick = &config->streams.front();
     s.stream = pick ? *pick : config->defaults;
-    s.stream.id = s.name;
+    s.stream.id = id;
     s.stream.url = s.video;
     s.model_path = config->model.path;
   }

@@ -15,7 +15,9 @@ namespace vigil {
 
 struct AnalyzeSettings {
   std::string video;        // file path (absolute once resolved)
-  std::string name;         // the "stream" of its events: the file stem
+  std::string name;         // the file's name as given (e.g. "Lobby Cam.2024-01-01.mp4"), shown in outputs
+  // stream.id (the "stream" of its events, [a-z0-9_-]+) is the slug of the
+  // file's stem: stream_id_for_file().
   double sample_fps = 1;    // analysed frames per media second
   double chunk_s = 300;     // chunk length, media seconds
   std::string model_path;   // ONNX model
@@ -33,6 +35,12 @@ struct AnalyzeSettings {
   // key_json() as text (invalid UTF-8 in paths replaced, never throws).
   std::string key() const;
 };
+
+// A stream id from a file path or URL, the way `vigil run` names its
+// sources: the stem, lower-cased, every character outside [a-z0-9_-] made
+// '_' ("Lobby Cam.2024-01-01.mp4" -> "lobby_cam_2024-01-01"); "stream" when
+// that is empty or longer than 48 characters.
+std::string stream_id_for_file(const std::string& path);
 
 // What a user chooses for one analysis (command line or POST /api/jobs).
 struct AnalyzeRequest {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <mutex>
 
@@ -75,7 +76,7 @@ class ChunkState {
   ChunkState(const ChunkRunContext& ctx, TrackIdAllocator& ids)
       : ctx_(ctx),
         tracker_(ctx.settings.stream.tracker, ids),
-        analytics_(ctx.settings.name, ctx.settings.stream.zones, ctx.settings.stream.lines, ctx.model.class_names) {}
+        analytics_(ctx.settings.stream.id, ctx.settings.stream.zones, ctx.settings.stream.lines, ctx.model.class_names) {}
 
   void apply(const BatchResult& r, double t) {
     const double pts = r.request.pts;
@@ -137,7 +138,7 @@ class ChunkState {
 
   void caption(const BatchResult& r, const std::vector<Track>& tracks, double t) {
     CaptionScene scene;
-    scene.stream = ctx_.settings.name;
+    scene.stream = ctx_.settings.stream.id;
     scene.pts = r.request.pts;
     scene.frame_w = r.request.frame_w;
     scene.frame_h = r.request.frame_h;
@@ -215,7 +216,7 @@ class ChunkState {
   Event track_event(EventKind kind, const Track& t, double pts) const {
     Event e;
     e.kind = kind;
-    e.stream = ctx_.settings.name;
+    e.stream = ctx_.settings.stream.id;
     e.pts = pts;
     e.track_id = t.id;
     e.class_id = t.class_id;
@@ -376,8 +377,20 @@ Result<nlohmann::json> analyze_chunk(const ChunkRunContext& ctx, const Chunk& ch
   state.close();
 
   const FrameSampler::Stats st = sampler.stats();
+  const std::vector<DamagedRange> damaged = sampler.damaged();
+  // Damaged data costs the frames it covers; only a chunk left with nothing fails.
+  if (sample_t.empty() && !damaged.empty()) {
+    char range[64];
+    std::snprintf(range, sizeof range, "%.3f to %.3f s", damaged.front().from, damaged.back().to);
+    return fail(ErrorCode::kBadInput, "no frame of the chunk could be decoded: damaged data from " + std::string(range) +
+                                          " (" + damaged.front().error + ")");
+  }
   nlohmann::json out;
   out["samples"] = state.samples();
+  out["damaged"] = nlohmann::json::array();
+  for (const auto& d : damaged)
+    out["damaged"].push_back(
+        {{"from", round_ms(d.from)}, {"to", round_ms(d.to)}, {"samples_lost", d.samples_lost}, {"error", d.error}});
   out["tracks"] = state.tracks_json();
   out["events"] = state.events();
   out["thumbs"] = state.thumbs_json();
@@ -387,6 +400,8 @@ Result<nlohmann::json> analyze_chunk(const ChunkRunContext& ctx, const Chunk& ch
                   {"frames_decoded", st.frames_decoded},
                   {"packets_decoded", st.packets_decoded},
                   {"packets_dropped", st.packets_dropped},
+                  {"damage_errors", st.damage_errors},
+                  {"packets_skipped", st.packets_skipped},
                   {"decode_ms", decode_ms},
                   {"convert_ms", convert_ms},
                   {"elapsed_s", ms_since(started) / 1000.0}};

@@ -23,6 +23,11 @@
 //   "captions": [{"t", "pts", "text"}] (settings.captions only; see
 //              AnalyzeSettings::captions for when); a failed caption has
 //              "error" instead of "text"
+//   "damaged": [{"from", "to", "samples_lost", "error"}] damaged data met
+//              while decoding this chunk's samples: the frames shown strictly
+//              between from and to were lost (FrameSampler), samples_lost of
+//              this chunk's samples with them. A chunk whose samples were all
+//              lost fails (kBadInput) instead.
 //   "frame":   [width, height]
 //   "stats":   decoding and timing figures (used only for run.json)
 //

@@ -130,6 +130,19 @@ std::string render_report_html(const MergedResults& merged) {
     h += "</table><p class=\"note\">Nothing in these ranges was analysed; the rest of the video was.</p>";
   }
 
+  if (s.contains("damaged") && !s["damaged"].empty()) {
+    h += "<h2 class=\"failed\">Damaged time ranges</h2><table><tr><th>after</th><th>until</th><th>lost</th>"
+         "<th>samples lost</th><th>first error</th></tr>";
+    for (const auto& d : s["damaged"]) {
+      const double from = d.value("from", 0.0), to = d.value("to", 0.0);
+      h += "<tr class=\"failed\"><td>" + hms(from) + " (" + num(from, 1) + " s)</td><td>" + hms(to) + " (" +
+           num(to, 1) + " s)</td><td>" + num(to - from, 1) + " s</td><td>" +
+           std::to_string(d.value("samples_lost", 0)) + "</td><td>" + html_escape(d.value("error", "")) + "</td></tr>";
+    }
+    h += "</table><p class=\"note\">The file has damaged data here: the frames shown between these times could not "
+         "be decoded and their samples are missing; decoding resumed at the next keyframe.</p>";
+  }
+
   if (r.contains("captions")) {
     h += "<h2>Scene captions <span class=\"note\">(" + html_escape(r["options"].value("captioner", "")) + ")</span></h2>";
     if (r.contains("caption_summary"))

@@ -75,6 +75,34 @@ json VideoInfo::to_json() const {
           {"fps", r3(fps)}, {"codec", codec}};
 }
 
+namespace {
+
+// The damaged ranges of all done chunks, in media-time order, joined where
+// they overlap (neighbouring chunks meet the same damage when both decode
+// through it); samples_lost summed, the first error kept.
+json merge_damaged(const std::vector<ChunkData>& data) {
+  std::vector<std::tuple<double, double, std::size_t, std::string>> ranges;
+  for (const auto& d : data)
+    if (d.result.contains("damaged") && d.result["damaged"].is_array())
+      for (const auto& r : d.result["damaged"])
+        ranges.emplace_back(r.value("from", 0.0), r.value("to", 0.0), r.value("samples_lost", std::size_t{0}),
+                            r.value("error", ""));
+  std::sort(ranges.begin(), ranges.end());
+  json out = json::array();
+  for (const auto& [from, to, lost, error] : ranges) {
+    if (!out.empty() && from <= out.back()["to"].get<double>()) {
+      json& last = out.back();
+      last["to"] = std::max(last["to"].get<double>(), to);
+      last["samples_lost"] = last["samples_lost"].get<std::size_t>() + lost;
+      continue;
+    }
+    out.push_back({{"from", from}, {"to", to}, {"samples_lost", lost}, {"error", error}});
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<MergedResults> merge_results(const AnalyzeSettings& settings, const VideoInfo& video,
                                     const std::vector<std::string>& class_names, const std::vector<ChunkState>& chunks) {
   std::vector<ChunkData> data;
@@ -121,6 +149,9 @@ Result<MergedResults> merge_results(const AnalyzeSettings& settings, const Video
     }
     data.push_back(std::move(d));
   }
+  const json damaged = merge_damaged(data);
+  std::size_t samples_lost = 0;
+  for (const auto& r : damaged) samples_lost += r["samples_lost"].get<std::size_t>();
 
   // Stitching: (chunk position, local id) -> global id.
   std::map<std::pair<std::size_t, std::int64_t>, std::int64_t> gid;
@@ -450,6 +481,8 @@ Result<MergedResults> merge_results(const AnalyzeSettings& settings, const Video
                   {"lines", lines},
                   {"stitches", stitches.size()},
                   {"failed", failed},
+                  {"damaged", damaged},
+                  {"samples_lost", samples_lost},
                   {"busiest", busiest}};
   json options = {{"sample_fps", settings.sample_fps},
                   {"chunk_s", settings.chunk_s},
@@ -467,6 +500,9 @@ Result<MergedResults> merge_results(const AnalyzeSettings& settings, const Video
                  {"zone_events", zone_events},
                  {"line_events", line_events},
                  {"chunks", chunk_list}};
+  // The file's name as given and the stream id derived from it (its events' "stream").
+  out.results["video"]["name"] = settings.name;
+  out.results["video"]["stream"] = settings.stream.id;
   if (settings.captions) {
     out.results["captions"] = captions;
     out.results["options"]["captioner"] = settings.stream.describe.captioner;

@@ -511,6 +511,8 @@ Result<void> VideoSource::seek_keyframe_before(double t) {
   return {};
 }
 
+void VideoSource::flush_decoder() { avcodec_flush_buffers(impl_->codec.get()); }
+
 double VideoSource::last_packet_time() const { return impl_->last_packet; }
 void VideoSource::set_packet_filter(PacketFilter filter) { impl_->filter = std::move(filter); }
 std::int64_t VideoSource::packets_decoded() const { return impl_->packets_decoded; }

@@ -88,6 +88,11 @@ class VideoSource {
   // Files: the next read() decodes from the keyframe at or before t (the
   // decoder is flushed). An error names the source and t.
   Result<void> seek_keyframe_before(double t);
+  // Drops every frame the decoder holds (damaged or not); decoding goes on
+  // afresh with the next packet, which should be a keyframe. Offline
+  // analysis resynchronises this way after damaged data; it may be called
+  // from the packet filter (before the packet it sees is decoded).
+  void flush_decoder();
   // Decode time of the last packet handed to the decoder (or dropped by the
   // filter), media seconds; -infinity before the first one and after a seek.
   double last_packet_time() const;

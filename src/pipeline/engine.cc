@@ -58,7 +58,16 @@ Result<std::unique_ptr<Engine>> Engine::create(EngineConfig config) {
     auto sink = JsonlSink::open(e->config_.events.jsonl);
     if (!sink) return fail(sink.error());
     e->jsonl_ = std::move(*sink);
-    e->events_.subscribe([j = e->jsonl_.get()](const Event& ev) { j->write(ev); });
+    if (e->config_.offline) {
+      // Streams publish from their own threads: order the log by media time
+      // and stream, so that it does not depend on how the threads interleave.
+      std::vector<std::string> order;
+      for (const auto& st : e->config_.streams) order.push_back(st.id);
+      e->ordered_events_ = std::make_unique<EventOrderSpool>(std::move(order));
+      e->events_.subscribe([o = e->ordered_events_.get()](const Event& ev) { o->add(ev); });
+    } else {
+      e->events_.subscribe([j = e->jsonl_.get()](const Event& ev) { j->write(ev); });
+    }
   }
   if (!e->config_.events.sqlite.empty()) {
     auto store = SqliteStore::open(e->config_.events.sqlite);
@@ -114,6 +123,7 @@ void Engine::stop() {
   stop_ = true;
   control_cv_.notify_all();
   if (control_.joinable()) control_.join();
+  if (jsonl_ && ordered_events_ && !ordered_finished_.exchange(true)) ordered_events_->finish(*jsonl_);
   if (jsonl_) jsonl_->flush();
   if (sqlite_) sqlite_->flush();
 }
@@ -300,7 +310,9 @@ nlohmann::json Engine::stats_json() const {
   j["captions"] = captions_->stats_json();
   if (sqlite_)
     j["events_store"] = {{"stored", sqlite_->stored()}, {"dropped", sqlite_->dropped()}, {"errors", sqlite_->errors()}};
-  if (jsonl_) j["events_jsonl"] = {{"dropped", jsonl_->dropped()}, {"errors", jsonl_->errors()}};
+  if (jsonl_)
+    j["events_jsonl"] = {{"dropped", jsonl_->dropped()},
+                         {"errors", jsonl_->errors() + (ordered_events_ ? ordered_events_->errors() : 0)}};
   {
     std::lock_guard lock(sample_mu_);
     j["bottleneck"] = bottleneck_;

@@ -28,6 +28,7 @@
 
 namespace vigil {
 
+class EventOrderSpool;
 class JsonlSink;
 class SqliteStore;
 
@@ -75,6 +76,10 @@ class Engine {
   // sinks and streams: destroyed after the streams, before the bus.
   std::unique_ptr<class CaptionService> captions_;
   std::unique_ptr<JsonlSink> jsonl_;
+  // Offline: the JSON Lines events wait here and reach jsonl_ in a
+  // deterministic order at stop() (EventOrderSpool).
+  std::unique_ptr<EventOrderSpool> ordered_events_;
+  std::atomic<bool> ordered_finished_{false};  // finish() runs once, in the first stop()
   std::unique_ptr<SqliteStore> sqlite_;
   std::unique_ptr<StreamContext> ctx_;
 

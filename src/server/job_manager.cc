@@ -152,7 +152,7 @@ Result<std::pair<json, bool>> JobManager::submit(const AnalyzeRequest& request) 
   const ModelInfo& info = (*det)->info();
   if (!settings->stream.classes.empty())
     if (auto m = class_mask_from_names(info, settings->stream.classes); !m) return fail(m.error());
-  if (auto ev = AnalyticsEvaluator::create(settings->name, settings->stream.zones, settings->stream.lines,
+  if (auto ev = AnalyticsEvaluator::create(settings->stream.id, settings->stream.zones, settings->stream.lines,
                                            info.class_names, "stream");
       !ev)
     return fail(ev.error());

@@ -1,9 +1,13 @@
 #include "store/jsonl_sink.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <queue>
 #include <system_error>
+#include <tuple>
 
 #include "store/event_json.h"
 
@@ -80,6 +84,22 @@ void JsonlSink::write(const Event& event) noexcept {
   if (wake) cv_.notify_all();
 }
 
+void JsonlSink::write_line_wait(const std::string& line) noexcept {
+  bool full = false;
+  {
+    std::lock_guard lock(mu_);
+    try {
+      pending_ += line;
+    } catch (...) {
+      errors_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    ++pending_lines_;
+    full = pending_.size() >= kFlushBytes;
+  }
+  if (full) write_out();
+}
+
 void JsonlSink::flush() noexcept { write_out(); }
 
 void JsonlSink::flusher_loop() {
@@ -112,6 +132,115 @@ void JsonlSink::write_out() noexcept {
     errors_.fetch_add(lines, std::memory_order_relaxed);
     std::clearerr(file_);
   }
+}
+
+// ---- EventOrderSpool ----------------------------------------------------------
+
+namespace {
+
+// At equal media times: a stream's stream_up before what its loop saw.
+enum class Producer { kCapture = 0, kStreamLoop = 1, kCaptions = 2 };
+
+Producer producer_of(EventKind k) {
+  switch (k) {
+    case EventKind::kStreamUp:
+    case EventKind::kStreamDown:
+      return Producer::kCapture;
+    case EventKind::kCaption:
+      return Producer::kCaptions;
+    default:
+      return Producer::kStreamLoop;
+  }
+}
+
+}  // namespace
+
+// One temporary file of records: [double pts][uint32 length][line bytes].
+struct EventOrderSpool::Spool {
+  std::size_t stream_idx = 0;
+  std::string stream;
+  Producer producer = Producer::kStreamLoop;
+  std::FILE* file = nullptr;
+  std::mutex mu;  // one writer at a time (a producer is one thread, but stay safe)
+  ~Spool() {
+    if (file) std::fclose(file);
+  }
+};
+
+EventOrderSpool::EventOrderSpool(std::vector<std::string> stream_order) : order_(std::move(stream_order)) {}
+EventOrderSpool::~EventOrderSpool() = default;
+
+void EventOrderSpool::add(const Event& event) noexcept {
+  try {
+    std::string line = to_json(event).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    line += '\n';
+    const Producer producer = producer_of(event.kind);
+    Spool* spool = nullptr;
+    {
+      std::lock_guard lock(mu_);
+      for (auto& sp : spools_)
+        if (sp->producer == producer && sp->stream == event.stream) spool = sp.get();
+      if (!spool) {
+        auto sp = std::make_unique<Spool>();
+        sp->stream = event.stream;
+        sp->producer = producer;
+        const auto it = std::find(order_.begin(), order_.end(), event.stream);
+        sp->stream_idx = it != order_.end() ? static_cast<std::size_t>(it - order_.begin()) : order_.size();
+        sp->file = std::tmpfile();
+        spool = sp.get();
+        spools_.push_back(std::move(sp));
+      }
+    }
+    std::lock_guard lock(spool->mu);
+    const double pts = std::isnan(event.pts) ? 0.0 : event.pts;  // NaN would break the merge's ordering
+    const auto len = static_cast<std::uint32_t>(line.size());
+    if (!spool->file || std::fwrite(&pts, sizeof pts, 1, spool->file) != 1 ||
+        std::fwrite(&len, sizeof len, 1, spool->file) != 1 || std::fwrite(line.data(), 1, len, spool->file) != len)
+      errors_.fetch_add(1, std::memory_order_relaxed);
+  } catch (...) {
+    errors_.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void EventOrderSpool::finish(JsonlSink& sink) noexcept {
+  std::lock_guard lock(mu_);
+  struct Head {
+    double pts = 0;
+    std::string line;
+  };
+  auto read_next = [](Spool& sp, Head& h) {
+    std::uint32_t len = 0;
+    if (std::fread(&h.pts, sizeof h.pts, 1, sp.file) != 1 || std::fread(&len, sizeof len, 1, sp.file) != 1) return false;
+    h.line.resize(len);
+    return std::fread(h.line.data(), 1, len, sp.file) == len;
+  };
+  std::vector<Head> heads(spools_.size());
+  // Min-heap over the spools' heads: (pts, stream position, stream id, producer).
+  auto later = [&](std::size_t a, std::size_t b) {
+    const Spool& x = *spools_[a];
+    const Spool& y = *spools_[b];
+    return std::tie(heads[a].pts, x.stream_idx, x.stream, x.producer) >
+           std::tie(heads[b].pts, y.stream_idx, y.stream, y.producer);
+  };
+  std::priority_queue<std::size_t, std::vector<std::size_t>, decltype(later)> queue(later);
+  try {
+    for (std::size_t i = 0; i < spools_.size(); ++i) {
+      Spool& sp = *spools_[i];
+      if (!sp.file || std::fflush(sp.file) != 0) continue;
+      std::rewind(sp.file);
+      if (read_next(sp, heads[i])) queue.push(i);
+    }
+    while (!queue.empty()) {
+      const std::size_t i = queue.top();
+      queue.pop();
+      sink.write_line_wait(heads[i].line);
+      if (read_next(*spools_[i], heads[i])) queue.push(i);
+    }
+  } catch (...) {
+    errors_.fetch_add(1, std::memory_order_relaxed);
+  }
+  spools_.clear();
+  sink.flush();
 }
 
 }  // namespace vigil

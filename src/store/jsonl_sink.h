@@ -27,6 +27,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/error.h"
 #include "core/event.h"
@@ -48,6 +49,10 @@ class JsonlSink {
   JsonlSink& operator=(const JsonlSink&) = delete;
 
   void write(const Event& event) noexcept;
+  // Appends one formatted line (ending in '\n') without ever dropping it:
+  // when 64 KiB are pending, writes them out on the caller's thread first.
+  // For bulk writers (EventOrderSpool::finish), not for stream threads.
+  void write_line_wait(const std::string& line) noexcept;
   // Blocks until every line written before the call has been handed to the OS.
   void flush() noexcept;
 
@@ -75,6 +80,39 @@ class JsonlSink {
   std::atomic<std::uint64_t> errors_{0};
   std::atomic<std::uint64_t> dropped_{0};
   std::thread flusher_;
+};
+
+// EventOrderSpool: makes an offline run's event log independent of how the
+// streams' threads interleave (two runs give byte-identical files once
+// wall_time is removed). add() spools each formatted event to an unnamed
+// temporary file (std::tmpfile: removed by the OS however the process ends),
+// one per (stream, producer); finish() merges them into the sink ordered by
+//   (media time, the stream's position in stream_order, producer, arrival).
+// Producers are the threads that publish a stream's events, each in an order
+// of its own that does not depend on timing: the stream loop (track, zone,
+// dwell and line events), the capture thread (stream_up/stream_down) and the
+// caption worker (caption). Streams not in stream_order sort after the others,
+// by id. Memory is O(streams): the events wait on disk, not in RAM; nothing
+// reaches the sink before finish() (an offline run writes its log at the end).
+// I/O errors lose the events concerned, counted in errors().
+// Threads: add() from any thread; finish() once, after the last add().
+class EventOrderSpool {
+ public:
+  explicit EventOrderSpool(std::vector<std::string> stream_order);
+  ~EventOrderSpool();
+  EventOrderSpool(const EventOrderSpool&) = delete;
+  EventOrderSpool& operator=(const EventOrderSpool&) = delete;
+
+  void add(const Event& event) noexcept;
+  void finish(JsonlSink& sink) noexcept;
+  std::uint64_t errors() const { return errors_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Spool;
+  std::vector<std::string> order_;
+  std::mutex mu_;  // guards spools_
+  std::vector<std::unique_ptr<Spool>> spools_;
+  std::atomic<std::uint64_t> errors_{0};
 };
 
 }  // namespace vigil

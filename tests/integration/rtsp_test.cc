@@ -238,8 +238,8 @@ TEST_F(RtspTest, KilledServerIsDownThenBackWithinFiveSecondsOfItsRestart) {
   ASSERT_TRUE(steady("cam", 30)) << "the RTSP stream never ran steadily: " << stream_stats("cam").dump();
   ASSERT_EQ(log_.of("cam", EventKind::kStreamUp).size(), 1U);
 
-  server.kill();
   const auto killed = clock_type::now();
+  server.kill();
   ASSERT_TRUE(wait_for([&] { return !log_.of("cam", EventKind::kStreamDown).empty(); }, 3 + 2))
       << "no stream_down within watchdog_s + 2 s of the kill";
   std::cout << "[ measured ] down " << std::chrono::duration<double>(

@@ -13,6 +13,7 @@
 #include "pipeline/engine.h"
 #include "server/http_server.h"
 #include "server/job_manager.h"
+#include "test_engine.h"
 #include "test_support.h"
 
 namespace vigil {
@@ -47,21 +48,9 @@ std::string deep_json(int depth) {
 class HardeningTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    EngineConfig c;
-    c.model.path = VIGIL_DEFAULT_MODEL;
-    c.model.device = "cpu";
-    c.stats_interval_s = 0;
-    const std::string dir = test::tmp_dir("server_hardening");
-    for (const char* f : {"/events.db", "/events.db-wal", "/events.db-shm"}) std::filesystem::remove(dir + f);
-    c.events.sqlite = dir + "/events.db";
-    StreamConfig s = default_stream("cam1", kVideos + "/vtest20.mp4");
-    s.loop = true;
-    s.every = 2;
-    c.streams.push_back(s);
-    auto e = Engine::create(c);
+    auto e = test::start_looping_engine("server_hardening");
     ASSERT_TRUE(e) << e.error().message;
     engine_ = e->release();
-    engine_->start();
   }
   static void TearDownTestSuite() {
     if (engine_) engine_->stop();
@@ -76,6 +65,11 @@ class HardeningTest : public ::testing::Test {
     EXPECT_TRUE(srv) << srv.error().message;
     return srv ? std::move(*srv) : nullptr;
   }
+  std::unique_ptr<HttpServer> start_with_media() {
+    ServerOptions o;
+    o.media_dir = kVideos;
+    return start(o);
+  }
   bool alive(std::uint16_t port) { return get(port, "/healthz").status == 200; }
 
   static Engine* engine_;
@@ -85,9 +79,7 @@ Engine* HardeningTest::engine_ = nullptr;
 // ---------------------------------------------------------------- crashes
 
 TEST_F(HardeningTest, NumbersThatOverflowADoubleAre400) {
-  ServerOptions o;
-  o.media_dir = kVideos;
-  auto srv = start(o);
+  auto srv = start_with_media();
   ASSERT_TRUE(srv);
   const std::uint16_t port = srv->port();
   expect_error(request(port, http::verb::post, "/api/streams",
@@ -386,9 +378,7 @@ TEST_F(HardeningTest, CameraPasswordsNeverLeaveTheServer) {
 // ---------------------------------------------------------------- the overlay in a calm scene
 
 TEST_F(HardeningTest, EveryAnalysedFrameReachesViewersInACalmScene) {
-  ServerOptions o;
-  o.media_dir = kVideos;
-  auto srv = start(o);
+  auto srv = start_with_media();
   ASSERT_TRUE(srv);
   const std::uint16_t port = srv->port();
   ASSERT_EQ(request(port, http::verb::post, "/api/streams", R"({"id":"calm","url":"still.mp4","loop":true,"every":2})")

@@ -21,6 +21,10 @@ mk() {
 # 20 s of pedestrians (200 frames, 10 fps, 768x576), H.264.
 # faststart: the index comes first, so a truncated copy still plays up to its cut.
 mk vtest20.mp4 ff -i "$VTEST" -t 20 -c:v libx264 -preset veryfast -pix_fmt yuv420p -g 20 -movflags +faststart
+# 3 s of pedestrians (30 frames), for runs that must end quickly in real time.
+mk vtest3.mp4 ff -i "$VTEST" -t 3 -c:v libx264 -preset veryfast -pix_fmt yuv420p -g 10
+# The same under a name with a space and capitals (file names are not ids).
+[ -s "$out/My Video.mp4" ] || cp "$out/vtest3.mp4" "$out/My Video.mp4"
 # A still scene: one photo looped for 8 s at 25 fps (encoder noise only).
 mk still.mp4 ff -loop 1 -i "$DOG" -t 8 -r 25 -c:v libx264 -preset veryfast -pix_fmt yuv420p
 # Audio only: a 3 s tone.
@@ -40,6 +44,22 @@ if [ ! -s "$out/long.mp4" ]; then
   ff -f concat -safe 0 -i "$out/long.txt" -c copy "$out/long.tmp.mp4"
   rm -f "$out/long.txt" "$out/vtest_h264.tmp.mp4"
   mv "$out/long.tmp.mp4" "$out/long.mp4"
+fi
+# Damaged media: vtest.avi (79.5 s) as H.264 in MPEG-TS (B-frames, a keyframe
+# every 5 s), then 64 KiB at a third of the file overwritten with a fixed
+# pattern (the same bytes every time): a damaged stretch of about a second.
+mk vtest.ts ff -i "$VTEST" -c:v libx264 -preset veryfast -pix_fmt yuv420p -g 50 -bf 3 -f mpegts
+if [ ! -s "$out/damaged.ts" ]; then
+  cp "$out/vtest.ts" "$out/damaged.tmp.ts"
+  python3 - "$out/damaged.tmp.ts" <<'PY'
+import os, sys
+path = sys.argv[1]
+junk = bytes((i * 131 + 7) & 0xFF for i in range(64 * 1024))
+with open(path, "r+b") as f:
+    f.seek(os.path.getsize(path) // 3)
+    f.write(junk)
+PY
+  mv "$out/damaged.tmp.ts" "$out/damaged.ts"
 fi
 # An empty file.
 : > "$out/empty.mp4"

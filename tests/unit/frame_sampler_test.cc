@@ -19,9 +19,9 @@ namespace {
 // tests/tools/make_test_videos.sh.
 std::string long_video() { return std::string(VIGIL_TEST_VIDEOS_DIR) + "/long.mp4"; }
 
-std::unique_ptr<VideoSource> open_source() {
+std::unique_ptr<VideoSource> open_source(const std::string& path = long_video()) {
   VideoSourceOptions o;
-  o.url = long_video();
+  o.url = path;
   o.hwaccel = HwAccel::kNone;
   o.strict = true;
   auto s = VideoSource::open(o);
@@ -33,13 +33,14 @@ struct SampleRun {
   std::map<double, double> pts;  // target -> chosen pts
   std::vector<SampledFrame> frames;
   FrameSampler::Stats stats;
+  std::vector<DamagedRange> damaged;
   bool ok = true;
 };
 
 // Samples every target with a fresh source; records what each got.
-SampleRun sample(const std::vector<double>& targets) {
+SampleRun sample(const std::vector<double>& targets, const std::string& path = long_video()) {
   SampleRun run;
-  auto source = open_source();
+  auto source = open_source(path);
   if (!source) {
     run.ok = false;
     return run;
@@ -57,6 +58,7 @@ SampleRun sample(const std::vector<double>& targets) {
     run.frames.push_back(**r);
   }
   run.stats = sampler.stats();
+  run.damaged = sampler.damaged();
   return run;
 }
 
@@ -239,6 +241,63 @@ TEST_F(FrameSamplerTest, NeverDecodesMoreThanAPlainRead) {
     ASSERT_GT(plain, 0);
     EXPECT_LE(run.stats.frames_decoded, plain) << "seeks " << run.stats.seeks;
   }
+}
+
+
+// damaged.ts: vtest.ts (79.5 s MPEG-TS, a keyframe every 5 s) with 64 KiB
+// overwritten at a third (make_test_videos.sh).
+TEST(FrameSamplerDamage, LosesOnlyTheDamagedStretchWhateverTheSplit) {
+  const std::string dir = VIGIL_TEST_VIDEOS_DIR;
+  if (!std::filesystem::exists(dir + "/damaged.ts")) GTEST_SKIP() << "run tests/tools/make_test_videos.sh " << dir;
+  const std::vector<double> all = grid(0, 79, 1);
+  const SampleRun clean = sample(all, dir + "/vtest.ts");
+  ASSERT_TRUE(clean.ok);
+  ASSERT_EQ(clean.frames.size(), 80u);
+  EXPECT_TRUE(clean.damaged.empty());
+  const SampleRun whole = sample(all, dir + "/damaged.ts");
+  ASSERT_TRUE(whole.ok);
+  ASSERT_EQ(whole.damaged.size(), 1u);
+  const DamagedRange& d = whole.damaged[0];
+  EXPECT_GT(d.to, d.from);
+  EXPECT_LE(d.to - d.from, 10.0) << d.from << "-" << d.to;
+  EXPECT_FALSE(d.error.empty());
+  EXPECT_GE(whole.frames.size(), 70u);
+  EXPECT_EQ(whole.frames.size() + d.samples_lost, 80u);
+  EXPECT_GT(whole.stats.damage_errors, 0);
+  EXPECT_GT(whole.stats.packets_skipped, 0);
+  // Every target kept got the clean file's frame; the lost ones lie in the range.
+  for (const double t : all) {
+    SCOPED_TRACE("target " + std::to_string(t));
+    if (whole.pts.count(t)) {
+      EXPECT_EQ(whole.pts.at(t), clean.pts.at(t));
+    } else {
+      EXPECT_GT(clean.pts.at(t), d.from);
+      EXPECT_LT(clean.pts.at(t), d.to);
+    }
+  }
+  // Ten samplers of 8 targets each (chunks): the same frames, the same losses.
+  std::map<double, double> split;
+  std::size_t lost = 0;
+  for (int c = 0; c < 10; ++c) {
+    const SampleRun part = sample(grid(8.0 * c, 8.0 * c + 7, 1), dir + "/damaged.ts");
+    ASSERT_TRUE(part.ok) << "chunk " << c;
+    split.insert(part.pts.begin(), part.pts.end());
+    for (const auto& r : part.damaged) {
+      lost += r.samples_lost;
+      EXPECT_LE(r.from, d.to);
+      EXPECT_GE(r.to, d.from);
+    }
+  }
+  for (const double t : all) {
+    SCOPED_TRACE("target " + std::to_string(t));
+    EXPECT_EQ(split.count(t), whole.pts.count(t));
+    if (split.count(t) && whole.pts.count(t)) {
+      EXPECT_EQ(split.at(t), whole.pts.at(t));
+    }
+  }
+  EXPECT_EQ(lost, d.samples_lost);
+  // Targets before the first keyframe after 0 get the frames shown there (not the second keyframe's).
+  EXPECT_DOUBLE_EQ(clean.pts.at(0.0), 0.0);
 }
 
 }  // namespace

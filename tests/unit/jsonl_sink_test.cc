@@ -184,5 +184,69 @@ TEST_F(JsonlSinkTest, DashWritesToStdout) {
   EXPECT_EQ(out, to_json(event(42)).dump() + "\n");
 }
 
+// Three streams publish from their own threads (loop events, stream_up from
+// a capture thread, captions) with deliberately different interleavings:
+// the spooled log comes out the same, by (pts, stream order, producer, arrival).
+TEST_F(JsonlSinkTest, EventOrderSpoolIsIndependentOfThreadTiming) {
+  auto run = [&](int variant) {
+    const fs::path path = dir_ / ("ordered" + std::to_string(variant) + ".jsonl");
+    auto sink = JsonlSink::open(path.string());
+    EXPECT_TRUE(sink) << sink.error().message;
+    EventOrderSpool spool({"cam-b", "cam-a", "cam-c"});  // config order, not alphabetical
+    std::vector<std::thread> threads;
+    for (const std::string stream : {"cam-a", "cam-b", "cam-c"}) {
+      threads.emplace_back([&, stream] {  // the stream loop: times ascending, ties in a fixed order
+        for (int i = 0; i < 200; ++i) {
+          Event e = event(i);
+          e.stream = stream;
+          e.pts = (i / 2) * 0.1;  // two events per frame time
+          e.wall_time = i;        // differs between runs in real life
+          spool.add(e);
+          if ((i + variant) % 7 == 0) std::this_thread::yield();
+        }
+      });
+      threads.emplace_back([&, stream] {  // capture thread: stream_up at 0
+        if (variant) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        Event e;
+        e.kind = EventKind::kStreamUp;
+        e.stream = stream;
+        spool.add(e);
+      });
+      threads.emplace_back([&, stream] {  // caption worker
+        for (int i = 0; i < 5; ++i) {
+          Event e;
+          e.kind = EventKind::kCaption;
+          e.stream = stream;
+          e.pts = i * 2.0;
+          e.text = "caption " + std::to_string(i);
+          spool.add(e);
+          if (variant) std::this_thread::yield();
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    spool.finish(**sink);
+    EXPECT_EQ(spool.errors(), 0u);
+    sink->reset();
+    return read_lines(path);
+  };
+  const auto a = run(0);
+  const auto b = run(1);
+  ASSERT_EQ(a.size(), 3u * (200 + 1 + 5));
+  EXPECT_EQ(a, b);
+  double last = -1;
+  for (const auto& line : a) {
+    const auto j = nlohmann::json::parse(line);
+    EXPECT_GE(j["pts"].get<double>(), last) << line;
+    last = j["pts"].get<double>();
+  }
+  // At time 0: cam-b's stream_up, then its two loop events, then cam-b's caption; then cam-a.
+  const auto first = nlohmann::json::parse(a[0]);
+  EXPECT_EQ(first["stream"], "cam-b");
+  EXPECT_EQ(first["kind"], "stream_up");
+  EXPECT_EQ(nlohmann::json::parse(a[3])["kind"], "caption");
+  EXPECT_EQ(nlohmann::json::parse(a[4])["stream"], "cam-a");
+}
+
 }  // namespace
 }  // namespace vigil
