@@ -24,6 +24,7 @@ APT_PKGS=(
   prometheus
   ffmpeg libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libavdevice-dev
   opencv-doc darknet
+  clang-14 libclang-rt-14-dev  # libFuzzer + sanitizers: make fuzz (fuzz/)
 )
 
 # ---- Debian packages -------------------------------------------------------
