@@ -185,6 +185,10 @@ int run_engine(const RunArgs& a) {
     if (so.token.empty())
       if (const char* t = std::getenv("VIGIL_TOKEN"); t && *t) so.token = t;
     so.media_dir = a.media_dir;
+    so.allowed_hosts = cfg.server.allowed_hosts;
+    so.max_connections = cfg.server.max_connections;
+    so.max_connections_per_address = cfg.server.max_connections_per_address;
+    so.login_free_attempts = cfg.server.login_free_attempts;
     auto started = HttpServer::start(so, e);
     if (!started) {
       std::cerr << "vigil run: --listen " << a.listen << ": " << started.error().message << "\n";

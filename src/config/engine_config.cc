@@ -1,6 +1,8 @@
 #include "config/engine_config.h"
 
+#include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <algorithm>
 #include <set>
@@ -32,6 +34,13 @@ const std::vector<ConfigOption> kOptions = {
     {"jobs.dir", "vigil-jobs", "offline jobs of the server (POST /api/jobs): jobs.db and one output directory per job"},
     {"jobs.concurrency", "1", "offline jobs analysed at once; later ones wait in the queue"},
     {"jobs.workers", "0", "chunk workers per offline job; 0 = one per core"},
+    {"server.allowed_hosts", "[]",
+     "Host names the HTTP server answers besides IP addresses, localhost and the listen host (DNS rebinding "
+     "protection; others get 421); \"*\" = any, \".example.org\" = the name and its subdomains"},
+    {"server.max_connections", "512", "open HTTP connections at once (API and live video); more get 503"},
+    {"server.max_connections_per_address", "64", "open HTTP connections from one client address; more get 503"},
+    {"server.login_free_attempts", "5",
+     "failed /login attempts per address before each further one waits (1 s, doubling, at most 60 s; 429)"},
     {"streams", "(none)", "the list of streams; each takes `id`, `url` and any `defaults` key"},
     {"streams[].id", "(required)", "stream name: [a-z0-9_-]+, unique"},
     {"streams[].url", "(required)", "a file path, rtsp://, rtsps://, http(s):// (file, HLS, MJPEG) or webcam:N (/dev/videoN)"},
@@ -93,7 +102,7 @@ const std::vector<ConfigOption> kOptions = {
 
 const std::set<std::string> kTopKeys = {"model",   "batch",    "workers",          "offline",
                                         "adaptive", "max_every", "latency_target_ms", "stats_interval_s",
-                                        "events",  "defaults", "streams", "jobs", "describe"};
+                                        "events",  "defaults", "streams", "jobs", "describe", "server"};
 const std::set<std::string> kStreamKeys = {"id",         "url",        "loop",       "every",   "substream",
                                            "gate",       "hwaccel",    "skip_frame", "timeout_s", "watchdog_s",
                                            "max_pixels", "decode_threads", "conf",   "iou",     "max_det",
@@ -328,6 +337,74 @@ Result<void> range(bool ok, const std::string& where, const std::string& what) {
   return fail(ErrorCode::kInvalidArgument, where + ": " + what);
 }
 
+// "${NAME}" and "${NAME:-fallback}" in one scalar, from `env`; "$${" stays a literal "${".
+Result<std::string> expand_env_in(const std::string& text, const EnvLookup& env, const std::string& where) {
+  std::string out;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    const std::size_t at = text.find('$', pos);
+    if (at == std::string::npos) break;
+    out += text.substr(pos, at - pos);
+    if (text.compare(at, 3, "$${") == 0) {
+      out += "${";
+      pos = at + 3;
+      continue;
+    }
+    if (text.compare(at, 2, "${") != 0) {
+      out += '$';
+      pos = at + 1;
+      continue;
+    }
+    const std::size_t close = text.find('}', at + 2);
+    if (close == std::string::npos)
+      return fail(ErrorCode::kInvalidArgument, where + ": '${' without a closing '}'");
+    const std::string inner = text.substr(at + 2, close - at - 2);
+    const std::size_t dash = inner.find(":-");
+    const std::string name = inner.substr(0, dash);
+    const bool valid = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0])) &&
+                       std::all_of(name.begin(), name.end(),
+                                   [](unsigned char c) { return std::isalnum(c) || c == '_'; });
+    if (!valid)
+      return fail(ErrorCode::kInvalidArgument,
+                  where + ": '${" + inner + "}' is not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)");
+    if (auto value = env(name); value && !value->empty()) {
+      out += *value;
+    } else if (dash != std::string::npos) {
+      out += inner.substr(dash + 2);
+    } else {
+      return fail(ErrorCode::kInvalidArgument,
+                  where + ": environment variable " + name + " is not set (or use ${" + name + ":-default})");
+    }
+    pos = close + 1;
+  }
+  out += text.substr(std::min(pos, text.size()));
+  return out;
+}
+
+// Replaces ${NAME} in every scalar value (not in keys) of the tree.
+Result<void> expand_env_tree(YAML::Node node, const EnvLookup& env, const std::string& path) {
+  if (node.IsScalar()) {
+    const std::string& text = node.Scalar();
+    if (text.find('$') == std::string::npos) return {};
+    auto expanded = expand_env_in(text, env, path.empty() ? "config" : path);
+    if (!expanded) return fail(expanded.error());
+    node = *expanded;
+    return {};
+  }
+  if (node.IsSequence()) {
+    for (std::size_t i = 0; i < node.size(); ++i)
+      VIGIL_TRY(expand_env_tree(node[i], env, path + "[" + std::to_string(i) + "]"));
+    return {};
+  }
+  if (node.IsMap()) {
+    for (auto kv : node) {
+      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "?";
+      VIGIL_TRY(expand_env_tree(kv.second, env, path.empty() ? key : path + "." + key));
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 const std::vector<ConfigOption>& config_options() { return kOptions; }
@@ -411,6 +488,16 @@ Result<void> validate_config(const EngineConfig& c) {
   VIGIL_TRY(range(!c.jobs.dir.empty(), "jobs.dir", "must not be empty"));
   VIGIL_TRY(range(c.jobs.concurrency >= 1 && c.jobs.concurrency <= 16, "jobs.concurrency", "must be 1..16"));
   VIGIL_TRY(range(c.jobs.workers >= 0 && c.jobs.workers <= 8, "jobs.workers", "must be 0..8"));
+  VIGIL_TRY(range(c.server.max_connections >= 1 && c.server.max_connections <= 100000, "server.max_connections",
+                  "must be 1..100000"));
+  VIGIL_TRY(range(c.server.max_connections_per_address >= 1 && c.server.max_connections_per_address <= 100000,
+                  "server.max_connections_per_address", "must be 1..100000"));
+  VIGIL_TRY(range(c.server.login_free_attempts >= 1 && c.server.login_free_attempts <= 1000,
+                  "server.login_free_attempts", "must be 1..1000"));
+  for (std::size_t i = 0; i < c.server.allowed_hosts.size(); ++i)
+    VIGIL_TRY(range(!c.server.allowed_hosts[i].empty() &&
+                        c.server.allowed_hosts[i].find_first_of(" /:@") == std::string::npos,
+                    "server.allowed_hosts[" + std::to_string(i) + "]", "must be a host name without port or path"));
   VIGIL_TRY(range(c.model.threads >= 0 && c.model.threads <= 256, "model.threads", "must be 0..256"));
   VIGIL_TRY(range(c.model.device == "auto" || c.model.device == "cpu" || c.model.device == "cuda" ||
                       c.model.device == "tensorrt",
@@ -424,13 +511,14 @@ Result<void> validate_config(const EngineConfig& c) {
   return {};
 }
 
-Result<EngineConfig> parse_config(const std::string& yaml_text, const std::string& source_name) {
+Result<EngineConfig> parse_config(const std::string& yaml_text, const std::string& source_name, const EnvLookup* env) {
   YAML::Node root;
   try {
     root = YAML::Load(yaml_text);
   } catch (const YAML::Exception& e) {
     return fail(ErrorCode::kInvalidArgument, source_name + ": not valid YAML: " + e.what());
   }
+  if (env && root) VIGIL_TRY(expand_env_tree(root, *env, ""));
   EngineConfig c;
   if (!root || root.IsNull()) return c;
   VIGIL_TRY(check_keys(root, kTopKeys, ""));
@@ -461,6 +549,14 @@ Result<EngineConfig> parse_config(const std::string& yaml_text, const std::strin
     VIGIL_TRY(read(j, "dir", c.jobs.dir, "jobs", "a directory path"));
     VIGIL_TRY(read(j, "concurrency", c.jobs.concurrency, "jobs", "an integer"));
     VIGIL_TRY(read(j, "workers", c.jobs.workers, "jobs", "an integer"));
+  }
+  if (const auto sv = root["server"]; sv && !sv.IsNull()) {
+    VIGIL_TRY(check_keys(sv, {"allowed_hosts", "max_connections", "max_connections_per_address", "login_free_attempts"},
+                         "server"));
+    VIGIL_TRY(read_strings(sv, "allowed_hosts", c.server.allowed_hosts, "server"));
+    VIGIL_TRY(read(sv, "max_connections", c.server.max_connections, "server", "an integer"));
+    VIGIL_TRY(read(sv, "max_connections_per_address", c.server.max_connections_per_address, "server", "an integer"));
+    VIGIL_TRY(read(sv, "login_free_attempts", c.server.login_free_attempts, "server", "an integer"));
   }
   if (const auto e = root["events"]; e && !e.IsNull()) {
     VIGIL_TRY(check_keys(e, {"jsonl", "sqlite"}, "events"));
@@ -503,7 +599,11 @@ Result<EngineConfig> load_config_file(const std::string& path) {
   if (!f) return fail(ErrorCode::kNotFound, "config " + path + ": cannot open (no such file or not readable)");
   std::stringstream ss;
   ss << f.rdbuf();
-  auto c = parse_config(ss.str(), path);
+  const EnvLookup env = [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    return v ? std::optional<std::string>(v) : std::nullopt;
+  };
+  auto c = parse_config(ss.str(), path, &env);
   if (!c) return fail(c.error().code, "config " + path + ": " + c.error().message);
   return c;
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -86,6 +87,14 @@ struct JobsConfig {
   int workers = 0;                 // chunk workers per job; 0 = one per core
 };
 
+// The HTTP server's protections (ServerOptions has their meaning).
+struct ServerConfig {
+  std::vector<std::string> allowed_hosts;
+  int max_connections = 512;
+  int max_connections_per_address = 64;
+  int login_free_attempts = 5;
+};
+
 struct EngineConfig {
   ModelConfig model;
   int batch_max = 8;
@@ -98,6 +107,7 @@ struct EngineConfig {
   double stats_interval_s = 30;
   EventsConfig events;
   JobsConfig jobs;
+  ServerConfig server;
   // The `defaults:` (and top-level `describe:`) settings, id and url empty:
   // what streams not listed in the file start from (vigil analyze, jobs).
   StreamConfig defaults;
@@ -117,9 +127,18 @@ struct ConfigOption {
 };
 const std::vector<ConfigOption>& config_options();
 
+// An environment variable's value by name; nullopt when unset.
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+
 // Parses YAML text. Errors name the field path and the problem, e.g.
 // "streams[2].zones[0].polygon: needs at least 3 points".
-Result<EngineConfig> parse_config(const std::string& yaml_text, const std::string& source_name = "config");
+// With `env`, every scalar value may use ${NAME} (an error names the field
+// and the variable when it is unset or empty) or ${NAME:-fallback}; "$${"
+// is a literal "${". Without it (API bodies) nothing is substituted, so a
+// request cannot read the server's environment.
+Result<EngineConfig> parse_config(const std::string& yaml_text, const std::string& source_name = "config",
+                                  const EnvLookup* env = nullptr);
+// Reads the file and parses it with the process environment as `env`.
 Result<EngineConfig> load_config_file(const std::string& path);
 
 // Seed-compatible environment overrides: DEVICE, BATCH_SIZE, SUBSTREAM_SCALE,

@@ -1,5 +1,7 @@
 #include "pipeline/stream_pipeline.h"
 
+#include "media/source_url.h"
+
 #include "describe/caption_scheduler.h"
 #include "pipeline/caption_service.h"
 
@@ -153,7 +155,7 @@ void StreamPipeline::on_result(BatchResult&& r) {
   inbox_.push_back(std::move(r));
 }
 
-std::vector<Event> StreamPipeline::apply_results(Tracker& tracker) {
+std::vector<Event> StreamPipeline::apply_results(Tracker& tracker, bool& applied) {
   std::deque<BatchResult> results;
   {
     std::lock_guard lock(mu_);
@@ -170,6 +172,7 @@ std::vector<Event> StreamPipeline::apply_results(Tracker& tracker) {
     const double wall = unix_now();
     const auto t0 = clock::now();
     Tracker::Update up = tracker.update(r.detections, pts);
+    applied = true;
     const auto t1 = clock::now();
     std::vector<Event> events;
     auto track_event = [&](EventKind kind, const Track& t) {
@@ -266,8 +269,9 @@ void StreamPipeline::loop() {
 
   for (;;) {
     auto cf = slot_.take(std::chrono::milliseconds(50));
-    auto events = apply_results(tracker);
-    applied = applied || !events.empty();
+    // Every applied result reaches the observers (the overlay, WebSocket
+    // viewers), events or not: a calm scene's tracks move too.
+    auto events = apply_results(tracker, applied);
     pending_events.insert(pending_events.end(), std::make_move_iterator(events.begin()),
                           std::make_move_iterator(events.end()));
     if (!cf) {
@@ -352,7 +356,8 @@ void StreamPipeline::loop() {
   if (ctx_.offline && !stop_) {
     ctx_.scheduler.finish(client_);
     ctx_.scheduler.drain(client_);
-    apply_results(tracker);
+    bool applied_at_end = false;
+    apply_results(tracker, applied_at_end);
   }
   finished_ = true;
 }
@@ -361,7 +366,7 @@ StreamSnapshot StreamPipeline::snapshot() const {
   const auto cs = capture_->stats();
   StreamSnapshot s;
   s.id = config_.id;
-  s.url = config_.url;
+  s.url = redact_url(config_.url);  // shown in stats and the API: never the password
   s.up = cs.up;
   s.ended = cs.ended;
   s.width = cs.width;

@@ -119,7 +119,8 @@ class StreamPipeline {
                  std::int64_t stream_number);
   void loop();
   void on_result(BatchResult&& r);
-  std::vector<Event> apply_results(class Tracker& tracker);
+  // Applies the results in the inbox; `applied` becomes true when at least one was.
+  std::vector<Event> apply_results(class Tracker& tracker, bool& applied);
   void maybe_caption(const BatchResult& r, const std::vector<Track>& tracks);
   void publish(const Event& e);
   void count_drop(const std::string& reason, std::uint64_t n = 1);

@@ -24,6 +24,25 @@ MjpegVariant MjpegVariant::clamped() const {
   return v;
 }
 
+MjpegVariant MjpegVariant::quantised() const {
+  MjpegVariant v = clamped();
+  int best_quality = kQualitySteps[0];
+  for (const int q : kQualitySteps)
+    if (std::abs(q - v.quality) <= std::abs(best_quality - v.quality)) best_quality = q;
+  v.quality = best_quality;
+  double best_fps = kFpsSteps[0];
+  for (const double f : kFpsSteps)
+    if (f <= v.fps) best_fps = f;
+  v.fps = best_fps;
+  if (v.max_width > 0) {
+    int best_width = kWidthSteps[0];
+    for (const int w : kWidthSteps)
+      if (w <= v.max_width) best_width = w;
+    v.max_width = best_width;
+  }
+  return v;
+}
+
 // ---------------------------------------------------------------- viewer
 
 JpegBuffer MjpegViewer::pop(std::chrono::milliseconds timeout) {
@@ -86,10 +105,37 @@ MjpegHub::~MjpegHub() {
       if (auto viewer = weak.lock()) viewer->close();
 }
 
+namespace {
+
+// How far apart two variants look to a viewer: overlay first, then size,
+// rate and quality.
+double variant_distance(const MjpegVariant& a, const MjpegVariant& b) {
+  const auto width = [](int w) { return w == 0 ? 100000.0 : static_cast<double>(w); };
+  return (a.overlay != b.overlay ? 1e9 : 0.0) + std::abs(width(a.max_width) - width(b.max_width)) +
+         10.0 * std::abs(a.fps - b.fps) + std::abs(a.quality - b.quality);
+}
+
+}  // namespace
+
+MjpegVariant MjpegHub::admit(const MjpegVariant& wanted) const {
+  std::vector<MjpegVariant> watched;
+  for (const auto& [variant, state] : variants_) {
+    const bool live = std::any_of(state.viewers.begin(), state.viewers.end(),
+                                  [](const std::weak_ptr<MjpegViewer>& w) { return !w.expired(); });
+    if (!live) continue;
+    if (variant == wanted) return wanted;
+    watched.push_back(variant);
+  }
+  if (watched.size() < kMaxVariants) return wanted;
+  return *std::min_element(watched.begin(), watched.end(), [&](const MjpegVariant& a, const MjpegVariant& b) {
+    return variant_distance(a, wanted) < variant_distance(b, wanted);
+  });
+}
+
 std::shared_ptr<MjpegViewer> MjpegHub::subscribe(const MjpegVariant& variant) {
-  const MjpegVariant v = variant.clamped();
-  auto viewer = std::make_shared<MjpegViewer>(v);
   std::lock_guard lock(mu_);
+  const MjpegVariant v = admit(variant.quantised());
+  auto viewer = std::make_shared<MjpegViewer>(v);
   VariantState& state = variants_[v];
   state.stats.variant = v;
   state.viewers.push_back(viewer);

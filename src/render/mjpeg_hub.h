@@ -38,10 +38,17 @@ struct MjpegVariant {
   int max_width = 0;     // 0 = source width; else downscaled to at most this width (aspect kept)
 
   static constexpr double kMaxFps = 30;
+  // What viewers may ask for is quantised to these steps, so that N clients
+  // with N different parameters cost at most a handful of encodes per frame.
+  static constexpr int kQualitySteps[] = {30, 50, 60, 70, 75, 85, 95};  // nearest (ties: higher)
+  static constexpr double kFpsSteps[] = {1, 2, 5, 10, 15, 20, 25, 30};  // largest <= asked (at least 1)
+  static constexpr int kWidthSteps[] = {160, 320, 480, 640, 800, 960, 1280, 1920, 2560, 3840};  // largest <= asked
   // Clear error naming the field, for request parameters ("quality must be 1..100, got 0").
   Result<void> validate() const;
   // The variant with every field clamped into its range (what subscribe uses).
   MjpegVariant clamped() const;
+  // clamped(), then quality, fps and max_width moved to their steps (max_width 0 stays 0).
+  MjpegVariant quantised() const;
   auto operator<=>(const MjpegVariant&) const = default;
 };
 
@@ -102,8 +109,13 @@ class MjpegHub {
   MjpegHub(const MjpegHub&) = delete;
   MjpegHub& operator=(const MjpegHub&) = delete;
 
-  // Any thread. The variant is clamped (see MjpegVariant::clamped); the first
-  // frame arrives with the next displayed frame.
+  // At most this many variants have live viewers at once: a viewer asking
+  // for another one gets the nearest variant already being encoded.
+  static constexpr std::size_t kMaxVariants = 6;
+
+  // Any thread. The variant is quantised (see MjpegVariant::quantised), then
+  // capped (kMaxVariants); the viewer's variant() says what it gets. The
+  // first frame arrives with the next displayed frame.
   std::shared_ptr<MjpegViewer> subscribe(const MjpegVariant& variant);
 
   // Stream loop thread, once per displayed frame (FrameResult's frame and
@@ -127,6 +139,9 @@ class MjpegHub {
     MjpegVariantStats stats;
   };
 
+  // Under mu_: `wanted` itself while fewer than kMaxVariants variants have
+  // viewers (or it has some), else the closest of those that have.
+  MjpegVariant admit(const MjpegVariant& wanted) const;
   // Prunes expired viewers (under mu_); returns the live ones.
   std::vector<std::shared_ptr<MjpegViewer>> live_viewers(VariantState& state);
   Result<std::vector<std::uint8_t>> encode(const MjpegVariant& variant, const VideoFrame& frame,

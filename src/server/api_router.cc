@@ -9,8 +9,13 @@
 #include <utility>
 #include <vector>
 
+#include <arpa/inet.h>
+#include <spdlog/spdlog.h>
+
+#include "media/source_url.h"
 #include "pipeline/engine.h"
 #include "server/job_manager.h"
+#include "server/json_body.h"
 #include "server/prometheus_text.h"
 #include "server/static_files.h"
 #include "server/stream_request.h"
@@ -129,13 +134,7 @@ bool same_origin(const std::string& origin, const std::string& host) {
   return o + default_port == h || o == h + default_port;
 }
 
-Result<json> parse_body(const std::string& body) {
-  try {
-    return json::parse(body);
-  } catch (const json::parse_error& e) {
-    return fail(ErrorCode::kInvalidArgument, std::string("body: not valid JSON: ") + e.what());
-  }
-}
+Result<json> parse_body(const std::string& body) { return parse_json_body(body); }
 
 double number(const json& j, const char* key) {
   const auto it = j.find(key);
@@ -211,11 +210,18 @@ std::string cookie_encode(const std::string& s) {
 
 // The token from the Authorization header (Bearer), the vigil_token cookie,
 // or (media routes) the query; true when no token is configured.
+// The credentials of an `Authorization: Bearer TOKEN` header (the scheme in
+// any case, RFC 7235); nullopt for another scheme or none.
+std::optional<std::string> bearer_token(const std::string& authorization) {
+  const std::string a = trim(authorization);
+  const std::size_t space = a.find_first_of(" \t");
+  if (space == std::string::npos || lower(a.substr(0, space)) != "bearer") return std::nullopt;
+  return trim(a.substr(space));
+}
+
 bool token_ok(const std::string& expected, const ApiRequest& req, const std::string* query_token) {
   if (expected.empty()) return true;
-  const std::string prefix = "Bearer ";
-  if (req.authorization.rfind(prefix, 0) == 0 && same_secret(req.authorization.substr(prefix.size()), expected))
-    return true;
+  if (const auto given = bearer_token(req.authorization); given && same_secret(*given, expected)) return true;
   bool cookie_ok = false;
   for (const auto& v : cookie_values(req.cookie, kCookieName)) cookie_ok |= same_secret(v, expected);
   if (cookie_ok) return true;
@@ -256,6 +262,40 @@ color:#fff;font:inherit;cursor:pointer}
 </html>
 )";
 
+// The host name of a Host header, lower case, without the port or IPv6 brackets.
+std::string host_name(const std::string& host) {
+  std::string h = lower(trim(host));
+  if (!h.empty() && h.front() == '[') {
+    const std::size_t close = h.find(']');
+    return close == std::string::npos ? h : h.substr(1, close - 1);
+  }
+  const std::size_t colon = h.find(':');
+  if (colon != std::string::npos && h.find(':', colon + 1) == std::string::npos) h.resize(colon);
+  if (!h.empty() && h.back() == '.') h.pop_back();  // "localhost." is "localhost"
+  return h;
+}
+
+bool is_ip_literal(const std::string& name) {
+  unsigned char buf[16];
+  return ::inet_pton(AF_INET, name.c_str(), buf) == 1 || ::inet_pton(AF_INET6, name.c_str(), buf) == 1;
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+ApiResponse misdirected(const std::string& host) {
+  return json_error(421, "Host '" + host +
+                             "' is not served here (DNS rebinding protection): use an IP address or localhost, "
+                             "or list the name in server.allowed_hosts");
+}
+
+// The dashboard loads its code, styles and pictures from this server only and
+// talks to this server only (fetch and WebSocket); no page may frame it.
+const char* const kDashboardCsp =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
 ApiResponse unauthorized() {
   return json_error(401, "missing or wrong token (send Authorization: Bearer TOKEN, or sign in at /login)");
 }
@@ -278,9 +318,82 @@ Result<int> int_param(const std::map<std::string, std::string>& q, const std::st
 }  // namespace
 
 ApiResponse ApiRouter::handle(const ApiRequest& req) {
+  // The boundary: nothing a request does may escape as an exception.
+  try {
+    return handle_checked(req);
+  } catch (const std::exception& e) {
+    return json_error(500, std::string("internal error: ") + e.what());
+  } catch (...) {
+    return json_error(500, "internal error");
+  }
+}
+
+MediaRequest ApiRouter::media(const ApiRequest& req, bool websocket_upgrade) {
+  try {
+    return media_checked(req, websocket_upgrade);
+  } catch (const std::exception& e) {
+    MediaRequest m;
+    m.kind = MediaRequest::Kind::kSnapshot;  // any media kind: the error is answered
+    m.has_error = true;
+    m.error = json_error(500, std::string("internal error: ") + e.what());
+    return m;
+  }
+}
+
+bool ApiRouter::host_allowed(const std::string& host) const {
+  if (trim(host).empty()) return true;  // HTTP/1.0 without Host: no browser
+  const std::string name = host_name(host);
+  if (is_ip_literal(name) || name == "localhost" || ends_with(name, ".localhost")) return true;
+  if (name == host_name(options_.listen)) return true;
+  for (const auto& allowed : options_.allowed_hosts) {
+    const std::string a = lower(trim(allowed));
+    if (a == "*" || a == name) return true;
+    if (a.size() > 1 && a.front() == '.' && (ends_with(name, a) || name == a.substr(1))) return true;
+  }
+  return false;
+}
+
+double ApiRouter::login_wait_s(const std::string& remote) {
+  std::lock_guard lock(login_mu_);
+  const auto it = login_failures_.find(remote);
+  if (it == login_failures_.end()) return 0;
+  const auto left = it->second.next_allowed - std::chrono::steady_clock::now();
+  return std::max(0.0, std::chrono::duration<double>(left).count());
+}
+
+void ApiRouter::login_failed(const std::string& remote) {
+  int count = 0;
+  double delay = 0;
+  {
+    std::lock_guard lock(login_mu_);
+    if (login_failures_.size() >= kLoginTableMax && !login_failures_.count(remote)) {
+      // Forget the address allowed soonest: the table stays bounded.
+      auto oldest = std::min_element(login_failures_.begin(), login_failures_.end(), [](const auto& a, const auto& b) {
+        return a.second.next_allowed < b.second.next_allowed;
+      });
+      login_failures_.erase(oldest);
+    }
+    LoginFailures& f = login_failures_[remote];
+    count = ++f.count;
+    const int over = count - options_.login_free_attempts;
+    if (over > 0) delay = std::min(kLoginMaxDelay_s, std::ldexp(1.0, std::min(over - 1, 16)));
+    f.next_allowed = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                           std::chrono::duration<double>(delay));
+  }
+  spdlog::warn("login: wrong token from {} ({} failed attempt{}{})", remote.empty() ? "an unknown address" : remote,
+               count, count == 1 ? "" : "s", delay > 0 ? fmt::format(", next attempt allowed in {:.0f} s", delay) : "");
+}
+
+void ApiRouter::login_succeeded(const std::string& remote) {
+  std::lock_guard lock(login_mu_);
+  login_failures_.erase(remote);
+}
+
+ApiResponse ApiRouter::handle_checked(const ApiRequest& req) {
   const std::size_t q = req.target.find('?');
   const std::string path = url_decode(req.target.substr(0, q), false);
   const std::string query = q == std::string::npos ? "" : req.target.substr(q + 1);
+  if (!host_allowed(req.host)) return misdirected(req.host);
   if (path == "/login") return login(req);
   // A browser without credentials gets the login page rather than a dashboard that cannot load its data.
   if (path == "/" && !options_.token.empty() && (req.method == "GET" || req.method == "HEAD") &&
@@ -297,11 +410,7 @@ ApiResponse ApiRouter::handle(const ApiRequest& req) {
   if (!token_ok(options_.token, req, nullptr)) return unauthorized();
   if (req.method != "GET" && req.method != "HEAD" && !req.origin.empty() && !same_origin(req.origin, req.host))
     return json_error(403, "cross-origin request refused: Origin " + req.origin + " does not match Host " + req.host);
-  try {
-    return route(req, path, query);
-  } catch (const std::exception& e) {
-    return json_error(500, std::string("internal error: ") + e.what());
-  }
+  return route(req, path, query);
 }
 
 ApiResponse ApiRouter::route(const ApiRequest& req, const std::string& path, const std::string& query) {
@@ -347,7 +456,7 @@ ApiResponse ApiRouter::route(const ApiRequest& req, const std::string& path, con
   return json_error(404, "no such route: " + path);
 }
 
-MediaRequest ApiRouter::media(const ApiRequest& req, bool websocket_upgrade) {
+MediaRequest ApiRouter::media_checked(const ApiRequest& req, bool websocket_upgrade) {
   MediaRequest m;
   const std::size_t qpos = req.target.find('?');
   const std::string path = url_decode(req.target.substr(0, qpos), false);
@@ -385,6 +494,7 @@ MediaRequest ApiRouter::media(const ApiRequest& req, bool websocket_upgrade) {
     m.error = std::move(r);
     return m;
   };
+  if (!host_allowed(req.host)) return error(misdirected(req.host));
   const auto token = query.find("token");
   if (!token_ok(options_.token, req, token == query.end() ? nullptr : &token->second))
     return error(unauthorized());
@@ -503,6 +613,7 @@ ApiResponse ApiRouter::get_static(const std::string& method, const std::string& 
   ApiResponse r;
   r.content_type = static_content_type(*file);
   r.body = body.str();
+  if (r.content_type.rfind("text/html", 0) == 0) r.headers.emplace_back("Content-Security-Policy", kDashboardCsp);
   return r;
 }
 
@@ -519,6 +630,13 @@ ApiResponse ApiRouter::login(const ApiRequest& req) {
   if (req.method != "POST") return method_not_allowed(req.method, "/login", "GET, HEAD, POST");
   if (!req.origin.empty() && !same_origin(req.origin, req.host))
     return json_error(403, "cross-origin request refused: Origin " + req.origin + " does not match Host " + req.host);
+  if (const double wait = login_wait_s(req.remote); wait > 0) {
+    const long seconds = std::lround(std::ceil(wait));
+    ApiResponse r = json_error(429, "too many failed sign-in attempts from this address: try again in " +
+                                        std::to_string(seconds) + " s");
+    r.headers.emplace_back("Retry-After", std::to_string(seconds));
+    return r;
+  }
   std::string given;
   const std::string type = media_type(req.content_type);
   if (type == "application/json") {
@@ -536,7 +654,11 @@ ApiResponse ApiRouter::login(const ApiRequest& req) {
     return json_error(415, "Content-Type " + req.content_type +
                                " is not supported: send application/x-www-form-urlencoded or application/json");
   }
-  if (!same_secret(given, options_.token)) return json_error(401, "wrong token");
+  if (!same_secret(given, options_.token)) {
+    login_failed(req.remote);
+    return json_error(401, "wrong token");
+  }
+  login_succeeded(req.remote);
   ApiResponse r;
   r.status = 303;
   r.content_type = "text/html; charset=utf-8";
@@ -599,7 +721,13 @@ void ApiRouter::sample() {
 
 json ApiRouter::stream_json(const std::string& id, const json& stats) {
   json out = {{"id", id}};
-  if (auto p = engine_.stream(id)) out["config"] = stream_config_json(p->config());
+  if (auto p = engine_.stream(id)) {
+    json config = stream_config_json(p->config());
+    // Shown, never the secrets: PATCH merges into the stored config, not into this.
+    config["url"] = redact_url(p->config().url);
+    config["describe"]["endpoint"] = redact_url(p->config().describe.endpoint);
+    out["config"] = std::move(config);
+  }
   out["status"] = nullptr;
   for (const auto& s : stats["streams"])
     if (s.value("id", "") == id) out["status"] = s;
@@ -629,7 +757,9 @@ ApiResponse ApiRouter::post_stream(const std::string& body) {
   std::lock_guard lock(change_mu_);
   if (engine_.stream(config->id)) return json_error(409, "stream '" + config->id + "' already exists");
   const std::string id = config->id;
+  const std::string shown_url = redact_url(config->url);
   if (auto r = engine_.add_stream(std::move(*config)); !r) return json_error(status_of(r.error()), r.error().message);
+  spdlog::info("API: stream '{}' added ({})", id, shown_url);
   return json_ok(stream_json(id, engine_.stats_json()), 201);
 }
 
@@ -652,12 +782,16 @@ ApiResponse ApiRouter::patch_stream(const std::string& id, const std::string& bo
     (void)engine_.add_stream(old_config);  // put the old one back
     return json_error(status_of(r.error()), r.error().message);
   }
+  std::string keys;
+  for (const auto& [key, value] : j->items()) keys += (keys.empty() ? "" : ", ") + key;
+  spdlog::info("API: stream '{}' changed ({}) and restarted", id, keys.empty() ? "no fields" : keys);
   return json_ok(stream_json(id, engine_.stats_json()));
 }
 
 ApiResponse ApiRouter::delete_stream(const std::string& id) {
   std::lock_guard lock(change_mu_);
   if (auto r = engine_.remove_stream(id); !r) return json_error(status_of(r.error()), r.error().message);
+  spdlog::info("API: stream '{}' removed", id);
   return json_ok({{"deleted", id}});
 }
 

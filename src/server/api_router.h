@@ -8,9 +8,15 @@
 // (Accept: text/html) asking for `/` without valid credentials is sent to
 // /login (303) instead. /login (GET: a form; POST: token -> cookie
 // vigil_token) needs no token; without a configured token it is 404.
-// Checks, in order: token (Authorization: Bearer, or the vigil_token
-// cookie; 401), cross-origin non-GET (403), route (404), method (405 with
-// Allow), body (400), then the engine's answer.
+// Checks, in order: Host (a name that is not an IP literal, localhost, the
+// listen host or in allowed_hosts: 421), token (Authorization: Bearer, any
+// case of the scheme, or the vigil_token cookie; 401), cross-origin non-GET
+// (403), route (404), method (405 with Allow), body (400: not JSON, nested
+// deeper than kMaxJsonDepth, a number out of range), then the engine's
+// answer. No exception escapes handle() or media(): one that would is a 500.
+// Failed logins are counted per address; after login_free_attempts each
+// further attempt must wait (429, Retry-After), and is logged without the
+// guessed value.
 // Every error is {"error": "..."} with Content-Type application/json.
 //
 // Threads: handle() and sample() may be called from any thread, at the same
@@ -18,9 +24,11 @@
 // so PATCH's remove + add cannot interleave with another change.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -45,6 +53,7 @@ struct ApiRequest {
   std::string cookie;         // Cookie header(s), joined with "; " ("" if none)
   std::string accept;         // Accept header ("" if none)
   std::string content_type;   // Content-Type header ("" if none)
+  std::string remote;         // the client's IP address ("" if unknown)
 };
 
 struct ApiResponse {
@@ -94,6 +103,8 @@ class ApiRouter {
   void sample();
 
  private:
+  ApiResponse handle_checked(const ApiRequest& request);
+  MediaRequest media_checked(const ApiRequest& request, bool websocket_upgrade);
   ApiResponse route(const ApiRequest& request, const std::string& path, const std::string& query);
   ApiResponse get_stats();
   ApiResponse get_streams();
@@ -105,6 +116,13 @@ class ApiRouter {
   ApiResponse jobs_route(const ApiRequest& request, const std::string& path);
   ApiResponse get_static(const std::string& method, const std::string& relative);
   ApiResponse login(const ApiRequest& request);
+  // The Host check (DNS rebinding); true when the request may go on.
+  bool host_allowed(const std::string& host) const;
+  // Login throttling: seconds the address must still wait (0 = may try now),
+  // and the outcome of an attempt.
+  double login_wait_s(const std::string& remote);
+  void login_failed(const std::string& remote);
+  void login_succeeded(const std::string& remote);
   nlohmann::json stream_json(const std::string& id, const nlohmann::json& stats);
 
   Engine& engine_;
@@ -116,6 +134,15 @@ class ApiRouter {
   struct Sample {
     double fps = 0, inference_ms = 0, cpu_percent = 0, ram_mb = 0;
   };
+  struct LoginFailures {
+    int count = 0;
+    std::chrono::steady_clock::time_point next_allowed{};
+  };
+  static constexpr std::size_t kLoginTableMax = 4096;  // addresses remembered; the oldest go first
+  static constexpr double kLoginMaxDelay_s = 60;
+  std::mutex login_mu_;
+  std::map<std::string, LoginFailures> login_failures_;  // by remote address
+
   std::mutex history_mu_;
   std::deque<Sample> history_;  // oldest first, at most kHistorySamples
 };

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -12,6 +13,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include <spdlog/spdlog.h>
 
 #include "server/api_router.h"
 #include "server/job_manager.h"
@@ -52,12 +54,82 @@ Result<ListenAddress> parse_listen(const std::string& listen) {
   return a;
 }
 
+// Open connections, in total and per remote address. acquire() returns a
+// slot held for the connection's life (HTTP session, then the live session
+// it hands over to); null when a cap is reached.
+class ConnectionLimits {
+ public:
+  ConnectionLimits(int max_total, int max_per_address) : max_total_(max_total), max_per_address_(max_per_address) {}
+
+  std::shared_ptr<void> acquire(const std::string& address) {
+    std::lock_guard lock(mu_);
+    int& mine = per_address_[address];
+    if (total_ >= max_total_ || mine >= max_per_address_) {
+      if (mine == 0) per_address_.erase(address);
+      return nullptr;
+    }
+    ++total_;
+    ++mine;
+    return std::shared_ptr<void>(this, [address](ConnectionLimits* self) { self->release(address); });
+  }
+
+ private:
+  void release(const std::string& address) {
+    std::lock_guard lock(mu_);
+    --total_;
+    if (--per_address_[address] <= 0) per_address_.erase(address);
+  }
+
+  const int max_total_, max_per_address_;
+  std::mutex mu_;
+  int total_ = 0;
+  std::map<std::string, int> per_address_;
+};
+
+// The security headers of every answer (the dashboard's CSP comes from the router).
+template <class Response>
+void set_common_headers(Response& res) {
+  res.set(http::field::server, "vigil");
+  res.set(http::field::cache_control, "no-store");
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set("X-Frame-Options", "DENY");
+  res.set("Referrer-Policy", "no-referrer");
+}
+
+// Answers a connection over a cap with 503 and closes it, without reading
+// more than the client has already sent.
+void reject_connection(tcp::socket&& socket, const std::string& why) {
+  auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
+  auto res = std::make_shared<http::response<http::string_body>>(http::status::service_unavailable, 11);
+  set_common_headers(*res);
+  res->set(http::field::content_type, "application/json");
+  res->set(http::field::retry_after, "5");
+  res->body() = json_error(503, why).body;
+  res->keep_alive(false);
+  res->prepare_payload();
+  stream->expires_after(std::chrono::seconds(5));
+  http::async_write(*stream, *res, [stream, res](beast::error_code, std::size_t) {
+    beast::error_code ec;
+    stream->socket().shutdown(tcp::socket::shutdown_send, ec);
+    // Read what the client still sends for a moment so it sees the answer, not a reset.
+    auto buf = std::make_shared<std::vector<char>>(4096);
+    stream->expires_after(std::chrono::seconds(1));
+    stream->async_read_some(asio::buffer(*buf), [stream, buf](beast::error_code, std::size_t) {});
+  });
+}
+
 // One connection: read a request, answer it, repeat while keep-alive.
 // All of it runs on the connection's strand.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, ApiRouter& router, VideoRegistry& videos, const ServerOptions& options)
-      : stream_(std::move(socket)), router_(router), videos_(videos), options_(options) {}
+  Session(tcp::socket&& socket, ApiRouter& router, VideoRegistry& videos, const ServerOptions& options,
+          std::string remote, std::shared_ptr<void> slot)
+      : stream_(std::move(socket)),
+        router_(router),
+        videos_(videos),
+        options_(options),
+        remote_(std::move(remote)),
+        slot_(std::move(slot)) {}
 
   void run() {
     asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::read, shared_from_this()));
@@ -72,7 +144,20 @@ class Session : public std::enable_shared_from_this<Session> {
     http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
   }
 
-  void on_read(beast::error_code ec, std::size_t) {
+  // The boundary of a request: whatever goes wrong answers 500 and closes,
+  // never an exception out of the I/O thread.
+  void on_read(beast::error_code ec, std::size_t n) {
+    try {
+      answer(ec, n);
+    } catch (const std::exception& e) {
+      spdlog::error("HTTP: request from {} failed: {}", remote_, e.what());
+      send_error(500, std::string("internal error: ") + e.what(), http::status::internal_server_error);
+    } catch (...) {
+      send_error(500, "internal error", http::status::internal_server_error);
+    }
+  }
+
+  void answer(beast::error_code ec, std::size_t) {
     if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted) {
       return shutdown();
     }
@@ -95,20 +180,11 @@ class Session : public std::enable_shared_from_this<Session> {
       r.cookie += (r.cookie.empty() ? "" : "; ") + std::string(it->value());
     r.accept = std::string(req[http::field::accept]);
     r.content_type = std::string(req[http::field::content_type]);
+    r.remote = remote_;
     if (serve_media(r)) return;
     ApiResponse a = router_.handle(r);
     if (r.method == "POST" || r.method == "PATCH" || r.method == "DELETE") videos_.sync();
-    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(a.status), req.version());
-    res->set(http::field::server, "vigil");
-    res->set(http::field::content_type, a.content_type);
-    res->set(http::field::cache_control, "no-store");
-    if (!a.allow.empty()) res->set(http::field::allow, a.allow);
-    if (a.status == 401) res->set(http::field::www_authenticate, "Bearer");
-    for (const auto& [name, value] : a.headers) res->insert(name, value);
-    if (req.method() != http::verb::head) res->body() = std::move(a.body);
-    res->keep_alive(req.keep_alive());
-    res->prepare_payload();
-    write(res);
+    respond(std::move(a), req.version(), req.keep_alive(), req.method());
   }
 
   // Live media take the connection over (live_session.h); true when this
@@ -133,22 +209,23 @@ class Session : public std::enable_shared_from_this<Session> {
     beast::tcp_stream stream(stream_.release_socket());
     switch (m.kind) {
       case MediaRequest::Kind::kMjpeg:
-        live::serve_mjpeg(std::move(stream), std::move(video), m.variant);
+        live::serve_mjpeg(std::move(stream), std::move(video), m.variant, slot_);
         break;
       case MediaRequest::Kind::kSnapshot:
-        live::serve_snapshot(std::move(stream), std::move(video), m.variant, req.version());
+        live::serve_snapshot(std::move(stream), std::move(video), m.variant, req.version(), slot_);
         break;
       case MediaRequest::Kind::kStreamSocket:
-        live::serve_stream_socket(std::move(stream), parser_->release(), std::move(video), m.video, m.variant);
+        live::serve_stream_socket(std::move(stream), parser_->release(), std::move(video), m.video, m.variant, slot_);
         break;
       case MediaRequest::Kind::kEventSocket:
-        live::serve_event_socket(std::move(stream), parser_->release(), videos_);
+        live::serve_event_socket(std::move(stream), parser_->release(), videos_, slot_);
         break;
       case MediaRequest::Kind::kJobSocket:
         live::serve_text_socket(std::move(stream), parser_->release(),
                                 [jobs = options_.jobs, id = m.job](std::weak_ptr<LiveClient> client) {
                                   return jobs ? jobs->listen(id, std::move(client)) : nullptr;
-                                });
+                                },
+                                slot_);
         break;
       case MediaRequest::Kind::kNone:
         break;
@@ -158,9 +235,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void respond(ApiResponse a, unsigned version, bool keep_alive, http::verb method) {
     auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(a.status), version);
-    res->set(http::field::server, "vigil");
+    set_common_headers(*res);
     res->set(http::field::content_type, a.content_type);
-    res->set(http::field::cache_control, "no-store");
     if (!a.allow.empty()) res->set(http::field::allow, a.allow);
     if (a.status == 401) res->set(http::field::www_authenticate, "Bearer");
     for (const auto& [name, value] : a.headers) res->insert(name, value);
@@ -173,7 +249,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // An error found before routing (the request could not be read whole): answer and close.
   void send_error(int status, const std::string& message, http::status code) {
     auto res = std::make_shared<http::response<http::string_body>>(code, 11);
-    res->set(http::field::server, "vigil");
+    set_common_headers(*res);
     res->set(http::field::content_type, "application/json");
     res->body() = json_error(status, message).body;
     res->keep_alive(false);
@@ -219,6 +295,8 @@ class Session : public std::enable_shared_from_this<Session> {
   ApiRouter& router_;
   VideoRegistry& videos_;
   const ServerOptions& options_;
+  const std::string remote_;   // the client's IP address
+  std::shared_ptr<void> slot_;  // this connection's place in ConnectionLimits
   bool first_ = true;
   std::vector<char> drain_buf_;
 };
@@ -227,7 +305,13 @@ class Session : public std::enable_shared_from_this<Session> {
 
 struct HttpServer::Impl {
   Impl(ServerOptions o, Engine& engine)
-      : options(std::move(o)), ioc(options.threads), router(engine, options), videos(engine), acceptor(ioc), timer(ioc) {
+      : options(std::move(o)),
+        limits(options.max_connections, options.max_connections_per_address),
+        ioc(options.threads),
+        router(engine, options),
+        videos(engine),
+        acceptor(ioc),
+        timer(ioc) {
     router.set_video(&videos);
   }
 
@@ -236,10 +320,27 @@ struct HttpServer::Impl {
       if (ec) {
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
       } else {
-        std::make_shared<Session>(std::move(socket), router, videos, options)->run();
+        admit(std::move(socket));
       }
       accept();
     });
+  }
+
+  void admit(tcp::socket&& socket) {
+    beast::error_code ec;
+    const auto peer = socket.remote_endpoint(ec);
+    if (ec) return;  // already gone
+    const std::string remote = peer.address().to_string();
+    auto slot = limits.acquire(remote);
+    if (!slot) {
+      spdlog::warn("HTTP: connection from {} refused: over max_connections ({}) or max_connections_per_address ({})",
+                   remote, options.max_connections, options.max_connections_per_address);
+      return reject_connection(std::move(socket), "too many connections (the server allows " +
+                                                      std::to_string(options.max_connections) + " in all and " +
+                                                      std::to_string(options.max_connections_per_address) +
+                                                      " per address): try again later");
+    }
+    std::make_shared<Session>(std::move(socket), router, videos, options, remote, std::move(slot))->run();
   }
 
   void tick() {
@@ -253,6 +354,7 @@ struct HttpServer::Impl {
   }
 
   ServerOptions options;
+  ConnectionLimits limits;  // before ioc: sessions destroyed with the context release their slots into it
   asio::io_context ioc;
   ApiRouter router;
   VideoRegistry videos;  // before the I/O threads stop: sessions' feeds close first
@@ -272,6 +374,10 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(ServerOptions options, Eng
   if (!addr) return fail(addr.error());
   if (options.threads < 1 || options.threads > 64)
     return fail(ErrorCode::kInvalidArgument, "threads: " + std::to_string(options.threads) + " is not in 1..64");
+  if (options.max_connections < 1 || options.max_connections_per_address < 1)
+    return fail(ErrorCode::kInvalidArgument, "server.max_connections and server.max_connections_per_address must be >= 1");
+  if (options.login_free_attempts < 1)
+    return fail(ErrorCode::kInvalidArgument, "server.login_free_attempts must be >= 1");
   if (options.request_timeout_s < 1 || options.keep_alive_timeout_s < 1)
     return fail(ErrorCode::kInvalidArgument, "request_timeout_s and keep_alive_timeout_s must be >= 1");
 
@@ -301,7 +407,20 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(ServerOptions options, Eng
   impl->accept();
   impl->tick();
   const int n = impl->options.threads;
-  for (int i = 0; i < n; ++i) impl->threads.emplace_back([ioc = &impl->ioc] { ioc->run(); });
+  for (int i = 0; i < n; ++i)
+    impl->threads.emplace_back([ioc = &impl->ioc] {
+      // A handler that throws must not end the thread (and the process): log and go on.
+      for (;;) {
+        try {
+          ioc->run();
+          return;
+        } catch (const std::exception& e) {
+          spdlog::error("HTTP: I/O handler failed: {}", e.what());
+        } catch (...) {
+          spdlog::error("HTTP: I/O handler failed");
+        }
+      }
+    });
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
 

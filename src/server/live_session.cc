@@ -37,8 +37,9 @@ void post_pump(const asio::any_io_executor& executor, std::weak_ptr<Session> wea
 class JpegSession : public LiveClient, public std::enable_shared_from_this<JpegSession> {
  public:
   JpegSession(beast::tcp_stream&& stream, std::shared_ptr<StreamVideo> video, MjpegVariant variant, bool snapshot,
-              unsigned version)
-      : stream_(std::move(stream)),
+              unsigned version, Slot slot)
+      : slot_(std::move(slot)),
+        stream_(std::move(stream)),
         executor_(stream_.get_executor()),
         video_(std::move(video)),
         variant_(variant),
@@ -81,6 +82,7 @@ class JpegSession : public LiveClient, public std::enable_shared_from_this<JpegS
     head_ = "HTTP/1.1 200 OK\r\nServer: vigil\r\nContent-Type: multipart/x-mixed-replace; boundary=" +
             std::string(kBoundary) +
             "\r\nCache-Control: no-store, no-cache, must-revalidate\r\nPragma: no-cache\r\n"
+            "X-Content-Type-Options: nosniff\r\n"
             "X-Accel-Buffering: no\r\nConnection: close\r\n\r\n";
     writing_ = true;
     stream_.expires_after(kWriteTimeout);
@@ -110,6 +112,7 @@ class JpegSession : public LiveClient, public std::enable_shared_from_this<JpegS
   void send_snapshot(const JpegBuffer& jpeg) {
     part_head_ = "HTTP/1." + std::to_string(version_ % 10) +
                  " 200 OK\r\nServer: vigil\r\nContent-Type: image/jpeg\r\nCache-Control: no-store\r\n"
+                 "X-Content-Type-Options: nosniff\r\n"
                  "Connection: close\r\nContent-Length: " +
                  std::to_string(jpeg->size()) + "\r\n\r\n";
     const std::array<asio::const_buffer, 2> buffers{asio::buffer(part_head_), asio::buffer(*jpeg)};
@@ -159,6 +162,7 @@ class JpegSession : public LiveClient, public std::enable_shared_from_this<JpegS
     stream_.close();
   }
 
+  Slot slot_;  // the connection's place in the server's connection limits
   beast::tcp_stream stream_;
   asio::any_io_executor executor_;  // the connection's strand
   std::shared_ptr<StreamVideo> video_;
@@ -178,8 +182,9 @@ class JpegSession : public LiveClient, public std::enable_shared_from_this<JpegS
 class SocketSession : public LiveClient, public std::enable_shared_from_this<SocketSession> {
  public:
   SocketSession(beast::tcp_stream&& stream, Request&& upgrade, std::shared_ptr<StreamVideo> video,
-                TextListen listen, bool with_video, MjpegVariant variant)
-      : ws_(std::move(stream)),
+                TextListen listen, bool with_video, MjpegVariant variant, Slot slot)
+      : slot_(std::move(slot)),
+        ws_(std::move(stream)),
         executor_(ws_.get_executor()),
         upgrade_(std::move(upgrade)),
         video_(std::move(video)),
@@ -219,6 +224,9 @@ class SocketSession : public LiveClient, public std::enable_shared_from_this<Soc
     lowest.expires_never();  // the websocket's own timeouts apply from here
     limit_send_buffer(lowest.socket());
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    // Clients have nothing big to say: a larger message closes the connection
+    // (1009) instead of growing a buffer (Beast's default allows 16 MB).
+    ws_.read_message_max(kMaxInboundMessage);
     ws_.set_option(websocket::stream_base::decorator(
         [](websocket::response_type& res) { res.set(http::field::server, "vigil"); }));
     ws_.async_accept(upgrade_, [self = shared_from_this()](beast::error_code ec) { self->on_accept(ec); });
@@ -273,6 +281,7 @@ class SocketSession : public LiveClient, public std::enable_shared_from_this<Soc
     beast::get_lowest_layer(ws_).close();
   }
 
+  Slot slot_;
   websocket::stream<beast::tcp_stream> ws_;
   asio::any_io_executor executor_;
   Request upgrade_;
@@ -289,30 +298,33 @@ class SocketSession : public LiveClient, public std::enable_shared_from_this<Soc
 
 }  // namespace
 
-void serve_mjpeg(beast::tcp_stream&& stream, std::shared_ptr<StreamVideo> video, MjpegVariant variant) {
-  std::make_shared<JpegSession>(std::move(stream), std::move(video), variant, false, 11)->start();
+void serve_mjpeg(beast::tcp_stream&& stream, std::shared_ptr<StreamVideo> video, MjpegVariant variant, Slot slot) {
+  std::make_shared<JpegSession>(std::move(stream), std::move(video), variant, false, 11, std::move(slot))->start();
 }
 
 void serve_snapshot(beast::tcp_stream&& stream, std::shared_ptr<StreamVideo> video, MjpegVariant variant,
-                    unsigned http_version) {
-  std::make_shared<JpegSession>(std::move(stream), std::move(video), variant, true, http_version)->start();
-}
-
-void serve_stream_socket(beast::tcp_stream&& stream, Request&& upgrade, std::shared_ptr<StreamVideo> video,
-                         bool with_video, MjpegVariant variant) {
-  std::make_shared<SocketSession>(std::move(stream), std::move(upgrade), std::move(video), TextListen{}, with_video,
-                                  variant)
+                    unsigned http_version, Slot slot) {
+  std::make_shared<JpegSession>(std::move(stream), std::move(video), variant, true, http_version, std::move(slot))
       ->start();
 }
 
-void serve_event_socket(beast::tcp_stream&& stream, Request&& upgrade, VideoRegistry& registry) {
-  serve_text_socket(std::move(stream), std::move(upgrade),
-                    [&registry](std::weak_ptr<LiveClient> client) { return registry.listen_events(std::move(client)); });
+void serve_stream_socket(beast::tcp_stream&& stream, Request&& upgrade, std::shared_ptr<StreamVideo> video,
+                         bool with_video, MjpegVariant variant, Slot slot) {
+  std::make_shared<SocketSession>(std::move(stream), std::move(upgrade), std::move(video), TextListen{}, with_video,
+                                  variant, std::move(slot))
+      ->start();
 }
 
-void serve_text_socket(beast::tcp_stream&& stream, Request&& upgrade, TextListen listen) {
+void serve_event_socket(beast::tcp_stream&& stream, Request&& upgrade, VideoRegistry& registry, Slot slot) {
+  serve_text_socket(
+      std::move(stream), std::move(upgrade),
+      [&registry](std::weak_ptr<LiveClient> client) { return registry.listen_events(std::move(client)); },
+      std::move(slot));
+}
+
+void serve_text_socket(beast::tcp_stream&& stream, Request&& upgrade, TextListen listen, Slot slot) {
   std::make_shared<SocketSession>(std::move(stream), std::move(upgrade), nullptr, std::move(listen), false,
-                                  MjpegVariant{})
+                                  MjpegVariant{}, std::move(slot))
       ->start();
 }
 

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <utility>  // before Boost 1.74 asio: its awaitable.hpp uses std::exchange
@@ -44,23 +45,31 @@ constexpr std::chrono::seconds kWriteTimeout{10};
 constexpr int kSendBuffer = 256 * 1024;
 constexpr std::chrono::seconds kSnapshotWait{2};
 constexpr const char* kBoundary = "vigilframe";
+// Largest WebSocket message a client may send (clients send nothing the
+// server needs; a bigger one closes the connection with 1009).
+constexpr std::size_t kMaxInboundMessage = 4096;
+
+// The connection's place in the server's connection limits: held for as
+// long as the session lives (null in tests without limits).
+using Slot = std::shared_ptr<void>;
 
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
 // multipart/x-mixed-replace JPEG stream of `variant` until the client or the stream goes away.
-void serve_mjpeg(boost::beast::tcp_stream&& stream, std::shared_ptr<StreamVideo> video, MjpegVariant variant);
+void serve_mjpeg(boost::beast::tcp_stream&& stream, std::shared_ptr<StreamVideo> video, MjpegVariant variant,
+                 Slot slot);
 // One JPEG (the next frame within kSnapshotWait) or 503 JSON; then closes.
 void serve_snapshot(boost::beast::tcp_stream&& stream, std::shared_ptr<StreamVideo> video, MjpegVariant variant,
-                    unsigned http_version);
+                    unsigned http_version, Slot slot);
 // WebSocket upgrade, then per-frame JSON (text) and, with `video`, JPEG frames (binary).
 void serve_stream_socket(boost::beast::tcp_stream&& stream, Request&& upgrade, std::shared_ptr<StreamVideo> video,
-                         bool with_video, MjpegVariant variant);
+                         bool with_video, MjpegVariant variant, Slot slot);
 // WebSocket upgrade, then every engine event as JSON text.
-void serve_event_socket(boost::beast::tcp_stream&& stream, Request&& upgrade, VideoRegistry& registry);
+void serve_event_socket(boost::beast::tcp_stream&& stream, Request&& upgrade, VideoRegistry& registry, Slot slot);
 // WebSocket upgrade, then the messages of the queue `listen` returns (null:
 // closed at once) as JSON text; closes when the queue is closed and drained.
 using TextListen = std::function<std::shared_ptr<TextQueue>(std::weak_ptr<LiveClient>)>;
-void serve_text_socket(boost::beast::tcp_stream&& stream, Request&& upgrade, TextListen listen);
+void serve_text_socket(boost::beast::tcp_stream&& stream, Request&& upgrade, TextListen listen, Slot slot);
 
 }  // namespace live
 }  // namespace vigil

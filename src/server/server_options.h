@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace vigil {
 
@@ -23,6 +24,19 @@ struct ServerOptions {
   // Offline jobs (/api/jobs, /ws/jobs/{id}); null = the routes answer 503.
   // Not owned; must outlive the server.
   JobManager* jobs = nullptr;
+  // Host header names accepted besides IP literals, "localhost" (and
+  // *.localhost) and the listen host: a request naming any other host gets
+  // 421, so a web page whose name was rebound to 127.0.0.1 (DNS rebinding)
+  // cannot drive the API. "*" accepts any name. Matched case-insensitively,
+  // without the port.
+  std::vector<std::string> allowed_hosts;
+  // Open connections (HTTP and live media) at once, and per remote address;
+  // a connection beyond either cap is answered 503 and closed.
+  int max_connections = 512;
+  int max_connections_per_address = 64;
+  // Failed POST /login attempts from one address before each further attempt
+  // waits (429 with Retry-After): 1 s, doubling, at most kLoginMaxDelay_s.
+  int login_free_attempts = 5;
   int threads = 2;               // I/O threads, 1..64
   int request_timeout_s = 30;    // reading a request / writing a response, >= 1
   int keep_alive_timeout_s = 60; // an idle kept-alive connection is closed after this, >= 1

@@ -45,6 +45,8 @@ Result<std::string> resolve_static_path(const std::string& web_root, const std::
     const std::string segment = relative.substr(pos, slash == std::string::npos ? std::string::npos : slash - pos);
     if (segment.empty() || segment == "..")
       return fail(ErrorCode::kInvalidArgument, what + "has an empty or '..' segment");
+    // Dotfiles (.git, .env, .htpasswd...) are never part of the dashboard.
+    if (segment.front() == '.') return fail(ErrorCode::kNotFound, what + "does not exist");
     if (slash == std::string::npos) break;
     pos = slash + 1;
   }

@@ -1,6 +1,10 @@
 #include "config/engine_config.h"
 
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <map>
+#include <optional>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -93,6 +97,67 @@ TEST(EngineConfig, EnvironmentOverrides) {
   auto range = apply_env_overrides(*c, {{"SUBSTREAM_SCALE", "3"}});
   ASSERT_FALSE(range);
   EXPECT_NE(range.error().message.find("substream.scale"), std::string::npos);
+}
+
+// ${NAME} substitution: config files only, never API bodies.
+Result<EngineConfig> parse_with_env(const std::string& yaml, std::map<std::string, std::string> vars) {
+  const EnvLookup env = [vars](const std::string& name) -> std::optional<std::string> {
+    const auto it = vars.find(name);
+    return it == vars.end() ? std::nullopt : std::optional<std::string>(it->second);
+  };
+  return parse_config(yaml, "test.yaml", &env);
+}
+
+TEST(EngineConfig, EnvironmentVariablesInValues) {
+  auto c = parse_with_env(
+      "streams:\n  - {id: cam1, url: 'rtsp://admin:${CAM_PASS}@10.0.0.5/live', every: '${EVERY:-3}'}\n"
+      "  - {id: cam2, url: 'rtsp://h/$${LITERAL}/a$b'}\n",
+      {{"CAM_PASS", "p@ss:w0rd"}});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->streams[0].url, "rtsp://admin:p@ss:w0rd@10.0.0.5/live");
+  EXPECT_EQ(c->streams[0].every, 3);
+  EXPECT_EQ(c->streams[1].url, "rtsp://h/${LITERAL}/a$b");
+}
+
+TEST(EngineConfig, UnsetEnvironmentVariablesAreErrorsNamingFieldAndVariable) {
+  auto c = parse_with_env("streams:\n  - {id: cam1, url: 'rtsp://u:${NOPE}@h/x'}\n", {});
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("streams[0].url"), std::string::npos) << c.error().message;
+  EXPECT_NE(c.error().message.find("NOPE is not set"), std::string::npos) << c.error().message;
+  auto bad = parse_with_env("streams:\n  - {id: cam1, url: 'rtsp://u:${1x}@h/x'}\n", {});
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("not an environment variable name"), std::string::npos);
+  auto open = parse_with_env("streams:\n  - {id: cam1, url: 'rtsp://u:${P@h/x'}\n", {});
+  ASSERT_FALSE(open);
+  EXPECT_NE(open.error().message.find("without a closing"), std::string::npos);
+}
+
+TEST(EngineConfig, WithoutAnEnvironmentNothingIsSubstituted) {
+  auto c = parse_config("streams:\n  - {id: cam1, url: 'rtsp://u:${HOME}@h/x'}\n");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->streams[0].url, "rtsp://u:${HOME}@h/x");
+}
+
+TEST(EngineConfig, ConfigFilesReadTheProcessEnvironment) {
+  const std::string path = std::string(VIGIL_TEST_TMP) + "/env_config.yaml";
+  std::filesystem::create_directories(VIGIL_TEST_TMP);
+  std::ofstream(path) << "streams:\n  - {id: cam1, url: 'rtsp://admin:${VIGIL_TEST_CAM_PASSWORD}@h/x'}\n";
+  ::setenv("VIGIL_TEST_CAM_PASSWORD", "from-env", 1);
+  auto c = load_config_file(path);
+  ::unsetenv("VIGIL_TEST_CAM_PASSWORD");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->streams[0].url, "rtsp://admin:from-env@h/x");
+}
+
+TEST(EngineConfig, ServerSection) {
+  auto c = parse_config("server: {allowed_hosts: [cams.example.org, .lan], max_connections: 100}\n");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->server.allowed_hosts, (std::vector<std::string>{"cams.example.org", ".lan"}));
+  EXPECT_EQ(c->server.max_connections, 100);
+  EXPECT_EQ(c->server.max_connections_per_address, 64);
+  EXPECT_NE(error_of("server: {max_connections: 0}\n").find("server.max_connections"), std::string::npos);
+  EXPECT_NE(error_of("server: {allowed_hosts: ['a.org:8080']}\n").find("server.allowed_hosts[0]"), std::string::npos);
+  EXPECT_NE(error_of("server: {allow_hosts: [x]}\n").find("server.allow_hosts: unknown option"), std::string::npos);
 }
 
 TEST(EngineConfig, MissingFileIsNamed) {
