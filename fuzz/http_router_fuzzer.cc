@@ -30,11 +30,13 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "core/event.h"
 #include "pipeline/engine.h"
 #include "server/api_router.h"
 #include "server/http_server.h"
+#include "server/json_body.h"
 #include "server/stream_request.h"
 
 namespace {
@@ -147,10 +149,12 @@ bool could_add_stream(const vigil::ApiRequest& r) {
   return routed_path(r.target).find("stream") != std::string::npos || raw.find("stream") != std::string::npos;
 }
 
-// POST /api/streams and PATCH without the engine: parse and validate only.
+// POST /api/streams and PATCH without the engine: the router's body parsing
+// and validation only.
 void validate_stream_change(const vigil::ApiRequest& r) {
-  const json body = json::parse(r.body, nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded()) return;
+  auto parsed = vigil::parse_json_body(r.body);
+  if (!parsed) return;
+  const json& body = *parsed;
   if (auto s = vigil::stream_config_from_json(body)) (void)vigil::check_api_source(s->url, world->dir + "/media");
   vigil::StreamConfig base = vigil::default_stream("cam1", "rtsp://127.0.0.1:8554/cam1");
   if (auto merged = vigil::merge_stream_patch(vigil::stream_config_json(base), body))
@@ -183,12 +187,18 @@ void serve(vigil::ApiRouter& router, const http::request<http::string_body>& req
     validate_stream_change(r);
     return;
   }
-  write_response(router.handle(r), req);
+  const vigil::ApiResponse a = router.handle(r);
+  // handle() turns exceptions into 500 "internal error: ...": for a client's
+  // bytes that is a bug (bad input is a 4xx naming the problem).
+  if (a.status == 500 && a.body.find("internal error") != std::string::npos)
+    finding("500 for " + r.method + " " + r.target + ": " + a.body);
+  write_response(a, req);
   if (!world->engine->stream_ids().empty()) finding("a request added a stream: " + r.method + " " + r.target);
 }
 
-// One request from the front of `bytes`; returns the bytes it used (0: none complete).
-std::size_t one_request(const char* bytes, std::size_t size) {
+// One request from the front of `bytes`, from client address `remote`;
+// returns the bytes it used (0: none complete).
+std::size_t one_request(const char* bytes, std::size_t size, const std::string& remote) {
   http::request_parser<http::string_body> parser;
   parser.body_limit(vigil::HttpServer::kBodyLimit);
   parser.eager(true);
@@ -212,6 +222,7 @@ std::size_t one_request(const char* bytes, std::size_t size) {
     r.cookie += (r.cookie.empty() ? "" : "; ") + std::string(it->value());
   r.accept = std::string(req[http::field::accept]);
   r.content_type = std::string(req[http::field::content_type]);
+  r.remote = remote;
   serve(*world->open, req, r);
   serve(*world->locked, req, r);
   return used;
@@ -220,6 +231,7 @@ std::size_t one_request(const char* bytes, std::size_t size) {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  spdlog::set_level(spdlog::level::off);  // login failures and stream changes log; keep the output readable
   world = make_world();
   // The engine's threads stop before static destructors run; then the files go.
   std::atexit([] {
@@ -234,9 +246,14 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  // A new client address per input: login throttling (per address) then
+  // depends on the input alone, not on the inputs before it.
+  static std::uint64_t inputs = 0;
+  ++inputs;
+  const std::string remote = "fd00::" + std::to_string(inputs % 0xFFFF) + ":" + std::to_string(inputs / 0xFFFF % 0xFFFF);
   const char* bytes = reinterpret_cast<const char*>(data);
   for (int i = 0; i < kMaxRequests && size > 0; ++i) {
-    const std::size_t used = one_request(bytes, size);
+    const std::size_t used = one_request(bytes, size, remote);
     if (used == 0) break;
     bytes += used;
     size -= used;

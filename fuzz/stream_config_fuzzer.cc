@@ -7,11 +7,12 @@
 //   2: a config file's text -> parse_config, then apply_env_overrides
 //   3: the same text through load_config_file (a temp file)
 //   4: a source URL -> parse_source_url, redact_url, redact_urls_in
-// Any Result is fine; an exception escaping (abort), ASan/UBSan reports, or a
-// broken round trip are findings. JSON is parsed without exceptions here:
-// the HTTP layer's own JSON parsing is fuzzed by the http_router harness.
+// JSON bodies go through parse_json_body, as the API parses them.
+// Any Result is fine; an exception escaping (abort), ASan/UBSan reports, a
+// body accepted deeper than kMaxJsonDepth, or a broken round trip are findings.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -19,11 +20,14 @@
 #include <fstream>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "config/engine_config.h"
 #include "media/source_url.h"
+#include "server/json_body.h"
 #include "server/stream_request.h"
 
 namespace {
@@ -60,15 +64,38 @@ void check_round_trip(const vigil::StreamConfig& s) {
   if (first != second) finding("round trip changed the stream:\n  " + first.dump() + "\n  " + second.dump());
 }
 
+// The nesting depth of a tree, without recursion.
+int depth_of(const json& root) {
+  int deepest = 0;
+  std::vector<std::pair<const json*, int>> todo = {{&root, 0}};
+  while (!todo.empty()) {
+    auto [j, d] = todo.back();
+    todo.pop_back();
+    if (!j->is_structured()) continue;
+    deepest = std::max(deepest, d + 1);
+    for (const auto& child : *j) todo.emplace_back(&child, d + 1);
+  }
+  return deepest;
+}
+
+// A body as the API parses it; discarded when refused.
+json parse_body(const std::string& text) {
+  auto parsed = vigil::parse_json_body(text);
+  if (!parsed) return json(json::value_t::discarded);
+  if (depth_of(*parsed) > vigil::kMaxJsonDepth)
+    finding("a body nested " + std::to_string(depth_of(*parsed)) + " deep was accepted");
+  return std::move(*parsed);
+}
+
 void stream_body(const std::string& text) {
-  const json body = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  const json body = parse_body(text);
   if (body.is_discarded()) return;
   auto s = vigil::stream_config_from_json(body);
   if (s) check_round_trip(*s);
 }
 
 void patch_body(const std::string& text) {
-  const json patch = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  const json patch = parse_body(text);
   if (patch.is_discarded()) return;
   auto merged = vigil::merge_stream_patch(vigil::stream_config_json(full_stream()), patch);
   if (!merged) return;
