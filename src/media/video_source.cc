@@ -98,7 +98,12 @@ struct VideoSource::Impl {
   VideoSourceOptions options;
   SourceSpec spec;
   const std::atomic<bool>* stop = nullptr;
-  std::atomic<std::int64_t> deadline_ms{0};
+  std::atomic<std::int64_t> deadline_ms{0};  // read by the interrupt callback; 0 = none
+  std::int64_t frame_deadline_ms = 0;         // the frame watchdog's; 0 = off
+  // Set by the interrupt callback when a deadline ended a call. FFmpeg may
+  // still hand out a packet after that (the parser flushes what it held), so
+  // read() checks this flag, not only the error code.
+  std::atomic<bool> interrupted{false};
   std::unique_ptr<AVFormatContext, FormatCloser> fmt;
   std::unique_ptr<AVCodecContext, CodecFreer> codec;
   std::unique_ptr<AVBufferRef, BufferUnref> hw_device;
@@ -138,13 +143,37 @@ struct VideoSource::Impl {
     return std::isfinite(t) ? buf : "";
   }
 
-  void arm() { deadline_ms = now_ms() + options.timeout_ms; }
+  // Closing sends RTSP's TEARDOWN: bounded like any other call.
+  ~Impl() {
+    deadline_ms = now_ms() + 1000;
+    codec.reset();
+    fmt.reset();
+  }
+
+  // The deadline of the next blocking call: the I/O timeout, or the frame
+  // watchdog's deadline when that comes first.
+  void arm() {
+    std::int64_t d = now_ms() + options.timeout_ms;
+    if (frame_deadline_ms > 0) d = std::min(d, frame_deadline_ms);
+    deadline_ms = d;
+  }
+  bool watchdog_expired() const { return frame_deadline_ms > 0 && now_ms() > frame_deadline_ms; }
+  void frame_out() {
+    if (options.frame_timeout_ms > 0) frame_deadline_ms = now_ms() + options.frame_timeout_ms;
+  }
+  Error watchdog_error() const {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, ": no frame for %.1f s (watchdog)", options.frame_timeout_ms / 1000.0);
+    return Error{ErrorCode::kRuntime, "source " + options.url + buf};
+  }
 
   static int interrupt_cb(void* opaque) {
     auto* self = static_cast<Impl*>(opaque);
     if (self->stop && self->stop->load(std::memory_order_relaxed)) return 1;
     const std::int64_t d = self->deadline_ms.load(std::memory_order_relaxed);
-    return d > 0 && now_ms() > d ? 1 : 0;
+    if (d <= 0 || now_ms() <= d) return 0;
+    self->interrupted = true;
+    return 1;
   }
 
   Result<void> open_input() {
@@ -233,6 +262,7 @@ struct VideoSource::Impl {
     err = avcodec_open2(codec.get(), dec, nullptr);
     if (err < 0) return fail(ErrorCode::kUnsupported, "source " + url + ": cannot open the " + codec_name + " decoder: " + av_error(err));
     deadline_ms = 0;
+    frame_out();  // the watchdog counts from the open
     return {};
   }
 
@@ -330,6 +360,7 @@ Result<std::optional<DecodedFrame>> VideoSource::read() {
       df.frame = std::make_shared<const VideoFrame>(out);
       av_frame_unref(s.frame.get());
       ++s.frames_out;
+      s.frame_out();
       return std::optional<DecodedFrame>(std::move(df));
     }
     if (err == AVERROR_EOF) return std::optional<DecodedFrame>();
@@ -337,18 +368,32 @@ Result<std::optional<DecodedFrame>> VideoSource::read() {
       return fail(ErrorCode::kBadInput, "source " + s.options.url + ": decoding failed" + s.at(s.last_packet) + ": " +
                                             av_error(err));
     if (s.draining) return std::optional<DecodedFrame>();
+    // Packets that yield no frame (other streams, parameter sets, a decoder
+    // that only takes and never gives) do not hold the watchdog off either.
+    if (s.watchdog_expired()) return fail(s.watchdog_error());
 
     s.arm();
+    s.interrupted = false;
     err = av_read_frame(s.fmt.get(), s.packet.get());
     s.deadline_ms = 0;
+    // A deadline ended a wait inside FFmpeg (whatever it returned: RTSP turns
+    // an interrupted read into EOF, and the parser may still flush a packet):
+    // the input is silent, and its demuxer state is not to be trusted.
+    if (s.interrupted.exchange(false) || err == AVERROR_EXIT) {
+      av_packet_unref(s.packet.get());
+      if (s.watchdog_expired()) return fail(s.watchdog_error());
+      if (!s.stop || !s.stop->load())
+        return fail(ErrorCode::kRuntime, "source " + s.options.url + ": no data for " +
+                                             std::to_string(s.options.timeout_ms) + " ms (timeout)");
+      return fail(ErrorCode::kRuntime, "source " + s.options.url + ": stopped");
+    }
+    if (s.watchdog_expired() && (err == AVERROR(ETIMEDOUT) || err == AVERROR(EAGAIN) || err == AVERROR(EIO)))
+      return fail(s.watchdog_error());
     if (err == AVERROR_EOF) {
       s.draining = true;
       avcodec_send_packet(s.codec.get(), nullptr);
       continue;
     }
-    if (err == AVERROR_EXIT)
-      return fail(ErrorCode::kRuntime, "source " + s.options.url + ": no data for " +
-                                           std::to_string(s.options.timeout_ms) + " ms (timeout)");
     if (err < 0 && s.options.strict)
       return fail(ErrorCode::kBadInput, "source " + s.options.url + ": read failed" + s.at(s.last_packet) + ": " +
                                             av_error(err));

@@ -1,8 +1,9 @@
 // VideoSource: one opened input (file, RTSP, HTTP/HLS/MJPEG, v4l2) and its
 // video decoder, as RAII over FFmpeg.
-// Threading: owned and used by one capture thread; the stop flag and the
-// timeout are enforced through FFmpeg's interrupt callback, so no call blocks
-// longer than timeout_ms (or past a stop request).
+// Threading: owned and used by one capture thread; the stop flag, the I/O
+// timeout and the frame watchdog are enforced through FFmpeg's interrupt
+// callback, so no call blocks longer than timeout_ms, past the watchdog's
+// deadline, or past a stop request.
 #pragma once
 
 #include <atomic>
@@ -30,6 +31,12 @@ Result<HwAccel> parse_hwaccel(const std::string& s);
 struct VideoSourceOptions {
   std::string url;
   int timeout_ms = 10000;                      // open / read / network I/O limit
+  // Live watchdog: read() fails once no frame has come out for this long
+  // (since the previous frame, or the open), whatever FFmpeg is waiting on:
+  // the deadline is enforced by the interrupt callback on every blocking call
+  // (socket reads, RTSP's own reply waits) and between packets that yield no
+  // frame. 0 = off (files: a paced or blocked caller is not a silent source).
+  int frame_timeout_ms = 0;
   HwAccel hwaccel = HwAccel::kAuto;
   SkipFrame skip_frame = SkipFrame::kNone;
   std::int64_t max_pixels = 8192LL * 4320;     // larger frames are refused
@@ -67,7 +74,8 @@ class VideoSource {
   VideoSource& operator=(const VideoSource&) = delete;
 
   // The next decoded frame; std::nullopt at the end of a file; an error for a
-  // broken input (timeout, read error, corrupt data the decoder gives up on).
+  // broken input (timeout, no frame within frame_timeout_ms, read error,
+  // corrupt data the decoder gives up on).
   Result<std::optional<DecodedFrame>> read();
   // Back to the start (files); false when the input cannot seek.
   bool rewind();

@@ -4,8 +4,19 @@
 
 #include "media/endpoint_probe.h"
 #include "media/reconnect_policy.h"
+#include "pipeline/live_rate_gate.h"
 
 namespace vigil {
+
+VideoSourceOptions capture_source_options(const CaptureOptions& options) {
+  VideoSourceOptions so = options.source;
+  const int watchdog_ms = static_cast<int>(options.watchdog_s * 1000);
+  so.timeout_ms = std::min(so.timeout_ms, watchdog_ms);
+  // A server that stopped answering keeps its TCP connection open: only a
+  // deadline on frames, not on I/O calls, catches it.
+  if (auto spec = parse_source_url(so.url); spec && spec->is_live()) so.frame_timeout_ms = watchdog_ms;
+  return so;
+}
 
 StreamCapture::StreamCapture(std::string stream_id, CaptureOptions options, LatestSlot<CapturedFrame>& slot,
                              StageMetrics& metrics, StatusCallback on_status)
@@ -58,8 +69,7 @@ bool StreamCapture::wait_backoff(double seconds) {
 void StreamCapture::run() {
   using clock = std::chrono::steady_clock;
   ReconnectPolicy backoff{options_.backoff_initial_s, options_.backoff_max_s, 0};
-  VideoSourceOptions so = options_.source;
-  so.timeout_ms = std::min(so.timeout_ms, static_cast<int>(options_.watchdog_s * 1000));
+  const VideoSourceOptions so = capture_source_options(options_);
   std::int64_t seq = 0;
   double pts_offset = 0, last_pts = -1;
   enum class State { kUnknown, kUp, kDown } state = State::kUnknown;
@@ -113,7 +123,7 @@ void StreamCapture::run() {
     // Pacing anchor: media time `anchor_pts` is shown at wall time `anchor_wall`.
     auto anchor_wall = clock::now();
     double anchor_pts = -1;
-    auto last_frame = clock::now();
+    LiveRateGate gate(s.fps());
     bool reconnect = false;
 
     while (!stop_ && !reconnect) {
@@ -164,18 +174,20 @@ void StreamCapture::run() {
         while (!stop_ && clock::now() < target)
           std::this_thread::sleep_for(std::min<clock::duration>(target - clock::now(), std::chrono::milliseconds(50)));
       }
-      CapturedFrame cf{std::move(df.frame), seq++, pts, clock::now()};
-      last_frame = cf.capture_time;
-      bool overwritten = false;
+      const auto captured = clock::now();
+      bool overwritten = false, behind = false;
       if (options_.offline) {
-        if (!slot_.put_wait(std::move(cf))) return;
+        if (!slot_.put_wait(CapturedFrame{std::move(df.frame), seq++, pts, captured})) return;
+      } else if (gate.admit(std::chrono::duration<double>(captured.time_since_epoch()).count(), pts)) {
+        overwritten = slot_.put(CapturedFrame{std::move(df.frame), seq++, pts, captured});
       } else {
-        overwritten = slot_.put(std::move(cf));
+        behind = true;  // part of a burst behind real time: latest wins
       }
       rate_.tick();
       std::lock_guard lock(mu_);
       ++stats_.frames;
       if (overwritten) ++stats_.overwritten;
+      if (behind) ++stats_.behind;
       stats_.corrupt_packets = static_cast<std::uint64_t>(s.corrupt_packets());
     }
     if (stop_) break;

@@ -1,9 +1,12 @@
 // StreamCapture: the capture thread of one stream. Opens the source (with
 // reconnect and capped exponential backoff), decodes, paces files at their
 // native rate in live mode, and publishes each frame into a LatestSlot:
-// live mode replaces a frame the stream loop has not taken (a counted drop);
-// offline mode waits instead. A watchdog marks the stream down when no frame
-// arrives for watchdog_s, and reconnects.
+// live mode replaces a frame the stream loop has not taken (a counted drop)
+// and drops frames that arrive in a burst faster than the source rate (after
+// a stall: latest wins, see LiveRateGate); offline mode waits instead. A
+// watchdog marks a live stream down when no frame arrives for watchdog_s,
+// whatever FFmpeg is waiting on (VideoSourceOptions::frame_timeout_ms), and
+// reconnects with backoff.
 // Threads: start/stop/stats from any thread; the callback runs on the capture thread.
 #pragma once
 
@@ -40,6 +43,12 @@ struct CaptureOptions {
   double backoff_max_s = 30;
 };
 
+// The options a capture opens its source with: the I/O timeout capped at
+// watchdog_s, and for live sources (RTSP, HTTP, webcams) the frame watchdog:
+// no frame for watchdog_s fails the read, whatever FFmpeg is waiting on.
+// Files have none (pacing and offline waits are not silence).
+VideoSourceOptions capture_source_options(const CaptureOptions& options);
+
 class StreamCapture {
  public:
   // Called with stream_up / stream_down (text = reason) on the capture thread.
@@ -57,6 +66,7 @@ class StreamCapture {
   struct Stats {
     std::uint64_t frames = 0;        // decoded frames
     std::uint64_t overwritten = 0;   // replaced in the slot before the stream loop took them
+    std::uint64_t behind = 0;        // live: dropped as part of a burst above the source rate
     std::uint64_t reconnects = 0;
     std::uint64_t corrupt_packets = 0;
     bool up = false;

@@ -382,6 +382,7 @@ StreamSnapshot StreamPipeline::snapshot() const {
   std::lock_guard lock(mu_);
   s.drops = drops_;
   if (cs.overwritten) s.drops["capture_overwritten"] = cs.overwritten;
+  if (cs.behind) s.drops["capture_behind"] = cs.behind;
   s.frames = frames_;
   s.analysed = analysed_;
   s.submitted = submitted_;

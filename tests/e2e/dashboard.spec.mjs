@@ -275,6 +275,10 @@ async function main() {
   await page.click('#tab-live');
 
   if (pageErrors.length) fail(`page errors: ${pageErrors.join(' | ')}`);
+  // The dashboard runs under its Content-Security-Policy: nothing it needs may be blocked.
+  const blocked = consoleErrors.filter((t) => /Content Security Policy/i.test(t));
+  if (blocked.length) fail(`blocked by the CSP: ${blocked.join(' | ')}`);
+  log('no Content-Security-Policy violations');
 }
 
 let rc = 0;

@@ -21,17 +21,11 @@
 #include "server/http_server.h"
 #include "server/job_manager.h"
 #include "http_test_client.h"
+#include "test_engine.h"
 #include "test_support.h"
 
 namespace vigil {
 namespace {
-
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = asio::ip::tcp;
-using nlohmann::json;
-using namespace std::chrono_literals;
 
 const std::string kVideos = VIGIL_TEST_VIDEOS_DIR;
 using namespace http_test;
@@ -52,23 +46,9 @@ json video_stats(std::uint16_t port, const std::string& id) {
 class ServerApiTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    EngineConfig c;
-    c.model.path = VIGIL_DEFAULT_MODEL;
-    c.model.device = "cpu";
-    c.stats_interval_s = 0;
-    const std::string dir = test::tmp_dir("server_api");
-    std::filesystem::remove(dir + "/events.db");
-    std::filesystem::remove(dir + "/events.db-wal");
-    std::filesystem::remove(dir + "/events.db-shm");
-    c.events.sqlite = dir + "/events.db";
-    StreamConfig s = default_stream("cam1", kVideos + "/vtest20.mp4");
-    s.loop = true;
-    s.every = 2;
-    c.streams.push_back(s);
-    auto e = Engine::create(c);
+    auto e = test::start_looping_engine("server_api");
     ASSERT_TRUE(e) << e.error().message;
     engine_ = e->release();
-    engine_->start();
     ServerOptions o;
     o.listen = "127.0.0.1:0";
     o.media_dir = kVideos;

@@ -1,0 +1,32 @@
+// The engine the server tests share: the default model on the CPU, one
+// looping 20 s file stream `cam1` (every 2nd frame analysed), events in a
+// fresh SQLite file under the test tmp dir `dir_name`.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "pipeline/engine.h"
+#include "test_support.h"
+
+namespace vigil::test {
+
+inline Result<std::unique_ptr<Engine>> start_looping_engine(const std::string& dir_name) {
+  EngineConfig c;
+  c.model.path = VIGIL_DEFAULT_MODEL;
+  c.model.device = "cpu";
+  c.stats_interval_s = 0;
+  const std::string dir = tmp_dir(dir_name);
+  for (const char* f : {"/events.db", "/events.db-wal", "/events.db-shm"}) std::filesystem::remove(dir + f);
+  c.events.sqlite = dir + "/events.db";
+  StreamConfig s = default_stream("cam1", std::string(VIGIL_TEST_VIDEOS_DIR) + "/vtest20.mp4");
+  s.loop = true;
+  s.every = 2;
+  c.streams.push_back(s);
+  auto e = Engine::create(c);
+  if (e) (*e)->start();
+  return e;
+}
+
+}  // namespace vigil::test
