@@ -38,8 +38,9 @@ for h in "${harnesses[@]}"; do
   # Known crashes, fixed: each input must now run clean.
   if compgen -G "$here/crashes/$h/*" >/dev/null; then
     if ! "$bin" -runs=1 "${dict[@]}" "$here/crashes/$h"/* >"$logs/$h.replay.log" 2>&1; then
-      echo "[fuzz] $h: a regression input in fuzz/crashes/$h fails again: see $logs/$h.replay.log" >&2
-      tail -n 30 "$logs/$h.replay.log" >&2
+      echo "[fuzz] $h: a regression input fails again: $(grep '^Running: ' "$logs/$h.replay.log" | tail -n 1 | cut -d' ' -f2-)" >&2
+      echo "[fuzz] (log: $logs/$h.replay.log)" >&2
+      grep -v '^Running: \|^Executed ' "$logs/$h.replay.log" | grep -m1 -A20 -E 'what\(\)|ERROR|runtime error|deadly' >&2
       failed=1
       summary+=("$h: REGRESSION")
       continue
