@@ -2,10 +2,11 @@
 SHELL := /bin/bash
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all setup build test test-asan test-e2e demo bench clean
+.PHONY: all setup build test test-asan test-e2e fuzz fuzz-build demo bench clean
 
 all: build
 
@@ -19,8 +20,9 @@ build: setup
 	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
 
-test: build
+test: build fuzz-build
 	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+	@fuzz/run_fuzzers.sh $(FUZZ_BUILD) $(FUZZ_TEST_SECONDS)
 
 # The dashboard in a real browser (also part of `make test`).
 test-e2e: build
@@ -32,6 +34,21 @@ test-asan: setup
 	@cmake --build $(ASAN_BUILD) -j$(JOBS) --target unit_tests decoder_tests
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	  UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j$(JOBS) -L unit
+
+# libFuzzer harnesses (fuzz/, docs/fuzzing.md): clang-14 with ASan + UBSan in
+# $(FUZZ_BUILD). `make fuzz` runs each harness FUZZ_SECONDS on a copy of the
+# seed corpus (fuzz/corpus/); `make test` runs each FUZZ_TEST_SECONDS. Either
+# fails when a harness finds a crash, leak, timeout or out-of-memory.
+FUZZ_SECONDS ?= 60
+FUZZ_TEST_SECONDS ?= 30
+FUZZ_CMAKE_FLAGS ?=
+fuzz-build: setup
+	@CC=clang-14 CXX=clang++-14 cmake -S . -B $(FUZZ_BUILD) -DVIGIL_FUZZ=ON -DVIGIL_BUILD_TESTS=OFF \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo $(FUZZ_CMAKE_FLAGS) >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzzers
+
+fuzz: fuzz-build
+	@fuzz/run_fuzzers.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 # Today's demo: detection on the sample photos (annotated copies in out/),
 # then the live engine on 4 looping streams of vtest.avi with a zone and a
@@ -49,4 +66,4 @@ bench: build
 	$(BUILD)/vigil_bench
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) out
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) out

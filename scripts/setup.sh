@@ -25,6 +25,7 @@ APT_PKGS=(
   ffmpeg libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libavdevice-dev
   opencv-doc darknet
   gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+  clang-14 libclang-rt-14-dev  # libFuzzer + sanitizers: make fuzz (fuzz/)
 )
 
 # ---- Debian packages -------------------------------------------------------
