@@ -114,11 +114,21 @@ std::string join_keys(const std::set<std::string>& keys) {
   return s;
 }
 
+std::string describe(const YAML::Node& n) {
+  if (n.IsScalar()) return "'" + n.Scalar() + "'";
+  if (n.IsSequence()) return "a list";
+  if (n.IsMap()) return "a mapping";
+  return "nothing";
+}
+
 // Fails on a key that is not in `known`: a typo must not be silently ignored.
 Result<void> check_keys(const YAML::Node& node, const std::set<std::string>& known, const std::string& path) {
   if (!node.IsMap()) return fail(ErrorCode::kInvalidArgument, (path.empty() ? "config" : path) + ": expected a mapping");
   for (const auto& kv : node) {
-    const std::string key = kv.first.as<std::string>();
+    if (!kv.first.IsScalar())
+      return fail(ErrorCode::kInvalidArgument, (path.empty() ? "config" : path) + ": a key must be a name, got " +
+                                                   describe(kv.first));
+    const std::string key = kv.first.Scalar();
     if (!known.count(key))
       return fail(ErrorCode::kInvalidArgument, (path.empty() ? key : path + "." + key) +
                                                    ": unknown option (known: " + join_keys(known) + ")");
@@ -126,12 +136,6 @@ Result<void> check_keys(const YAML::Node& node, const std::set<std::string>& kno
   return {};
 }
 
-std::string describe(const YAML::Node& n) {
-  if (n.IsScalar()) return "'" + n.Scalar() + "'";
-  if (n.IsSequence()) return "a list";
-  if (n.IsMap()) return "a mapping";
-  return "nothing";
-}
 
 template <class T>
 Result<void> read(const YAML::Node& parent, const char* key, T& out, const std::string& path, const char* what) {
@@ -511,14 +515,10 @@ Result<void> validate_config(const EngineConfig& c) {
   return {};
 }
 
-Result<EngineConfig> parse_config(const std::string& yaml_text, const std::string& source_name, const EnvLookup* env) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml_text);
-  } catch (const YAML::Exception& e) {
-    return fail(ErrorCode::kInvalidArgument, source_name + ": not valid YAML: " + e.what());
-  }
-  if (env && root) VIGIL_TRY(expand_env_tree(root, *env, ""));
+namespace {
+
+// The tree of a config (already loaded and expanded) -> EngineConfig.
+Result<EngineConfig> read_config(const YAML::Node& root) {
   EngineConfig c;
   if (!root || root.IsNull()) return c;
   VIGIL_TRY(check_keys(root, kTopKeys, ""));
@@ -592,6 +592,24 @@ Result<EngineConfig> parse_config(const std::string& yaml_text, const std::strin
   }
   VIGIL_TRY(validate_config(c));
   return c;
+}
+
+}  // namespace
+
+Result<EngineConfig> parse_config(const std::string& yaml_text, const std::string& source_name, const EnvLookup* env) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    return fail(ErrorCode::kInvalidArgument, source_name + ": not valid YAML: " + e.what());
+  }
+  // The boundary of the parser: whatever yaml-cpp throws names the source.
+  try {
+    if (env && root) VIGIL_TRY(expand_env_tree(root, *env, ""));
+    return read_config(root);
+  } catch (const std::exception& e) {
+    return fail(ErrorCode::kInvalidArgument, source_name + ": cannot be read: " + e.what());
+  }
 }
 
 Result<EngineConfig> load_config_file(const std::string& path) {

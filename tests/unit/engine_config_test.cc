@@ -160,6 +160,17 @@ TEST(EngineConfig, ServerSection) {
   EXPECT_NE(error_of("server: {allow_hosts: [x]}\n").find("server.allow_hosts: unknown option"), std::string::npos);
 }
 
+// Found by fuzz_stream_config: a key that is a list or mapping used to
+// escape as a yaml-cpp exception (std::terminate).
+TEST(EngineConfig, KeysThatAreNotNamesAreErrors) {
+  EXPECT_NE(error_of("{[a]: 1}").find("config: a key must be a name, got a list"), std::string::npos)
+      << error_of("{[a]: 1}");
+  EXPECT_NE(error_of("streams: [{id: a, url: a.mp4, [x]: 1}]").find("streams[0]: a key must be a name"),
+            std::string::npos)
+      << error_of("streams: [{id: a, url: a.mp4, [x]: 1}]");
+  EXPECT_NE(error_of("{{a: 1}: b}").find("a key must be a name, got a mapping"), std::string::npos);
+}
+
 TEST(EngineConfig, MissingFileIsNamed) {
   auto c = load_config_file("/nonexistent/vigil.yaml");
   ASSERT_FALSE(c);
