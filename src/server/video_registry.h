@@ -122,7 +122,6 @@ class StreamVideo : public std::enable_shared_from_this<StreamVideo> {
   mutable std::mutex clients_mu_;
   std::vector<std::weak_ptr<LiveClient>> clients_;
   std::vector<std::pair<std::weak_ptr<LiveClient>, std::weak_ptr<TextQueue>>> listeners_;
-  std::uint64_t departed_text_drops_ = 0;
 };
 
 class VideoRegistry {
