@@ -518,6 +518,18 @@ void VideoSource::set_packet_filter(PacketFilter filter) { impl_->filter = std::
 std::int64_t VideoSource::packets_decoded() const { return impl_->packets_decoded; }
 std::int64_t VideoSource::packets_dropped() const { return impl_->packets_dropped; }
 
+bool VideoSource::realtime() const {
+  const Impl& s = *impl_;
+  if (s.fmt->iformat->flags & AVFMT_NOTIMESTAMPS) return false;  // e.g. mpjpeg: pts made up at a guessed rate
+  switch (s.spec.kind) {
+    case SourceKind::kRtsp:
+    case SourceKind::kWebcam: return true;
+    case SourceKind::kHttp: return s.duration <= 0 && std::string(s.fmt->iformat->name).find("hls") == std::string::npos;
+    case SourceKind::kFile: return false;
+  }
+  return false;
+}
+
 const SourceSpec& VideoSource::spec() const { return impl_->spec; }
 double VideoSource::fps() const { return impl_->fps; }
 double VideoSource::duration_s() const { return impl_->duration; }

@@ -101,6 +101,11 @@ class VideoSource {
   std::int64_t packets_decoded() const;  // sent to the decoder
   std::int64_t packets_dropped() const;  // dropped by the filter
 
+  // Frames arrive in real time with meaningful timestamps: RTSP, webcams, and
+  // live HTTP streams (no duration, not HLS, a demuxer with timestamps). A
+  // burst from such a source is a backlog (the capture drops it); HLS
+  // segments, files served over HTTP and timestamp-less MJPEG are not.
+  bool realtime() const;
   const SourceSpec& spec() const;
   double fps() const;         // nominal frame rate (0 when unknown)
   double duration_s() const;  // 0 when unknown (live)

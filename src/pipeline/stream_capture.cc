@@ -127,6 +127,9 @@ void StreamCapture::run() {
     // Pacing anchor: media time `anchor_pts` is shown at wall time `anchor_wall`.
     auto anchor_wall = clock::now();
     double anchor_pts = -1;
+    // Only real-time sources have backlogs to drop; files are paced above,
+    // and HLS segments or HTTP files come in bursts by nature.
+    const bool gated = !options_.offline && s.realtime();
     LiveRateGate gate(s.fps());
     bool reconnect = false;
 
@@ -182,7 +185,7 @@ void StreamCapture::run() {
       bool overwritten = false, behind = false;
       if (options_.offline) {
         if (!slot_.put_wait(CapturedFrame{std::move(df.frame), seq++, pts, captured})) return;
-      } else if (gate.admit(std::chrono::duration<double>(captured.time_since_epoch()).count(), pts)) {
+      } else if (!gated || gate.admit(std::chrono::duration<double>(captured.time_since_epoch()).count(), pts)) {
         overwritten = slot_.put(CapturedFrame{std::move(df.frame), seq++, pts, captured});
       } else {
         behind = true;  // part of a burst behind real time: latest wins

@@ -2,8 +2,10 @@
 // reconnect and capped exponential backoff), decodes, paces files at their
 // native rate in live mode, and publishes each frame into a LatestSlot:
 // live mode replaces a frame the stream loop has not taken (a counted drop)
-// and drops frames that arrive in a burst faster than the source rate (after
-// a stall: latest wins, see LiveRateGate); offline mode waits instead. A
+// and, for real-time sources (VideoSource::realtime: RTSP, webcams, live
+// HTTP streams), drops frames that arrive in a burst faster than the source
+// rate (after a stall: latest wins, see LiveRateGate); offline mode waits
+// instead. A
 // watchdog marks a live stream down when no frame arrives for watchdog_s,
 // whatever FFmpeg is waiting on (VideoSourceOptions::frame_timeout_ms), and
 // reconnects with backoff.
