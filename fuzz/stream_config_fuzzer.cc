@@ -113,19 +113,23 @@ void config_text(const std::string& text) {
   (void)vigil::validate_config(*c);
 }
 
+// Mode '3''s temp file, made once per process, removed at exit.
+char config_path[] = "/tmp/vigil-fuzz-config-XXXXXX";
+
 void config_file(const std::string& text) {
-  static const std::string path = [] {
-    char name[] = "/tmp/vigil-fuzz-config-XXXXXX";
-    const int fd = mkstemp(name);
+  static const bool made = [] {
+    const int fd = mkstemp(config_path);
     if (fd < 0) finding("mkstemp failed");
     close(fd);
-    return std::string(name);
+    std::atexit([] { std::remove(config_path); });
+    return true;
   }();
+  (void)made;
   {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    std::ofstream out(config_path, std::ios::binary | std::ios::trunc);
     out << text;
   }
-  (void)vigil::load_config_file(path);
+  (void)vigil::load_config_file(config_path);
 }
 
 void source_url(const std::string& text) {
