@@ -35,6 +35,7 @@
 #include "core/event.h"
 #include "pipeline/engine.h"
 #include "server/api_router.h"
+#include "server/beast_request.h"
 #include "server/http_server.h"
 #include "server/json_body.h"
 #include "server/stream_request.h"
@@ -211,18 +212,7 @@ std::size_t one_request(const char* bytes, std::size_t size, const std::string& 
   }
   if (!parser.is_done()) return 0;  // malformed or incomplete: the server answers 400/413 itself
   const auto& req = parser.get();
-  vigil::ApiRequest r;
-  r.method = std::string(req.method_string());
-  r.target = std::string(req.target());
-  r.body = req.body();
-  r.host = std::string(req[http::field::host]);
-  r.origin = std::string(req[http::field::origin]);
-  r.authorization = std::string(req[http::field::authorization]);
-  for (auto [it, end] = req.equal_range(http::field::cookie); it != end; ++it)
-    r.cookie += (r.cookie.empty() ? "" : "; ") + std::string(it->value());
-  r.accept = std::string(req[http::field::accept]);
-  r.content_type = std::string(req[http::field::content_type]);
-  r.remote = remote;
+  vigil::ApiRequest r = vigil::to_api_request(req, remote);
   serve(*world->open, req, r);
   serve(*world->locked, req, r);
   return used;

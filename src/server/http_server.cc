@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "server/api_router.h"
+#include "server/beast_request.h"
 #include "server/job_manager.h"
 #include "server/live_session.h"
 #include "server/video_registry.h"
@@ -169,18 +170,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return send_error(400, "malformed HTTP request: " + ec.message(), http::status::bad_request);
     }
     const auto& req = parser_->get();
-    ApiRequest r;
-    r.method = std::string(req.method_string());
-    r.target = std::string(req.target());
-    r.body = req.body();
-    r.host = std::string(req[http::field::host]);
-    r.origin = std::string(req[http::field::origin]);
-    r.authorization = std::string(req[http::field::authorization]);
-    for (auto [it, end] = req.equal_range(http::field::cookie); it != end; ++it)
-      r.cookie += (r.cookie.empty() ? "" : "; ") + std::string(it->value());
-    r.accept = std::string(req[http::field::accept]);
-    r.content_type = std::string(req[http::field::content_type]);
-    r.remote = remote_;
+    ApiRequest r = to_api_request(req, remote_);
     if (serve_media(r)) return;
     ApiResponse a = router_.handle(r);
     if (r.method == "POST" || r.method == "PATCH" || r.method == "DELETE") videos_.sync();
