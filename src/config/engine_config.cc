@@ -385,8 +385,16 @@ Result<std::string> expand_env_in(const std::string& text, const EnvLookup& env,
   return out;
 }
 
+// Deeper than this, a config is refused: nothing real nests so deep, and an
+// alias that refers to itself (`&a [*a]`) makes the tree a cycle.
+constexpr int kMaxConfigDepth = 64;
+
 // Replaces ${NAME} in every scalar value (not in keys) of the tree.
-Result<void> expand_env_tree(YAML::Node node, const EnvLookup& env, const std::string& path) {
+Result<void> expand_env_tree(YAML::Node node, const EnvLookup& env, const std::string& path, int depth = 0) {
+  if (depth > kMaxConfigDepth)
+    return fail(ErrorCode::kInvalidArgument, (path.empty() ? "config" : path) + ": nested deeper than " +
+                                                 std::to_string(kMaxConfigDepth) +
+                                                 " levels (or an alias refers to itself)");
   if (node.IsScalar()) {
     const std::string& text = node.Scalar();
     if (text.find('$') == std::string::npos) return {};
@@ -397,13 +405,13 @@ Result<void> expand_env_tree(YAML::Node node, const EnvLookup& env, const std::s
   }
   if (node.IsSequence()) {
     for (std::size_t i = 0; i < node.size(); ++i)
-      VIGIL_TRY(expand_env_tree(node[i], env, path + "[" + std::to_string(i) + "]"));
+      VIGIL_TRY(expand_env_tree(node[i], env, path + "[" + std::to_string(i) + "]", depth + 1));
     return {};
   }
   if (node.IsMap()) {
     for (auto kv : node) {
       const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "?";
-      VIGIL_TRY(expand_env_tree(kv.second, env, path.empty() ? key : path + "." + key));
+      VIGIL_TRY(expand_env_tree(kv.second, env, path.empty() ? key : path + "." + key, depth + 1));
     }
   }
   return {};

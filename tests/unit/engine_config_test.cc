@@ -132,6 +132,17 @@ TEST(EngineConfig, UnsetEnvironmentVariablesAreErrorsNamingFieldAndVariable) {
   EXPECT_NE(open.error().message.find("without a closing"), std::string::npos);
 }
 
+// Found by fuzz_stream_config: an alias that refers to itself made the
+// ${NAME} walk recurse until the stack overflowed.
+TEST(EngineConfig, SelfReferencingAliasesAndDeepNestingAreErrors) {
+  auto cycle = parse_with_env("defaults: &d {classes: [*d]}\n", {});
+  ASSERT_FALSE(cycle);
+  EXPECT_NE(cycle.error().message.find("nested deeper than 64 levels"), std::string::npos) << cycle.error().message;
+  auto deep = parse_with_env("defaults: {classes: " + std::string(100, '[') + std::string(100, ']') + "}\n", {});
+  ASSERT_FALSE(deep);
+  EXPECT_NE(deep.error().message.find("nested deeper than 64 levels"), std::string::npos) << deep.error().message;
+}
+
 TEST(EngineConfig, WithoutAnEnvironmentNothingIsSubstituted) {
   auto c = parse_config("streams:\n  - {id: cam1, url: 'rtsp://u:${HOME}@h/x'}\n");
   ASSERT_TRUE(c) << c.error().message;
