@@ -72,29 +72,28 @@ void JsonlSink::write(const Event& event) noexcept {
       dropped_.fetch_add(1, std::memory_order_relaxed);
       return;
     }
-    try {
-      pending_ += line;
-    } catch (...) {
-      errors_.fetch_add(1, std::memory_order_relaxed);
-      return;
-    }
-    ++pending_lines_;
+    if (!append_locked(line)) return;
     wake = pending_.size() >= kFlushBytes;
   }
   if (wake) cv_.notify_all();
+}
+
+bool JsonlSink::append_locked(const std::string& line) noexcept {
+  try {
+    pending_ += line;
+  } catch (...) {  // bad_alloc: counted like an I/O error
+    errors_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  ++pending_lines_;
+  return true;
 }
 
 void JsonlSink::write_line_wait(const std::string& line) noexcept {
   bool full = false;
   {
     std::lock_guard lock(mu_);
-    try {
-      pending_ += line;
-    } catch (...) {
-      errors_.fetch_add(1, std::memory_order_relaxed);
-      return;
-    }
-    ++pending_lines_;
+    if (!append_locked(line)) return;
     full = pending_.size() >= kFlushBytes;
   }
   if (full) write_out();

@@ -53,6 +53,7 @@ class JsonlSink {
   // when 64 KiB are pending, writes them out on the caller's thread first.
   // For bulk writers (EventOrderSpool::finish), not for stream threads.
   void write_line_wait(const std::string& line) noexcept;
+
   // Blocks until every line written before the call has been handed to the OS.
   void flush() noexcept;
 
@@ -62,6 +63,8 @@ class JsonlSink {
 
  private:
   JsonlSink(std::string path, std::FILE* file, bool owns_file);
+  // Under mu_: appends one line to pending_; false (counted in errors_) when memory runs out.
+  bool append_locked(const std::string& line) noexcept;
   void flusher_loop();
   void write_out() noexcept;  // takes io_mu_, then the pending buffer
 
