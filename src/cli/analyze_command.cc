@@ -240,14 +240,14 @@ int run_analyze(const AnalyzeArgs& a) {
       std::cerr << "vigil analyze: " << outcome.error().message << "\n";
       return outcome.error().code == ErrorCode::kRuntime ? kExitRuntime : kExitBadInput;
     }
-    if (outcome->state == "cancelled") {
+    if (outcome->state == JobStatus::kCancelled) {
       std::cerr << "vigil analyze: stopped; run the same command again to resume (job " << outcome->job_id << " in "
                 << jo.out_dir << "/job.db)\n";
       return kExitRuntime;
     }
     const auto& s = outcome->summary;
     std::printf("%s: %s in %.1f s%s -> %s/{results.json,events.jsonl,timeline.csv,report.html,run.json}\n",
-                video.c_str(), outcome->state.c_str(), outcome->wall_s, outcome->resumed ? " (resumed)" : "",
+                video.c_str(), to_string(outcome->state), outcome->wall_s, outcome->resumed ? " (resumed)" : "",
                 jo.out_dir.c_str());
     std::printf("  %d sampled frames, %d/%d chunks", s.value("samples", 0), s.value("chunks_done", 0), s.value("chunks", 0));
     for (const auto& [cls, n] : s["tracks"].items()) std::printf(", %s: %d tracks", cls.c_str(), n.get<int>());

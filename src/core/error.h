@@ -21,6 +21,7 @@ enum class ErrorCode {
   kBadInput,         // the input exists but cannot be used (not an image, not a model)
   kUnsupported,      // a valid input that Vigil cannot handle (unknown output layout)
   kRuntime,          // a failure inside a library at run time
+  kCancelled,        // stopped on request (a stop flag, a cancelled job) before it finished
 };
 
 struct Error {

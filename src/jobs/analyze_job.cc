@@ -7,26 +7,32 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <spdlog/spdlog.h>
 
-
 #include "analytics/analytics_evaluator.h"
+#include "core/round.h"
 #include "describe/captioner.h"
 #include "jobs/chunk_analyzer.h"
-#include "pipeline/caption_service.h"
+#include "jobs/chunk_result.h"
 #include "jobs/job_store.h"
 #include "jobs/report_html.h"
 #include "media/video_source.h"
 #include "metrics/stage_metrics.h"
 #include "pipeline/batch_scheduler.h"
+#include "pipeline/caption_service.h"
 
 namespace vigil {
 namespace {
 
 using json = nlohmann::json;
 using clock_type = std::chrono::steady_clock;
+
+double seconds_since(clock_type::time_point t0) {
+  return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
 
 std::string iso_now() {
   const std::time_t t = std::time(nullptr);
@@ -49,9 +55,29 @@ json machine_json() {
   std::ifstream m("/proc/meminfo");
   for (std::string line; std::getline(m, line);)
     if (line.rfind("MemTotal:", 0) == 0) mem_kb = std::stol(line.substr(9));
-  return {{"cpu", cpu}, {"cores", std::thread::hardware_concurrency()}, {"memory_gib", std::round(mem_kb / 1048576.0 * 10) / 10}};
+  constexpr double kKibPerGib = 1024.0 * 1024.0;
+  return {{"cpu", cpu}, {"cores", std::thread::hardware_concurrency()}, {"memory_gib", round1(mem_kb / kKibPerGib)}};
 }
 
+json totals_json(const ChunkStats& s) {
+  return {{"frames_decoded", s.frames_decoded}, {"packets_decoded", s.packets_decoded},
+          {"packets_dropped", s.packets_dropped}, {"seeks", s.seeks},
+          {"damage_errors", s.damage_errors},    {"packets_skipped", s.packets_skipped},
+          {"decode_ms", s.decode_ms},            {"convert_ms", s.convert_ms}};
+}
+
+// What a chunk attempt gives the job: the text the store keeps, its figures
+// for run.json and its sample count for the progress message.
+struct ChunkOutput {
+  std::string text;
+  json stats;
+  std::size_t samples = 0;
+};
+
+ChunkOutput chunk_output(const json& result) {
+  return {result.dump(-1, ' ', false, json::error_handler_t::replace), result.value("stats", json::object()),
+          result.contains("samples") ? result["samples"].size() : 0};
+}
 
 }  // namespace
 
@@ -59,21 +85,105 @@ json JobProgress::to_json() const {
   json running_j = json::array();
   for (const auto& r : running)
     running_j.push_back({{"index", r.index}, {"start_s", r.start_s}, {"end_s", r.end_s}, {"done", r.done}, {"total", r.total}});
+  json states = json::array();
+  for (ChunkStatus s : chunk_states) states.push_back(to_string(s));
   return {{"job_id", job_id},
-          {"state", state},
+          {"state", api_name(state)},
           {"chunks", chunks},
           {"chunks_done", chunks_done},
           {"chunks_failed", chunks_failed},
           {"source_s", source_s},
-          {"source_done_s", std::round(source_done_s * 1000) / 1000},
+          {"source_done_s", round3(source_done_s)},
           {"progress", source_s > 0 ? std::min(1.0, source_done_s / source_s) : 0.0},
-          {"elapsed_s", std::round(elapsed_s * 1000) / 1000},
-          {"speed", std::round(speed * 100) / 100},
-          {"eta_s", eta_s < 0 ? json(nullptr) : json(std::round(eta_s * 10) / 10)},
+          {"elapsed_s", round3(elapsed_s)},
+          {"speed", round2(speed)},
+          {"eta_s", eta_s < 0 ? json(nullptr) : json(round1(eta_s))},
           {"running", running_j},
-          {"chunk_states", chunk_states},
+          {"chunk_states", states},
           {"message", message}};
 }
+
+// ---- ProgressTracker ----
+
+ProgressTracker::ProgressTracker(std::int64_t job_id, double source_s, const std::vector<ChunkState>& initial,
+                                 std::function<void(const JobProgress&)> on_progress, clock_type::time_point started)
+    : on_progress_(std::move(on_progress)), started_(started), last_report_(started - kReportEvery) {
+  p_.job_id = job_id;
+  p_.state = JobStatus::kRunning;
+  p_.chunks = static_cast<int>(initial.size());
+  p_.source_s = source_s;
+  for (const auto& c : initial) {
+    // A chunk left running by a process that died is claimed again: pending for this run.
+    p_.chunk_states.push_back(c.state == ChunkStatus::kRunning ? ChunkStatus::kPending : c.state);
+    if (c.state == ChunkStatus::kDone || c.state == ChunkStatus::kFailed) {
+      (c.state == ChunkStatus::kDone ? p_.chunks_done : p_.chunks_failed)++;
+      done_at_start_ += c.chunk.end_s - c.chunk.start_s;
+    }
+  }
+  p_.source_done_s = done_at_start_;
+  finished_s_ = done_at_start_;
+}
+
+void ProgressTracker::started(const Chunk& chunk) {
+  std::lock_guard lock(mu_);
+  p_.running.push_back({chunk.index, chunk.start_s, chunk.end_s, 0, 0});
+  p_.chunk_states[static_cast<std::size_t>(chunk.index)] = ChunkStatus::kRunning;
+  report_locked(false);
+}
+
+void ProgressTracker::advanced(int index, std::size_t done, std::size_t total) {
+  std::lock_guard lock(mu_);
+  for (auto& r : p_.running)
+    if (r.index == index) r.done = done, r.total = total;
+  report_locked(false);
+}
+
+void ProgressTracker::left(const Chunk& chunk, ChunkStatus state, std::string message) {
+  std::lock_guard lock(mu_);
+  std::erase_if(p_.running, [&](const ChunkProgress& r) { return r.index == chunk.index; });
+  p_.chunk_states[static_cast<std::size_t>(chunk.index)] = state;
+  if (state == ChunkStatus::kDone || state == ChunkStatus::kFailed) {
+    finished_s_ += chunk.end_s - chunk.start_s;
+    ++(state == ChunkStatus::kDone ? p_.chunks_done : p_.chunks_failed);
+  }
+  p_.message = std::move(message);
+  report_locked(true);
+}
+
+void ProgressTracker::ended(JobStatus state, std::string message) {
+  std::lock_guard lock(mu_);
+  p_.state = state;
+  p_.message = std::move(message);
+  report_locked(true);
+}
+
+double ProgressTracker::elapsed_s() const {
+  std::lock_guard lock(mu_);
+  return p_.elapsed_s;
+}
+
+void ProgressTracker::refresh_locked() {
+  double partial = 0;
+  for (const auto& r : p_.running)
+    if (r.total > 0) partial += (r.end_s - r.start_s) * static_cast<double>(r.done) / static_cast<double>(r.total);
+  // A chunk that is retried starts its share again: progress never goes back.
+  p_.source_done_s = std::max(p_.source_done_s, std::min(p_.source_s, finished_s_ + partial));
+  p_.elapsed_s = seconds_since(started_);
+  const double this_run = p_.source_done_s - done_at_start_;
+  p_.speed = p_.elapsed_s > 0 ? this_run / p_.elapsed_s : 0;
+  p_.eta_s = p_.speed > 0 && this_run > 0 ? (p_.source_s - p_.source_done_s) / p_.speed : -1;
+}
+
+void ProgressTracker::report_locked(bool force) {
+  if (!on_progress_) return;
+  const auto now = clock_type::now();
+  if (!force && now - last_report_ < kReportEvery) return;
+  last_report_ = now;
+  refresh_locked();
+  on_progress_(p_);
+}
+
+// ---- detector, probe ----
 
 Result<std::unique_ptr<Detector>> open_analysis_detector(const std::string& model_path, const std::string& device,
                                                          int threads) {
@@ -106,216 +216,254 @@ Result<VideoInfo> probe_video(const std::string& path) {
   return v;
 }
 
-Result<AnalyzeOutcome> run_analysis(const AnalyzeJobOptions& options, const Detector& detector,
-                                    const std::function<void(const JobProgress&)>& on_progress,
-                                    const std::atomic<bool>* stop) {
-  namespace fs = std::filesystem;
-  const auto t_start = clock_type::now();
-  const std::string started = iso_now();
-  const AnalyzeSettings& settings = options.settings;
+// ---- JobRun ----
 
-  if (!settings.stream.classes.empty())
-    if (auto m = class_mask_from_names(detector.info(), settings.stream.classes); !m) return fail(m.error());
-  if (auto ev = AnalyticsEvaluator::create(settings.stream.id, settings.stream.zones, settings.stream.lines,
-                                           detector.info().class_names, "stream");
-      !ev)
-    return fail(ev.error());
-  auto video = probe_video(settings.video);
-  if (!video) return fail(video.error());
-  auto plan = plan_chunks(video->duration_s, {settings.chunk_s, settings.sample_fps});
-  if (!plan) return fail(plan.error());
+namespace {
 
-  std::error_code ec;
-  if (fs::exists(options.out_dir, ec) && !fs::is_directory(options.out_dir, ec))
-    return fail(ErrorCode::kBadInput, "output directory " + options.out_dir + ": exists and is not a directory");
-  fs::create_directories(options.out_dir, ec);
-  if (ec) return fail(ErrorCode::kBadInput, "output directory " + options.out_dir + ": " + ec.message());
-  const std::string db_path = options.db_path.empty() ? (fs::path(options.out_dir) / "job.db").string() : options.db_path;
-  auto store = JobStore::open(db_path);
-  if (!store) return fail(store.error());
-  JobStore& js = **store;
-  json options_json = {{"video", settings.video},     {"sample_fps", settings.sample_fps}, {"chunk_s", settings.chunk_s},
-                       {"model", settings.model_path}, {"classes", settings.stream.classes}, {"out_dir", options.out_dir},
-                       {"captions", settings.captions}};
-  if (options.expected_job_id > 0) {
-    auto all = js.jobs();
+// One run of run_analysis: prepare (check, probe, plan, open the store,
+// create or resume the job), run the chunk workers, finish (merge and
+// write the outputs). Lives on the calling thread; its workers share it.
+class JobRun {
+ public:
+  JobRun(const AnalyzeJobOptions& options, const Detector& detector,
+         const std::function<void(const JobProgress&)>& on_progress, const std::atomic<bool>* stop)
+      : options_(options), settings_(options.settings), detector_(detector), on_progress_(on_progress), stop_(stop) {}
+
+  Result<AnalyzeOutcome> run() {
+    if (auto r = prepare(); !r) return fail(r.error());
+    run_workers();
+    if (!fatal_.empty()) {
+      (void)store_->set_job_state(outcome_.job_id, JobStatus::kFailed);
+      return fail(ErrorCode::kRuntime, "job " + std::to_string(outcome_.job_id) + " in " + db_path_ + ": " + fatal_);
+    }
+    if (stopped()) return cancelled();
+    return finish();
+  }
+
+ private:
+  bool stopped() const { return stop_ && stop_->load(); }
+
+  // ---- prepare ----
+
+  Result<void> prepare() {
+    if (auto r = check_settings(); !r) return r;
+    auto video = probe_video(settings_.video);
+    if (!video) return fail(video.error());
+    video_ = std::move(*video);
+    auto plan = plan_chunks(video_.duration_s, {settings_.chunk_s, settings_.sample_fps});
+    if (!plan) return fail(plan.error());
+    if (auto r = open_store(); !r) return r;
+    if (auto r = create_or_resume(*plan); !r) return r;
+    return start_scheduler();
+  }
+
+  // Classes and zones/lines against the model, before anything is written.
+  Result<void> check_settings() const {
+    if (!settings_.stream.classes.empty())
+      if (auto m = class_mask_from_names(detector_.info(), settings_.stream.classes); !m) return fail(m.error());
+    if (auto ev = AnalyticsEvaluator::create(settings_.stream.id, settings_.stream.zones, settings_.stream.lines,
+                                             detector_.info().class_names, "stream");
+        !ev)
+      return fail(ev.error());
+    return {};
+  }
+
+  Result<void> open_store() {
+    namespace fs = std::filesystem;
+    const std::string& dir = options_.out_dir;
+    std::error_code ec;
+    if (fs::exists(dir, ec) && !fs::is_directory(dir, ec))
+      return fail(ErrorCode::kBadInput, "output directory " + dir + ": exists and is not a directory");
+    fs::create_directories(dir, ec);
+    if (ec) return fail(ErrorCode::kBadInput, "output directory " + dir + ": " + ec.message());
+    db_path_ = options_.db_path.empty() ? (fs::path(dir) / "job.db").string() : options_.db_path;
+    auto store = JobStore::open(db_path_);
+    if (!store) return fail(store.error());
+    store_ = std::move(*store);
+    return {};
+  }
+
+  json options_json() const {
+    return {{"video", settings_.video},     {"sample_fps", settings_.sample_fps}, {"chunk_s", settings_.chunk_s},
+            {"model", settings_.model_path}, {"classes", settings_.stream.classes}, {"out_dir", options_.out_dir},
+            {"captions", settings_.captions}};
+  }
+
+  // A server job must still be the one queued (same key) when it starts.
+  Result<void> check_expected_job() const {
+    if (options_.expected_job_id <= 0) return {};
+    auto all = store_->jobs();
     if (!all) return fail(all.error());
-    bool same = false;
-    for (const auto& j : *all) same = same || (j.id == options.expected_job_id && j.key == settings.key());
-    if (!same)
-      return fail(ErrorCode::kBadInput, "job " + std::to_string(options.expected_job_id) + ": " + settings.video +
-                                            " or the model changed since the job was queued; submit it again");
+    for (const auto& j : *all)
+      if (j.id == options_.expected_job_id && j.key == settings_.key()) return {};
+    return fail(ErrorCode::kBadInput, "job " + std::to_string(options_.expected_job_id) + ": " + settings_.video +
+                                          " or the model changed since the job was queued; submit it again");
   }
-  auto job = js.create_or_resume(settings.key(), settings.video, options_json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), *plan);
-  if (!job) return fail(job.error());
-  const std::int64_t job_id = *job;
-  auto initial = js.chunks(job_id);
-  if (!initial) return fail(initial.error());
 
-  AnalyzeOutcome outcome;
-  outcome.job_id = job_id;
-  outcome.resumed = std::any_of(initial->begin(), initial->end(), [](const ChunkState& c) { return c.state != "pending"; });
-  if (auto r = js.set_job_state(job_id, "running"); !r) return fail(r.error());
+  Result<void> create_or_resume(const std::vector<Chunk>& plan) {
+    if (auto r = check_expected_job(); !r) return r;
+    auto job = store_->create_or_resume(settings_.key(), settings_.video,
+                                        options_json().dump(-1, ' ', false, json::error_handler_t::replace), plan);
+    if (!job) return fail(job.error());
+    outcome_.job_id = *job;
+    auto initial = store_->chunks(*job);
+    if (!initial) return fail(initial.error());
+    outcome_.resumed = std::any_of(initial->begin(), initial->end(),
+                                   [](const ChunkState& c) { return c.state != ChunkStatus::kPending; });
+    if (auto r = store_->set_job_state(*job, JobStatus::kRunning); !r) return fail(r.error());
+    progress_.emplace(*job, video_.duration_s, *initial, on_progress_, t_start_);
+    return {};
+  }
 
-  // Progress bookkeeping, guarded by mu.
-  std::mutex mu;
-  JobProgress progress;
-  progress.job_id = job_id;
-  progress.state = "running";
-  progress.chunks = static_cast<int>(plan->size());
-  progress.source_s = video->duration_s;
-  double done_at_start = 0;
-  for (const auto& c : *initial) {
-    progress.chunk_states.push_back(c.state == "running" ? "pending" : c.state);
-    if (c.state == "done" || c.state == "failed") {
-      (c.state == "done" ? progress.chunks_done : progress.chunks_failed)++;
-      done_at_start += c.chunk.end_s - c.chunk.start_s;
+  Result<void> start_scheduler() {
+    BatchSchedulerOptions bo;
+    bo.max_batch = std::max(1, options_.batch);
+    bo.wait_ms = 0;
+    bo.workers = 1;
+    bo.offline = true;
+    batch_ = bo.max_batch;
+    scheduler_ = std::make_unique<BatchScheduler>(detector_, bo, metrics_);
+    ctx_.emplace(ChunkRunContext{settings_, *scheduler_, detector_.info(), stop_});
+    if (settings_.captions) {
+      auto c = make_captioner(settings_.stream.describe, "describe");
+      if (!c) return fail(c.error());
+      captioner_ = std::move(*c);
+      ctx_->captioner = captioner_.get();
     }
-  }
-  progress.source_done_s = done_at_start;
-  double finished_s = done_at_start;  // media seconds of chunks finished (done or failed)
-  auto last_report = clock_type::now() - std::chrono::seconds(1);
-  auto refresh_locked = [&]() {
-    double partial = 0;
-    for (const auto& r : progress.running)
-      if (r.total > 0) partial += (r.end_s - r.start_s) * static_cast<double>(r.done) / static_cast<double>(r.total);
-    // A chunk that is retried starts its share again: progress never goes back.
-    progress.source_done_s = std::max(progress.source_done_s, std::min(progress.source_s, finished_s + partial));
-    progress.elapsed_s = std::chrono::duration<double>(clock_type::now() - t_start).count();
-    const double this_run = progress.source_done_s - done_at_start;
-    progress.speed = progress.elapsed_s > 0 ? this_run / progress.elapsed_s : 0;
-    progress.eta_s = progress.speed > 0 && this_run > 0 ? (progress.source_s - progress.source_done_s) / progress.speed : -1;
-  };
-  auto report_locked = [&](bool force) {
-    if (!on_progress) return;
-    const auto now = clock_type::now();
-    if (!force && now - last_report < std::chrono::milliseconds(250)) return;
-    last_report = now;
-    refresh_locked();
-    on_progress(progress);
-  };
-
-  StageMetrics metrics;
-  BatchSchedulerOptions bo;
-  bo.max_batch = std::max(1, options.batch);
-  bo.wait_ms = 0;
-  bo.workers = 1;
-  bo.offline = true;
-  BatchScheduler scheduler(detector, bo, metrics);
-  ChunkRunContext ctx{settings, scheduler, detector.info(), stop};
-  std::shared_ptr<Captioner> captioner;
-  if (settings.captions) {
-    auto c = make_captioner(settings.stream.describe, "describe");
-    if (!c) return fail(c.error());
-    captioner = std::move(*c);
-    ctx.captioner = captioner.get();
+    return {};
   }
 
-  int workers = options.workers > 0 ? options.workers : static_cast<int>(std::thread::hardware_concurrency());
-  workers = std::clamp(workers, 1, 8);
-  json chunk_runs = json::array();
-  std::string fatal;
-  auto worker = [&]() {
-    for (;;) {
-      if (stop && stop->load()) return;
-      auto claimed = js.claim_next(job_id);
-      if (!claimed) {
-        std::lock_guard lock(mu);
-        if (fatal.empty()) fatal = claimed.error().message;
-        return;
-      }
+  // ---- workers ----
+
+  void run_workers() {
+    const int asked = options_.workers > 0 ? options_.workers : static_cast<int>(std::thread::hardware_concurrency());
+    workers_ = std::clamp(asked, 1, kMaxAutoWorkers);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < workers_; ++i) threads.emplace_back([this] { work(); });
+    for (auto& t : threads) t.join();
+  }
+
+  // One worker: claims and runs chunks until none is left, the job is
+  // stopped or the store failed.
+  void work() {
+    while (!stopped()) {
+      auto claimed = store_->claim_next(outcome_.job_id);
+      if (!claimed) return set_fatal(claimed.error().message);
       if (!*claimed) return;
-      const Chunk chunk = **claimed;
-      {
-        std::lock_guard lock(mu);
-        progress.running.push_back({chunk.index, chunk.start_s, chunk.end_s, 0, 0});
-        progress.chunk_states[static_cast<std::size_t>(chunk.index)] = "running";
-        report_locked(false);
-      }
-      const auto c0 = clock_type::now();
-      auto result = analyze_chunk(ctx, chunk, [&](std::size_t done, std::size_t total) {
-        std::lock_guard lock(mu);
-        for (auto& r : progress.running)
-          if (r.index == chunk.index) r.done = done, r.total = total;
-        report_locked(false);
-      });
-      const double secs = std::chrono::duration<double>(clock_type::now() - c0).count();
-      const bool cancelled = stop && stop->load();
-      Result<void> committed;
-      std::string state;
-      if (cancelled) {
-        committed = js.release(job_id, chunk.index);
-        state = "pending";
-      } else if (result) {
-        committed = js.complete(job_id, chunk.index, result->dump());
-        state = "done";
-      } else {
-        committed = js.fail_chunk(job_id, chunk.index, result.error().message, options.max_attempts);
-        auto after = js.chunks(job_id);
-        state = after && static_cast<std::size_t>(chunk.index) < after->size()
-                    ? (*after)[static_cast<std::size_t>(chunk.index)].state
-                    : "failed";
-      }
-      std::lock_guard lock(mu);
-      if (!committed && fatal.empty()) fatal = committed.error().message;
-      std::erase_if(progress.running, [&](const ChunkProgress& r) { return r.index == chunk.index; });
-      progress.chunk_states[static_cast<std::size_t>(chunk.index)] = state;
-      json run = {{"index", chunk.index}, {"seconds", std::round(secs * 1000) / 1000}, {"outcome", state}};
-      if (result) run["stats"] = (*result)["stats"];
-      else run["error"] = result.error().message;
-      chunk_runs.push_back(run);
-      char msg[512];
-      if (state == "done") {
-        finished_s += chunk.end_s - chunk.start_s;
-        ++progress.chunks_done;
-        std::snprintf(msg, sizeof msg, "chunk %d [%.0f-%.0f s] done in %.1f s: %zu samples", chunk.index, chunk.start_s,
-                      chunk.end_s, secs, (*result)["samples"].size());
-      } else if (state == "failed") {
-        finished_s += chunk.end_s - chunk.start_s;
-        ++progress.chunks_failed;
-        std::snprintf(msg, sizeof msg, "chunk %d [%.0f-%.0f s] failed: %s", chunk.index, chunk.start_s, chunk.end_s,
-                      result ? "" : result.error().message.c_str());
-      } else if (cancelled) {
-        std::snprintf(msg, sizeof msg, "chunk %d [%.0f-%.0f s] stopped (cancelled)", chunk.index, chunk.start_s, chunk.end_s);
-      } else {
-        std::snprintf(msg, sizeof msg, "chunk %d [%.0f-%.0f s] failed, retrying: %s", chunk.index, chunk.start_s,
-                      chunk.end_s, result ? "" : result.error().message.c_str());
-      }
-      progress.message = msg;
-      if (!cancelled) spdlog::debug("job {}: {}", job_id, msg);
-      report_locked(true);
-      if (!fatal.empty()) return;
+      run_chunk(**claimed);
+      std::lock_guard lock(mu_);
+      if (!fatal_.empty()) return;
     }
-  };
-  std::vector<std::thread> threads;
-  for (int i = 0; i < workers; ++i) threads.emplace_back(worker);
-  for (auto& t : threads) t.join();
-
-  if (!fatal.empty()) {
-    (void)js.set_job_state(job_id, "failed");
-    return fail(ErrorCode::kRuntime, "job " + std::to_string(job_id) + " in " + db_path + ": " + fatal);
-  }
-  if (stop && stop->load()) {
-    if (auto r = js.set_job_state(job_id, "cancelled"); !r) return fail(r.error());
-    std::lock_guard lock(mu);
-    progress.state = "cancelled";
-    progress.message = "cancelled";
-    report_locked(true);
-    outcome.state = "cancelled";
-    outcome.wall_s = progress.elapsed_s;
-    return outcome;
   }
 
-  auto chunks = js.chunks(job_id);
-  if (!chunks) return fail(chunks.error());
-  auto merged = merge_results(settings, *video, detector.info().class_names, *chunks);
-  if (!merged) return fail(merged.error());
-  if (captioner) {
-    // One last caption over the chunk captions: for a VLM a request with
-    // their times, for the template the most frequent ones.
+  void set_fatal(const std::string& message) {
+    std::lock_guard lock(mu_);
+    if (fatal_.empty()) fatal_ = message;
+  }
+
+  // Analyses one claimed chunk and commits what came of it.
+  void run_chunk(const Chunk& chunk) {
+    progress_->started(chunk);
+    const auto c0 = clock_type::now();
+    auto result = analyze_chunk(*ctx_, chunk, [&](std::size_t done, std::size_t total) {
+      progress_->advanced(chunk.index, done, total);
+    });
+    const double secs = seconds_since(c0);
+    const bool cancelled = stopped() || (!result && result.error().code == ErrorCode::kCancelled);
+    std::optional<ChunkOutput> out;
+    if (result && !cancelled) out = chunk_output(*result);
+    const std::string error = result ? std::string() : result.error().message;
+    const ChunkStatus state = commit(chunk, cancelled, out ? &*out : nullptr, error);
+
+    json run = {{"index", chunk.index}, {"seconds", round3(secs)}, {"outcome", to_string(state)}};
+    if (result) run["stats"] = out ? out->stats : chunk_output(*result).stats;
+    else run["error"] = error;
+    {
+      std::lock_guard lock(mu_);
+      chunk_runs_.push_back(std::move(run));
+    }
+    const std::string msg = chunk_message(chunk, state, cancelled, secs, out ? out->samples : 0, error);
+    if (!cancelled) spdlog::debug("job {}: {}", outcome_.job_id, msg);
+    progress_->left(chunk, state, msg);
+  }
+
+  // Stores the attempt's outcome; the chunk's state after it.
+  ChunkStatus commit(const Chunk& chunk, bool cancelled, const ChunkOutput* out, const std::string& error) {
+    Result<void> committed;
+    ChunkStatus state = ChunkStatus::kFailed;
+    if (cancelled) {
+      committed = store_->release(outcome_.job_id, chunk.index);
+      state = ChunkStatus::kPending;
+    } else if (out) {
+      committed = store_->complete(outcome_.job_id, chunk.index, out->text);
+      state = ChunkStatus::kDone;
+    } else {
+      committed = store_->fail_chunk(outcome_.job_id, chunk.index, error, options_.max_attempts);
+      auto after = store_->chunks(outcome_.job_id, false);
+      if (after && static_cast<std::size_t>(chunk.index) < after->size())
+        state = (*after)[static_cast<std::size_t>(chunk.index)].state;
+    }
+    if (!committed) set_fatal(committed.error().message);
+    return state;
+  }
+
+  static std::string chunk_message(const Chunk& chunk, ChunkStatus state, bool cancelled, double secs,
+                                   std::size_t samples, const std::string& error) {
+    char msg[512];
+    if (state == ChunkStatus::kDone)
+      std::snprintf(msg, sizeof msg, "chunk %d [%.0f-%.0f s] done in %.1f s: %zu samples", chunk.index, chunk.start_s,
+                    chunk.end_s, secs, samples);
+    else if (state == ChunkStatus::kFailed)
+      std::snprintf(msg, sizeof msg, "chunk %d [%.0f-%.0f s] failed: %s", chunk.index, chunk.start_s, chunk.end_s,
+                    error.c_str());
+    else if (cancelled)
+      std::snprintf(msg, sizeof msg, "chunk %d [%.0f-%.0f s] stopped (cancelled)", chunk.index, chunk.start_s,
+                    chunk.end_s);
+    else
+      std::snprintf(msg, sizeof msg, "chunk %d [%.0f-%.0f s] failed, retrying: %s", chunk.index, chunk.start_s,
+                    chunk.end_s, error.c_str());
+    return msg;
+  }
+
+  // ---- finish ----
+
+  Result<AnalyzeOutcome> cancelled() {
+    if (auto r = store_->set_job_state(outcome_.job_id, JobStatus::kCancelled); !r) return fail(r.error());
+    progress_->ended(JobStatus::kCancelled, "cancelled");
+    outcome_.state = JobStatus::kCancelled;
+    outcome_.wall_s = progress_->elapsed_s();
+    return outcome_;
+  }
+
+  Result<AnalyzeOutcome> finish() {
+    auto chunks = store_->chunks(outcome_.job_id);
+    if (!chunks) return fail(chunks.error());
+    auto merged = merge_results(settings_, video_, detector_.info().class_names, *chunks);
+    if (!merged) return fail(merged.error());
+    if (captioner_) add_caption_summary(*merged);
+    if (auto r = write_outputs(options_.out_dir, *merged); !r) return fail(r.error());
+    const std::filesystem::path out(options_.out_dir);
+    if (auto r = write_file_atomic((out / "report.html").string(), render_report_html(*merged)); !r)
+      return fail(r.error());
+
+    const bool any_done = std::any_of(chunks->begin(), chunks->end(),
+                                      [](const ChunkState& c) { return c.state == ChunkStatus::kDone; });
+    outcome_.state = any_done || chunks->empty() ? JobStatus::kDone : JobStatus::kFailed;
+    outcome_.summary = merged->results["summary"];
+    outcome_.wall_s = seconds_since(t_start_);
+    if (auto r = write_file_atomic((out / "run.json").string(), run_json(*chunks).dump(2) + "\n"); !r)
+      return fail(r.error());
+    if (auto r = store_->set_job_state(outcome_.job_id, outcome_.state); !r) return fail(r.error());
+    progress_->ended(outcome_.state, "finished: " + out.string());
+    return outcome_;
+  }
+
+  // One last caption over the chunk captions: for a VLM a request with
+  // their times, for the template the most frequent ones.
+  void add_caption_summary(MergedResults& merged) const {
     std::vector<std::string> texts;
-    const bool timed = std::string(captioner->name()) != "template";
-    for (const auto& c : merged->results["captions"]) {
+    const bool timed = std::string(captioner_->name()) != "template";
+    for (const auto& c : merged.results["captions"]) {
       if (!c.contains("text")) continue;
       const double t = c.value("pts", 0.0);
       char stamp[32];
@@ -323,63 +471,73 @@ Result<AnalyzeOutcome> run_analysis(const AnalyzeJobOptions& options, const Dete
                     static_cast<int>(t / 60) % 60, static_cast<int>(t) % 60);
       texts.push_back((timed ? std::string(stamp) : std::string()) + c.value("text", ""));
     }
-    auto summary = captioner->summarize(texts);
-    merged->results["caption_summary"] =
-        summary ? nlohmann::json{{"text", summary->text}} : nlohmann::json{{"error", summary.error().message}};
+    auto summary = captioner_->summarize(texts);
+    merged.results["caption_summary"] = summary ? json{{"text", summary->text}} : json{{"error", summary.error().message}};
   }
-  if (auto r = write_outputs(options.out_dir, *merged); !r) return fail(r.error());
-  const fs::path out(options.out_dir);
-  if (auto r = write_file_atomic((out / "report.html").string(), render_report_html(*merged)); !r) return fail(r.error());
 
-  const bool any_done = std::any_of(chunks->begin(), chunks->end(), [](const ChunkState& c) { return c.state == "done"; });
-  outcome.state = any_done || chunks->empty() ? "done" : "failed";
-  outcome.summary = merged->results["summary"];
-  outcome.wall_s = std::chrono::duration<double>(clock_type::now() - t_start).count();
-
-  json totals = {{"frames_decoded", 0}, {"packets_decoded", 0}, {"packets_dropped", 0}, {"seeks", 0},
-                 {"damage_errors", 0},  {"packets_skipped", 0},  {"decode_ms", 0.0},      {"convert_ms", 0.0}};
-  json chunk_attempts = json::array();
-  for (const auto& c : *chunks) {
-    chunk_attempts.push_back({{"index", c.chunk.index}, {"state", c.state}, {"attempts", c.attempts}, {"error", c.error}});
-    if (c.state != "done") continue;
-    const json r = json::parse(c.result, nullptr, false);
-    if (r.is_discarded() || !r.contains("stats")) continue;
-    for (auto& [k, v] : totals.items()) {
-      if (!r["stats"].contains(k)) continue;
-      if (v.is_number_integer()) v = v.get<std::int64_t>() + r["stats"][k].get<std::int64_t>();
-      else v = v.get<double>() + r["stats"][k].get<double>();
+  json run_json(const std::vector<ChunkState>& chunks) const {
+    ChunkStats totals;
+    json chunk_attempts = json::array();
+    for (const auto& c : chunks) {
+      chunk_attempts.push_back(
+          {{"index", c.chunk.index}, {"state", to_string(c.state)}, {"attempts", c.attempts}, {"error", c.error}});
+      if (c.state != ChunkStatus::kDone) continue;
+      if (auto r = parse_chunk_result(c.result)) totals += r->stats;
     }
+    const BatchScheduler::Stats ss = scheduler_->stats();
+    json versions = ffmpeg_versions();
+    versions["onnxruntime"] = onnxruntime_version();
+    const double wall = outcome_.wall_s;
+    return {{"vigil", VIGIL_VERSION},
+            {"versions", versions},
+            {"machine", machine_json()},
+            {"provider", detector_.backend().provider()},
+            {"job_id", outcome_.job_id},
+            {"db", db_path_},
+            {"state", to_string(outcome_.state)},
+            {"resumed", outcome_.resumed},
+            {"started", started_},
+            {"finished", iso_now()},
+            {"wall_s", round3(wall)},
+            {"realtime_factor", wall > 0 ? round2(video_.duration_s / wall) : 0.0},
+            {"workers", workers_},
+            {"batch", batch_},
+            {"video", video_.to_json()},
+            {"this_run", {{"chunks", chunk_runs_}, {"inference_batches", ss.batches}, {"inference_images", ss.images}}},
+            {"chunks", chunk_attempts},
+            {"totals_all_runs", totals_json(totals)}};
   }
-  const BatchScheduler::Stats ss = scheduler.stats();
-  json versions = ffmpeg_versions();
-  versions["onnxruntime"] = onnxruntime_version();
-  json run = {{"vigil", VIGIL_VERSION},
-              {"versions", versions},
-              {"machine", machine_json()},
-              {"provider", detector.backend().provider()},
-              {"job_id", job_id},
-              {"db", db_path},
-              {"state", outcome.state},
-              {"resumed", outcome.resumed},
-              {"started", started},
-              {"finished", iso_now()},
-              {"wall_s", std::round(outcome.wall_s * 1000) / 1000},
-              {"realtime_factor", outcome.wall_s > 0 ? std::round(video->duration_s / outcome.wall_s * 100) / 100 : 0.0},
-              {"workers", workers},
-              {"batch", bo.max_batch},
-              {"video", video->to_json()},
-              {"this_run", {{"chunks", chunk_runs}, {"inference_batches", ss.batches}, {"inference_images", ss.images}}},
-              {"chunks", chunk_attempts},
-              {"totals_all_runs", totals}};
-  if (auto r = write_file_atomic((out / "run.json").string(), run.dump(2) + "\n"); !r) return fail(r.error());
-  if (auto r = js.set_job_state(job_id, outcome.state); !r) return fail(r.error());
-  {
-    std::lock_guard lock(mu);
-    progress.state = outcome.state;
-    progress.message = "finished: " + out.string();
-    report_locked(true);
-  }
-  return outcome;
+
+  const AnalyzeJobOptions& options_;
+  const AnalyzeSettings& settings_;
+  const Detector& detector_;
+  const std::function<void(const JobProgress&)>& on_progress_;
+  const std::atomic<bool>* stop_;
+  const clock_type::time_point t_start_ = clock_type::now();
+  const std::string started_ = iso_now();
+
+  VideoInfo video_;
+  std::string db_path_;
+  std::unique_ptr<JobStore> store_;
+  AnalyzeOutcome outcome_;
+  std::optional<ProgressTracker> progress_;
+  StageMetrics metrics_;
+  std::unique_ptr<BatchScheduler> scheduler_;  // after metrics_: it reports into them
+  std::shared_ptr<Captioner> captioner_;
+  std::optional<ChunkRunContext> ctx_;
+  int workers_ = 1, batch_ = 1;
+
+  std::mutex mu_;  // guards fatal_ and chunk_runs_ (workers)
+  std::string fatal_;
+  json chunk_runs_ = json::array();
+};
+
+}  // namespace
+
+Result<AnalyzeOutcome> run_analysis(const AnalyzeJobOptions& options, const Detector& detector,
+                                    const std::function<void(const JobProgress&)>& on_progress,
+                                    const std::atomic<bool>* stop) {
+  return JobRun(options, detector, on_progress, stop).run();
 }
 
 }  // namespace vigil

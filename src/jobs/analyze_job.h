@@ -1,6 +1,9 @@
 // run_analysis: one offline analysis job from start (or resume) to outputs.
 //
-// Probes the video, plans chunks, opens the job store (SQLite) and creates
+// A JobRun in three phases: prepare (check the settings against the model,
+// probe the video, plan chunks, open the job store, create the job or
+// resume the one with the same key), run workers, finish (merge, write).
+// Prepare probes the video, plans chunks, opens the job store (SQLite) and creates
 // the job or resumes the one with the same key, then runs `workers` chunk
 // workers that claim chunks, analyse them (chunk_analyzer.h) through one
 // offline BatchScheduler and commit each chunk's result (or its failure: a
@@ -15,11 +18,14 @@
 // cancelled and can be resumed later.
 //
 // Threads: run_analysis blocks; on_progress is called from worker threads
-// (serialised), at most every 250 ms plus on every chunk event and at the end.
+// (serialised, by ProgressTracker), at most every 250 ms plus on every chunk
+// event and at the end.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -27,16 +33,22 @@
 
 #include "core/error.h"
 #include "jobs/analyze_settings.h"
+#include "jobs/job_state.h"
+#include "jobs/job_store.h"
 #include "jobs/results_merge.h"
 #include "pipeline/detector.h"
 
 namespace vigil {
 
+// Chunk workers when AnalyzeJobOptions::workers is 0: one per core, at most
+// this many (more decoders than this only contend for the one scheduler).
+inline constexpr int kMaxAutoWorkers = 8;
+
 struct AnalyzeJobOptions {
   AnalyzeSettings settings;
   std::string out_dir;
   std::string db_path;  // empty: out_dir/job.db
-  int workers = 0;      // chunk workers; 0 = one per core (at most 8)
+  int workers = 0;      // chunk workers; 0 = one per core (at most 8, kMaxAutoWorkers)
   int batch = 1;        // images per inference batch
   int max_attempts = 2;
   // Server jobs: the id the job was created with; if the store's job of that
@@ -53,7 +65,7 @@ struct ChunkProgress {
 
 struct JobProgress {
   std::int64_t job_id = 0;
-  std::string state;  // running | done | failed | cancelled
+  JobStatus state = JobStatus::kRunning;  // running | done | failed | cancelled (pending: queued again)
   int chunks = 0, chunks_done = 0, chunks_failed = 0;
   double source_s = 0;       // media seconds in the job
   double source_done_s = 0;  // media seconds analysed (done chunks + parts of running ones)
@@ -61,14 +73,51 @@ struct JobProgress {
   double speed = 0;          // media seconds analysed per second, this run
   double eta_s = -1;         // -1: unknown yet
   std::vector<ChunkProgress> running;
-  std::vector<std::string> chunk_states;  // [index] pending|running|done|failed
+  std::vector<ChunkStatus> chunk_states;  // [index]
   std::string message;                    // the latest chunk event, e.g. "chunk 3 done in 12.1 s"
+  // "state" by api_name (queued for pending), "chunk_states" by to_string.
   nlohmann::json to_json() const;
+};
+
+// The progress of one run, updated by its chunk workers: keeps JobProgress
+// (media seconds done, speed, ETA over this run) and calls on_progress at
+// most every kReportEvery, and at once for every chunk leaving `running`
+// and at the end. Thread-safe: one mutex; on_progress is called under it
+// (so calls never overlap).
+class ProgressTracker {
+ public:
+  static constexpr std::chrono::milliseconds kReportEvery{250};
+
+  // initial: the job's chunks as stored when the run starts (done and
+  // failed ones count as finished); started: when the run began (elapsed
+  // and speed count from there).
+  ProgressTracker(std::int64_t job_id, double source_s, const std::vector<ChunkState>& initial,
+                  std::function<void(const JobProgress&)> on_progress,
+                  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now());
+
+  void started(const Chunk& chunk);                               // claimed by a worker
+  void advanced(int index, std::size_t done, std::size_t total);  // samples analysed so far
+  void left(const Chunk& chunk, ChunkStatus state, std::string message);  // committed as `state`
+  void ended(JobStatus state, std::string message);                       // the run is over
+
+  // Elapsed seconds as of the last report.
+  double elapsed_s() const;
+
+ private:
+  void refresh_locked();
+  void report_locked(bool force);
+
+  mutable std::mutex mu_;
+  JobProgress p_;
+  double done_at_start_ = 0;  // media seconds finished before this run
+  double finished_s_ = 0;     // media seconds of chunks finished (done or failed)
+  std::function<void(const JobProgress&)> on_progress_;
+  std::chrono::steady_clock::time_point started_, last_report_;
 };
 
 struct AnalyzeOutcome {
   std::int64_t job_id = 0;
-  std::string state;  // done | failed | cancelled
+  JobStatus state = JobStatus::kDone;  // done | failed | cancelled
   bool resumed = false;
   nlohmann::json summary;  // results.json "summary"
   double wall_s = 0;

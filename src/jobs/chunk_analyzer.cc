@@ -339,7 +339,7 @@ Result<nlohmann::json> analyze_chunk(const ChunkRunContext& ctx, const Chunk& ch
     return fail(std::move(e));
   };
   for (;;) {
-    if (ctx.stop && ctx.stop->load()) return abort_with({ErrorCode::kRuntime, "cancelled"});
+    if (ctx.stop && ctx.stop->load()) return abort_with({ErrorCode::kCancelled, "cancelled"});
     const auto d0 = clock_type::now();
     auto sample = sampler.next();
     decode_ms += ms_since(d0);
@@ -362,7 +362,7 @@ Result<nlohmann::json> analyze_chunk(const ChunkRunContext& ctx, const Chunk& ch
     req.to_full_y = static_cast<float>(vf.height()) / static_cast<float>(ah);
     req.image = std::make_shared<const Image>(std::move(*image));
     sample_t.push_back((*sample)->t);
-    if (!ctx.scheduler.submit_wait(client, std::move(req))) return abort_with({ErrorCode::kRuntime, "cancelled"});
+    if (!ctx.scheduler.submit_wait(client, std::move(req))) return abort_with({ErrorCode::kCancelled, "cancelled"});
     apply_ready();
   }
   ctx.scheduler.finish(client);

@@ -128,8 +128,9 @@ Result<T> in_transaction(sqlite3* db, const std::string& path, const std::functi
   return result;
 }
 
-bool valid_job_state(const std::string& s) {
-  return s == "pending" || s == "running" || s == "done" || s == "failed" || s == "cancelled";
+Error unknown_state(const std::string& path, const std::string& row, const std::string& state) {
+  return Error{ErrorCode::kBadInput, "job database '" + path + "': " + row + " has unknown state '" + state +
+                                         "' (written by a newer Vigil?)"};
 }
 
 }  // namespace
@@ -187,7 +188,8 @@ struct JobStore::Impl {
                               std::to_string(idx);
     if (!*r) return fail(ErrorCode::kNotFound, where + " does not exist");
     const std::string state = column_text(s.get(), 0);
-    if (state != "running") return fail(ErrorCode::kInvalidArgument, where + " is " + state + ", not running");
+    if (parse_chunk_status(state) != ChunkStatus::kRunning)
+      return fail(ErrorCode::kInvalidArgument, where + " is " + state + ", not running");
     return sqlite3_column_int(s.get(), 1);
   }
 };
@@ -325,7 +327,8 @@ Result<std::optional<Chunk>> JobStore::claim_next(std::int64_t job_id) {
       if (!r) return fail(r.error());
       if (!*r) return std::optional<Chunk>();
       const int idx = sqlite3_column_int(q.get(), 0);
-      if (column_text(q.get(), 3) == "running" && s.claimed.contains({job_id, idx})) continue;  // ours, in progress
+      const bool running = parse_chunk_status(column_text(q.get(), 3)) == ChunkStatus::kRunning;
+      if (running && s.claimed.contains({job_id, idx})) continue;  // ours, in progress
       pick = Chunk{idx, sqlite3_column_double(q.get(), 1), sqlite3_column_double(q.get(), 2)};
     }
     Stmt up(db, s.path,
@@ -354,7 +357,8 @@ Result<void> JobStore::fail_chunk(std::int64_t job_id, int idx, const std::strin
   std::lock_guard lock(s.mu);
   return s.leave_running(job_id, idx, [&](int attempts) -> Result<void> {
     Stmt up(s.db.get(), s.path, "UPDATE chunks SET state = ?1, error = ?2 WHERE job_id = ?3 AND idx = ?4");
-    up.bind(1, std::string(attempts < max_attempts ? "pending" : "failed")).bind(2, error).bind(3, job_id).bind(4, idx);
+    const ChunkStatus next = attempts < max_attempts ? ChunkStatus::kPending : ChunkStatus::kFailed;
+    up.bind(1, std::string(to_string(next))).bind(2, error).bind(3, job_id).bind(4, idx);
     return up.run();
   });
 }
@@ -407,7 +411,11 @@ Result<std::vector<ChunkState>> JobStore::chunks(std::int64_t job_id, bool with_
       sqlite3_stmt* st = q.get();
       ChunkState c;
       c.chunk = Chunk{sqlite3_column_int(st, 0), sqlite3_column_double(st, 1), sqlite3_column_double(st, 2)};
-      c.state = column_text(st, 3);
+      const std::string state = column_text(st, 3);
+      const auto parsed = parse_chunk_status(state);
+      if (!parsed)
+        return fail(unknown_state(s.path, "job " + std::to_string(job_id) + " chunk " + std::to_string(c.chunk.index), state));
+      c.state = *parsed;
       c.attempts = sqlite3_column_int(st, 4);
       c.error = column_text(st, 5);
       c.result = column_text(st, 6);
@@ -416,15 +424,12 @@ Result<std::vector<ChunkState>> JobStore::chunks(std::int64_t job_id, bool with_
   }
 }
 
-Result<void> JobStore::set_job_state(std::int64_t job_id, const std::string& state) {
+Result<void> JobStore::set_job_state(std::int64_t job_id, JobStatus state) {
   Impl& s = *impl_;
-  if (!valid_job_state(state))
-    return fail(ErrorCode::kInvalidArgument, "job database '" + s.path + "': unknown job state '" + state +
-                                                 "' (pending, running, done, failed or cancelled)");
   std::lock_guard lock(s.mu);
   sqlite3* db = s.db.get();
   Stmt up(db, s.path, "UPDATE jobs SET state = ?1, updated = ?2 WHERE id = ?3");
-  up.bind(1, state).bind(2, now_unix()).bind(3, job_id);
+  up.bind(1, std::string(to_string(state))).bind(2, now_unix()).bind(3, job_id);
   if (auto r = up.run(); !r) return fail(r.error());
   if (sqlite3_changes(db) == 0) return fail(s.unknown_job(job_id));
   return {};
@@ -440,8 +445,12 @@ Result<std::vector<JobInfo>> JobStore::jobs() const {
     if (!r) return fail(r.error());
     if (!*r) return out;
     sqlite3_stmt* st = q.get();
-    out.push_back(JobInfo{sqlite3_column_int64(st, 0), column_text(st, 1), column_text(st, 2), column_text(st, 3),
-                          column_text(st, 4), sqlite3_column_double(st, 5), sqlite3_column_double(st, 6)});
+    const std::int64_t id = sqlite3_column_int64(st, 0);
+    const std::string state = column_text(st, 4);
+    const auto parsed = parse_job_status(state);
+    if (!parsed) return fail(unknown_state(s.path, "job " + std::to_string(id), state));
+    out.push_back(JobInfo{id, column_text(st, 1), column_text(st, 2), column_text(st, 3), *parsed,
+                          sqlite3_column_double(st, 5), sqlite3_column_double(st, 6)});
   }
 }
 

@@ -5,12 +5,14 @@
 //   jobs(id INTEGER PRIMARY KEY, key TEXT UNIQUE NOT NULL, input TEXT,
 //        options_json TEXT, state TEXT, created REAL, updated REAL)
 //     key identifies the job (input path + options), so running the same
-//     command again resumes it; state: pending|running|done|failed|cancelled;
+//     command again resumes it; state: pending|running|done|failed|cancelled
+//     (JobStatus, jobs/job_state.h: its to_string is the stored text);
 //     created/updated: Unix seconds.
 //   chunks(job_id, idx, start_s, end_s, state TEXT, attempts INTEGER,
 //          error TEXT, result TEXT, PRIMARY KEY(job_id, idx))
-//     state: pending|running|done|failed; result: the chunk's results as JSON
-//     text (NULL until done); error: the last failure's message.
+//     state: pending|running|done|failed (ChunkStatus); result: the chunk's
+//     ChunkResult as JSON text (jobs/chunk_result.h; NULL until done);
+//     error: the last failure's message.
 //
 // Every mutating call is ONE transaction: after kill -9 at any moment the file
 // holds either all of a call's effect or none of it.
@@ -37,12 +39,13 @@
 
 #include "core/error.h"
 #include "jobs/chunk_plan.h"
+#include "jobs/job_state.h"
 
 namespace vigil {
 
 struct ChunkState {
   Chunk chunk;
-  std::string state;   // pending|running|done|failed
+  ChunkStatus state = ChunkStatus::kPending;
   int attempts = 0;    // claims so far
   std::string error;   // last failure; empty if none
   std::string result;  // JSON text; empty until done
@@ -53,7 +56,7 @@ struct JobInfo {
   std::string key;
   std::string input;
   std::string options_json;
-  std::string state;  // pending|running|done|failed|cancelled
+  JobStatus state = JobStatus::kPending;
   double created = 0;
   double updated = 0;
 };
@@ -102,15 +105,15 @@ class JobStore {
   // submitted again). kNotFound for an unknown job.
   Result<void> reset_failed(std::int64_t job_id);
 
-  // All chunks of the job by index. kNotFound for an unknown job.
+  // All chunks of the job by index. kNotFound for an unknown job, kBadInput
+  // for a stored state this build does not know (naming the row).
   // with_results false: `result` is left empty (cheap: states only).
   Result<std::vector<ChunkState>> chunks(std::int64_t job_id, bool with_results = true) const;
 
-  // kInvalidArgument for a state outside pending|running|done|failed|cancelled,
   // kNotFound for an unknown job.
-  Result<void> set_job_state(std::int64_t job_id, const std::string& state);
+  Result<void> set_job_state(std::int64_t job_id, JobStatus state);
 
-  // All jobs by id.
+  // All jobs by id. kBadInput for a stored state this build does not know.
   Result<std::vector<JobInfo>> jobs() const;
 
   const std::string& path() const;

@@ -33,6 +33,9 @@ std::string color_css(int i) {
   return buf;
 }
 
+// The chart draws the most detected classes, at most this many.
+constexpr std::size_t kChartClasses = 6;
+
 std::string chart_svg(const json& results) {
   const json& rows = results["counts_over_time"]["rows"];
   const double bucket = results["counts_over_time"].value("bucket_s", 1.0);
@@ -40,7 +43,7 @@ std::string chart_svg(const json& results) {
   std::vector<std::pair<std::int64_t, std::string>> classes;
   for (const auto& [name, n] : results["summary"]["detections"].items()) classes.emplace_back(n.get<std::int64_t>(), name);
   std::stable_sort(classes.begin(), classes.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-  if (classes.size() > 6) classes.resize(6);
+  if (classes.size() > kChartClasses) classes.resize(kChartClasses);
   double ymax = 1;
   for (const auto& r : rows)
     for (const auto& [cls, v] : r["mean"].items()) ymax = std::max(ymax, v.get<double>());
@@ -91,10 +94,10 @@ std::string html_escape(const std::string& s) {
   return out;
 }
 
-std::string render_report_html(const MergedResults& merged) {
-  const json& r = merged.results;
+namespace {
+
+std::string head_section(const json& r) {
   const json& v = r["video"];
-  const json& s = r["summary"];
   std::string h;
   h += "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Vigil report: " +
        html_escape(v.value("path", "")) + "</title><style>";
@@ -112,8 +115,11 @@ std::string render_report_html(const MergedResults& merged) {
        html_escape(v.value("codec", "")) + " · sampled at " + num(r["options"].value("sample_fps", 0.0), 2) +
        " fps in chunks of " + num(r["options"].value("chunk_s", 0.0), 0) + " s · model " +
        html_escape(r["options"].value("model", "")) + "</p>";
+  return h;
+}
 
-  h += "<h2>Totals</h2><table><tr><th>class</th><th>detections</th><th>most in one frame</th><th>tracks</th></tr>";
+std::string totals_section(const json& s) {
+  std::string h = "<h2>Totals</h2><table><tr><th>class</th><th>detections</th><th>most in one frame</th><th>tracks</th></tr>";
   for (const auto& [cls, n] : s["detections"].items())
     h += "<tr><td>" + html_escape(cls) + "</td><td>" + std::to_string(n.get<std::int64_t>()) + "</td><td>" +
          std::to_string(s["max_in_frame"].value(cls, 0)) + "</td><td>" + std::to_string(s["tracks"].value(cls, 0)) +
@@ -121,96 +127,126 @@ std::string render_report_html(const MergedResults& merged) {
   h += "</table><p>" + std::to_string(s.value("samples", 0)) + " sampled frames, " +
        std::to_string(s.value("chunks_done", 0)) + " of " + std::to_string(s.value("chunks", 0)) +
        " chunks analysed, " + std::to_string(s.value("stitches", 0)) + " tracks stitched across chunk boundaries.</p>";
+  return h;
+}
 
-  if (!s["failed"].empty()) {
-    h += "<h2 class=\"failed\">Failed time ranges</h2><table><tr><th>chunk</th><th>from</th><th>to</th><th>error</th></tr>";
-    for (const auto& f : s["failed"])
-      h += "<tr class=\"failed\"><td>" + std::to_string(f.value("chunk", 0)) + "</td><td>" + hms(f.value("start_s", 0.0)) +
-           "</td><td>" + hms(f.value("end_s", 0.0)) + "</td><td>" + html_escape(f.value("error", "")) + "</td></tr>";
-    h += "</table><p class=\"note\">Nothing in these ranges was analysed; the rest of the video was.</p>";
+std::string failed_section(const json& s) {
+  if (s["failed"].empty()) return "";
+  std::string h = "<h2 class=\"failed\">Failed time ranges</h2><table><tr><th>chunk</th><th>from</th><th>to</th><th>error</th></tr>";
+  for (const auto& f : s["failed"])
+    h += "<tr class=\"failed\"><td>" + std::to_string(f.value("chunk", 0)) + "</td><td>" + hms(f.value("start_s", 0.0)) +
+         "</td><td>" + hms(f.value("end_s", 0.0)) + "</td><td>" + html_escape(f.value("error", "")) + "</td></tr>";
+  h += "</table><p class=\"note\">Nothing in these ranges was analysed; the rest of the video was.</p>";
+  return h;
+}
+
+std::string damaged_section(const json& s) {
+  if (!s.contains("damaged") || s["damaged"].empty()) return "";
+  std::string h = "<h2 class=\"failed\">Damaged time ranges</h2><table><tr><th>after</th><th>until</th><th>lost</th>"
+                  "<th>samples lost</th><th>first error</th></tr>";
+  for (const auto& d : s["damaged"]) {
+    const double from = d.value("from", 0.0), to = d.value("to", 0.0);
+    h += "<tr class=\"failed\"><td>" + hms(from) + " (" + num(from, 1) + " s)</td><td>" + hms(to) + " (" +
+         num(to, 1) + " s)</td><td>" + num(to - from, 1) + " s</td><td>" +
+         std::to_string(d.value("samples_lost", 0)) + "</td><td>" + html_escape(d.value("error", "")) + "</td></tr>";
   }
+  h += "</table><p class=\"note\">The file has damaged data here: the frames shown between these times could not "
+       "be decoded and their samples are missing; decoding resumed at the next keyframe.</p>";
+  return h;
+}
 
-  if (s.contains("damaged") && !s["damaged"].empty()) {
-    h += "<h2 class=\"failed\">Damaged time ranges</h2><table><tr><th>after</th><th>until</th><th>lost</th>"
-         "<th>samples lost</th><th>first error</th></tr>";
-    for (const auto& d : s["damaged"]) {
-      const double from = d.value("from", 0.0), to = d.value("to", 0.0);
-      h += "<tr class=\"failed\"><td>" + hms(from) + " (" + num(from, 1) + " s)</td><td>" + hms(to) + " (" +
-           num(to, 1) + " s)</td><td>" + num(to - from, 1) + " s</td><td>" +
-           std::to_string(d.value("samples_lost", 0)) + "</td><td>" + html_escape(d.value("error", "")) + "</td></tr>";
-    }
-    h += "</table><p class=\"note\">The file has damaged data here: the frames shown between these times could not "
-         "be decoded and their samples are missing; decoding resumed at the next keyframe.</p>";
-  }
+std::string captions_section(const json& r) {
+  if (!r.contains("captions")) return "";
+  std::string h = "<h2>Scene captions <span class=\"note\">(" + html_escape(r["options"].value("captioner", "")) + ")</span></h2>";
+  if (r.contains("caption_summary"))
+    h += "<p><b>Summary:</b> " +
+         html_escape(r["caption_summary"].value("text", "(failed: " + r["caption_summary"].value("error", "") + ")")) +
+         "</p>";
+  h += "<table><tr><th>time</th><th>caption</th></tr>";
+  for (const auto& c : r["captions"])
+    h += "<tr><td>" + hms(c.value("pts", 0.0)) + "</td><td>" +
+         (c.contains("text") ? html_escape(c.value("text", ""))
+                             : "<span class=\"failed\">" + html_escape(c.value("error", "")) + "</span>") +
+         "</td></tr>";
+  h += "</table>";
+  return h;
+}
 
-  if (r.contains("captions")) {
-    h += "<h2>Scene captions <span class=\"note\">(" + html_escape(r["options"].value("captioner", "")) + ")</span></h2>";
-    if (r.contains("caption_summary"))
-      h += "<p><b>Summary:</b> " +
-           html_escape(r["caption_summary"].value("text", "(failed: " + r["caption_summary"].value("error", "") + ")")) +
-           "</p>";
-    h += "<table><tr><th>time</th><th>caption</th></tr>";
-    for (const auto& c : r["captions"])
-      h += "<tr><td>" + hms(c.value("pts", 0.0)) + "</td><td>" +
-           (c.contains("text") ? html_escape(c.value("text", ""))
-                               : "<span class=\"failed\">" + html_escape(c.value("error", "")) + "</span>") +
-           "</td></tr>";
-    h += "</table>";
-  }
-
-  h += "<h2>Counts over time</h2>" + chart_svg(r);
-
-  h += "<h2>Busiest moments</h2><div class=\"thumbs\">";
-  for (const auto& t : merged.thumbs)
-    h += "<figure><img alt=\"frame at " + hms(t.value("pts", 0.0)) + "\" src=\"data:image/jpeg;base64," +
-         t.value("jpeg", "") + "\"><figcaption>" + hms(t.value("pts", 0.0)) + " (" + num(t.value("pts", 0.0), 1) +
-         " s): " + std::to_string(t.value("count", 0)) + " detections</figcaption></figure>";
-  if (merged.thumbs.empty()) h += "<p class=\"note\">No detections.</p>";
+std::string busiest_section(const std::vector<ChunkThumb>& thumbs) {
+  std::string h = "<h2>Busiest moments</h2><div class=\"thumbs\">";
+  for (const auto& t : thumbs)
+    h += "<figure><img alt=\"frame at " + hms(t.pts) + "\" src=\"data:image/jpeg;base64," + t.jpeg_base64 +
+         "\"><figcaption>" + hms(t.pts) + " (" + num(t.pts, 1) + " s): " + std::to_string(t.count) +
+         " detections</figcaption></figure>";
+  if (thumbs.empty()) h += "<p class=\"note\">No detections.</p>";
   h += "</div>";
+  return h;
+}
 
-  h += "<h2>Zones</h2>";
-  if (s["zones"].empty()) h += "<p class=\"note\">No zones configured.</p>";
-  else {
-    h += "<table><tr><th>zone</th><th>visits</th><th>exits</th><th>longest stay</th><th>dwell alerts</th></tr>";
-    for (const auto& [name, z] : s["zones"].items()) {
-      std::string visits;
-      for (const auto& [cls, n] : z["visits"].items())
-        visits += html_escape(cls) + " " + std::to_string(n.get<int>()) + " ";
-      h += "<tr><td>" + html_escape(name) + "</td><td>" + (visits.empty() ? "0" : visits) + "</td><td>" +
-           std::to_string(z.value("exits", 0)) + "</td><td>" + num(z.value("dwell_max_s", 0.0), 1) + " s</td><td>" +
-           std::to_string(z.value("dwell_events", 0)) + "</td></tr>";
-    }
-    h += "</table>";
+std::string zones_section(const json& s) {
+  std::string h = "<h2>Zones</h2>";
+  if (s["zones"].empty()) return h + "<p class=\"note\">No zones configured.</p>";
+  h += "<table><tr><th>zone</th><th>visits</th><th>exits</th><th>longest stay</th><th>dwell alerts</th></tr>";
+  for (const auto& [name, z] : s["zones"].items()) {
+    std::string visits;
+    for (const auto& [cls, n] : z["visits"].items()) visits += html_escape(cls) + " " + std::to_string(n.get<int>()) + " ";
+    h += "<tr><td>" + html_escape(name) + "</td><td>" + (visits.empty() ? "0" : visits) + "</td><td>" +
+         std::to_string(z.value("exits", 0)) + "</td><td>" + num(z.value("dwell_max_s", 0.0), 1) + " s</td><td>" +
+         std::to_string(z.value("dwell_events", 0)) + "</td></tr>";
   }
-  h += "<h2>Lines</h2>";
-  if (s["lines"].empty()) h += "<p class=\"note\">No lines configured.</p>";
-  else {
-    h += "<table><tr><th>line</th><th>in</th><th>out</th><th>by class</th></tr>";
-    for (const auto& [name, l] : s["lines"].items()) {
-      std::string by;
-      for (const auto& [cls, c] : l["by_class"].items())
-        by += html_escape(cls) + " " + std::to_string(c.value("in", 0)) + "/" + std::to_string(c.value("out", 0)) + " ";
-      h += "<tr><td>" + html_escape(name) + "</td><td>" + std::to_string(l.value("in", 0)) + "</td><td>" +
-           std::to_string(l.value("out", 0)) + "</td><td>" + by + "</td></tr>";
-    }
-    h += "</table>";
-  }
+  return h + "</table>";
+}
 
-  h += "<h2>Longest tracks</h2><table><tr><th>track</th><th>class</th><th>from</th><th>to</th><th>seconds</th></tr>";
+std::string lines_section(const json& s) {
+  std::string h = "<h2>Lines</h2>";
+  if (s["lines"].empty()) return h + "<p class=\"note\">No lines configured.</p>";
+  h += "<table><tr><th>line</th><th>in</th><th>out</th><th>by class</th></tr>";
+  for (const auto& [name, l] : s["lines"].items()) {
+    std::string by;
+    for (const auto& [cls, c] : l["by_class"].items())
+      by += html_escape(cls) + " " + std::to_string(c.value("in", 0)) + "/" + std::to_string(c.value("out", 0)) + " ";
+    h += "<tr><td>" + html_escape(name) + "</td><td>" + std::to_string(l.value("in", 0)) + "</td><td>" +
+         std::to_string(l.value("out", 0)) + "</td><td>" + by + "</td></tr>";
+  }
+  return h + "</table>";
+}
+
+// The longest tracks listed in the report.
+constexpr std::size_t kLongestTracks = 10;
+
+std::string tracks_section(const json& r) {
+  std::string h = "<h2>Longest tracks</h2><table><tr><th>track</th><th>class</th><th>from</th><th>to</th><th>seconds</th></tr>";
   std::vector<const json*> tracks;
   for (const auto& t : r["tracks"]) tracks.push_back(&t);
-  std::stable_sort(tracks.begin(), tracks.end(), [](const json* a, const json* b) {
-    return a->value("last_seen", 0.0) - a->value("first_seen", 0.0) > b->value("last_seen", 0.0) - b->value("first_seen", 0.0);
-  });
-  if (tracks.size() > 10) tracks.resize(10);
+  const auto length = [](const json* t) { return t->value("last_seen", 0.0) - t->value("first_seen", 0.0); };
+  std::stable_sort(tracks.begin(), tracks.end(), [&](const json* a, const json* b) { return length(a) > length(b); });
+  if (tracks.size() > kLongestTracks) tracks.resize(kLongestTracks);
   for (const json* t : tracks)
     h += "<tr><td>#" + std::to_string(t->value("id", 0)) + "</td><td>" + html_escape(t->value("class", "")) + "</td><td>" +
          hms(t->value("first_seen", 0.0)) + "</td><td>" + hms(t->value("last_seen", 0.0)) + "</td><td>" +
-         num(t->value("last_seen", 0.0) - t->value("first_seen", 0.0), 1) + "</td></tr>";
+         num(length(t), 1) + "</td></tr>";
   h += "</table>";
   if (!r["stitches"].empty())
     h += "<p class=\"note\">Tracks may differ from an unchunked run only at the " +
          std::to_string(r["stitches"].size()) + " stitch points listed in results.json.</p>";
+  return h;
+}
+
+}  // namespace
+
+std::string render_report_html(const MergedResults& merged) {
+  const json& r = merged.results;
+  const json& s = r["summary"];
+  std::string h = head_section(r);
+  h += totals_section(s);
+  h += failed_section(s);
+  h += damaged_section(s);
+  h += captions_section(r);
+  h += "<h2>Counts over time</h2>" + chart_svg(r);
+  h += busiest_section(merged.thumbs);
+  h += zones_section(s);
+  h += lines_section(s);
+  h += tracks_section(r);
   h += "<p class=\"note\">Made by vigil " VIGIL_VERSION ". Files: results.json, events.jsonl, timeline.csv, run.json.</p>";
   h += "</body></html>\n";
   return h;

@@ -1,17 +1,10 @@
 #include "jobs/results_merge.h"
 
-#include <algorithm>
-#include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <map>
-#include <set>
-#include <tuple>
 
-#include <unistd.h>
-
-#include "jobs/chunk_result.h"
+#include "core/round.h"
+#include "jobs/merge_steps.h"
 #include "store/event_json.h"
 
 namespace vigil {
@@ -19,453 +12,176 @@ namespace {
 
 using json = nlohmann::json;
 
-struct ChunkData {
-  const ChunkState* state = nullptr;
-  ChunkResult result;
-  std::vector<json> events;  // result.events as JSON, "boundary" kept
-  double first_sample_t = 0;
-  bool has_samples = false;
-};
+// ---- JSON views of the merge steps' outputs (results.json) ----
 
-std::string name_of(const std::vector<std::string>& names, int id) {
-  return id >= 0 && static_cast<std::size_t>(id) < names.size() ? names[static_cast<std::size_t>(id)]
-                                                                  : std::to_string(id);
-}
-
-double pick_bucket(double duration_s, double sample_fps) {
-  static constexpr double kSteps[] = {1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200};
-  const double want = std::max(1.0 / sample_fps, duration_s / 240.0);
-  for (double s : kSteps)
-    if (s >= want) return s;
-  return 86400;
-}
-
-std::string fmt3(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.3f", v);
-  return buf;
-}
-
-double r3(double v) { return std::round(v * 1000.0) / 1000.0; }
-
-}  // namespace
-
-json VideoInfo::to_json() const {
-  return {{"path", path}, {"duration_s", r3(duration_s)}, {"width", width}, {"height", height},
-          {"fps", r3(fps)}, {"codec", codec}};
-}
-
-namespace {
-
-// The damaged ranges of all done chunks, in media-time order, joined where
-// they overlap (neighbouring chunks meet the same damage when both decode
-// through it); samples_lost summed, the first error kept.
-json merge_damaged(const std::vector<ChunkData>& data) {
-  std::vector<std::tuple<double, double, std::size_t, std::string>> ranges;
-  for (const auto& d : data)
-    for (const auto& r : d.result.damaged)
-      ranges.emplace_back(r.from, r.to, static_cast<std::size_t>(r.samples_lost), r.error);
-  std::sort(ranges.begin(), ranges.end());
+json chunk_list_json(const std::vector<ChunkState>& chunks) {
   json out = json::array();
-  for (const auto& [from, to, lost, error] : ranges) {
-    if (!out.empty() && from <= out.back()["to"].get<double>()) {
-      json& last = out.back();
-      last["to"] = std::max(last["to"].get<double>(), to);
-      last["samples_lost"] = last["samples_lost"].get<std::size_t>() + lost;
-      continue;
-    }
-    out.push_back({{"from", from}, {"to", to}, {"samples_lost", lost}, {"error", error}});
+  for (const auto& c : chunks)
+    out.push_back({{"index", c.chunk.index},
+                   {"start_s", round3(c.chunk.start_s)},
+                   {"end_s", round3(c.chunk.end_s)},
+                   {"state", to_string(c.state)}});
+  return out;
+}
+
+json failed_json(const std::vector<ChunkState>& chunks) {
+  json out = json::array();
+  for (const auto& c : chunks)
+    if (c.state == ChunkStatus::kFailed)
+      out.push_back({{"chunk", c.chunk.index},
+                     {"start_s", round3(c.chunk.start_s)},
+                     {"end_s", round3(c.chunk.end_s)},
+                     {"error", c.error}});
+  return out;
+}
+
+json stitches_json(const std::vector<merge::Stitch>& stitches) {
+  json out = json::array();
+  for (const auto& s : stitches) out.push_back({{"t", s.t}, {"track", s.track}, {"chunk", s.chunk}});
+  return out;
+}
+
+json tracks_json(const std::vector<merge::GlobalTrack>& tracks, const std::vector<std::string>& class_names) {
+  json out = json::array();
+  for (const auto& t : tracks)
+    out.push_back({{"id", t.id},
+                   {"class", merge::class_name(class_names, t.class_id)},
+                   {"first_seen", round3(t.first)},
+                   {"last_seen", round3(t.last)},
+                   {"samples", t.hits},
+                   {"score", round3(t.score)},
+                   {"chunks", t.chunks}});
+  return out;
+}
+
+std::map<std::string, int> tracks_by_class(const std::vector<merge::GlobalTrack>& tracks,
+                                           const std::vector<std::string>& class_names) {
+  std::map<std::string, int> out;
+  for (const auto& t : tracks) ++out[merge::class_name(class_names, t.class_id)];
+  return out;
+}
+
+json counts_json(const merge::Counts& counts) {
+  json rows = json::array();
+  for (const auto& r : counts.rows)
+    rows.push_back({{"t", r.t}, {"samples", r.samples}, {"mean", r.mean}, {"max", r.max}});
+  return {{"bucket_s", counts.bucket_s}, {"rows", rows}};
+}
+
+json events_json(const std::vector<Event>& events) {
+  json out = json::array();
+  for (const auto& e : events) out.push_back(to_offline_json(e));
+  return out;
+}
+
+json zones_json(const std::map<std::string, merge::ZoneSummary>& zones) {
+  json out = json::object();
+  for (const auto& [name, z] : zones)
+    out[name] = {{"visits", z.visits.empty() ? json::object() : json(z.visits)},
+                 {"dwell_events", z.dwell_events},
+                 {"dwell_max_s", z.dwell_max_s},
+                 {"exits", z.exits},
+                 {"dwell_total_s", z.dwell_total_s}};
+  return out;
+}
+
+json lines_json(const std::map<std::string, merge::LineSummary>& lines) {
+  json out = json::object();
+  for (const auto& [name, l] : lines) {
+    json by_class = json::object();
+    for (const auto& [cls, c] : l.by_class) by_class[cls] = {{"in", c.in}, {"out", c.out}};
+    out[name] = {{"in", l.total.in}, {"out", l.total.out}, {"by_class", by_class}};
   }
   return out;
 }
 
+json damaged_json(const std::vector<ChunkDamage>& damaged) {
+  json out = json::array();
+  for (const auto& d : damaged)
+    out.push_back({{"from", d.from}, {"to", d.to}, {"samples_lost", d.samples_lost}, {"error", d.error}});
+  return out;
+}
+
+json busiest_json(const std::vector<ChunkThumb>& thumbs) {
+  json out = json::array();
+  for (const auto& t : thumbs) out.push_back({{"t", t.t}, {"pts", t.pts}, {"count", t.count}});
+  return out;
+}
+
+json captions_json(const std::vector<merge::DoneChunk>& done) {
+  json out = json::array();
+  for (const auto& d : done)
+    if (d.result.captions)
+      for (const auto& c : *d.result.captions)
+        out.push_back({{"t", round3(c.t)}, {"pts", round3(c.pts)}, {c.ok ? "text" : "error", c.text}});
+  return out;
+}
+
+json options_json(const AnalyzeSettings& settings) {
+  return {{"sample_fps", settings.sample_fps},
+          {"chunk_s", settings.chunk_s},
+          {"model", std::filesystem::path(settings.model_path).filename().string()},
+          {"conf", round3(settings.stream.conf)},
+          {"classes", settings.stream.classes},
+          {"zones", settings.stream.zones.size()},
+          {"lines", settings.stream.lines.size()}};
+}
+
 }  // namespace
+
+json VideoInfo::to_json() const {
+  return {{"path", path}, {"duration_s", round3(duration_s)}, {"width", width}, {"height", height},
+          {"fps", round3(fps)}, {"codec", codec}};
+}
 
 Result<MergedResults> merge_results(const AnalyzeSettings& settings, const VideoInfo& video,
                                     const std::vector<std::string>& class_names, const std::vector<ChunkState>& chunks) {
-  std::vector<ChunkData> data;
-  json failed = json::array();
-  json chunk_list = json::array();
-  for (const auto& c : chunks) {
-    chunk_list.push_back({{"index", c.chunk.index},
-                          {"start_s", r3(c.chunk.start_s)},
-                          {"end_s", r3(c.chunk.end_s)},
-                          {"state", c.state}});
-    if (c.state == "failed")
-      failed.push_back({{"chunk", c.chunk.index},
-                        {"start_s", r3(c.chunk.start_s)},
-                        {"end_s", r3(c.chunk.end_s)},
-                        {"error", c.error}});
-    if (c.state != "done") continue;
-    ChunkData d;
-    d.state = &c;
-    auto parsed = parse_chunk_result(c.result);
-    if (!parsed)
-      return fail(ErrorCode::kBadInput, "chunk " + std::to_string(c.chunk.index) + " result: " + parsed.error().message);
-    d.result = std::move(*parsed);
-    for (const auto& e : d.result.events) {
-      json j = to_offline_json(e.event);
-      if (e.boundary) j["boundary"] = true;
-      d.events.push_back(std::move(j));
-    }
-    if (!d.result.samples.empty()) {
-      d.has_samples = true;
-      d.first_sample_t = d.result.samples.front().t;
-    }
-    data.push_back(std::move(d));
-  }
-  const json damaged = merge_damaged(data);
-  std::size_t samples_lost = 0;
-  for (const auto& r : damaged) samples_lost += r["samples_lost"].get<std::size_t>();
-
-  // Stitching: (chunk position, local id) -> global id.
-  std::map<std::pair<std::size_t, std::int64_t>, std::int64_t> gid;
-  std::map<std::pair<std::size_t, std::int64_t>, std::int64_t> stitched_from;  // continuation -> predecessor local id
-  std::set<std::pair<std::size_t, std::int64_t>> continues;                     // tracks that go on in the next chunk
-  json stitches = json::array();
-  const double interval = 1.0 / settings.sample_fps;
-  for (std::size_t i = 0; i + 1 < data.size(); ++i) {
-    if (data[i + 1].state->chunk.index != data[i].state->chunk.index + 1 || !data[i + 1].has_samples) continue;
-    struct Pair {
-      float iou;
-      std::size_t a, b;
-    };
-    std::vector<Pair> pairs;
-    const double start = data[i + 1].first_sample_t;
-    for (std::size_t a = 0; a < data[i].result.tracks.size(); ++a) {
-      const ChunkTrack& ta = data[i].result.tracks[a];
-      if (!ta.open) continue;
-      for (std::size_t b = 0; b < data[i + 1].result.tracks.size(); ++b) {
-        const ChunkTrack& tb = data[i + 1].result.tracks[b];
-        if (tb.class_id != ta.class_id || tb.first > start + 1.5 * interval + 1e-9) continue;
-        if (tb.first - ta.last > settings.stream.tracker.lost_buffer_s + interval + 1e-9) continue;
-        const float v = iou(ta.last_box, tb.first_box);
-        if (v >= settings.stitch_iou) pairs.push_back({v, a, b});
-      }
-    }
-    std::stable_sort(pairs.begin(), pairs.end(), [](const Pair& x, const Pair& y) { return x.iou > y.iou; });
-    std::set<std::size_t> used_a, used_b;
-    for (const auto& p : pairs) {
-      if (used_a.count(p.a) || used_b.count(p.b)) continue;
-      used_a.insert(p.a);
-      used_b.insert(p.b);
-      stitched_from[{i + 1, data[i + 1].result.tracks[p.b].id}] = data[i].result.tracks[p.a].id;
-      continues.insert({i, data[i].result.tracks[p.a].id});
-    }
-  }
-
-  struct GlobalTrack {
-    int class_id = 0;
-    double first = 0, last = 0;
-    int hits = 0;
-    double score = 0;
-    std::vector<int> chunks;
-  };
-  std::map<std::int64_t, GlobalTrack> tracks;
-  std::int64_t next_id = 1;
-  for (std::size_t i = 0; i < data.size(); ++i) {
-    std::vector<const ChunkTrack*> order;
-    for (const auto& t : data[i].result.tracks) order.push_back(&t);
-    std::stable_sort(order.begin(), order.end(), [](const ChunkTrack* a, const ChunkTrack* b) {
-      return a->first != b->first ? a->first < b->first : a->id < b->id;
-    });
-    for (const ChunkTrack* t : order) {
-      std::int64_t g = 0;
-      if (auto it = stitched_from.find({i, t->id}); it != stitched_from.end()) {
-        g = gid.at({i - 1, it->second});
-        stitches.push_back({{"t", r3(data[i].state->chunk.start_s)}, {"track", g}, {"chunk", data[i].state->chunk.index}});
-      } else {
-        g = next_id++;
-        tracks[g].class_id = t->class_id;
-        tracks[g].first = t->first;
-      }
-      gid[{i, t->id}] = g;
-      GlobalTrack& gt = tracks[g];
-      gt.last = t->last;
-      gt.hits += t->hits;
-      gt.score = std::max(gt.score, t->score);
-      gt.chunks.push_back(data[i].state->chunk.index);
-    }
-  }
-
-  // Events.
+  auto done = merge::parse_done_chunks(chunks);
+  if (!done) return fail(done.error());
+  const merge::StitchedTracks tracks = merge::stitch_tracks(
+      *done, {1.0 / settings.sample_fps, settings.stream.tracker.lost_buffer_s, settings.stitch_iou});
   MergedResults out;
-  std::map<std::pair<std::size_t, std::int64_t>, std::int64_t> continues_to;  // (chunk, A) -> B in chunk + 1
-  for (const auto& [key, a] : stitched_from) continues_to[{key.first - 1, a}] = key.second;
-  // (chunk, local id, zone) of zone_enter events at a track's first sample:
-  // a visit carried over a boundary re-enters there.
-  std::set<std::tuple<std::size_t, std::int64_t, std::string>> enters_at_birth;
-  for (std::size_t i = 0; i < data.size(); ++i) {
-    std::map<std::int64_t, double> first;
-    for (const auto& t : data[i].result.tracks) first[t.id] = t.first;
-    for (const auto& e : data[i].events) {
-      if (e.value("kind", "") != "zone_enter") continue;
-      const std::int64_t id = e.value("track_id", std::int64_t{-1});
-      auto f = first.find(id);
-      if (f != first.end() && e.value("pts", 0.0) <= f->second + 1e-6) enters_at_birth.insert({i, id, e.value("zone", "")});
-    }
-  }
-  std::map<std::string, double> dwell_limit;  // zone -> dwell_s (0 = no dwell events)
-  for (const auto& z : settings.stream.zones) dwell_limit[z.name] = z.dwell_s;
-  struct Visit {
-    double enter = 0;         // pts of the kept zone_enter
-    double offset = 0;        // kept enter pts - the continuation's own enter pts
-    bool dwell_done = false;  // a dwell event was kept for this visit
-    bool carried = false;     // the visit goes on in the next chunk
-    json enter_event;         // the kept zone_enter (class fields for a dwell made here)
-  };
-  std::map<std::pair<std::int64_t, std::string>, Visit> visits;  // (global id, zone)
-  for (std::size_t i = 0; i < data.size(); ++i) {
-    // Dwell alerts of carried visits that only the whole visit reaches: at
-    // the first sample of this chunk at or after enter + dwell_s.
-    std::vector<double> sample_pts;
-    for (const auto& smp : data[i].result.samples) sample_pts.push_back(smp.pts);
-    std::map<std::pair<std::int64_t, std::string>, double> dwell_due;
-    auto emit_due = [&](double up_to) {
-      for (auto it = dwell_due.begin(); it != dwell_due.end();) {
-        if (it->second > up_to + 1e-9) {
-          ++it;
-          continue;
-        }
-        Visit& v = visits[it->first];
-        if (!v.dwell_done) {
-          json d = v.enter_event;
-          d["kind"] = "dwell";
-          d["pts"] = it->second;
-          d["dwell_s"] = r3(it->second - v.enter);
-          v.dwell_done = true;
-          out.events.push_back(std::move(d));
-        }
-        it = dwell_due.erase(it);
-      }
-    };
-    for (const auto& ev : data[i].events) {
-      json e = ev;
-      const bool boundary = e.value("boundary", false);
-      e.erase("boundary");
-      const std::string kind = e.value("kind", "");
-      const std::int64_t local = e.value("track_id", std::int64_t{-1});
-      const bool stitched_in = stitched_from.count({i, local}) > 0;
-      const auto next = continues_to.find({i, local});
-      std::int64_t g = -1;
-      if (local >= 0) {
-        auto it = gid.find({i, local});
-        if (it == gid.end()) continue;  // a track never confirmed in this chunk
-        g = it->second;
-        e["track_id"] = g;
-      }
-      emit_due(e.value("pts", 0.0));
-      const std::string zone = e.value("zone", "");
-      if (boundary && next != continues_to.end()) {
-        if (kind == "track_lost") continue;
-        // The visit goes on only if the continuation is in the zone from its first sample.
-        if (kind == "zone_exit" && enters_at_birth.count({i + 1, next->second, zone})) {
-          visits[{g, zone}].carried = true;
-          continue;
-        }
-      }
-      if (kind == "track_new" && stitched_in) continue;
-      if (kind == "zone_enter") {
-        Visit& v = visits[{g, zone}];
-        if (stitched_in && v.carried) {
-          v.offset = v.enter - e.value("pts", 0.0);
-          v.carried = false;
-          const double limit = dwell_limit.count(zone) ? dwell_limit[zone] : 0.0;
-          if (limit > 0 && !v.dwell_done) {
-            const double due = v.enter + limit;
-            auto s_it = std::lower_bound(sample_pts.begin(), sample_pts.end(), due - 1e-6);
-            if (s_it != sample_pts.end()) dwell_due[{g, zone}] = *s_it;
-          }
-          continue;
-        }
-        v = Visit{};
-        v.enter = e.value("pts", 0.0);
-        v.enter_event = e;
-      }
-      if (kind == "dwell" || kind == "zone_exit") {
-        Visit& v = visits[{g, zone}];
-        if (v.offset != 0 && e.contains("dwell_s")) e["dwell_s"] = r3(e["dwell_s"].get<double>() - v.offset);
-        if (kind == "dwell") {
-          // A carried visit's dwell comes from the whole visit (above), not the continuation's own timer.
-          if (v.dwell_done || v.offset != 0) continue;
-          v.dwell_done = true;
-        }
-        if (kind == "zone_exit") {
-          dwell_due.erase({g, zone});
-          visits.erase({g, zone});
-        }
-      }
-      out.events.push_back(std::move(e));
-    }
-  }
+  out.events = merge::merge_events(*done, tracks, settings.stream.zones);
+  const merge::Timeline timeline = merge::build_timeline(*done);
+  out.timeline_csv = merge::timeline_csv(timeline, class_names);
+  const merge::Counts counts =
+      merge::count_over_time(timeline, merge::pick_bucket(video.duration_s, settings.sample_fps), class_names);
+  const merge::ZonesAndLines zl =
+      merge::summarize_zones_and_lines(out.events, settings.stream.zones, settings.stream.lines);
+  out.thumbs = merge::busiest_moments(*done);
+  const std::vector<ChunkDamage> damaged = merge::merge_damaged(*done);
 
-  // Timeline, counts over time, totals.
-  std::vector<std::tuple<double, double, std::map<int, int>>> rows;
-  std::set<int> seen_classes;
-  for (const auto& d : data) {
-    for (const auto& s : d.result.samples) {
-      for (const auto& [c, n] : s.counts) seen_classes.insert(c);
-      rows.emplace_back(s.t, s.pts, s.counts);
-    }
-  }
-  std::string csv = "t,pts";
-  for (int c : seen_classes) {
-    csv += ',';
-    csv += name_of(class_names, c);
-  }
-  csv += ",total\n";
-  for (const auto& [t, pts, counts] : rows) {
-    csv += fmt3(t);
-    csv += ',';
-    csv += fmt3(pts);
-    int total = 0;
-    for (int c : seen_classes) {
-      auto it = counts.find(c);
-      const int n = it == counts.end() ? 0 : it->second;
-      total += n;
-      csv += ',';
-      csv += std::to_string(n);
-    }
-    csv += ',';
-    csv += std::to_string(total);
-    csv += '\n';
-  }
-  out.timeline_csv = std::move(csv);
-
-  const double bucket = pick_bucket(video.duration_s, settings.sample_fps);
-  json over_time = json::array();
-  std::map<std::string, std::int64_t> detections;
-  std::map<std::string, int> max_in_frame;
-  {
-    std::size_t r = 0;
-    while (r < rows.size()) {
-      const auto b = static_cast<std::int64_t>(std::floor(std::get<0>(rows[r]) / bucket + 1e-9));
-      std::map<int, std::int64_t> sum;
-      std::map<int, int> mx;
-      std::size_t n = 0;
-      for (; r < rows.size() && static_cast<std::int64_t>(std::floor(std::get<0>(rows[r]) / bucket + 1e-9)) == b; ++r) {
-        ++n;
-        for (const auto& [c, k] : std::get<2>(rows[r])) {
-          sum[c] += k;
-          mx[c] = std::max(mx[c], k);
-          detections[name_of(class_names, c)] += k;
-          max_in_frame[name_of(class_names, c)] = std::max(max_in_frame[name_of(class_names, c)], k);
-        }
-      }
-      json mean = json::object(), maxj = json::object();
-      for (const auto& [c, k] : sum) {
-        mean[name_of(class_names, c)] = r3(static_cast<double>(k) / static_cast<double>(n));
-        maxj[name_of(class_names, c)] = mx[c];
-      }
-      over_time.push_back({{"t", r3(static_cast<double>(b) * bucket)}, {"samples", n}, {"mean", mean}, {"max", maxj}});
-    }
-  }
-
-  json track_list = json::array();
-  std::map<std::string, int> tracks_by_class;
-  for (const auto& [g, t] : tracks) {
-    track_list.push_back({{"id", g},
-                          {"class", name_of(class_names, t.class_id)},
-                          {"first_seen", r3(t.first)},
-                          {"last_seen", r3(t.last)},
-                          {"samples", t.hits},
-                          {"score", r3(t.score)},
-                          {"chunks", t.chunks}});
-    ++tracks_by_class[name_of(class_names, t.class_id)];
-  }
-
-  json zones = json::object(), lines = json::object();
-  for (const auto& z : settings.stream.zones)
-    zones[z.name] = {{"visits", json::object()}, {"dwell_events", 0}, {"dwell_max_s", 0.0}, {"exits", 0},
-                     {"dwell_total_s", 0.0}};
-  for (const auto& l : settings.stream.lines)
-    lines[l.name] = {{"in", 0}, {"out", 0}, {"by_class", json::object()}};
-  json zone_events = json::array(), line_events = json::array();
-  for (const auto& e : out.events) {
-    const std::string kind = e.value("kind", "");
-    const std::string cls = e.value("class", "");
-    if (kind == "zone_enter" || kind == "zone_exit" || kind == "dwell") {
-      zone_events.push_back(e);
-      json& z = zones[e.value("zone", "")];
-      if (kind == "zone_enter") z["visits"][cls] = z["visits"].value(cls, 0) + 1;
-      if (kind == "dwell") z["dwell_events"] = z["dwell_events"].get<int>() + 1;
-      if (kind == "zone_exit") {
-        const double d = e.value("dwell_s", 0.0);
-        z["exits"] = z["exits"].get<int>() + 1;
-        z["dwell_total_s"] = r3(z["dwell_total_s"].get<double>() + d);
-        z["dwell_max_s"] = std::max(z["dwell_max_s"].get<double>(), d);
-      }
-    } else if (kind == "line_cross") {
-      line_events.push_back(e);
-      json& l = lines[e.value("line", "")];
-      const std::string dir = e.value("direction", "") == "in" ? "in" : "out";
-      l[dir] = l[dir].get<int>() + 1;
-      json& bc = l["by_class"][cls];
-      if (bc.is_null()) bc = {{"in", 0}, {"out", 0}};
-      bc[dir] = bc[dir].get<int>() + 1;
-    }
-  }
-
-  // Busiest moments over all chunks: most detections, then earliest.
-  std::vector<json> thumbs;
-  for (const auto& d : data)
-    for (const auto& t : d.result.thumbs)
-      thumbs.push_back({{"t", r3(t.t)}, {"pts", r3(t.pts)}, {"count", t.count}, {"jpeg", t.jpeg_base64}});
-  std::stable_sort(thumbs.begin(), thumbs.end(), [](const json& a, const json& b) {
-    const int ca = a.value("count", 0), cb = b.value("count", 0);
-    return ca != cb ? ca > cb : a.value("t", 0.0) < b.value("t", 0.0);
-  });
-  if (thumbs.size() > 6) thumbs.resize(6);
-  out.thumbs = json::array();
-  json busiest = json::array();
-  for (auto& t : thumbs) {
-    busiest.push_back({{"t", t.value("t", 0.0)}, {"pts", t.value("pts", 0.0)}, {"count", t.value("count", 0)}});
-    out.thumbs.push_back(std::move(t));
-  }
-
-  json captions = json::array();
-  for (const auto& d : data)
-    if (d.result.captions)
-      for (const auto& c : *d.result.captions)
-        captions.push_back({{"t", r3(c.t)}, {"pts", r3(c.pts)}, {c.ok ? "text" : "error", c.text}});
-
-  std::size_t done = 0;
-  for (const auto& c : chunks) done += c.state == "done" ? 1 : 0;
-  json summary = {{"samples", rows.size()},
+  std::int64_t samples_lost = 0;
+  for (const auto& d : damaged) samples_lost += d.samples_lost;
+  const json failed = failed_json(chunks);
+  json summary = {{"samples", timeline.rows.size()},
                   {"chunks", chunks.size()},
-                  {"chunks_done", done},
+                  {"chunks_done", done->size()},
                   {"chunks_failed", failed.size()},
-                  {"detections", detections},
-                  {"max_in_frame", max_in_frame},
-                  {"tracks", tracks_by_class},
-                  {"zones", zones},
-                  {"lines", lines},
-                  {"stitches", stitches.size()},
+                  {"detections", counts.detections},
+                  {"max_in_frame", counts.max_in_frame},
+                  {"tracks", tracks_by_class(tracks.tracks, class_names)},
+                  {"zones", zones_json(zl.zones)},
+                  {"lines", lines_json(zl.lines)},
+                  {"stitches", tracks.stitches.size()},
                   {"failed", failed},
-                  {"damaged", damaged},
+                  {"damaged", damaged_json(damaged)},
                   {"samples_lost", samples_lost},
-                  {"busiest", busiest}};
-  json options = {{"sample_fps", settings.sample_fps},
-                  {"chunk_s", settings.chunk_s},
-                  {"model", std::filesystem::path(settings.model_path).filename().string()},
-                  {"conf", r3(settings.stream.conf)},
-                  {"classes", settings.stream.classes},
-                  {"zones", settings.stream.zones.size()},
-                  {"lines", settings.stream.lines.size()}};
+                  {"busiest", busiest_json(out.thumbs)}};
   out.results = {{"video", video.to_json()},
-                 {"options", options},
+                 {"options", options_json(settings)},
                  {"summary", summary},
-                 {"counts_over_time", {{"bucket_s", bucket}, {"rows", over_time}}},
-                 {"tracks", track_list},
-                 {"stitches", stitches},
-                 {"zone_events", zone_events},
-                 {"line_events", line_events},
-                 {"chunks", chunk_list}};
+                 {"counts_over_time", counts_json(counts)},
+                 {"tracks", tracks_json(tracks.tracks, class_names)},
+                 {"stitches", stitches_json(tracks.stitches)},
+                 {"zone_events", events_json(zl.zone_events)},
+                 {"line_events", events_json(zl.line_events)},
+                 {"chunks", chunk_list_json(chunks)}};
   // The file's name as given and the stream id derived from it (its events' "stream").
   out.results["video"]["name"] = settings.name;
   out.results["video"]["stream"] = settings.stream.id;
   if (settings.captions) {
-    out.results["captions"] = captions;
+    out.results["captions"] = captions_json(*done);
     out.results["options"]["captioner"] = settings.stream.describe.captioner;
   }
   return out;
@@ -486,12 +202,16 @@ Result<void> write_file_atomic(const std::string& path, const std::string& text)
   return {};
 }
 
+std::string events_jsonl(const std::vector<Event>& events) {
+  std::string lines;
+  for (const auto& e : events) lines += to_offline_json(e).dump() + "\n";
+  return lines;
+}
+
 Result<void> write_outputs(const std::string& dir, const MergedResults& merged) {
   const std::filesystem::path d(dir);
   if (auto r = write_file_atomic((d / "results.json").string(), merged.results.dump(2) + "\n"); !r) return r;
-  std::string lines;
-  for (const auto& e : merged.events) lines += e.dump() + "\n";
-  if (auto r = write_file_atomic((d / "events.jsonl").string(), lines); !r) return r;
+  if (auto r = write_file_atomic((d / "events.jsonl").string(), events_jsonl(merged.events)); !r) return r;
   return write_file_atomic((d / "timeline.csv").string(), merged.timeline_csv);
 }
 

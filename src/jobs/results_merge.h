@@ -1,7 +1,7 @@
 // Merging chunk results into the job's outputs.
 //
-// merge_results() takes every chunk's state (done ones with their result
-// JSON, see chunk_analyzer.h) and builds, deterministically from that alone:
+// merge_results() takes every chunk's state (done ones with their stored
+// ChunkResult, chunk_result.h) and builds, deterministically from that alone:
 // - tracks stitched across chunk boundaries: a track still open at the end of
 //   chunk i and one born at the start of chunk i+1 (first seen within 1.5
 //   sample intervals), same class, IoU of last and first box >= stitch_iou,
@@ -13,8 +13,12 @@
 //   first enter), other boundary closures are kept as real ends;
 // - the timeline (one row per sampled frame), counts over time, totals per
 //   class, zone and line, the busiest moments and the failed time ranges.
-// write_outputs() writes results.json, events.jsonl and timeline.csv; the
-// same chunk results always give the same bytes.
+// The steps run over typed data (merge_steps.h); JSON is made only for
+// results.json and events.jsonl. write_outputs() writes results.json,
+// events.jsonl and timeline.csv; the same chunk results always give the
+// same bytes.
+//
+// Pure functions except write_*: no threads; safe from any thread.
 #pragma once
 
 #include <string>
@@ -23,7 +27,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/event.h"
 #include "jobs/analyze_settings.h"
+#include "jobs/chunk_result.h"
 #include "jobs/job_store.h"
 
 namespace vigil {
@@ -38,15 +44,18 @@ struct VideoInfo {
 };
 
 struct MergedResults {
-  nlohmann::json results;              // results.json
-  std::vector<nlohmann::json> events;  // events.jsonl, in order
-  std::string timeline_csv;            // timeline.csv
-  nlohmann::json thumbs;               // busiest moments with their JPEGs (for the report)
+  nlohmann::json results;          // results.json
+  std::vector<Event> events;       // events.jsonl, in order (offline: wall_time 0, written without it)
+  std::string timeline_csv;        // timeline.csv
+  std::vector<ChunkThumb> thumbs;  // busiest moments with their JPEGs (for the report)
 };
 
 // kBadInput when a done chunk's result is not valid JSON of the expected shape.
 Result<MergedResults> merge_results(const AnalyzeSettings& settings, const VideoInfo& video,
                                     const std::vector<std::string>& class_names, const std::vector<ChunkState>& chunks);
+
+// events.jsonl: one offline event JSON per line (store/event_json.h).
+std::string events_jsonl(const std::vector<Event>& events);
 
 // Writes results.json, events.jsonl and timeline.csv into dir (each through a
 // temporary file renamed into place). Errors name the file.

@@ -16,10 +16,6 @@ using json = nlohmann::json;
 
 namespace {
 
-std::string api_state(const std::string& s) { return s == "pending" ? "queued" : s; }
-
-bool finished(const std::string& s) { return s == "done" || s == "failed" || s == "cancelled"; }
-
 }  // namespace
 
 JobManager::JobManager(JobManagerOptions options) : options_(std::move(options)) {}
@@ -44,7 +40,7 @@ Result<std::unique_ptr<JobManager>> JobManager::create(JobManagerOptions options
   auto jobs = m->store_->jobs();
   if (!jobs) return fail(jobs.error());
   for (const auto& info : *jobs) {
-    if (finished(info.state)) continue;
+    if (is_finished(info.state)) continue;
     const json o = json::parse(info.options_json, nullptr, false);
     AnalyzeRequest req;
     if (!o.is_discarded()) {
@@ -60,15 +56,15 @@ Result<std::unique_ptr<JobManager>> JobManager::create(JobManagerOptions options
     if (!settings || settings->key() != info.key) {
       spdlog::warn("job {} ({}): not resumed: its video, model or config changed since it was queued", info.id,
                    info.input);
-      (void)m->store_->set_job_state(info.id, "cancelled");
+      (void)m->store_->set_job_state(info.id, JobStatus::kCancelled);
       continue;
     }
     auto live = std::make_shared<Live>();
     live->settings = *settings;
     m->live_[info.id] = live;
     m->queue_.push_back(info.id);
-    if (info.state != "pending") (void)m->store_->set_job_state(info.id, "pending");
-    spdlog::info("job {} ({}): queued again (left {} by an earlier run)", info.id, info.input, info.state);
+    if (info.state != JobStatus::kPending) (void)m->store_->set_job_state(info.id, JobStatus::kPending);
+    spdlog::info("job {} ({}): queued again (left {} by an earlier run)", info.id, info.input, to_string(info.state));
   }
   const int n = std::max(1, m->options_.jobs.concurrency);
   for (int i = 0; i < n; ++i) m->runners_.emplace_back([p = m.get()] { p->runner(); });
@@ -178,15 +174,16 @@ Result<std::pair<json, bool>> JobManager::submit(const AnalyzeRequest& request) 
     const bool running = live && live->running;
     if (running && live->stop) live->requeue = true;  // submitted again while its cancel completes
     auto state = st->jobs();
-    std::string stored = "pending";
+    JobStatus stored = JobStatus::kPending;
     if (state)
       for (const auto& j : *state)
         if (j.id == *id) stored = j.state;
-    if (!queued && !running && (stored == "pending" || stored == "cancelled" || stored == "failed")) {
+    if (!queued && !running &&
+        (stored == JobStatus::kPending || stored == JobStatus::kCancelled || stored == JobStatus::kFailed)) {
       live = std::make_shared<Live>();
       live->settings = *settings;
-      if (stored == "failed") (void)st->reset_failed(*id);
-      if (stored != "pending") (void)st->set_job_state(*id, "pending");
+      if (stored == JobStatus::kFailed) (void)st->reset_failed(*id);
+      if (stored != JobStatus::kPending) (void)st->set_job_state(*id, JobStatus::kPending);
       queue_.push_back(*id);
       cv_.notify_one();
     } else if (!live) {
@@ -202,7 +199,7 @@ Result<std::pair<json, bool>> JobManager::submit(const AnalyzeRequest& request) 
 json JobManager::job_json(JobStore& store, const JobInfo& info, bool with_chunks) {
   json j = {{"id", info.id},
             {"video", info.input},
-            {"state", api_state(info.state)},
+            {"state", api_name(info.state)},
             {"created", info.created},
             {"updated", info.updated}};
   const json o = json::parse(info.options_json, nullptr, false);
@@ -212,7 +209,7 @@ json JobManager::job_json(JobStore& store, const JobInfo& info, bool with_chunks
   {
     std::lock_guard lock(mu_);
     if (auto it = live_.find(info.id); it != live_.end()) live = it->second;
-    if (live && live->has_progress && !finished(info.state)) {
+    if (live && live->has_progress && !is_finished(info.state)) {
       j["progress"] = live->progress.to_json();
       if (live->stop) j["cancel_requested"] = true;
     }
@@ -224,12 +221,12 @@ json JobManager::job_json(JobStore& store, const JobInfo& info, bool with_chunks
     for (const auto& c : *chunks) {
       const double len = c.chunk.end_s - c.chunk.start_s;
       total += len;
-      if (c.state == "done") ++done, done_s += len;
-      if (c.state == "failed") ++failed_n, done_s += len;
+      if (c.state == ChunkStatus::kDone) ++done, done_s += len;
+      if (c.state == ChunkStatus::kFailed) ++failed_n, done_s += len;
       list.push_back({{"index", c.chunk.index},
                       {"start_s", c.chunk.start_s},
                       {"end_s", c.chunk.end_s},
-                      {"state", c.state},
+                      {"state", to_string(c.state)},
                       {"attempts", c.attempts},
                       {"error", c.error}});
     }
@@ -270,15 +267,17 @@ Result<json> JobManager::cancel(std::int64_t id) {
   auto current = get(id);
   if (!current) return fail(current.error());
   const std::string state = (*current)["state"];
-  if (finished(state)) return fail(ErrorCode::kInvalidArgument, "job " + std::to_string(id) + " is already " + state);
+  if (const auto s = parse_job_status(state); s && is_finished(*s))
+    return fail(ErrorCode::kInvalidArgument, "job " + std::to_string(id) + " is already " + state);
   {
     std::lock_guard lock(mu_);
     auto it = std::find(queue_.begin(), queue_.end(), id);
     if (it != queue_.end()) {
       queue_.erase(it);
-      if (auto r = store_if_open()->set_job_state(id, "cancelled"); !r) return fail(r.error());
+      if (auto r = store_if_open()->set_job_state(id, JobStatus::kCancelled); !r) return fail(r.error());
       if (auto l = live_.find(id); l != live_.end())
-        publish(id, *l->second, {{"type", "progress"}, {"job_id", id}, {"state", "cancelled"}, {"message", "cancelled"}},
+        publish(id, *l->second,
+                {{"type", "progress"}, {"job_id", id}, {"state", api_name(JobStatus::kCancelled)}, {"message", "cancelled"}},
                 true);
     } else if (auto l = live_.find(id); l != live_.end() && l->second->running) {
       l->second->user_cancel = true;
@@ -381,25 +380,26 @@ void JobManager::runner() {
     live->running = false;
     json last = live->has_progress ? live->progress.to_json() : json{{"job_id", id}};
     last["type"] = "progress";
+    JobStatus ended = JobStatus::kFailed;
     if (!outcome) {
       spdlog::warn("job {}: {}", id, outcome.error().message);
-      (void)store_if_open()->set_job_state(id, "failed");
-      last["state"] = "failed";
+      (void)store_if_open()->set_job_state(id, JobStatus::kFailed);
       last["message"] = outcome.error().message;
-    } else if (outcome->state == "cancelled" && !live->user_cancel) {
+    } else if (outcome->state == JobStatus::kCancelled && !live->user_cancel) {
       // The server is stopping: the job is not cancelled, it resumes at the next start.
-      (void)store_if_open()->set_job_state(id, "pending");
-      last["state"] = "queued";
+      (void)store_if_open()->set_job_state(id, JobStatus::kPending);
+      ended = JobStatus::kPending;
       last["message"] = "server stopping; the job resumes when it starts again";
     } else {
-      last["state"] = outcome->state;
-      spdlog::info("job {} ({}): {} in {:.1f} s", id, live->settings.video, outcome->state, outcome->wall_s);
+      ended = outcome->state;
+      spdlog::info("job {} ({}): {} in {:.1f} s", id, live->settings.video, to_string(outcome->state), outcome->wall_s);
     }
-    live->progress.state = last["state"];
+    last["state"] = api_name(ended);
+    live->progress.state = ended;
     publish(id, *live, last, true);
     if (live->requeue && !stopping_) {
       live->requeue = false;
-      (void)store_if_open()->set_job_state(id, "pending");
+      (void)store_if_open()->set_job_state(id, JobStatus::kPending);
       queue_.push_back(id);
       cv_.notify_one();
     }

@@ -86,9 +86,9 @@ TEST_F(JobStoreTest, CreateOrResumeReturnsTheSameIdAndKeepsDoneChunks) {
   const auto states = store->chunks(*id);
   ASSERT_TRUE(states.has_value());
   ASSERT_EQ(states->size(), 4u);
-  EXPECT_EQ((*states)[0].state, "done");
+  EXPECT_EQ((*states)[0].state, ChunkStatus::kDone);
   EXPECT_EQ((*states)[0].result, R"({"n":1})");
-  for (int i = 1; i < 4; ++i) EXPECT_EQ((*states)[static_cast<std::size_t>(i)].state, "pending");
+  for (int i = 1; i < 4; ++i) EXPECT_EQ((*states)[static_cast<std::size_t>(i)].state, ChunkStatus::kPending);
   for (int i = 0; i < 4; ++i) EXPECT_EQ((*states)[static_cast<std::size_t>(i)].chunk, plan_[static_cast<std::size_t>(i)]);
 
   const auto jobs = store->jobs();
@@ -97,7 +97,7 @@ TEST_F(JobStoreTest, CreateOrResumeReturnsTheSameIdAndKeepsDoneChunks) {
   EXPECT_EQ((*jobs)[0].key, "video.mp4|fps=1");
   EXPECT_EQ((*jobs)[0].input, "video.mp4");
   EXPECT_EQ((*jobs)[0].options_json, R"({"fps":1})");
-  EXPECT_EQ((*jobs)[0].state, "pending");
+  EXPECT_EQ((*jobs)[0].state, JobStatus::kPending);
   EXPECT_GT((*jobs)[0].created, 0);
   EXPECT_GE((*jobs)[0].updated, (*jobs)[0].created);
 
@@ -127,14 +127,14 @@ TEST_F(JobStoreTest, ClaimCompleteFailRetryOnceThenFailed) {
   // Chunk 1 fails: retried once, then failed with its error.
   ASSERT_TRUE(store->fail_chunk(id, 1, "corrupt packet at 4.2 s", 2).has_value());
   auto st = *store->chunks(id);
-  EXPECT_EQ(st[1].state, "pending");
+  EXPECT_EQ(st[1].state, ChunkStatus::kPending);
   EXPECT_EQ(st[1].attempts, 1);
   const auto retry = store->claim_next(id);
   ASSERT_TRUE(retry.has_value() && retry->has_value());
   EXPECT_EQ((*retry)->index, 1);
   ASSERT_TRUE(store->fail_chunk(id, 1, "corrupt packet at 4.3 s", 2).has_value());
   st = *store->chunks(id);
-  EXPECT_EQ(st[1].state, "failed");
+  EXPECT_EQ(st[1].state, ChunkStatus::kFailed);
   EXPECT_EQ(st[1].attempts, 2);
   EXPECT_EQ(st[1].error, "corrupt packet at 4.3 s");
   EXPECT_EQ(st[0].attempts, 1);
@@ -148,11 +148,57 @@ TEST_F(JobStoreTest, ClaimCompleteFailRetryOnceThenFailed) {
   ASSERT_FALSE(missing.has_value());
   EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
 
-  ASSERT_TRUE(store->set_job_state(id, "done").has_value());
-  EXPECT_EQ(store->jobs()->front().state, "done");
-  const auto bad = store->set_job_state(id, "finished");
-  ASSERT_FALSE(bad.has_value());
-  EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
+  ASSERT_TRUE(store->set_job_state(id, JobStatus::kDone).has_value());
+  EXPECT_EQ(store->jobs()->front().state, JobStatus::kDone);
+}
+
+// States are stored as their names; a row whose state this build does not
+// know (a newer writer, a hand edit) is refused naming the row, not guessed.
+TEST_F(JobStoreTest, UnknownStoredStateIsBadInputNamingTheRow) {
+  auto store = open_ok();
+  ASSERT_TRUE(store);
+  const std::int64_t id = create(*store);
+  ASSERT_TRUE(store->set_job_state(id, JobStatus::kCancelled).has_value());
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    char* err = nullptr;
+    // The stored text is the enum's name.
+    sqlite3_stmt* q = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT state FROM jobs", -1, &q, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
+    EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(q, 0)), "cancelled");
+    sqlite3_finalize(q);
+    EXPECT_EQ(sqlite3_exec(db, "UPDATE jobs SET state = 'finished'; UPDATE chunks SET state = 'paused' WHERE idx = 2",
+                           nullptr, nullptr, &err),
+              SQLITE_OK);
+    sqlite3_free(err);
+    sqlite3_close(db);
+  }
+  const auto jobs = store->jobs();
+  ASSERT_FALSE(jobs.has_value());
+  EXPECT_EQ(jobs.error().code, ErrorCode::kBadInput);
+  EXPECT_NE(jobs.error().message.find("job " + std::to_string(id) + " has unknown state 'finished'"), std::string::npos)
+      << jobs.error().message;
+  const auto chunks = store->chunks(id);
+  ASSERT_FALSE(chunks.has_value());
+  EXPECT_NE(chunks.error().message.find("chunk 2 has unknown state 'paused'"), std::string::npos)
+      << chunks.error().message;
+}
+
+TEST(JobState, NamesRoundTrip) {
+  for (JobStatus s : {JobStatus::kPending, JobStatus::kRunning, JobStatus::kDone, JobStatus::kFailed,
+                      JobStatus::kCancelled})
+    EXPECT_EQ(parse_job_status(to_string(s)), s);
+  for (ChunkStatus s : {ChunkStatus::kPending, ChunkStatus::kRunning, ChunkStatus::kDone, ChunkStatus::kFailed})
+    EXPECT_EQ(parse_chunk_status(to_string(s)), s);
+  EXPECT_STREQ(to_string(JobStatus::kCancelled), "cancelled");
+  EXPECT_STREQ(api_name(JobStatus::kPending), "queued");
+  EXPECT_STREQ(api_name(JobStatus::kDone), "done");
+  EXPECT_FALSE(parse_job_status("queued").has_value());  // the API's word, never stored
+  EXPECT_FALSE(parse_chunk_status("cancelled").has_value());
+  EXPECT_TRUE(is_finished(JobStatus::kFailed));
+  EXPECT_FALSE(is_finished(JobStatus::kPending));
 }
 
 TEST_F(JobStoreTest, RunningChunkIsReclaimedAfterReopen) {
@@ -191,7 +237,7 @@ TEST_F(JobStoreTest, ResultsSurviveReopenExactly) {
   ASSERT_TRUE(st.has_value());
   ASSERT_EQ(st->size(), 4u);
   for (std::size_t i = 0; i < 4; ++i) {
-    EXPECT_EQ((*st)[i].state, "done");
+    EXPECT_EQ((*st)[i].state, ChunkStatus::kDone);
     EXPECT_EQ((*st)[i].result, result + std::to_string(i));
     EXPECT_EQ((*st)[i].chunk, plan_[i]);  // doubles round-trip bit for bit
   }
@@ -241,7 +287,7 @@ TEST_F(JobStoreTest, UnknownJobIdErrors) {
   EXPECT_EQ(store->chunks(unknown).error().code, ErrorCode::kNotFound);
   EXPECT_EQ(store->complete(unknown, 0, "{}").error().code, ErrorCode::kNotFound);
   EXPECT_EQ(store->fail_chunk(unknown, 0, "x", 2).error().code, ErrorCode::kNotFound);
-  EXPECT_EQ(store->set_job_state(unknown, "done").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store->set_job_state(unknown, JobStatus::kDone).error().code, ErrorCode::kNotFound);
 }
 
 TEST_F(JobStoreTest, WorkerThreadsNeverClaimTheSameChunk) {
@@ -278,12 +324,12 @@ TEST_F(JobStoreTest, ReleaseRunningChunkGoesBackToPendingWithoutCountingTheAttem
   const auto c = store->claim_next(id);
   ASSERT_TRUE(c.has_value() && c->has_value());
   EXPECT_EQ((*c)->index, 0);
-  EXPECT_EQ(chunk_state(*store, id, 0).state, "running");
+  EXPECT_EQ(chunk_state(*store, id, 0).state, ChunkStatus::kRunning);
   EXPECT_EQ(chunk_state(*store, id, 0).attempts, 1);
 
   ASSERT_TRUE(store->release(id, 0).has_value());
   const ChunkState s = chunk_state(*store, id, 0);
-  EXPECT_EQ(s.state, "pending");
+  EXPECT_EQ(s.state, ChunkStatus::kPending);
   EXPECT_EQ(s.attempts, 0);
   EXPECT_EQ(s.error, "");
   EXPECT_EQ(s.result, "");
@@ -295,7 +341,7 @@ TEST_F(JobStoreTest, ReleaseRunningChunkGoesBackToPendingWithoutCountingTheAttem
   EXPECT_EQ(chunk_state(*store, id, 0).attempts, 1);
   // And it can be completed normally.
   ASSERT_TRUE(store->complete(id, 0, R"({"ok":true})").has_value());
-  EXPECT_EQ(chunk_state(*store, id, 0).state, "done");
+  EXPECT_EQ(chunk_state(*store, id, 0).state, ChunkStatus::kDone);
 }
 
 TEST_F(JobStoreTest, ReleaseKeepsEarlierFailedAttempts) {
@@ -310,7 +356,7 @@ TEST_F(JobStoreTest, ReleaseKeepsEarlierFailedAttempts) {
   EXPECT_EQ(chunk_state(*store, id, 0).attempts, 2);
   ASSERT_TRUE(store->release(id, 0).has_value());
   const ChunkState s = chunk_state(*store, id, 0);
-  EXPECT_EQ(s.state, "pending");
+  EXPECT_EQ(s.state, ChunkStatus::kPending);
   EXPECT_EQ(s.attempts, 1);  // the failed attempt still counts
   EXPECT_EQ(s.error, "corrupt packet");
 }
@@ -329,7 +375,7 @@ TEST_F(JobStoreTest, ReleasedChunkDoesNotFailEarlyAgainstMaxAttempts) {
   }
   ASSERT_TRUE(store->claim_next(id).has_value());
   ASSERT_TRUE(store->fail_chunk(id, 0, "x", 2).has_value());
-  EXPECT_EQ(chunk_state(*store, id, 0).state, "pending");
+  EXPECT_EQ(chunk_state(*store, id, 0).state, ChunkStatus::kPending);
   EXPECT_EQ(chunk_state(*store, id, 0).attempts, 1);
 }
 
@@ -348,7 +394,7 @@ TEST_F(JobStoreTest, ReleaseChunkLeftRunningByACrashIsReleasedToItsEarlierCount)
   EXPECT_EQ((*c)->index, 0);
   EXPECT_EQ(chunk_state(*store, id, 0).attempts, 2);
   ASSERT_TRUE(store->release(id, 0).has_value());
-  EXPECT_EQ(chunk_state(*store, id, 0).state, "pending");
+  EXPECT_EQ(chunk_state(*store, id, 0).state, ChunkStatus::kPending);
   EXPECT_EQ(chunk_state(*store, id, 0).attempts, 1);
 }
 
@@ -363,7 +409,7 @@ TEST_F(JobStoreTest, ReleaseSurvivesReopening) {
   }
   auto store = open_ok();
   ASSERT_TRUE(store);
-  EXPECT_EQ(chunk_state(*store, id, 0).state, "pending");
+  EXPECT_EQ(chunk_state(*store, id, 0).state, ChunkStatus::kPending);
   EXPECT_EQ(chunk_state(*store, id, 0).attempts, 0);
 }
 
@@ -377,7 +423,7 @@ TEST_F(JobStoreTest, ReleaseChunkThatIsNotRunningIsAnError) {
   ASSERT_FALSE(pending.has_value());
   EXPECT_EQ(pending.error().code, ErrorCode::kInvalidArgument);
   EXPECT_NE(pending.error().message.find("pending"), std::string::npos) << pending.error().message;
-  EXPECT_EQ(chunk_state(*store, id, 1).state, "pending");
+  EXPECT_EQ(chunk_state(*store, id, 1).state, ChunkStatus::kPending);
   EXPECT_EQ(chunk_state(*store, id, 1).attempts, 0);
 
   // Done.
@@ -386,18 +432,18 @@ TEST_F(JobStoreTest, ReleaseChunkThatIsNotRunningIsAnError) {
   auto done = store->release(id, 0);
   ASSERT_FALSE(done.has_value());
   EXPECT_EQ(done.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_EQ(chunk_state(*store, id, 0).state, "done");
+  EXPECT_EQ(chunk_state(*store, id, 0).state, ChunkStatus::kDone);
   EXPECT_EQ(chunk_state(*store, id, 0).attempts, 1);
   EXPECT_EQ(chunk_state(*store, id, 0).result, R"({"n":1})");
 
   // Failed for good.
   ASSERT_TRUE(store->claim_next(id).has_value());  // chunk 1
   ASSERT_TRUE(store->fail_chunk(id, 1, "broken", 1).has_value());
-  EXPECT_EQ(chunk_state(*store, id, 1).state, "failed");
+  EXPECT_EQ(chunk_state(*store, id, 1).state, ChunkStatus::kFailed);
   auto failed = store->release(id, 1);
   ASSERT_FALSE(failed.has_value());
   EXPECT_EQ(failed.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_EQ(chunk_state(*store, id, 1).state, "failed");
+  EXPECT_EQ(chunk_state(*store, id, 1).state, ChunkStatus::kFailed);
   EXPECT_EQ(chunk_state(*store, id, 1).attempts, 1);
 
   // Released twice: the second call finds it pending.
@@ -440,15 +486,15 @@ TEST_F(JobStoreTest, StatesOnlyLeaveResultsOutAndResetFailedRetriesFailedChunks)
   ASSERT_TRUE(full && light);
   EXPECT_EQ((*full)[0].result, R"({"samples":[]})");
   EXPECT_TRUE((*light)[0].result.empty());
-  EXPECT_EQ((*light)[0].state, "done");
-  EXPECT_EQ((*light)[1].state, "failed");
+  EXPECT_EQ((*light)[0].state, ChunkStatus::kDone);
+  EXPECT_EQ((*light)[1].state, ChunkStatus::kFailed);
   EXPECT_EQ((*light)[1].error, "corrupt packet");
   ASSERT_TRUE(store->reset_failed(id).has_value());
   const ChunkState again = chunk_state(*store, id, 1);
-  EXPECT_EQ(again.state, "pending");
+  EXPECT_EQ(again.state, ChunkStatus::kPending);
   EXPECT_EQ(again.attempts, 0);
   EXPECT_TRUE(again.error.empty());
-  EXPECT_EQ(chunk_state(*store, id, 0).state, "done");  // done chunks untouched
+  EXPECT_EQ(chunk_state(*store, id, 0).state, ChunkStatus::kDone);  // done chunks untouched
   EXPECT_EQ(store->reset_failed(999).error().code, ErrorCode::kNotFound);
 }
 

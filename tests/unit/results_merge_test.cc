@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "jobs/report_html.h"
+#include "store/event_json.h"
 
 namespace vigil {
 namespace {
@@ -80,7 +81,7 @@ json samples(int from, int to, F counts) {
 ChunkState done_chunk(int index, const json& result) {
   ChunkState c;
   c.chunk = Chunk{index, index * 10.0, index * 10.0 + 10.0};
-  c.state = "done";
+  c.state = ChunkStatus::kDone;
   c.attempts = 1;
   c.result = result.dump();
   return c;
@@ -89,7 +90,7 @@ ChunkState done_chunk(int index, const json& result) {
 ChunkState failed_chunk(int index, const std::string& error) {
   ChunkState c;
   c.chunk = Chunk{index, index * 10.0, index * 10.0 + 10.0};
-  c.state = "failed";
+  c.state = ChunkStatus::kFailed;
   c.attempts = 3;
   c.error = error;
   return c;
@@ -131,9 +132,16 @@ MergedResults merge_ok(const std::vector<ChunkState>& chunks) {
   return m ? std::move(*m) : MergedResults{};
 }
 
+// The merged events as events.jsonl has them.
+std::vector<json> events_json(const MergedResults& m) {
+  std::vector<json> out;
+  for (const auto& e : m.events) out.push_back(to_offline_json(e));
+  return out;
+}
+
 std::vector<json> events_of_kind(const MergedResults& m, const std::string& kind) {
   std::vector<json> out;
-  for (const auto& e : m.events)
+  for (const auto& e : events_json(m))
     if (e.value("kind", "") == kind) out.push_back(e);
   return out;
 }
@@ -168,18 +176,20 @@ TEST(ResultsMerge, StitchesATrackAcrossTheBoundary) {
   // Events: one track_new (5 s), one enter (6 s), one exit (12 s, dwell from
   // 6 s), one track_lost (15 s); all with the global id and no "boundary".
   std::vector<std::string> kinds;
-  for (const auto& e : m.events) {
+  const std::vector<json> events = events_json(m);
+  for (const auto& e : events) {
     kinds.push_back(e.value("kind", ""));
     EXPECT_EQ(e.value("track_id", std::int64_t{-1}), 1) << e.dump();
     EXPECT_FALSE(e.contains("boundary")) << e.dump();
   }
   EXPECT_EQ(kinds, (std::vector<std::string>{"track_new", "zone_enter", "zone_exit", "track_lost"}));
   ASSERT_EQ(m.events.size(), 4u);
-  EXPECT_DOUBLE_EQ(m.events[0]["pts"].get<double>(), 5.0);
-  EXPECT_DOUBLE_EQ(m.events[1]["pts"].get<double>(), 6.0);
-  EXPECT_DOUBLE_EQ(m.events[2]["pts"].get<double>(), 12.0);
-  EXPECT_DOUBLE_EQ(m.events[2]["dwell_s"].get<double>(), 6.0);
-  EXPECT_DOUBLE_EQ(m.events[3]["pts"].get<double>(), 15.0);
+  EXPECT_DOUBLE_EQ(events[0]["pts"].get<double>(), 5.0);
+  EXPECT_DOUBLE_EQ(events[1]["pts"].get<double>(), 6.0);
+  EXPECT_DOUBLE_EQ(events[2]["pts"].get<double>(), 12.0);
+  EXPECT_DOUBLE_EQ(events[2]["dwell_s"].get<double>(), 6.0);
+  EXPECT_DOUBLE_EQ(events[3]["pts"].get<double>(), 15.0);
+  EXPECT_FALSE(events[0].contains("wall_time"));  // offline events have no wall clock
 
   const json& door = m.results["summary"]["zones"]["door"];
   EXPECT_EQ(door["visits"], json({{"person", 1}}));
@@ -244,7 +254,7 @@ void expect_not_stitched(const MergedResults& m, const std::string& second_class
   EXPECT_DOUBLE_EQ(exits[0]["dwell_s"].get<double>(), 3.0);
   EXPECT_DOUBLE_EQ(exits[1]["dwell_s"].get<double>(), 2.0);
   EXPECT_EQ(events_of_kind(m, "zone_enter").size(), 2u);
-  for (const auto& e : m.events) EXPECT_FALSE(e.contains("boundary")) << e.dump();
+  for (const auto& e : events_json(m)) EXPECT_FALSE(e.contains("boundary")) << e.dump();
 }
 
 TEST(ResultsMerge, DifferentClassIsNotStitched) {
@@ -382,7 +392,7 @@ TEST(ResultsMerge, IsDeterministic) {
   EXPECT_EQ(a.results.dump(), b.results.dump());
   EXPECT_EQ(a.timeline_csv, b.timeline_csv);
   ASSERT_EQ(a.events.size(), b.events.size());
-  for (std::size_t i = 0; i < a.events.size(); ++i) EXPECT_EQ(a.events[i].dump(), b.events[i].dump());
+  EXPECT_EQ(events_jsonl(a.events), events_jsonl(b.events));
   EXPECT_EQ(render_report_html(a), render_report_html(b));
 }
 
@@ -415,7 +425,7 @@ TEST(ResultsMerge, ChunkResultThatIsNotJsonIsBadInput) {
 TEST(ResultsMerge, PendingChunksAreIgnored) {
   ChunkState pending;
   pending.chunk = Chunk{1, 10, 20};
-  pending.state = "pending";
+  pending.state = ChunkStatus::kPending;
   pending.result = "garbage";  // never read
   const MergedResults m = merge_ok({done_chunk(0, chunk0()), pending});
   EXPECT_EQ(m.results["summary"]["chunks"], 2);
@@ -433,7 +443,7 @@ TEST(ResultsMerge, VisitEndingAtTheBoundaryOfAStitchedTrackKeepsItsExit) {
   c1["events"] = json::array({event("track_new", 10, 1000001, 0), event("track_lost", 15, 1000001, 0)});
   const MergedResults m = merge_ok({done_chunk(0, chunk0()), done_chunk(1, c1)});
   ASSERT_EQ(m.results["stitches"].size(), 1u);
-  SCOPED_TRACE(json(m.events).dump());
+  SCOPED_TRACE(json(events_json(m)).dump());
   EXPECT_EQ(events_of_kind(m, "zone_enter").size(), 1u);
   EXPECT_EQ(events_of_kind(m, "zone_exit").size(), 1u);
   EXPECT_EQ(m.results["summary"]["zones"]["door"]["exits"], 1);
@@ -447,7 +457,7 @@ TEST(ResultsMerge, LaterReEntryOfAStitchedTrackIsANewVisit) {
                               zone_event("zone_exit", 17, 1000001, 0, 2.0), event("track_lost", 19, 1000001, 0)});
   const MergedResults m = merge_ok({done_chunk(0, chunk0()), done_chunk(1, c1)});
   ASSERT_EQ(m.results["stitches"].size(), 1u);
-  SCOPED_TRACE(json(m.events).dump());
+  SCOPED_TRACE(json(events_json(m)).dump());
   EXPECT_EQ(events_of_kind(m, "zone_enter").size(), 2u);
   const auto exits = events_of_kind(m, "zone_exit");
   ASSERT_EQ(exits.size(), 2u);
