@@ -1,10 +1,10 @@
 #include "pipeline/caption_service.h"
 
-#include <cmath>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "core/round.h"
 #include "describe/template_captioner.h"
 #include "describe/vlm_captioner.h"
 
@@ -17,8 +17,6 @@ std::string settings_key(const DescribeConfig& c) {
   return nlohmann::json{c.captioner, c.endpoint, c.model, c.api_key, c.prompt, c.max_tokens, c.max_side, c.timeout_s}
       .dump();
 }
-
-double r1(double v) { return std::round(v * 10.0) / 10.0; }
 
 }  // namespace
 
@@ -81,7 +79,7 @@ CaptionServiceStats CaptionService::stats() const {
     c.stats = e.scheduler->stats();
     for (double* v : {&c.stats.latency.avg, &c.stats.latency.p50, &c.stats.latency.p95, &c.stats.latency.p99,
                       &c.stats.latency.max})
-      *v = r1(*v);
+      *v = round1(*v);
     if (e.config.captioner == "vlm") {
       c.endpoint = e.config.endpoint;
       c.model = e.config.model;

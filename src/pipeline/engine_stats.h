@@ -6,12 +6,12 @@
 //
 // Figures are rounded where the engine makes them (rates, milliseconds,
 // percent, MiB and seconds to 0.001 with round3(); caption latencies to
-// 0.1 ms), so the log, /api/stats and /metrics show the same numbers.
+// 0.1 ms with round1(); core/round.h), so the log, /api/stats and /metrics
+// show the same numbers.
 // A plain value: copy it, read it from any thread.
 #pragma once
 
 #include <array>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "core/round.h"
 #include "metrics/gpu_stats.h"
 #include "metrics/latency_summary.h"
 #include "metrics/latency_window.h"
@@ -27,9 +28,6 @@
 #include "pipeline/stream_pipeline.h"
 
 namespace vigil {
-
-// The rounding of every reported figure: 0.001 (ms, fps, %, MiB, s).
-inline double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
 
 struct StageStats {
   LatencySummary latency;               // over the stage's latency window (last 2048 calls)
