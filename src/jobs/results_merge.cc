@@ -11,6 +11,7 @@
 
 #include <unistd.h>
 
+#include "core/class_name.h"
 #include "store/event_json.h"
 
 namespace vigil {
@@ -47,10 +48,7 @@ Box box_from(const json& j) {
   return b;
 }
 
-std::string name_of(const std::vector<std::string>& names, int id) {
-  return id >= 0 && static_cast<std::size_t>(id) < names.size() ? names[static_cast<std::size_t>(id)]
-                                                                  : std::to_string(id);
-}
+std::string name_of(const std::vector<std::string>& names, int id) { return class_name(names, id); }
 
 double pick_bucket(double duration_s, double sample_fps) {
   static constexpr double kSteps[] = {1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200};
