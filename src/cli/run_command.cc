@@ -20,6 +20,7 @@
 #include "pipeline/engine.h"
 #include "server/http_server.h"
 #include "server/job_manager.h"
+#include "server/stats_json.h"
 #include "store/event_json.h"
 
 extern char** environ;
@@ -235,7 +236,7 @@ int run_engine(const RunArgs& a) {
     // every stream ended (files that do not loop).
     if ((cfg.offline || a.no_server) && e.all_finished()) break;
   }
-  const auto stats = e.stats_json();
+  const auto stats = to_json(e.stats());
   if (server) server->stop();
   jobs.reset();  // cancels running jobs: their chunks resume at the next start
   e.stop();

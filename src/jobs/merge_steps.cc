@@ -5,14 +5,10 @@
 #include <cstdio>
 #include <tuple>
 
+#include "core/class_name.h"
 #include "core/round.h"
 
 namespace vigil::merge {
-
-std::string class_name(const std::vector<std::string>& names, int id) {
-  return id >= 0 && static_cast<std::size_t>(id) < names.size() ? names[static_cast<std::size_t>(id)]
-                                                                  : std::to_string(id);
-}
 
 // ---- parse ----
 

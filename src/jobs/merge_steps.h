@@ -162,7 +162,4 @@ std::vector<ChunkThumb> busiest_moments(const std::vector<DoneChunk>& done);
 // through it); samples_lost summed, the first error kept.
 std::vector<ChunkDamage> merge_damaged(const std::vector<DoneChunk>& done);
 
-// "person" for class 0 of a COCO model; the id as text past the table.
-std::string class_name(const std::vector<std::string>& names, int id);
-
 }  // namespace vigil::merge

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/class_name.h"
 #include "core/round.h"
 #include "jobs/merge_steps.h"
 #include "store/event_json.h"
@@ -45,7 +46,7 @@ json tracks_json(const std::vector<merge::GlobalTrack>& tracks, const std::vecto
   json out = json::array();
   for (const auto& t : tracks)
     out.push_back({{"id", t.id},
-                   {"class", merge::class_name(class_names, t.class_id)},
+                   {"class", class_name(class_names, t.class_id)},
                    {"first_seen", round3(t.first)},
                    {"last_seen", round3(t.last)},
                    {"samples", t.hits},
@@ -57,7 +58,7 @@ json tracks_json(const std::vector<merge::GlobalTrack>& tracks, const std::vecto
 std::map<std::string, int> tracks_by_class(const std::vector<merge::GlobalTrack>& tracks,
                                            const std::vector<std::string>& class_names) {
   std::map<std::string, int> out;
-  for (const auto& t : tracks) ++out[merge::class_name(class_names, t.class_id)];
+  for (const auto& t : tracks) ++out[class_name(class_names, t.class_id)];
   return out;
 }
 
