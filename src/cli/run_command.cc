@@ -17,9 +17,9 @@
 #include "cli/commands.h"
 #include "config/engine_config.h"
 #include "jobs/analyze_settings.h"
+#include "jobs/job_manager.h"
 #include "pipeline/engine.h"
 #include "server/http_server.h"
-#include "server/job_manager.h"
 #include "server/stats_json.h"
 #include "store/event_json.h"
 

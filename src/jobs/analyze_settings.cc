@@ -20,6 +20,11 @@ nlohmann::json file_identity(const std::string& path) {
   return j;
 }
 
+// A longer file stem gives the stream id "stream" (ids are shown in URLs and metrics labels).
+constexpr std::size_t kMaxStreamIdLength = 48;
+// More samples per second than any camera has frames.
+constexpr double kMaxSampleFps = 1000;
+
 }  // namespace
 
 std::string stream_id_for_file(const std::string& path) {
@@ -29,7 +34,7 @@ std::string stream_id_for_file(const std::string& path) {
     const auto u = static_cast<unsigned char>(std::tolower(static_cast<unsigned char>(c)));
     id += (std::isalnum(u) || u == '_' || u == '-') ? static_cast<char>(u) : '_';
   }
-  return id.empty() || id.size() > 48 ? "stream" : id;
+  return id.empty() || id.size() > kMaxStreamIdLength ? "stream" : id;
 }
 
 nlohmann::json AnalyzeSettings::key_json() const {
@@ -58,8 +63,10 @@ std::string AnalyzeSettings::key() const {
 Result<AnalyzeSettings> make_analyze_settings(const AnalyzeRequest& request, const EngineConfig* config,
                                               const std::string& config_text, const std::string& default_model) {
   namespace fs = std::filesystem;
-  if (!std::isfinite(request.sample_fps) || request.sample_fps <= 0 || request.sample_fps > 1000)
-    return fail(ErrorCode::kInvalidArgument, "sample_fps: must be a number > 0 and <= 1000, got " + std::to_string(request.sample_fps));
+  if (!std::isfinite(request.sample_fps) || request.sample_fps <= 0 || request.sample_fps > kMaxSampleFps)
+    return fail(ErrorCode::kInvalidArgument, "sample_fps: must be a number > 0 and <= " +
+                                                 std::to_string(static_cast<int>(kMaxSampleFps)) + ", got " +
+                                                 std::to_string(request.sample_fps));
   if (!std::isfinite(request.chunk_s) || request.chunk_s <= 0)
     return fail(ErrorCode::kInvalidArgument, "chunk: must be a number of seconds > 0, got " + std::to_string(request.chunk_s));
   if (request.video.empty()) return fail(ErrorCode::kInvalidArgument, "video: no file given");

@@ -16,9 +16,8 @@ std::string num(double v) {
   return s;
 }
 
-// The first grid index k with k / fps >= t (with a tolerance of 1e-9 frames so
-// that 0.3 fps * 10 s = 2.9999999999999996 still gives 3).
-std::int64_t first_k(double t, double fps) { return static_cast<std::int64_t>(std::ceil(t * fps - 1e-9)); }
+// The first grid index k with k / fps >= t (within kGridEpsilon frames).
+std::int64_t first_k(double t, double fps) { return static_cast<std::int64_t>(std::ceil(t * fps - kGridEpsilon)); }
 
 }  // namespace
 

@@ -57,7 +57,7 @@ struct ChunkSample {
 };
 
 struct ChunkTrack {
-  std::int64_t id = 0;  // local to the chunk
+  std::int64_t id = 0;  // local to the chunk (chunk_analyzer.h: kChunkTrackIdSpan)
   int class_id = 0;
   double first = 0, last = 0;  // pts of the first and last matched sample
   int hits = 0;                // samples matched

@@ -6,6 +6,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "jobs/chunk_plan.h"
+
 namespace vigil {
 
 FrameSampler::FrameSampler(VideoSource& source, std::vector<double> targets)
@@ -126,8 +128,13 @@ Result<void> FrameSampler::seek_for(double lo) {
   // reordering, learnt from the keyframes read so far). The keyframe a seek to
   // `reach` lands on is the last one SHOWN at or before it.
   auto kf = source_.index_keyframe_before(reach);
-  for (int back = 0; kf && *kf + key_delay_ > reach + 1e-9 && back < 4; ++back) {
-    const auto earlier = source_.index_keyframe_before(*kf - 1e-6);
+  // Indexed keyframes tried before giving up on the index (then the seek
+  // lands where it lands and is checked after landing).
+  constexpr int kMaxIndexSteps = 4;
+  // Just before a keyframe's time: the index lookup for the one before it.
+  constexpr double kJustBefore = 1e-6;
+  for (int back = 0; kf && *kf + key_delay_ > reach + kGridEpsilon && back < kMaxIndexSteps; ++back) {
+    const auto earlier = source_.index_keyframe_before(*kf - kJustBefore);
     if (!earlier || *earlier >= *kf) break;
     kf = earlier;
   }

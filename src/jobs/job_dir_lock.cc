@@ -36,8 +36,11 @@ Result<std::unique_ptr<JobDirLock>> JobDirLock::acquire(const std::string& dir) 
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int err = errno;
     std::string pid = read_holder_pid(fd);
-    for (int i = 0; i < 20 && pid.empty() && err == EWOULDBLOCK; ++i) {  // the holder may be writing it now
-      ::usleep(10000);
+    // The holder may be writing its pid now: look again for up to 200 ms.
+    constexpr int kPidReads = 20;
+    constexpr useconds_t kPidReadEveryUs = 10'000;
+    for (int i = 0; i < kPidReads && pid.empty() && err == EWOULDBLOCK; ++i) {
+      ::usleep(kPidReadEveryUs);
       pid = read_holder_pid(fd);
     }
     ::close(fd);

@@ -18,7 +18,6 @@ namespace vigil {
 namespace {
 
 using DbPtr = SqliteDbPtr;
-using StmtPtr = SqliteStmtPtr;
 constexpr std::string_view kLabel = "job database";
 
 // Schema version 1; every statement is idempotent.
@@ -36,80 +35,19 @@ double now_unix() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-Error db_error(const std::string& path, std::string_view what, sqlite3* db, int rc) {
-  return sqlite_error(kLabel, path, what, db, rc);
+// A statement of the job store (errors say "job database").
+SqliteStatement stmt(sqlite3* db, const std::string& path, std::string_view sql) {
+  return SqliteStatement(db, kLabel, path, sql);
 }
 
-std::string column_text(sqlite3_stmt* s, int col) { return sqlite_column_text(s, col); }
-
-// A prepared statement with positional bindings; strings are copied
-// (SQLITE_TRANSIENT) so temporaries may be bound.
-class Stmt {
- public:
-  Stmt(sqlite3* db, const std::string& path, std::string_view sql) : db_(db), path_(path), sql_(sql) {
-    sqlite3_stmt* raw = nullptr;
-    rc_ = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &raw, nullptr);
-    stmt_.reset(raw);
-  }
-  Stmt& bind(int i, std::int64_t v) {
-    if (stmt_) sqlite3_bind_int64(stmt_.get(), i, v);
-    return *this;
-  }
-  Stmt& bind(int i, int v) { return bind(i, static_cast<std::int64_t>(v)); }
-  Stmt& bind(int i, double v) {
-    if (stmt_) sqlite3_bind_double(stmt_.get(), i, v);
-    return *this;
-  }
-  Stmt& bind(int i, const std::string& v) {
-    if (stmt_) sqlite3_bind_text(stmt_.get(), i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& bind_null(int i) {
-    if (stmt_) sqlite3_bind_null(stmt_.get(), i);
-    return *this;
-  }
-  // true: a row is ready; false: done.
-  Result<bool> step() {
-    if (rc_ != SQLITE_OK) return fail(error("preparing"));
-    const int rc = sqlite3_step(stmt_.get());
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    rc_ = rc;
-    return fail(error("running"));
-  }
-  Result<void> run() {
-    auto r = step();
-    if (!r) return fail(r.error());
-    return {};
-  }
-  sqlite3_stmt* get() const { return stmt_.get(); }
-
- private:
-  Error error(std::string_view what) const {
-    return db_error(path_, std::string(what) + " '" + std::string(sql_.substr(0, 48)) + "'", db_, rc_);
-  }
-  sqlite3* db_;
-  const std::string& path_;
-  std::string_view sql_;
-  StmtPtr stmt_;
-  int rc_ = SQLITE_OK;
-};
-
-Result<void> exec(sqlite3* db, const std::string& path, std::string_view sql) {
-  Stmt s(db, path, sql);
-  while (true) {
-    auto r = s.step();
-    if (!r) return fail(r.error());
-    if (!*r) return {};
-  }
-}
+Result<void> exec(sqlite3* db, const std::string& path, std::string_view sql) { return stmt(db, path, sql).run(); }
 
 Result<std::int64_t> query_int(sqlite3* db, const std::string& path, std::string_view sql) {
-  Stmt s(db, path, sql);
+  auto s = stmt(db, path, sql);
   auto r = s.step();
   if (!r) return fail(r.error());
   if (!*r) return fail(ErrorCode::kRuntime, "job database '" + path + "': '" + std::string(sql) + "' returned no row");
-  return static_cast<std::int64_t>(sqlite3_column_int64(s.get(), 0));
+  return s.int64(0);
 }
 
 // Runs body inside BEGIN IMMEDIATE ... COMMIT; rolls back if body or COMMIT fails.
@@ -147,7 +85,7 @@ struct JobStore::Impl {
   }
 
   Result<void> require_job(std::int64_t job_id) const {
-    Stmt s(db.get(), path, "SELECT 1 FROM jobs WHERE id = ?1");
+    auto s = stmt(db.get(), path, "SELECT 1 FROM jobs WHERE id = ?1");
     s.bind(1, job_id);
     auto r = s.step();
     if (!r) return fail(r.error());
@@ -156,7 +94,7 @@ struct JobStore::Impl {
   }
 
   Result<void> touch_job(std::int64_t job_id) const {
-    Stmt s(db.get(), path, "UPDATE jobs SET updated = ?1 WHERE id = ?2");
+    auto s = stmt(db.get(), path, "UPDATE jobs SET updated = ?1 WHERE id = ?2");
     s.bind(1, now_unix()).bind(2, job_id);
     return s.run();
   }
@@ -180,17 +118,17 @@ struct JobStore::Impl {
   // The state and attempts of a chunk that must be running.
   Result<int> running_attempts(std::int64_t job_id, int idx) const {
     if (auto r = require_job(job_id); !r) return fail(r.error());
-    Stmt s(db.get(), path, "SELECT state, attempts FROM chunks WHERE job_id = ?1 AND idx = ?2");
+    auto s = stmt(db.get(), path, "SELECT state, attempts FROM chunks WHERE job_id = ?1 AND idx = ?2");
     s.bind(1, job_id).bind(2, idx);
     auto r = s.step();
     if (!r) return fail(r.error());
     const std::string where = "job database '" + path + "': job " + std::to_string(job_id) + " chunk " +
                               std::to_string(idx);
     if (!*r) return fail(ErrorCode::kNotFound, where + " does not exist");
-    const std::string state = column_text(s.get(), 0);
+    const std::string state = s.text(0);
     if (parse_chunk_status(state) != ChunkStatus::kRunning)
       return fail(ErrorCode::kInvalidArgument, where + " is " + state + ", not running");
-    return sqlite3_column_int(s.get(), 1);
+    return s.integer(1);
   }
 };
 
@@ -218,10 +156,10 @@ Result<std::unique_ptr<JobStore>> JobStore::open(const std::string& path, int bu
   if (*version > kSchemaVersion) return fail(newer(*version));
 
   {
-    Stmt s(w, path, "PRAGMA journal_mode=WAL");
+    auto s = stmt(w, path, "PRAGMA journal_mode=WAL");
     auto r = s.step();
     if (!r) return fail(r.error());
-    if (!*r || column_text(s.get(), 0) != "wal")
+    if (!*r || s.text(0) != "wal")
       return fail(ErrorCode::kRuntime, "job database '" + path + "': cannot switch to WAL mode");
   }
   if (auto r = exec(w, path, "PRAGMA synchronous=FULL"); !r) return fail(r.error());
@@ -271,21 +209,21 @@ Result<std::int64_t> JobStore::create_or_resume(const std::string& key, const st
   std::lock_guard lock(s.mu);
   sqlite3* db = s.db.get();
   return in_transaction<std::int64_t>(db, s.path, [&]() -> Result<std::int64_t> {
-    Stmt find(db, s.path, "SELECT id FROM jobs WHERE key = ?1");
+    auto find = stmt(db, s.path, "SELECT id FROM jobs WHERE key = ?1");
     find.bind(1, key);
     auto found = find.step();
     if (!found) return fail(found.error());
     if (*found) {
-      const std::int64_t id = sqlite3_column_int64(find.get(), 0);
-      Stmt q(db, s.path, "SELECT idx, start_s, end_s FROM chunks WHERE job_id = ?1 ORDER BY idx");
+      const std::int64_t id = find.int64(0);
+      auto q = stmt(db, s.path, "SELECT idx, start_s, end_s FROM chunks WHERE job_id = ?1 ORDER BY idx");
       q.bind(1, id);
       std::vector<Chunk> stored;
       while (true) {
         auto r = q.step();
         if (!r) return fail(r.error());
         if (!*r) break;
-        stored.push_back(Chunk{sqlite3_column_int(q.get(), 0), sqlite3_column_double(q.get(), 1),
-                               sqlite3_column_double(q.get(), 2)});
+        stored.push_back(Chunk{q.integer(0), q.real(1),
+                               q.real(2)});
       }
       if (stored != plan)
         return fail(ErrorCode::kBadInput, "job database '" + s.path + "': job " + std::to_string(id) + " ('" + key +
@@ -295,17 +233,16 @@ Result<std::int64_t> JobStore::create_or_resume(const std::string& key, const st
       return id;
     }
     const double t = now_unix();
-    Stmt ins(db, s.path,
+    auto ins = stmt(db, s.path,
              "INSERT INTO jobs(key, input, options_json, state, created, updated) VALUES(?1, ?2, ?3, 'pending', ?4, ?4)");
     ins.bind(1, key).bind(2, input).bind(3, options_json).bind(4, t);
     if (auto r = ins.run(); !r) return fail(r.error());
     const std::int64_t id = sqlite3_last_insert_rowid(db);
-    Stmt chunk(db, s.path,
+    auto chunk = stmt(db, s.path,
                "INSERT INTO chunks(job_id, idx, start_s, end_s, state, attempts) VALUES(?1, ?2, ?3, ?4, 'pending', 0)");
     for (const Chunk& c : plan) {
       chunk.bind(1, id).bind(2, c.index).bind(3, c.start_s).bind(4, c.end_s);
       if (auto r = chunk.run(); !r) return fail(r.error());
-      sqlite3_reset(chunk.get());
     }
     return id;
   });
@@ -317,7 +254,7 @@ Result<std::optional<Chunk>> JobStore::claim_next(std::int64_t job_id) {
   sqlite3* db = s.db.get();
   auto claimed = in_transaction<std::optional<Chunk>>(db, s.path, [&]() -> Result<std::optional<Chunk>> {
     if (auto r = s.require_job(job_id); !r) return fail(r.error());
-    Stmt q(db, s.path,
+    auto q = stmt(db, s.path,
            "SELECT idx, start_s, end_s, state FROM chunks WHERE job_id = ?1 AND state IN ('pending', 'running') "
            "ORDER BY idx");
     q.bind(1, job_id);
@@ -326,12 +263,12 @@ Result<std::optional<Chunk>> JobStore::claim_next(std::int64_t job_id) {
       auto r = q.step();
       if (!r) return fail(r.error());
       if (!*r) return std::optional<Chunk>();
-      const int idx = sqlite3_column_int(q.get(), 0);
-      const bool running = parse_chunk_status(column_text(q.get(), 3)) == ChunkStatus::kRunning;
+      const int idx = q.integer(0);
+      const bool running = parse_chunk_status(q.text(3)) == ChunkStatus::kRunning;
       if (running && s.claimed.contains({job_id, idx})) continue;  // ours, in progress
-      pick = Chunk{idx, sqlite3_column_double(q.get(), 1), sqlite3_column_double(q.get(), 2)};
+      pick = Chunk{idx, q.real(1), q.real(2)};
     }
-    Stmt up(db, s.path,
+    auto up = stmt(db, s.path,
             "UPDATE chunks SET state = 'running', attempts = attempts + 1 WHERE job_id = ?1 AND idx = ?2");
     up.bind(1, job_id).bind(2, pick->index);
     if (auto r = up.run(); !r) return fail(r.error());
@@ -346,7 +283,7 @@ Result<void> JobStore::complete(std::int64_t job_id, int idx, const std::string&
   Impl& s = *impl_;
   std::lock_guard lock(s.mu);
   return s.leave_running(job_id, idx, [&](int) -> Result<void> {
-    Stmt up(s.db.get(), s.path, "UPDATE chunks SET state = 'done', result = ?1, error = NULL WHERE job_id = ?2 AND idx = ?3");
+    auto up = stmt(s.db.get(), s.path, "UPDATE chunks SET state = 'done', result = ?1, error = NULL WHERE job_id = ?2 AND idx = ?3");
     up.bind(1, result_json).bind(2, job_id).bind(3, idx);
     return up.run();
   });
@@ -356,9 +293,9 @@ Result<void> JobStore::fail_chunk(std::int64_t job_id, int idx, const std::strin
   Impl& s = *impl_;
   std::lock_guard lock(s.mu);
   return s.leave_running(job_id, idx, [&](int attempts) -> Result<void> {
-    Stmt up(s.db.get(), s.path, "UPDATE chunks SET state = ?1, error = ?2 WHERE job_id = ?3 AND idx = ?4");
+    auto up = stmt(s.db.get(), s.path, "UPDATE chunks SET state = ?1, error = ?2 WHERE job_id = ?3 AND idx = ?4");
     const ChunkStatus next = attempts < max_attempts ? ChunkStatus::kPending : ChunkStatus::kFailed;
-    up.bind(1, std::string(to_string(next))).bind(2, error).bind(3, job_id).bind(4, idx);
+    up.bind_static(1, to_string(next)).bind(2, error).bind(3, job_id).bind(4, idx);
     return up.run();
   });
 }
@@ -369,7 +306,7 @@ Result<void> JobStore::reset_failed(std::int64_t job_id) {
   sqlite3* db = s.db.get();
   auto r = in_transaction<int>(db, s.path, [&]() -> Result<int> {
     if (auto j = s.require_job(job_id); !j) return fail(j.error());
-    Stmt up(db, s.path,
+    auto up = stmt(db, s.path,
             "UPDATE chunks SET state = 'pending', attempts = 0, error = NULL WHERE job_id = ?1 AND state = 'failed'");
     up.bind(1, job_id);
     if (auto u = up.run(); !u) return fail(u.error());
@@ -384,7 +321,7 @@ Result<void> JobStore::release(std::int64_t job_id, int idx) {
   Impl& s = *impl_;
   std::lock_guard lock(s.mu);
   return s.leave_running(job_id, idx, [&](int) -> Result<void> {
-    Stmt up(s.db.get(), s.path,
+    auto up = stmt(s.db.get(), s.path,
             "UPDATE chunks SET state = 'pending', attempts = MAX(attempts - 1, 0) WHERE job_id = ?1 AND idx = ?2");
     up.bind(1, job_id).bind(2, idx);
     return up.run();
@@ -397,7 +334,7 @@ Result<std::vector<ChunkState>> JobStore::chunks(std::int64_t job_id, bool with_
   sqlite3* db = s.db.get();
   {
     if (auto r = s.require_job(job_id); !r) return fail(r.error());
-    Stmt q(db, s.path,
+    auto q = stmt(db, s.path,
            with_results ? "SELECT idx, start_s, end_s, state, attempts, error, result FROM chunks WHERE job_id = ?1 "
                           "ORDER BY idx"
                         : "SELECT idx, start_s, end_s, state, attempts, error, NULL FROM chunks WHERE job_id = ?1 "
@@ -408,17 +345,16 @@ Result<std::vector<ChunkState>> JobStore::chunks(std::int64_t job_id, bool with_
       auto r = q.step();
       if (!r) return fail(r.error());
       if (!*r) return out;
-      sqlite3_stmt* st = q.get();
       ChunkState c;
-      c.chunk = Chunk{sqlite3_column_int(st, 0), sqlite3_column_double(st, 1), sqlite3_column_double(st, 2)};
-      const std::string state = column_text(st, 3);
+      c.chunk = Chunk{q.integer(0), q.real(1), q.real(2)};
+      const std::string state = q.text(3);
       const auto parsed = parse_chunk_status(state);
       if (!parsed)
         return fail(unknown_state(s.path, "job " + std::to_string(job_id) + " chunk " + std::to_string(c.chunk.index), state));
       c.state = *parsed;
-      c.attempts = sqlite3_column_int(st, 4);
-      c.error = column_text(st, 5);
-      c.result = column_text(st, 6);
+      c.attempts = q.integer(4);
+      c.error = q.text(5);
+      c.result = q.text(6);
       out.push_back(std::move(c));
     }
   }
@@ -428,8 +364,8 @@ Result<void> JobStore::set_job_state(std::int64_t job_id, JobStatus state) {
   Impl& s = *impl_;
   std::lock_guard lock(s.mu);
   sqlite3* db = s.db.get();
-  Stmt up(db, s.path, "UPDATE jobs SET state = ?1, updated = ?2 WHERE id = ?3");
-  up.bind(1, std::string(to_string(state))).bind(2, now_unix()).bind(3, job_id);
+  auto up = stmt(db, s.path, "UPDATE jobs SET state = ?1, updated = ?2 WHERE id = ?3");
+  up.bind_static(1, to_string(state)).bind(2, now_unix()).bind(3, job_id);
   if (auto r = up.run(); !r) return fail(r.error());
   if (sqlite3_changes(db) == 0) return fail(s.unknown_job(job_id));
   return {};
@@ -438,19 +374,18 @@ Result<void> JobStore::set_job_state(std::int64_t job_id, JobStatus state) {
 Result<std::vector<JobInfo>> JobStore::jobs() const {
   const Impl& s = *impl_;
   std::lock_guard lock(s.mu);
-  Stmt q(s.db.get(), s.path, "SELECT id, key, input, options_json, state, created, updated FROM jobs ORDER BY id");
+  auto q = stmt(s.db.get(), s.path, "SELECT id, key, input, options_json, state, created, updated FROM jobs ORDER BY id");
   std::vector<JobInfo> out;
   while (true) {
     auto r = q.step();
     if (!r) return fail(r.error());
     if (!*r) return out;
-    sqlite3_stmt* st = q.get();
-    const std::int64_t id = sqlite3_column_int64(st, 0);
-    const std::string state = column_text(st, 4);
+    const std::int64_t id = q.int64(0);
+    const std::string state = q.text(4);
     const auto parsed = parse_job_status(state);
     if (!parsed) return fail(unknown_state(s.path, "job " + std::to_string(id), state));
-    out.push_back(JobInfo{id, column_text(st, 1), column_text(st, 2), column_text(st, 3), *parsed,
-                          sqlite3_column_double(st, 5), sqlite3_column_double(st, 6)});
+    out.push_back(JobInfo{id, q.text(1), q.text(2), q.text(3), *parsed,
+                          q.real(5), q.real(6)});
   }
 }
 

@@ -25,10 +25,6 @@
 
 namespace vigil::merge {
 
-// Tolerance for comparing media times read back from JSON (1e-3 rounded)
-// against grid times computed here: a sample at exactly a limit counts as
-// inside it.
-inline constexpr double kTimeEpsilon = 1e-9;
 // Tolerance for "at the track's first sample" (times rounded to 1e-3 apart
 // from the value compared with them).
 inline constexpr double kSampleEpsilon = 1e-6;

@@ -14,7 +14,7 @@
 
 #include "media/source_url.h"
 #include "pipeline/engine.h"
-#include "server/job_manager.h"
+#include "jobs/job_manager.h"
 #include "server/json_body.h"
 #include "server/prometheus_text.h"
 #include "server/stats_json.h"

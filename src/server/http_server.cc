@@ -17,7 +17,7 @@
 
 #include "server/api_router.h"
 #include "server/beast_request.h"
-#include "server/job_manager.h"
+#include "jobs/job_manager.h"
 #include "server/live_session.h"
 #include "server/video_registry.h"
 

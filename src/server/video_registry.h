@@ -30,6 +30,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/text_queue.h"  // LiveClient, TextQueue
 #include "render/mjpeg_hub.h"
 #include "render/overlay.h"
 
@@ -38,37 +39,6 @@ namespace vigil {
 class Engine;
 class StreamPipeline;
 struct FrameResult;
-
-// A server session that consumes a feed. wake() is called from producer
-// threads (stream loop, event bus) when new data may be waiting or the feed
-// closed; it must return at once (post to the session's executor).
-class LiveClient {
- public:
-  virtual ~LiveClient() = default;
-  virtual void wake() = 0;
-};
-
-// One client's bounded queue of text messages; overflow policy drop-oldest
-// (counted). Any thread.
-class TextQueue {
- public:
-  explicit TextQueue(std::size_t capacity) : capacity_(capacity) {}
-  using Message = std::shared_ptr<const std::string>;
-  // Producer side; false when closed.
-  bool push(Message m);
-  void close();
-  // Consumer side: the oldest message, or null when empty.
-  Message pop();
-  bool closed() const;
-  std::uint64_t drops() const;
-
- private:
-  const std::size_t capacity_;
-  mutable std::mutex mu_;
-  std::deque<Message> queue_;
-  std::uint64_t drops_ = 0;
-  bool closed_ = false;
-};
 
 class StreamVideo : public std::enable_shared_from_this<StreamVideo> {
  public:

@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <utility>
 
 namespace vigil {
 
@@ -52,6 +53,75 @@ Result<SqliteDbPtr> open_sqlite(std::string_view label, const std::string& path,
 std::string sqlite_column_text(sqlite3_stmt* s, int col) {
   const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, col));
   return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s, col))) : std::string();
+}
+
+SqliteStatement::SqliteStatement(sqlite3* db, std::string_view label, std::string path, std::string_view sql)
+    : db_(db), label_(label), path_(std::move(path)), sql_(sql) {
+  sqlite3_stmt* raw = nullptr;
+  rc_ = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &raw, nullptr);
+  stmt_.reset(raw);
+}
+
+Result<SqliteStatement> SqliteStatement::prepare(sqlite3* db, std::string_view label, std::string path,
+                                                 std::string_view sql) {
+  SqliteStatement s(db, label, std::move(path), sql);
+  if (!s.ok()) return fail(s.error("preparing"));
+  return s;
+}
+
+Error SqliteStatement::error(std::string_view what) const {
+  // The start of the statement is enough to tell which one failed.
+  constexpr std::size_t kSqlShown = 48;
+  return sqlite_error(label_, path_, std::string(what) + " '" + sql_.substr(0, kSqlShown) + "'", db_, rc_);
+}
+
+SqliteStatement& SqliteStatement::bind(int i, std::int64_t v) {
+  if (stmt_) sqlite3_bind_int64(stmt_.get(), i, v);
+  return *this;
+}
+
+SqliteStatement& SqliteStatement::bind(int i, double v) {
+  if (stmt_) sqlite3_bind_double(stmt_.get(), i, v);
+  return *this;
+}
+
+SqliteStatement& SqliteStatement::bind(int i, std::string_view v) {
+  if (stmt_) sqlite3_bind_text(stmt_.get(), i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
+SqliteStatement& SqliteStatement::bind_static(int i, std::string_view v) {
+  if (stmt_) sqlite3_bind_text(stmt_.get(), i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  return *this;
+}
+
+SqliteStatement& SqliteStatement::bind_null(int i) {
+  if (stmt_) sqlite3_bind_null(stmt_.get(), i);
+  return *this;
+}
+
+Result<bool> SqliteStatement::step() {
+  if (!stmt_) return fail(error("preparing"));
+  const int rc = sqlite3_step(stmt_.get());
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  rc_ = rc;
+  return fail(error("running"));
+}
+
+Result<void> SqliteStatement::run() {
+  Result<bool> r = true;
+  while (r && *r) r = step();
+  reset();
+  if (!r) return fail(r.error());
+  return {};
+}
+
+void SqliteStatement::reset() {
+  if (!stmt_) return;
+  sqlite3_reset(stmt_.get());
+  sqlite3_clear_bindings(stmt_.get());
+  rc_ = SQLITE_OK;
 }
 
 }  // namespace vigil

@@ -26,7 +26,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 using DbPtr = SqliteDbPtr;
-using StmtPtr = SqliteStmtPtr;
 constexpr std::string_view kLabel = "event database";
 
 // The statements that create schema version 1. Every one is idempotent.
@@ -60,16 +59,8 @@ constexpr const char* kSelectSql =
 
 bool has_dwell(EventKind k) { return k == EventKind::kZoneExit || k == EventKind::kDwell; }
 
-Error db_error(const std::string& path, std::string_view what, sqlite3* db, int rc) {
-  return sqlite_error(kLabel, path, what, db, rc);
-}
-
-Result<StmtPtr> prepare(sqlite3* db, const std::string& path, std::string_view sql) {
-  sqlite3_stmt* raw = nullptr;
-  const int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &raw, nullptr);
-  StmtPtr stmt(raw);
-  if (rc != SQLITE_OK) return fail(db_error(path, "preparing '" + std::string(sql.substr(0, 40)) + "'", db, rc));
-  return stmt;
+Result<SqliteStatement> prepare(sqlite3* db, const std::string& path, std::string_view sql) {
+  return SqliteStatement::prepare(db, kLabel, path, sql);
 }
 
 // Runs a statement that returns at most one row; the first column of it, if any.
@@ -77,13 +68,11 @@ using Value = std::variant<std::monostate, std::int64_t, std::string>;
 Result<Value> exec_one(sqlite3* db, const std::string& path, std::string_view sql) {
   auto stmt = prepare(db, path, sql);
   if (!stmt) return fail(stmt.error());
-  const int rc = sqlite3_step(stmt->get());
-  if (rc == SQLITE_DONE) return Value{};
-  if (rc != SQLITE_ROW) return fail(db_error(path, "running '" + std::string(sql.substr(0, 40)) + "'", db, rc));
-  sqlite3_stmt* s = stmt->get();
-  if (sqlite3_column_type(s, 0) == SQLITE_INTEGER) return Value{static_cast<std::int64_t>(sqlite3_column_int64(s, 0))};
-  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
-  return Value{std::string(text ? text : "")};
+  auto row = stmt->step();
+  if (!row) return fail(row.error());
+  if (!*row) return Value{};
+  if (sqlite3_column_type(stmt->get(), 0) == SQLITE_INTEGER) return Value{stmt->int64(0)};
+  return Value{stmt->text(0)};
 }
 
 Result<std::int64_t> exec_int(sqlite3* db, const std::string& path, std::string_view sql) {
@@ -97,14 +86,51 @@ Result<DbPtr> open_connection(const std::string& path, int flags, int busy_timeo
   return open_sqlite(kLabel, path, flags, busy_timeout_ms);
 }
 
-void bind_text_or_null(sqlite3_stmt* s, int idx, const std::string& v) {
-  if (v.empty())
-    sqlite3_bind_null(s, idx);
+// The event's columns (kInsertSql); its strings are bound without a copy,
+// so the event must outlive the statement's run.
+void bind_event(SqliteStatement& s, const Event& e) {
+  s.bind_static(1, to_string(e.kind))
+      .bind_static(2, e.stream)
+      .bind(3, e.pts)
+      .bind(4, e.wall_time)
+      .bind_if(5, e.track_id >= 0, e.track_id);
+  if (e.class_id >= 0)
+    s.bind_static(6, e.class_name).bind(7, e.class_id);
   else
-    sqlite3_bind_text(s, idx, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+    s.bind_null(6).bind_null(7);
+  s.bind_static_or_null(8, e.zone)
+      .bind_static_or_null(9, e.line)
+      .bind_static_or_null(10, e.direction)
+      .bind_if(11, has_dwell(e.kind), e.dwell_s)
+      .bind_static_or_null(12, e.text)
+      .bind_if(13, e.kind == EventKind::kCaption, e.latency_ms)
+      .bind_static_or_null(14, e.captioner);
 }
 
-std::string column_text(sqlite3_stmt* s, int col) { return sqlite_column_text(s, col); }
+// The event of a row of kSelectSql.
+Result<Event> event_of_row(const SqliteStatement& st, const std::string& path) {
+  Event e;
+  const std::string kind = st.text(1);
+  const auto parsed = parse_event_kind(kind);
+  if (!parsed)
+    return fail(ErrorCode::kBadInput, "event database '" + path + "': row " + std::to_string(st.int64(0)) +
+                                          " has unknown kind '" + kind + "'");
+  e.kind = *parsed;
+  e.stream = st.text(2);
+  e.pts = st.real(3);
+  e.wall_time = st.real(4);
+  if (!st.is_null(5)) e.track_id = st.int64(5);
+  e.class_name = st.text(6);
+  if (!st.is_null(7)) e.class_id = st.integer(7);
+  e.zone = st.text(8);
+  e.line = st.text(9);
+  e.direction = st.text(10);
+  e.dwell_s = st.real(11);  // 0 for NULL
+  e.text = st.text(12);
+  e.latency_ms = st.real(13);  // 0 for NULL
+  e.captioner = st.text(14);
+  return e;
+}
 
 }  // namespace
 
@@ -121,7 +147,7 @@ struct SqliteStore::Impl {
   // writer thread starts, then by the writer thread only. Statements are
   // declared after the connection so they are finalised first.
   DbPtr write_db;
-  StmtPtr begin_stmt, commit_stmt, rollback_stmt, insert_stmt;
+  std::optional<SqliteStatement> begin_stmt, commit_stmt, rollback_stmt, insert_stmt;
 
   mutable std::mutex read_mu;  // the read connection serves one query at a time
   DbPtr read_db;
@@ -189,53 +215,17 @@ struct SqliteStore::Impl {
 
   // Writer thread. One transaction for the whole batch.
   void commit(const std::vector<Event>& batch) {
-    sqlite3* db = write_db.get();
-    int rc = step_reset(begin_stmt.get());
-    const char* what = "BEGIN";
-    if (rc == SQLITE_DONE) {
-      what = "INSERT";
+    Result<void> r = begin_stmt->run();
+    if (r) {
       for (const Event& e : batch) {
-        sqlite3_stmt* s = insert_stmt.get();
-        const std::string_view kind = to_string(e.kind);
-        sqlite3_bind_text(s, 1, kind.data(), static_cast<int>(kind.size()), SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, e.stream.data(), static_cast<int>(e.stream.size()), SQLITE_STATIC);
-        sqlite3_bind_double(s, 3, e.pts);
-        sqlite3_bind_double(s, 4, e.wall_time);
-        if (e.track_id >= 0)
-          sqlite3_bind_int64(s, 5, e.track_id);
-        else
-          sqlite3_bind_null(s, 5);
-        if (e.class_id >= 0) {
-          sqlite3_bind_text(s, 6, e.class_name.data(), static_cast<int>(e.class_name.size()), SQLITE_STATIC);
-          sqlite3_bind_int(s, 7, e.class_id);
-        } else {
-          sqlite3_bind_null(s, 6);
-          sqlite3_bind_null(s, 7);
-        }
-        bind_text_or_null(s, 8, e.zone);
-        bind_text_or_null(s, 9, e.line);
-        bind_text_or_null(s, 10, e.direction);
-        if (has_dwell(e.kind))
-          sqlite3_bind_double(s, 11, e.dwell_s);
-        else
-          sqlite3_bind_null(s, 11);
-        bind_text_or_null(s, 12, e.text);
-        if (e.kind == EventKind::kCaption)
-          sqlite3_bind_double(s, 13, e.latency_ms);
-        else
-          sqlite3_bind_null(s, 13);
-        bind_text_or_null(s, 14, e.captioner);
-        rc = step_reset(s);
-        sqlite3_clear_bindings(s);  // the bound strings die with the batch
-        if (rc != SQLITE_DONE) break;
+        bind_event(*insert_stmt, e);
+        r = insert_stmt->run();  // resets and clears the bindings: the bound strings die with the batch
+        if (!r) break;
       }
-      if (rc == SQLITE_DONE) {
-        what = "COMMIT";
-        rc = step_reset(commit_stmt.get());
-      }
-      if (rc != SQLITE_DONE && !sqlite3_get_autocommit(db)) step_reset(rollback_stmt.get());
+      if (r) r = commit_stmt->run();
+      if (!r && !sqlite3_get_autocommit(write_db.get())) (void)rollback_stmt->run();
     }
-    if (rc == SQLITE_DONE) {
+    if (r) {
       stored.fetch_add(batch.size(), std::memory_order_relaxed);
       if (failing) spdlog::info("event database {}: writing again", path);
       failing = false;
@@ -243,15 +233,8 @@ struct SqliteStore::Impl {
     }
     errors.fetch_add(batch.size(), std::memory_order_relaxed);
     if (!failing)
-      spdlog::error("event database {}: {} failed, {} events lost (further failures counted, not logged): {}", path,
-                    what, batch.size(), sqlite_describe(db, rc));
+      spdlog::error("{} ({} events lost; further failures counted, not logged)", r.error().message, batch.size());
     failing = true;
-  }
-
-  static int step_reset(sqlite3_stmt* s) {
-    const int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    return rc;
   }
 };
 
@@ -328,7 +311,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, 
                            std::pair{&impl->rollback_stmt, "ROLLBACK"}, std::pair{&impl->insert_stmt, kInsertSql}}) {
     auto s = prepare(w, path, sql);
     if (!s) return fail(s.error());
-    *stmt = std::move(*s);
+    stmt->emplace(std::move(*s));
   }
   impl->write_db = std::move(*db);
 
@@ -416,47 +399,26 @@ Result<std::vector<Event>> SqliteStore::query(const EventQuery& q) const {
   sql += " ORDER BY wall_time DESC, id DESC LIMIT ?";
 
   std::lock_guard lock(s.read_mu);
-  sqlite3* db = s.read_db.get();
-  auto stmt = prepare(db, s.path, sql);
+  auto stmt = prepare(s.read_db.get(), s.path, sql);
   if (!stmt) return fail(stmt.error());
-  sqlite3_stmt* st = stmt->get();
   int idx = 1;
   for (const auto& b : binds) {
     if (const auto* str = std::get_if<const std::string*>(&b))
-      sqlite3_bind_text(st, idx++, (*str)->data(), static_cast<int>((*str)->size()), SQLITE_STATIC);
+      stmt->bind_static(idx++, **str);
     else
-      sqlite3_bind_double(st, idx++, std::get<double>(b));
+      stmt->bind(idx++, std::get<double>(b));
   }
-  sqlite3_bind_int(st, idx, q.limit);
+  stmt->bind(idx, q.limit);
 
   std::vector<Event> out;
-  int rc = SQLITE_OK;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    Event e;
-    const std::string kind = column_text(st, 1);
-    const auto parsed = parse_event_kind(kind);
-    if (!parsed)
-      return fail(ErrorCode::kBadInput, "event database '" + s.path + "': row " +
-                                            std::to_string(sqlite3_column_int64(st, 0)) + " has unknown kind '" +
-                                            kind + "'");
-    e.kind = *parsed;
-    e.stream = column_text(st, 2);
-    e.pts = sqlite3_column_double(st, 3);
-    e.wall_time = sqlite3_column_double(st, 4);
-    if (sqlite3_column_type(st, 5) != SQLITE_NULL) e.track_id = sqlite3_column_int64(st, 5);
-    e.class_name = column_text(st, 6);
-    if (sqlite3_column_type(st, 7) != SQLITE_NULL) e.class_id = sqlite3_column_int(st, 7);
-    e.zone = column_text(st, 8);
-    e.line = column_text(st, 9);
-    e.direction = column_text(st, 10);
-    e.dwell_s = sqlite3_column_double(st, 11);  // 0 for NULL
-    e.text = column_text(st, 12);
-    e.latency_ms = sqlite3_column_double(st, 13);  // 0 for NULL
-    e.captioner = column_text(st, 14);
-    out.push_back(std::move(e));
+  for (;;) {
+    auto row = stmt->step();
+    if (!row) return fail(row.error());
+    if (!*row) return out;
+    auto e = event_of_row(*stmt, s.path);
+    if (!e) return fail(e.error());
+    out.push_back(std::move(*e));
   }
-  if (rc != SQLITE_DONE) return fail(db_error(s.path, "query", db, rc));
-  return out;
 }
 
 Result<std::int64_t> SqliteStore::count() const {

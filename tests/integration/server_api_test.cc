@@ -19,7 +19,7 @@
 
 #include "pipeline/engine.h"
 #include "server/http_server.h"
-#include "server/job_manager.h"
+#include "jobs/job_manager.h"
 #include "http_test_client.h"
 #include "test_engine.h"
 #include "test_support.h"

@@ -1,6 +1,8 @@
 // JobManager: the server's offline analysis jobs (POST /api/jobs ...,
 // docs/api.md "Jobs"): a queue, `concurrency` runner threads, live progress
-// and WebSocket listeners.
+// and WebSocket listeners. It lives in jobs/ beside run_analysis (the server
+// only routes requests to it); listeners are core/text_queue.h queues, so
+// jobs/ does not depend on server/.
 //
 // All jobs live in one SQLite job store, <jobs.dir>/jobs.db (jobs/job_store.h);
 // job N writes its outputs to <jobs.dir>/N/. A submitted job is created in the
@@ -31,9 +33,9 @@
 
 #include "config/engine_config.h"
 #include "core/error.h"
+#include "core/text_queue.h"
 #include "jobs/analyze_job.h"
 #include "jobs/job_store.h"
-#include "server/video_registry.h"
 
 namespace vigil {
 
@@ -80,7 +82,7 @@ class JobManager {
     AnalyzeSettings settings;
     std::atomic<bool> stop{false};
     bool user_cancel = false;
-    bool requeue = false;      // submitted again while being cancelled: queue again once stopped  // DELETE (else a stop is the server shutting down: the job stays pending)
+    bool requeue = false;      // submitted again while being cancelled: queue again once stopped
     bool running = false;
     bool has_progress = false;
     JobProgress progress;
@@ -88,7 +90,16 @@ class JobManager {
   };
 
   explicit JobManager(JobManagerOptions options);
+  Result<void> requeue_unfinished();  // create(): jobs left pending or running by an earlier process
+  void start_runners();
+  // The settings checked against the model and the video, and the video's chunk plan.
+  Result<std::vector<Chunk>> check_and_plan(const AnalyzeSettings& settings);
+  // Queues job id unless it is queued or running (then a running one being
+  // cancelled is queued again once it stops).
+  void queue_unless_active(JobStore& store, std::int64_t id, const AnalyzeSettings& settings);
   void runner();
+  Result<AnalyzeOutcome> run_job(std::int64_t id, Live& live);  // runner thread, mu_ not held
+  void finish_job_locked(std::int64_t id, Live& live, const Result<AnalyzeOutcome>& outcome);
   void publish(std::int64_t id, Live& live, const nlohmann::json& message, bool close);
   nlohmann::json job_json(JobStore& store, const JobInfo& info, bool with_chunks);
   Result<JobStore*> store();  // opens (creating jobs.dir) on first use

@@ -1,4 +1,4 @@
-#include "server/job_manager.h"
+#include "jobs/job_manager.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -16,6 +16,21 @@ using json = nlohmann::json;
 
 namespace {
 
+// The request a stored job was made from (its options_json); defaults for
+// what is missing, so a damaged row gives a key that does not match.
+AnalyzeRequest stored_request(const std::string& options_json) {
+  const json o = json::parse(options_json, nullptr, false);
+  AnalyzeRequest req;
+  if (o.is_discarded() || !o.is_object()) return req;
+  req.video = o.value("video", "");
+  req.sample_fps = o.value("sample_fps", req.sample_fps);
+  req.chunk_s = o.value("chunk_s", req.chunk_s);
+  req.model = o.value("model", "");
+  if (o.contains("classes") && o["classes"].is_array()) req.classes = o["classes"].get<std::vector<std::string>>();
+  req.captions = o.value("captions", false);
+  return req;
+}
+
 }  // namespace
 
 JobManager::JobManager(JobManagerOptions options) : options_(std::move(options)) {}
@@ -28,47 +43,43 @@ Result<std::unique_ptr<JobManager>> JobManager::create(JobManagerOptions options
   if (fs::exists(m->options_.jobs.dir, ec) && !fs::is_directory(m->options_.jobs.dir, ec))
     return fail(ErrorCode::kBadInput, "jobs.dir " + m->options_.jobs.dir + ": not a directory");
   // The directory and database are made by the first job, not by every server start.
-  if (!fs::exists(db, ec)) {
-    const int n = std::max(1, m->options_.jobs.concurrency);
-    for (int i = 0; i < n; ++i) m->runners_.emplace_back([p = m.get()] { p->runner(); });
-    return m;
+  if (fs::exists(db, ec)) {
+    if (auto l = m->lock_dir(); !l) return fail(l.error());
+    auto store = JobStore::open(db.string());
+    if (!store) return fail(store.error());
+    m->store_ = std::move(*store);
+    if (auto r = m->requeue_unfinished(); !r) return fail(r.error());
   }
-  if (auto l = m->lock_dir(); !l) return fail(l.error());
-  auto store = JobStore::open(db.string());
-  if (!store) return fail(store.error());
-  m->store_ = std::move(*store);
-  auto jobs = m->store_->jobs();
+  m->start_runners();
+  return m;
+}
+
+Result<void> JobManager::requeue_unfinished() {
+  auto jobs = store_->jobs();
   if (!jobs) return fail(jobs.error());
   for (const auto& info : *jobs) {
     if (is_finished(info.state)) continue;
-    const json o = json::parse(info.options_json, nullptr, false);
-    AnalyzeRequest req;
-    if (!o.is_discarded()) {
-      req.video = o.value("video", "");
-      req.sample_fps = o.value("sample_fps", 1.0);
-      req.chunk_s = o.value("chunk_s", 300.0);
-      req.model = o.value("model", "");
-      if (o.contains("classes") && o["classes"].is_array()) req.classes = o["classes"].get<std::vector<std::string>>();
-      req.captions = o.value("captions", false);
-    }
-    const auto& opt = m->options_;
-    auto settings = make_analyze_settings(req, opt.has_config ? &opt.config : nullptr, opt.config_text, opt.model_path);
+    auto settings = make_analyze_settings(stored_request(info.options_json), options_.has_config ? &options_.config : nullptr,
+                                          options_.config_text, options_.model_path);
     if (!settings || settings->key() != info.key) {
       spdlog::warn("job {} ({}): not resumed: its video, model or config changed since it was queued", info.id,
                    info.input);
-      (void)m->store_->set_job_state(info.id, JobStatus::kCancelled);
+      (void)store_->set_job_state(info.id, JobStatus::kCancelled);
       continue;
     }
     auto live = std::make_shared<Live>();
     live->settings = *settings;
-    m->live_[info.id] = live;
-    m->queue_.push_back(info.id);
-    if (info.state != JobStatus::kPending) (void)m->store_->set_job_state(info.id, JobStatus::kPending);
+    live_[info.id] = live;
+    queue_.push_back(info.id);
+    if (info.state != JobStatus::kPending) (void)store_->set_job_state(info.id, JobStatus::kPending);
     spdlog::info("job {} ({}): queued again (left {} by an earlier run)", info.id, info.input, to_string(info.state));
   }
-  const int n = std::max(1, m->options_.jobs.concurrency);
-  for (int i = 0; i < n; ++i) m->runners_.emplace_back([p = m.get()] { p->runner(); });
-  return m;
+  return {};
+}
+
+void JobManager::start_runners() {
+  const int n = std::max(1, options_.jobs.concurrency);
+  for (int i = 0; i < n; ++i) runners_.emplace_back([this] { runner(); });
 }
 
 JobManager::~JobManager() {
@@ -137,24 +148,28 @@ JobStore* JobManager::store_if_open() {
   return store_.get();
 }
 
+Result<std::vector<Chunk>> JobManager::check_and_plan(const AnalyzeSettings& settings) {
+  auto det = detector();
+  if (!det) return fail(det.error());
+  const ModelInfo& info = (*det)->info();
+  if (!settings.stream.classes.empty())
+    if (auto m = class_mask_from_names(info, settings.stream.classes); !m) return fail(m.error());
+  if (auto ev = AnalyticsEvaluator::create(settings.stream.id, settings.stream.zones, settings.stream.lines,
+                                           info.class_names, "stream");
+      !ev)
+    return fail(ev.error());
+  auto video = probe_video(settings.video);
+  if (!video) return fail(video.error());
+  return plan_chunks(video->duration_s, {settings.chunk_s, settings.sample_fps});
+}
+
 Result<std::pair<json, bool>> JobManager::submit(const AnalyzeRequest& request) {
   auto opened = store();
   if (!opened) return fail(opened.error());
   auto settings = make_analyze_settings(request, options_.has_config ? &options_.config : nullptr, options_.config_text,
                                         options_.model_path);
   if (!settings) return fail(settings.error());
-  auto det = detector();
-  if (!det) return fail(det.error());
-  const ModelInfo& info = (*det)->info();
-  if (!settings->stream.classes.empty())
-    if (auto m = class_mask_from_names(info, settings->stream.classes); !m) return fail(m.error());
-  if (auto ev = AnalyticsEvaluator::create(settings->stream.id, settings->stream.zones, settings->stream.lines,
-                                           info.class_names, "stream");
-      !ev)
-    return fail(ev.error());
-  auto video = probe_video(settings->video);
-  if (!video) return fail(video.error());
-  auto plan = plan_chunks(video->duration_s, {settings->chunk_s, settings->sample_fps});
+  auto plan = check_and_plan(*settings);
   if (!plan) return fail(plan.error());
   const std::string key = settings->key();
   JobStore* st = *opened;
@@ -167,33 +182,35 @@ Result<std::pair<json, bool>> JobManager::submit(const AnalyzeRequest& request) 
                         {"classes", request.classes},   {"captions", request.captions}};
   auto id = st->create_or_resume(key, settings->video, options.dump(), *plan);
   if (!id) return fail(id.error());
-  {
-    std::lock_guard lock(mu_);
-    auto& live = live_[*id];
-    const bool queued = std::find(queue_.begin(), queue_.end(), *id) != queue_.end();
-    const bool running = live && live->running;
-    if (running && live->stop) live->requeue = true;  // submitted again while its cancel completes
-    auto state = st->jobs();
-    JobStatus stored = JobStatus::kPending;
-    if (state)
-      for (const auto& j : *state)
-        if (j.id == *id) stored = j.state;
-    if (!queued && !running &&
-        (stored == JobStatus::kPending || stored == JobStatus::kCancelled || stored == JobStatus::kFailed)) {
-      live = std::make_shared<Live>();
-      live->settings = *settings;
-      if (stored == JobStatus::kFailed) (void)st->reset_failed(*id);
-      if (stored != JobStatus::kPending) (void)st->set_job_state(*id, JobStatus::kPending);
-      queue_.push_back(*id);
-      cv_.notify_one();
-    } else if (!live) {
-      live = std::make_shared<Live>();
-      live->settings = *settings;
-    }
-  }
+  queue_unless_active(*st, *id, *settings);
   auto j = get(*id);
   if (!j) return fail(j.error());
   return std::make_pair(*j, !existed);
+}
+
+void JobManager::queue_unless_active(JobStore& st, std::int64_t id, const AnalyzeSettings& settings) {
+  std::lock_guard lock(mu_);
+  auto& live = live_[id];
+  const bool queued = std::find(queue_.begin(), queue_.end(), id) != queue_.end();
+  const bool running = live && live->running;
+  if (running && live->stop) live->requeue = true;  // submitted again while its cancel completes
+  auto state = st.jobs();
+  JobStatus stored = JobStatus::kPending;
+  if (state)
+    for (const auto& j : *state)
+      if (j.id == id) stored = j.state;
+  if (!queued && !running &&
+      (stored == JobStatus::kPending || stored == JobStatus::kCancelled || stored == JobStatus::kFailed)) {
+    live = std::make_shared<Live>();
+    live->settings = settings;
+    if (stored == JobStatus::kFailed) (void)st.reset_failed(id);
+    if (stored != JobStatus::kPending) (void)st.set_job_state(id, JobStatus::kPending);
+    queue_.push_back(id);
+    cv_.notify_one();
+  } else if (!live) {
+    live = std::make_shared<Live>();
+    live->settings = settings;
+  }
 }
 
 json JobManager::job_json(JobStore& store, const JobInfo& info, bool with_chunks) {
@@ -358,51 +375,58 @@ void JobManager::runner() {
       live->stop = false;
       live->user_cancel = false;
     }
-    AnalyzeJobOptions jo;
-    jo.settings = live->settings;
-    jo.out_dir = out_dir(id);
-    jo.db_path = store_if_open()->path();
-    jo.workers = options_.jobs.workers;
-    jo.expected_job_id = id;
-    auto det = detector();
-    Result<AnalyzeOutcome> outcome = det ? run_analysis(jo, **det,
-                                                        [&](const JobProgress& p) {
-                                                          std::lock_guard lock(mu_);
-                                                          live->progress = p;
-                                                          live->has_progress = true;
-                                                          json m = p.to_json();
-                                                          m["type"] = "progress";
-                                                          publish(id, *live, m, false);
-                                                        },
-                                                        &live->stop)
-                                         : Result<AnalyzeOutcome>(fail(det.error()));
+    Result<AnalyzeOutcome> outcome = run_job(id, *live);
     std::lock_guard lock(mu_);
-    live->running = false;
-    json last = live->has_progress ? live->progress.to_json() : json{{"job_id", id}};
-    last["type"] = "progress";
-    JobStatus ended = JobStatus::kFailed;
-    if (!outcome) {
-      spdlog::warn("job {}: {}", id, outcome.error().message);
-      (void)store_if_open()->set_job_state(id, JobStatus::kFailed);
-      last["message"] = outcome.error().message;
-    } else if (outcome->state == JobStatus::kCancelled && !live->user_cancel) {
-      // The server is stopping: the job is not cancelled, it resumes at the next start.
-      (void)store_if_open()->set_job_state(id, JobStatus::kPending);
-      ended = JobStatus::kPending;
-      last["message"] = "server stopping; the job resumes when it starts again";
-    } else {
-      ended = outcome->state;
-      spdlog::info("job {} ({}): {} in {:.1f} s", id, live->settings.video, to_string(outcome->state), outcome->wall_s);
-    }
-    last["state"] = api_name(ended);
-    live->progress.state = ended;
-    publish(id, *live, last, true);
-    if (live->requeue && !stopping_) {
-      live->requeue = false;
-      (void)store_if_open()->set_job_state(id, JobStatus::kPending);
-      queue_.push_back(id);
-      cv_.notify_one();
-    }
+    finish_job_locked(id, *live, outcome);
+  }
+}
+
+Result<AnalyzeOutcome> JobManager::run_job(std::int64_t id, Live& live) {
+  AnalyzeJobOptions jo;
+  jo.settings = live.settings;
+  jo.out_dir = out_dir(id);
+  jo.db_path = store_if_open()->path();
+  jo.workers = options_.jobs.workers;
+  jo.expected_job_id = id;
+  auto det = detector();
+  if (!det) return fail(det.error());
+  const auto on_progress = [&](const JobProgress& p) {
+    std::lock_guard lock(mu_);
+    live.progress = p;
+    live.has_progress = true;
+    json m = p.to_json();
+    m["type"] = "progress";
+    publish(id, live, m, false);
+  };
+  return run_analysis(jo, **det, on_progress, &live.stop);
+}
+
+void JobManager::finish_job_locked(std::int64_t id, Live& live, const Result<AnalyzeOutcome>& outcome) {
+  live.running = false;
+  json last = live.has_progress ? live.progress.to_json() : json{{"job_id", id}};
+  last["type"] = "progress";
+  JobStatus ended = JobStatus::kFailed;
+  if (!outcome) {
+    spdlog::warn("job {}: {}", id, outcome.error().message);
+    (void)store_if_open()->set_job_state(id, JobStatus::kFailed);
+    last["message"] = outcome.error().message;
+  } else if (outcome->state == JobStatus::kCancelled && !live.user_cancel) {
+    // The server is stopping: the job is not cancelled, it resumes at the next start.
+    (void)store_if_open()->set_job_state(id, JobStatus::kPending);
+    ended = JobStatus::kPending;
+    last["message"] = "server stopping; the job resumes when it starts again";
+  } else {
+    ended = outcome->state;
+    spdlog::info("job {} ({}): {} in {:.1f} s", id, live.settings.video, to_string(outcome->state), outcome->wall_s);
+  }
+  last["state"] = api_name(ended);
+  live.progress.state = ended;
+  publish(id, live, last, true);
+  if (live.requeue && !stopping_) {
+    live.requeue = false;
+    (void)store_if_open()->set_job_state(id, JobStatus::kPending);
+    queue_.push_back(id);
+    cv_.notify_one();
   }
 }
 
