@@ -10,9 +10,10 @@
 #include <thread>
 
 #include "http_test_client.h"
-#include "pipeline/engine.h"
-#include "server/http_server.h"
 #include "jobs/job_manager.h"
+#include "pipeline/engine.h"
+#include "render/mjpeg_hub.h"
+#include "server/http_server.h"
 #include "test_engine.h"
 #include "test_support.h"
 
