@@ -74,9 +74,10 @@ struct ChunkOutput {
   std::size_t samples = 0;
 };
 
-ChunkOutput chunk_output(const json& result) {
-  return {result.dump(-1, ' ', false, json::error_handler_t::replace), result.value("stats", json::object()),
-          result.contains("samples") ? result["samples"].size() : 0};
+ChunkOutput chunk_output(const ChunkResult& result) {
+  std::string text = to_text(result);
+  json stats = json::parse(text)["stats"];  // run.json: the figures as stored
+  return {std::move(text), std::move(stats), result.samples.size()};
 }
 
 }  // namespace

@@ -16,8 +16,8 @@ std::string num(double v) {
   return s;
 }
 
-// The first grid index k with k / fps >= t (within kGridEpsilon frames).
-std::int64_t first_k(double t, double fps) { return static_cast<std::int64_t>(std::ceil(t * fps - kGridEpsilon)); }
+// The first grid index k with k / fps >= t (within kMediaTimeEpsilon frames).
+std::int64_t first_k(double t, double fps) { return static_cast<std::int64_t>(std::ceil(t * fps - kMediaTimeEpsilon)); }
 
 }  // namespace
 

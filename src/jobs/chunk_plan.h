@@ -8,7 +8,7 @@
 //
 // Sampling: the sampled media times lie on ONE global grid t_k = k / sample_fps
 // (k = 0, 1, 2, ...), whatever the chunking. A chunk holds the k with
-// first_k(start_s) <= k < first_k(end_s), first_k(t) = ceil(t * fps - kGridEpsilon).
+// first_k(start_s) <= k < first_k(end_s), first_k(t) = ceil(t * fps - kMediaTimeEpsilon).
 // Because both chunks of a boundary use the same first_k of the same double,
 // the union of sample_times() over any plan equals the one-chunk plan's list
 // exactly (same values, no duplicates, no gaps).
@@ -17,14 +17,9 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/media_time.h"
 
 namespace vigil {
-
-// The one tolerance for media times on the sample grid (offline analysis:
-// plan, sampler, merge): times computed in floating point (k / fps, sums of
-// intervals) that land within this of a grid point or a limit count as on
-// it, so 0.3 fps * 10 s = 2.9999999999999996 still gives sample 3.
-inline constexpr double kGridEpsilon = 1e-9;
 
 struct ChunkPlanOptions {
   double chunk_s = 300;   // chunk length in media seconds, > 0

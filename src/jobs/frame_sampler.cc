@@ -6,7 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "jobs/chunk_plan.h"
+#include "core/media_time.h"
 
 namespace vigil {
 
@@ -133,7 +133,7 @@ Result<void> FrameSampler::seek_for(double lo) {
   constexpr int kMaxIndexSteps = 4;
   // Just before a keyframe's time: the index lookup for the one before it.
   constexpr double kJustBefore = 1e-6;
-  for (int back = 0; kf && *kf + key_delay_ > reach + kGridEpsilon && back < kMaxIndexSteps; ++back) {
+  for (int back = 0; kf && *kf + key_delay_ > reach + kMediaTimeEpsilon && back < kMaxIndexSteps; ++back) {
     const auto earlier = source_.index_keyframe_before(*kf - kJustBefore);
     if (!earlier || *earlier >= *kf) break;
     kf = earlier;

@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "core/class_name.h"
+#include "core/media_time.h"
 #include "core/round.h"
 
 namespace vigil::merge {
@@ -49,9 +50,9 @@ std::map<std::int64_t, std::int64_t> match_across(const DoneChunk& a, const Done
     if (!ta.open) continue;
     for (std::size_t ib = 0; ib < tb_list.size(); ++ib) {
       const ChunkTrack& tb = tb_list[ib];
-      if (tb.class_id != ta.class_id || tb.first > start + kStitchBirthIntervals * p.sample_interval_s + kGridEpsilon)
+      if (tb.class_id != ta.class_id || tb.first > start + kStitchBirthIntervals * p.sample_interval_s + kMediaTimeEpsilon)
         continue;
-      if (tb.first - ta.last > p.lost_buffer_s + p.sample_interval_s + kGridEpsilon) continue;
+      if (tb.first - ta.last > p.lost_buffer_s + p.sample_interval_s + kMediaTimeEpsilon) continue;
       const float v = iou(ta.last_box, tb.first_box);
       if (v >= p.min_iou) pairs.push_back({v, ia, ib});
     }
@@ -182,7 +183,7 @@ class EventMerger {
   // first sample of this chunk at or after enter + dwell_s.
   void emit_dwell_due(double up_to) {
     for (auto it = dwell_due_.begin(); it != dwell_due_.end();) {
-      if (it->second > up_to + kGridEpsilon) {
+      if (it->second > up_to + kMediaTimeEpsilon) {
         ++it;
         continue;
       }
@@ -331,7 +332,7 @@ Counts count_over_time(const Timeline& timeline, double bucket_s, const std::vec
   Counts out;
   out.bucket_s = bucket_s;
   const auto& rows = timeline.rows;
-  const auto bucket_of = [&](double t) { return static_cast<std::int64_t>(std::floor(t / bucket_s + kGridEpsilon)); };
+  const auto bucket_of = [&](double t) { return static_cast<std::int64_t>(std::floor(t / bucket_s + kMediaTimeEpsilon)); };
   std::size_t r = 0;
   while (r < rows.size()) {
     const std::int64_t b = bucket_of(rows[r].t);
