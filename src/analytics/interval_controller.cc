@@ -11,17 +11,18 @@ namespace vigil {
 
 namespace {
 
-constexpr int kFullActivityTracks = 10;
+constexpr int kFullActivityTracks = 10;  // activity_score(): this many tracks count as fully busy
+constexpr double kIntervalStep = 1.5;    // an interval is raised by x1.5 (at least +1), lowered by /1.5 (at least -1)
 
 int upper_bound_of(const IntervalConfig& c) { return std::max(c.every, c.max_every); }
 
 int raised(int every, int max_every) {
-  const int next = std::max(every + 1, static_cast<int>(std::lround(every * 1.5)));
+  const int next = std::max(every + 1, static_cast<int>(std::lround(every * kIntervalStep)));
   return std::min(next, max_every);
 }
 
 int lowered(int every, int min_every) {
-  const int next = std::min(every - 1, static_cast<int>(std::floor(every / 1.5)));
+  const int next = std::min(every - 1, static_cast<int>(std::floor(every / kIntervalStep)));
   return std::max(next, min_every);
 }
 

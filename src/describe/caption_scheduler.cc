@@ -1,5 +1,7 @@
 #include "describe/caption_scheduler.h"
 
+#include "core/media_time.h"
+
 #include <cassert>
 #include <cmath>
 #include <exception>
@@ -23,7 +25,7 @@ Result<void> CaptionTriggerOptions::validate(const std::string& path) const {
 
 bool CaptionTrigger::due(std::int64_t frame_no, double pts, double scene_diff) {
   if (!options_.enabled()) return false;
-  constexpr double kEps = 1e-9;  // pts sums like 0.1 + 0.2 must still reach every_s = 0.3
+  constexpr double kEps = kMediaTimeEpsilon;  // pts sums like 0.1 + 0.2 must still reach every_s = 0.3
   const bool scene_change = options_.on_scene_change && scene_diff > options_.scene_threshold;
   if (has_last_ && (frame_no < last_frame_ || pts < last_pts_)) has_last_ = false;
   bool fire = false;

@@ -247,7 +247,7 @@ Result<AnalyzeOutcome> run_analysis(const AnalyzeJobOptions& options, const Dete
         committed = js.release(job_id, chunk.index);
         state = "pending";
       } else if (result) {
-        committed = js.complete(job_id, chunk.index, result->dump());
+        committed = js.complete(job_id, chunk.index, to_text(*result));
         state = "done";
       } else {
         committed = js.fail_chunk(job_id, chunk.index, result.error().message, options.max_attempts);
@@ -261,7 +261,7 @@ Result<AnalyzeOutcome> run_analysis(const AnalyzeJobOptions& options, const Dete
       std::erase_if(progress.running, [&](const ChunkProgress& r) { return r.index == chunk.index; });
       progress.chunk_states[static_cast<std::size_t>(chunk.index)] = state;
       json run = {{"index", chunk.index}, {"seconds", std::round(secs * 1000) / 1000}, {"outcome", state}};
-      if (result) run["stats"] = (*result)["stats"];
+      if (result) run["stats"] = json::parse(to_text(*result))["stats"];  // run.json: the stored figures
       else run["error"] = result.error().message;
       chunk_runs.push_back(run);
       char msg[512];
@@ -269,7 +269,7 @@ Result<AnalyzeOutcome> run_analysis(const AnalyzeJobOptions& options, const Dete
         finished_s += chunk.end_s - chunk.start_s;
         ++progress.chunks_done;
         std::snprintf(msg, sizeof msg, "chunk %d [%.0f-%.0f s] done in %.1f s: %zu samples", chunk.index, chunk.start_s,
-                      chunk.end_s, secs, (*result)["samples"].size());
+                      chunk.end_s, secs, result->samples.size());
       } else if (state == "failed") {
         finished_s += chunk.end_s - chunk.start_s;
         ++progress.chunks_failed;

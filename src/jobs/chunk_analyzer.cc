@@ -8,37 +8,24 @@
 #include <mutex>
 
 #include "core/base64.h"
+#include "core/media_time.h"
 #include "describe/captioner.h"
 #include "jobs/frame_sampler.h"
 #include "media/video_source.h"
 #include "pipeline/analysis_stage.h"
 #include "render/jpeg_encoder.h"
 #include "render/overlay.h"
-#include "store/event_json.h"
 
 namespace vigil {
 namespace {
 
 using clock_type = std::chrono::steady_clock;
 
+constexpr int kChunkOpenTimeoutMs = 30000;  // opening the video for one chunk (a local file, or a slow share)
+
 double ms_since(clock_type::time_point t0) {
   return std::chrono::duration<double, std::milli>(clock_type::now() - t0).count();
 }
-
-nlohmann::json box_json(const Box& b) {
-  auto r = [](float v) { return std::round(static_cast<double>(v) * 10.0) / 10.0; };
-  return nlohmann::json::array({r(b.x1), r(b.y1), r(b.x2), r(b.y2)});
-}
-
-struct TrackRecord {
-  std::int64_t id = 0;
-  int class_id = 0;
-  double first = 0, last = 0;
-  int hits = 0;
-  float score = 0;
-  Box first_box, last_box;
-  bool open = true;
-};
 
 struct Thumb {
   double t = 0, pts = 0;
@@ -73,44 +60,45 @@ class ResultQueue {
 class ChunkState {
  public:
   ChunkState(const ChunkRunContext& ctx, std::unique_ptr<AnalysisState> analysis)
-      : ctx_(ctx), analysis_(std::move(analysis)) {}
+      : ctx_(ctx), analysis_(std::move(analysis)) {
+    if (ctx_.captioner) result_.captions.emplace();  // present (maybe empty) whenever the job has captions
+  }
 
   void apply(const BatchResult& r, double t) {
     const double pts = r.request.pts;
-    nlohmann::json counts = nlohmann::json::object();
+    ChunkSample sample{t, pts, {}};
     int total = 0;
     for (const auto& d : r.detections) {
       if (d.score < ctx_.settings.stream.conf) continue;
-      auto& c = counts[std::to_string(d.class_id)];
-      c = c.is_null() ? 1 : c.get<int>() + 1;
+      ++sample.counts[d.class_id];
       ++total;
     }
-    samples_.push_back(nlohmann::json::array({round_ms(t), round_ms(pts), counts}));
+    result_.samples.push_back(std::move(sample));
     keep_thumb(r, t, total);
 
     const AnalysisUpdate u = analyse(*analysis_, r, 0);
     for (const auto& tr : u.born) {
-      TrackRecord rec;
+      ChunkTrack rec;
       rec.id = tr.id;
       rec.class_id = tr.class_id;
       rec.first = rec.last = pts;
       rec.first_box = rec.last_box = tr.box;
-      records_.emplace(tr.id, rec);
-      order_.push_back(tr.id);
+      rec.open = true;
+      track_index_.emplace(tr.id, result_.tracks.size());
+      result_.tracks.push_back(rec);
     }
     for (const auto& tr : u.tracks) {
-      auto it = records_.find(tr.id);
-      if (it == records_.end() || tr.state != TrackState::kConfirmed || tr.misses != 0) continue;
-      TrackRecord& rec = it->second;
-      rec.last = pts;
-      rec.last_box = tr.box;
-      rec.class_id = tr.class_id;
-      ++rec.hits;
-      rec.score = std::max(rec.score, tr.score);
+      ChunkTrack* rec = record(tr.id);
+      if (!rec || tr.state != TrackState::kConfirmed || tr.misses != 0) continue;
+      rec->last = pts;
+      rec->last_box = tr.box;
+      rec->class_id = tr.class_id;
+      ++rec->hits;
+      rec->score = std::max(rec->score, static_cast<double>(tr.score));
     }
     for (const auto& tr : u.lost)
-      if (auto it = records_.find(tr.id); it != records_.end()) it->second.open = false;
-    for (const auto& e : u.events) events_.push_back(event_json(e, false));
+      if (ChunkTrack* rec = record(tr.id)) rec->open = false;
+    for (const auto& e : u.events) result_.events.push_back(ChunkEvent{e, false});
     if (ctx_.captioner && caption_due(t)) caption(r, u, t);
     last_pts_ = pts;
     first_ = false;
@@ -122,25 +110,23 @@ class ChunkState {
     const double every = ctx_.settings.stream.describe.every_s;
     if (every <= 0) return first_;
     const double step = 1.0 / ctx_.settings.sample_fps;
-    const auto bucket = [&](double x) { return std::floor(x / every + 1e-9); };
+    const auto bucket = [&](double x) { return std::floor(x / every + kMediaTimeEpsilon); };
     return t < step / 2 || bucket(t) != bucket(t - step);
   }
 
   void caption(const BatchResult& r, const AnalysisUpdate& u, double t) {
     const CaptionScene scene = caption_scene(*analysis_, r, u);
-    nlohmann::json c = {{"t", round_ms(t)}, {"pts", round_ms(r.request.pts)}};
     auto got = ctx_.captioner->caption(scene);
-    if (got) c["text"] = got->text;
-    else c["error"] = got.error().message;
-    captions_.push_back(std::move(c));
+    if (!result_.captions) result_.captions.emplace();
+    result_.captions->push_back(ChunkCaption{t, r.request.pts, got.has_value(), got ? got->text : got.error().message});
   }
-
-  const nlohmann::json& captions() const { return captions_; }
 
   // Closes what is still open at the chunk's end (marked "boundary").
   void close() {
+    // In id order, as the tracks are ended at the chunk's end.
     std::vector<Track> open;
-    for (auto& [id, rec] : records_) {
+    for (const auto& [id, idx] : track_index_) {
+      const ChunkTrack& rec = result_.tracks[idx];
       if (!rec.open) continue;
       Track tr;
       tr.id = id;
@@ -149,51 +135,30 @@ class ChunkState {
       tr.state = TrackState::kRemoved;
       open.push_back(tr);
     }
-    for (const auto& e : end_tracks(*analysis_, open, last_pts_, 0)) events_.push_back(event_json(e, true));
+    for (const auto& e : end_tracks(*analysis_, open, last_pts_, 0)) result_.events.push_back(ChunkEvent{e, true});
   }
 
-  nlohmann::json tracks_json() const {
-    nlohmann::json out = nlohmann::json::array();
-    for (std::int64_t id : order_) {
-      const TrackRecord& rec = records_.at(id);
-      out.push_back({{"id", rec.id},
-                     {"class", rec.class_id},
-                     {"first", round_ms(rec.first)},
-                     {"last", round_ms(rec.last)},
-                     {"hits", rec.hits},
-                     {"score", std::round(static_cast<double>(rec.score) * 1000.0) / 1000.0},
-                     {"first_box", box_json(rec.first_box)},
-                     {"last_box", box_json(rec.last_box)},
-                     {"open", rec.open}});
-    }
-    return out;
-  }
-
-  nlohmann::json thumbs_json() {
-    nlohmann::json out = nlohmann::json::array();
+  // Encodes the kept thumbnails (boxes drawn) into the result.
+  void encode_thumbs() {
     JpegEncoder encoder;
     for (auto& th : thumbs_) {
       Image img = *th.image;
       draw_detections(img, th.detections, ctx_.model.class_names);
-      auto jpeg = encoder.encode(img, 75);
+      auto jpeg = encoder.encode(img, kThumbQuality);
       if (!jpeg) continue;
-      out.push_back({{"t", round_ms(th.t)},
-                     {"pts", round_ms(th.pts)},
-                     {"count", th.count},
-                     {"jpeg", base64_encode(jpeg->data(), jpeg->size())}});
+      result_.thumbs.push_back(ChunkThumb{th.t, th.pts, th.count, base64_encode(jpeg->data(), jpeg->size())});
     }
-    return out;
   }
 
-  const nlohmann::json& samples() const { return samples_; }
-  const nlohmann::json& events() const { return events_; }
+  // What the chunk found so far; taken once, at the end.
+  ChunkResult take_result() { return std::move(result_); }
 
  private:
-  static nlohmann::json event_json(const Event& e, bool boundary) {
-    nlohmann::json j = to_json(e);
-    j.erase("wall_time");
-    if (boundary) j["boundary"] = true;
-    return j;
+  static constexpr int kThumbQuality = 75;  // JPEG quality of the report's thumbnails
+
+  ChunkTrack* record(std::int64_t id) {
+    const auto it = track_index_.find(id);
+    return it == track_index_.end() ? nullptr : &result_.tracks[it->second];
   }
 
   void keep_thumb(const BatchResult& r, double t, int count) {
@@ -223,135 +188,175 @@ class ChunkState {
 
   const ChunkRunContext& ctx_;
   std::unique_ptr<AnalysisState> analysis_;
-  std::map<std::int64_t, TrackRecord> records_;
-  std::vector<std::int64_t> order_;
-  nlohmann::json samples_ = nlohmann::json::array();
-  nlohmann::json events_ = nlohmann::json::array();
+  ChunkResult result_;                               // samples, tracks (in birth order), events, captions
+  std::map<std::int64_t, std::size_t> track_index_;  // track id -> index in result_.tracks
   std::vector<Thumb> thumbs_;
-  nlohmann::json captions_ = nlohmann::json::array();
   double last_pts_ = 0;
   bool first_ = true;
 };
 
-}  // namespace
-
-Result<nlohmann::json> analyze_chunk(const ChunkRunContext& ctx, const Chunk& chunk,
-                                     const std::function<void(std::size_t, std::size_t)>& on_sample) {
-  const auto started = clock_type::now();
-  const AnalyzeSettings& s = ctx.settings;
-  const std::vector<double> targets = sample_times(chunk, s.sample_fps);
-
+// The source options of a chunk: strict decoding (damage is seen, not
+// analysed as garbage); hardware decoding only when asked for by name ("auto"
+// would probe, and log, once per chunk).
+VideoSourceOptions chunk_source_options(const AnalyzeSettings& s) {
   VideoSourceOptions vo;
   vo.url = s.video;
-  vo.timeout_ms = 30000;
-  // Hardware decoding only when asked for by name: "auto" would probe (and
-  // log) once per chunk.
+  vo.timeout_ms = kChunkOpenTimeoutMs;
   vo.hwaccel = HwAccel::kNone;
   if (auto hw = parse_hwaccel(s.stream.hwaccel); hw && *hw != HwAccel::kAuto) vo.hwaccel = *hw;
   vo.max_pixels = s.stream.max_pixels;
   vo.decode_threads = s.stream.decode_threads;
   vo.strict = true;
-  auto source = VideoSource::open(vo, ctx.stop);
-  if (!source) return fail(source.error());
-  VideoSource& src = **source;
+  return vo;
+}
 
-  // Ids local to the chunk (the merge renumbers them).
-  auto analysis = AnalysisState::create(s.stream, ctx.model, static_cast<std::int64_t>(chunk.index) * kChunkTrackIdSpan + 1,
-                                        "stream");
-  if (!analysis) return fail(analysis.error());
-  ChunkState state(ctx, std::move(*analysis));
-  ResultQueue results;
+// Sends a chunk's samples through the scheduler (offline: blocking) and
+// applies their results in sample order. Chunk thread only (put() excepted).
+class ChunkFeed {
+ public:
+  ChunkFeed(const ChunkRunContext& ctx, ChunkState& state, std::size_t targets,
+            const std::function<void(std::size_t, std::size_t)>& on_sample)
+      : ctx_(ctx), state_(state), targets_(targets), on_sample_(on_sample) {
+    client_ = ctx_.scheduler.add_client(decode_options(ctx_.settings.stream, ctx_.model),
+                                        [this](BatchResult&& r) { results_.put(std::move(r)); });
+  }
+  ~ChunkFeed() { ctx_.scheduler.remove_client(client_); }
+  ChunkFeed(const ChunkFeed&) = delete;
+  ChunkFeed& operator=(const ChunkFeed&) = delete;
 
-  const int client = ctx.scheduler.add_client(decode_options(s.stream, ctx.model), [&results](BatchResult&& r) { results.put(std::move(r)); });
-
-  std::vector<double> sample_t;  // [seq] -> target time
-  std::int64_t applied = 0;
-  std::string failure;
-  auto apply_ready = [&]() {
-    while (auto r = results.take(applied)) {
-      if (!r->ok && failure.empty()) failure = "inference failed at " + std::to_string(r->request.pts) + " s: " + r->error;
-      state.apply(*r, sample_t[static_cast<std::size_t>(applied)]);
-      ++applied;
-      if (on_sample) on_sample(static_cast<std::size_t>(applied), targets.size());
-    }
-  };
-
-  FrameSampler sampler(src, targets);
-  FrameConverter converter;
-  double decode_ms = 0, convert_ms = 0;
-  int frame_w = src.width(), frame_h = src.height();
-  auto abort_with = [&](Error e) -> Result<nlohmann::json> {
-    ctx.scheduler.remove_client(client);
-    return fail(std::move(e));
-  };
-  for (;;) {
-    if (ctx.stop && ctx.stop->load()) return abort_with({ErrorCode::kRuntime, "cancelled"});
-    const auto d0 = clock_type::now();
-    auto sample = sampler.next();
-    decode_ms += ms_since(d0);
-    if (!sample) return abort_with(sample.error());
-    if (!*sample) break;
-    const VideoFrame& vf = *(*sample)->frame;
-    frame_w = vf.width();
-    frame_h = vf.height();
+  // Converts and submits one sample; an error when the conversion failed or
+  // the scheduler stopped ("cancelled").
+  Result<void> submit(const SampledFrame& sample) {
+    const VideoFrame& vf = *sample.frame;
+    frame_w_ = vf.width();
+    frame_h_ = vf.height();
     const auto c0 = clock_type::now();
-    const auto [aw, ah] = analysis_size(SubstreamConfig{}, ctx.model.input_w, ctx.model.input_h, vf.width(), vf.height());
-    auto image = converter.to_image(vf, PixelFormat::kBgr24, aw, ah);
-    convert_ms += ms_since(c0);
-    if (!image) return abort_with(image.error());
+    const auto [aw, ah] = analysis_size(SubstreamConfig{}, ctx_.model.input_w, ctx_.model.input_h, vf.width(), vf.height());
+    auto image = converter_.to_image(vf, PixelFormat::kBgr24, aw, ah);
+    convert_ms_ += ms_since(c0);
+    if (!image) return fail(image.error());
     BatchRequest req;
-    req.seq = static_cast<std::int64_t>(sample_t.size());
-    req.pts = (*sample)->pts;
+    req.seq = static_cast<std::int64_t>(sample_t_.size());
+    req.pts = sample.pts;
     req.frame_w = vf.width();
     req.frame_h = vf.height();
     req.to_full_x = static_cast<float>(vf.width()) / static_cast<float>(aw);
     req.to_full_y = static_cast<float>(vf.height()) / static_cast<float>(ah);
     req.image = std::make_shared<const Image>(std::move(*image));
-    sample_t.push_back((*sample)->t);
-    if (!ctx.scheduler.submit_wait(client, std::move(req))) return abort_with({ErrorCode::kRuntime, "cancelled"});
+    sample_t_.push_back(sample.t);
+    if (!ctx_.scheduler.submit_wait(client_, std::move(req))) return fail(ErrorCode::kRuntime, "cancelled");
     apply_ready();
+    return {};
   }
-  ctx.scheduler.finish(client);
-  ctx.scheduler.drain(client);
-  apply_ready();
-  ctx.scheduler.remove_client(client);
-  if (!failure.empty()) return fail(ErrorCode::kRuntime, failure);
-  if (applied != static_cast<std::int64_t>(sample_t.size()))
-    return fail(ErrorCode::kRuntime, "chunk " + std::to_string(chunk.index) + ": " +
-                                         std::to_string(sample_t.size() - static_cast<std::size_t>(applied)) +
-                                         " results missing");
-  state.close();
 
-  const FrameSampler::Stats st = sampler.stats();
-  const std::vector<DamagedRange> damaged = sampler.damaged();
-  // Damaged data costs the frames it covers; only a chunk left with nothing fails.
-  if (sample_t.empty() && !damaged.empty()) {
-    char range[64];
-    std::snprintf(range, sizeof range, "%.3f to %.3f s", damaged.front().from, damaged.back().to);
-    return fail(ErrorCode::kBadInput, "no frame of the chunk could be decoded: damaged data from " + std::string(range) +
-                                          " (" + damaged.front().error + ")");
+  // Waits for the last results and applies them; an error if one failed or is missing.
+  Result<void> finish(int chunk_index) {
+    ctx_.scheduler.finish(client_);
+    ctx_.scheduler.drain(client_);
+    apply_ready();
+    if (!failure_.empty()) return fail(ErrorCode::kRuntime, failure_);
+    if (applied_ != static_cast<std::int64_t>(sample_t_.size()))
+      return fail(ErrorCode::kRuntime, "chunk " + std::to_string(chunk_index) + ": " +
+                                           std::to_string(sample_t_.size() - static_cast<std::size_t>(applied_)) +
+                                           " results missing");
+    return {};
   }
-  nlohmann::json out;
-  out["samples"] = state.samples();
-  out["damaged"] = nlohmann::json::array();
-  for (const auto& d : damaged)
-    out["damaged"].push_back(
-        {{"from", round_ms(d.from)}, {"to", round_ms(d.to)}, {"samples_lost", d.samples_lost}, {"error", d.error}});
-  out["tracks"] = state.tracks_json();
-  out["events"] = state.events();
-  out["thumbs"] = state.thumbs_json();
-  if (ctx.captioner) out["captions"] = state.captions();
-  out["frame"] = {frame_w, frame_h};
-  out["stats"] = {{"seeks", st.seeks},
-                  {"frames_decoded", st.frames_decoded},
-                  {"packets_decoded", st.packets_decoded},
-                  {"packets_dropped", st.packets_dropped},
-                  {"damage_errors", st.damage_errors},
-                  {"packets_skipped", st.packets_skipped},
-                  {"decode_ms", decode_ms},
-                  {"convert_ms", convert_ms},
-                  {"elapsed_s", ms_since(started) / 1000.0}};
+
+  std::size_t submitted() const { return sample_t_.size(); }
+  double convert_ms() const { return convert_ms_; }
+  int frame_w() const { return frame_w_; }
+  int frame_h() const { return frame_h_; }
+  void set_frame_size(int w, int h) { frame_w_ = w, frame_h_ = h; }
+
+ private:
+  void apply_ready() {
+    while (auto r = results_.take(applied_)) {
+      if (!r->ok && failure_.empty()) failure_ = "inference failed at " + std::to_string(r->request.pts) + " s: " + r->error;
+      state_.apply(*r, sample_t_[static_cast<std::size_t>(applied_)]);
+      ++applied_;
+      if (on_sample_) on_sample_(static_cast<std::size_t>(applied_), targets_);
+    }
+  }
+
+  const ChunkRunContext& ctx_;
+  ChunkState& state_;
+  const std::size_t targets_;
+  const std::function<void(std::size_t, std::size_t)>& on_sample_;
+  ResultQueue results_;
+  int client_ = 0;
+  FrameConverter converter_;
+  std::vector<double> sample_t_;  // [seq] -> target time
+  std::int64_t applied_ = 0;
+  std::string failure_;
+  double convert_ms_ = 0;
+  int frame_w_ = 0, frame_h_ = 0;
+};
+
+// A chunk whose every sample was lost to damaged data.
+Error all_samples_lost(const std::vector<DamagedRange>& damaged) {
+  char range[64];
+  std::snprintf(range, sizeof range, "%.3f to %.3f s", damaged.front().from, damaged.back().to);
+  return {ErrorCode::kBadInput, "no frame of the chunk could be decoded: damaged data from " + std::string(range) +
+                                    " (" + damaged.front().error + ")"};
+}
+
+ChunkStats chunk_stats(const FrameSampler::Stats& st, double decode_ms, double convert_ms, double elapsed_s) {
+  ChunkStats out;
+  out.seeks = st.seeks;
+  out.frames_decoded = st.frames_decoded;
+  out.packets_decoded = st.packets_decoded;
+  out.packets_dropped = st.packets_dropped;
+  out.damage_errors = st.damage_errors;
+  out.packets_skipped = st.packets_skipped;
+  out.decode_ms = decode_ms;
+  out.convert_ms = convert_ms;
+  out.elapsed_s = elapsed_s;
   return out;
+}
+
+}  // namespace
+
+Result<ChunkResult> analyze_chunk(const ChunkRunContext& ctx, const Chunk& chunk,
+                                  const std::function<void(std::size_t, std::size_t)>& on_sample) {
+  const auto started = clock_type::now();
+  const AnalyzeSettings& s = ctx.settings;
+  const std::vector<double> targets = sample_times(chunk, s.sample_fps);
+  auto source = VideoSource::open(chunk_source_options(s), ctx.stop);
+  if (!source) return fail(source.error());
+  VideoSource& src = **source;
+  // Ids local to the chunk (the merge renumbers them).
+  auto analysis =
+      AnalysisState::create(s.stream, ctx.model, static_cast<std::int64_t>(chunk.index) * kChunkTrackIdSpan + 1, "stream");
+  if (!analysis) return fail(analysis.error());
+  ChunkState state(ctx, std::move(*analysis));
+
+  FrameSampler sampler(src, targets);
+  double decode_ms = 0;
+  {
+    ChunkFeed feed(ctx, state, targets.size(), on_sample);
+    feed.set_frame_size(src.width(), src.height());
+    for (;;) {
+      if (ctx.stop && ctx.stop->load()) return fail(ErrorCode::kRuntime, "cancelled");
+      const auto d0 = clock_type::now();
+      auto sample = sampler.next();
+      decode_ms += ms_since(d0);
+      if (!sample) return fail(sample.error());
+      if (!*sample) break;
+      if (auto sent = feed.submit(**sample); !sent) return fail(sent.error());
+    }
+    if (auto done = feed.finish(chunk.index); !done) return fail(done.error());
+    state.close();
+    const std::vector<DamagedRange> damaged = sampler.damaged();
+    // Damaged data costs the frames it covers; only a chunk left with nothing fails.
+    if (feed.submitted() == 0 && !damaged.empty()) return fail(all_samples_lost(damaged));
+    state.encode_thumbs();
+    ChunkResult out = state.take_result();
+    for (const auto& d : damaged) out.damaged.push_back(ChunkDamage{d.from, d.to, static_cast<std::int64_t>(d.samples_lost), d.error});
+    out.frame_w = feed.frame_w();
+    out.frame_h = feed.frame_h();
+    out.stats = chunk_stats(sampler.stats(), decode_ms, feed.convert_ms(), ms_since(started) / 1000.0);
+    return out;
+  }
 }
 
 }  // namespace vigil

@@ -3,33 +3,19 @@
 // Decodes the chunk's sampled frames (FrameSampler: from the keyframe at or
 // before each, skipping what no sample needs), sends them through the shared
 // BatchScheduler in offline mode (lossless, fixed batches), tracks within the
-// chunk and applies the zones and lines. Returns the chunk's result as JSON
-// (the text stored in the job store; schema below), so a resumed job merges
-// exactly what an uninterrupted one would.
+// chunk and applies the zones and lines, through the analysis stage the live
+// engine uses (pipeline/analysis_stage.h). Returns the chunk's ChunkResult
+// (jobs/chunk_result.h, which also gives the stored JSON text: to_text), so a
+// resumed job merges exactly what an uninterrupted one would.
 //
-// Result JSON:
-//   "samples": [[t, pts, {"<class id>": count, ...}], ...]  one per sampled frame,
-//              count = detections scoring >= the stream's conf
-//   "tracks":  [{"id", "class", "first", "last", "hits", "score",
-//               "first_box": [x1,y1,x2,y2], "last_box": [...], "open"}]
-//              confirmed tracks; ids local to the chunk; open = still
-//              tracked at the chunk's last sample
-//   "events":  event JSON (store/event_json.h, wall_time 0) in order; events
-//              that only close open tracks/visits at the chunk's end carry
-//              "boundary": true (the merge drops them when the track goes on
-//              in the next chunk)
-//   "thumbs":  [{"t", "pts", "count", "jpeg": base64}] the chunk's busiest
-//              samples (most detections first), boxes drawn
-//   "captions": [{"t", "pts", "text"}] (settings.captions only; see
-//              AnalyzeSettings::captions for when); a failed caption has
-//              "error" instead of "text"
-//   "damaged": [{"from", "to", "samples_lost", "error"}] damaged data met
-//              while decoding this chunk's samples: the frames shown strictly
-//              between from and to were lost (FrameSampler), samples_lost of
-//              this chunk's samples with them. A chunk whose samples were all
-//              lost fails (kBadInput) instead.
-//   "frame":   [width, height]
-//   "stats":   decoding and timing figures (used only for run.json)
+// The result: one ChunkSample per sampled frame, the chunk's confirmed
+// tracks (ids local to the chunk, open = still tracked at its last sample),
+// its events in order (those that only close open tracks/visits at the
+// chunk's end are `boundary`), the busiest samples' thumbnails, captions
+// (settings.captions only; see AnalyzeSettings::captions for when), damaged
+// ranges met while decoding (FrameSampler: the frames shown strictly between
+// from and to were lost; a chunk whose samples were all lost fails with
+// kBadInput instead), the frame size and decoding figures.
 //
 // Threads: call from a chunk worker thread; several chunks may run at once
 // against the same scheduler.
@@ -40,12 +26,11 @@
 #include <cstdint>
 #include <functional>
 
-#include <nlohmann/json.hpp>
-
 #include "core/error.h"
 #include "inference/model_info.h"
 #include "jobs/analyze_settings.h"
 #include "jobs/chunk_plan.h"
+#include "jobs/chunk_result.h"
 #include "pipeline/batch_scheduler.h"
 
 namespace vigil {
@@ -58,13 +43,13 @@ struct ChunkRunContext {
   const AnalyzeSettings& settings;
   BatchScheduler& scheduler;
   const ModelInfo& model;
-  const std::atomic<bool>* stop = nullptr;  // cancel: the chunk fails with kCancelled
+  const std::atomic<bool>* stop = nullptr;  // cancel: the chunk fails ("cancelled")
   int thumbs = 3;                           // thumbnails kept per chunk
   class Captioner* captioner = nullptr;     // settings.captions: called on this thread (thread-safe captioners)
 };
 
 // on_sample(done, total): after each analysed sample (from this thread).
-Result<nlohmann::json> analyze_chunk(const ChunkRunContext& ctx, const Chunk& chunk,
-                                     const std::function<void(std::size_t, std::size_t)>& on_sample);
+Result<ChunkResult> analyze_chunk(const ChunkRunContext& ctx, const Chunk& chunk,
+                                  const std::function<void(std::size_t, std::size_t)>& on_sample);
 
 }  // namespace vigil

@@ -41,7 +41,6 @@ struct BatchRequest {
   std::shared_ptr<const Image> image;  // what the detector sees (full frame or substream)
   float to_full_x = 1, to_full_y = 1;  // box scale from `image` pixels to full-frame pixels
   int frame_w = 0, frame_h = 0;        // full-frame size
-  double scene_diff = 0;               // 1 - similarity to the last scene-change frame (captions), 0..1
 };
 
 struct BatchResult {

@@ -150,6 +150,7 @@ Result<void> Engine::add_stream(StreamConfig config) {
     streams_[p->config().id] = p;
     if (running_) p->start();
   }
+  announce(StreamChange::kAdded, p->config().id);
   return {};
 }
 
@@ -163,7 +164,24 @@ Result<void> Engine::remove_stream(const std::string& id) {
     streams_.erase(it);
   }
   p->stop();
+  announce(StreamChange::kRemoved, id);
   return {};
+}
+
+int Engine::add_stream_observer(StreamObserver fn) {
+  std::lock_guard lock(stream_observers_mu_);
+  stream_observers_[next_stream_observer_] = std::move(fn);
+  return next_stream_observer_++;
+}
+
+void Engine::remove_stream_observer(int id) {
+  std::lock_guard lock(stream_observers_mu_);
+  stream_observers_.erase(id);
+}
+
+void Engine::announce(StreamChange change, const std::string& id) {
+  std::lock_guard lock(stream_observers_mu_);
+  for (const auto& [observer_id, fn] : stream_observers_) fn(change, id);
 }
 
 std::shared_ptr<StreamPipeline> Engine::stream(const std::string& id) const {
@@ -321,7 +339,7 @@ std::string Engine::report() const {
   for (const auto& s : st.streams) {
     os << "\n  " << s.id << ": " << (s.up ? "up" : "down") << " src " << s.source_fps << " fps, display "
        << s.display_fps << ", analysed " << s.analysed_fps << ", every " << s.every_effective << ", tracks " << s.tracks
-       << ", drops " << drops_text(s.drops);
+       << ", drops " << drops_text(drop_names(s.drops));
   }
   for (const Stage stage : stages_by_name()) {
     const LatencySummary& l = st.stage(stage).latency;

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -42,8 +43,19 @@ class Engine {
   void start();
   void stop();  // idempotent; flushes the sinks
 
+  // Both announce the change to the stream observers once it took effect.
   Result<void> add_stream(StreamConfig config);
   Result<void> remove_stream(const std::string& id);
+
+  // Stream observers (the server's video feeds): called after a stream was
+  // added or removed (a PATCH is a removal, then an addition), on the thread
+  // that changed it, outside the engine's stream lock. An observer must
+  // return quickly and must not add or remove observers;
+  // remove_stream_observer() waits for a call in progress.
+  enum class StreamChange { kAdded, kRemoved };
+  using StreamObserver = std::function<void(StreamChange change, const std::string& id)>;
+  int add_stream_observer(StreamObserver fn);
+  void remove_stream_observer(int id);
   std::shared_ptr<StreamPipeline> stream(const std::string& id) const;
   std::vector<std::string> stream_ids() const;
   // Offline: every stream's input ended and its results were applied.
@@ -61,6 +73,7 @@ class Engine {
 
  private:
   explicit Engine(EngineConfig config);
+  void announce(StreamChange change, const std::string& id);
   void control_loop();
   void adapt_intervals();
   std::string report() const;
@@ -86,6 +99,10 @@ class Engine {
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<StreamPipeline>> streams_;
   bool running_ = false;
+
+  std::mutex stream_observers_mu_;  // held while observers run; never taken under mu_
+  std::map<int, StreamObserver> stream_observers_;
+  int next_stream_observer_ = 1;
 
   std::unique_ptr<class IntervalController> interval_controller_;  // control thread only
   std::thread control_;

@@ -6,9 +6,11 @@
 #include "pipeline/caption_service.h"
 
 #include <cmath>
+#include <limits>
 
 #include <spdlog/spdlog.h>
 
+#include "analytics/interval_controller.h"
 #include "analytics/similarity_gate.h"
 #include "pipeline/analysis_stage.h"
 
@@ -26,6 +28,24 @@ double unix_now() {
 }
 
 }  // namespace
+
+const char* to_string(DropReason reason) {
+  switch (reason) {
+    case DropReason::kGate: return "gate";
+    case DropReason::kAnalysisReplaced: return "analysis_replaced";
+    case DropReason::kInferenceError: return "inference_error";
+    case DropReason::kConvertError: return "convert_error";
+    case DropReason::kCaptureOverwritten: return "capture_overwritten";
+    case DropReason::kCaptureBehind: return "capture_behind";
+  }
+  return "unknown";
+}
+
+std::map<std::string, std::uint64_t> drop_names(const DropCounts& drops) {
+  std::map<std::string, std::uint64_t> out;
+  for (const auto& [reason, n] : drops) out[to_string(reason)] = n;
+  return out;
+}
 
 Result<std::unique_ptr<StreamPipeline>> StreamPipeline::create(StreamConfig config, StreamContext& ctx,
                                                                std::int64_t stream_number) {
@@ -112,7 +132,7 @@ void StreamPipeline::remove_observer(int id) {
   observers_.erase(id);
 }
 
-void StreamPipeline::count_drop(const std::string& reason, std::uint64_t n) {
+void StreamPipeline::count_drop(DropReason reason, std::uint64_t n) {
   std::lock_guard lock(mu_);
   drops_[reason] += n;
 }
@@ -132,35 +152,45 @@ std::vector<Event> StreamPipeline::apply_results(bool& applied) {
   }
   std::vector<Event> all;
   for (auto& r : results) {
+    const double scene_diff = take_scene_diff(r.request.seq);
     if (!r.ok) {
-      count_drop("inference_error");
+      count_drop(DropReason::kInferenceError);
       spdlog::warn("stream {}: analysis failed: {}", config_.id, r.error);
       continue;
     }
     AnalysisUpdate u = analyse(*analysis_, r, unix_now());
     applied = true;
     const auto c0 = clock::now();
-    if (captions_) maybe_caption(r, u);
+    if (caption_trigger_ && caption_trigger_->due(r.request.seq, r.request.pts, scene_diff)) caption(r, u);
     const auto done = clock::now();
     ctx_.metrics.add(Stage::kTrack, u.track_ms);
     ctx_.metrics.add(Stage::kAnalytics, u.analytics_ms + ms_between(c0, done));
     ctx_.analysis_latency.add(ms_between(r.request.capture_time, done));
     for (const auto& e : u.events) publish(e);
     analysed_rate_.tick();
+    auto figures = std::make_shared<AnalyticsSnapshot>();
+    figures->tracks = u.confirmed;
+    figures->occupancy = std::move(u.occupancy);
+    figures->line_counts = std::move(u.line_counts);
     {
       std::lock_guard lock(mu_);
-      ++analysed_;
-      tracks_ = u.confirmed;
-      occupancy_ = std::move(u.occupancy);
-      line_counts_ = std::move(u.line_counts);
+      figures->analysed = analytics_->analysed + 1;
+      analytics_ = std::move(figures);
     }
     all.insert(all.end(), std::make_move_iterator(u.events.begin()), std::make_move_iterator(u.events.end()));
   }
   return all;
 }
 
-void StreamPipeline::maybe_caption(const BatchResult& r, const AnalysisUpdate& u) {
-  if (!caption_trigger_->due(r.request.seq, r.request.pts, r.request.scene_diff)) return;
+double StreamPipeline::take_scene_diff(std::int64_t seq) {
+  double diff = 0;
+  if (auto it = scene_diffs_.find(seq); it != scene_diffs_.end()) diff = it->second;
+  // Requests up to seq were answered or replaced: none of them comes back.
+  scene_diffs_.erase(scene_diffs_.begin(), scene_diffs_.upper_bound(seq));
+  return diff;
+}
+
+void StreamPipeline::caption(const BatchResult& r, const AnalysisUpdate& u) {
   CaptionScene scene = caption_scene(*analysis_, r, u);
   // The callback runs on the scheduler's worker, possibly after this stream
   // is gone: it holds only the engine's event bus and the shared caption box.
@@ -187,112 +217,144 @@ void StreamPipeline::maybe_caption(const BatchResult& r, const AnalysisUpdate& u
   });
 }
 
-void StreamPipeline::loop() {
-  SimilarityGate gate(config_.gate);
+// What the stream loop keeps between frames (loop thread only).
+struct StreamPipeline::LoopState {
+  explicit LoopState(const StreamConfig& config)
+      : gate(config.gate), scene_gate(scene_gate_config(config.describe.scene_threshold)) {}
+
   // Scene changes for captions: the difference to the last frame that changed the scene.
-  GateConfig scene_config;
-  scene_config.enabled = true;
-  scene_config.similarity = 1.0 - config_.describe.scene_threshold;
-  SimilarityGate scene_gate(scene_config);
-  const bool want_scene = caption_trigger_ && config_.describe.on_scene_change;
+  static GateConfig scene_gate_config(double scene_threshold) {
+    GateConfig c;
+    c.enabled = true;
+    c.similarity = 1.0 - scene_threshold;
+    return c;
+  }
+
+  SimilarityGate gate;
+  SimilarityGate scene_gate;
   FrameConverter converter;
   int since_analysis = std::numeric_limits<int>::max() / 2;  // the first frame is a candidate
-  std::vector<Event> pending_events;
-  bool applied = false;
+  std::vector<Event> pending_events;                         // since the last displayed frame
+  bool applied = false;                                      // a result was applied since then
+};
 
+void StreamPipeline::loop() {
+  LoopState st(config_);
   for (;;) {
-    auto cf = slot_.take(std::chrono::milliseconds(50));
+    auto cf = slot_.take(kFrameWait);
     // Every applied result reaches the observers (the overlay, WebSocket
     // viewers), events or not: a calm scene's tracks move too.
-    auto events = apply_results(applied);
-    pending_events.insert(pending_events.end(), std::make_move_iterator(events.begin()),
-                          std::make_move_iterator(events.end()));
+    auto events = apply_results(st.applied);
+    st.pending_events.insert(st.pending_events.end(), std::make_move_iterator(events.begin()),
+                             std::make_move_iterator(events.end()));
     if (!cf) {
       if (slot_.closed() || stop_) break;
       continue;
     }
-    display_rate_.tick();
-    last_pts_ = cf->pts;
-    const VideoFrame& vf = *cf->frame;
-    {
-      std::lock_guard lock(mu_);
-      ++frames_;
+    count_frame(*cf);
+    if (++st.since_analysis >= every_effective_.load() && passes_gate(*cf->frame, st)) {
+      st.since_analysis = 0;
+      if (!submit(*cf, st)) break;  // offline: the scheduler stopped
     }
-    if (++since_analysis >= every_effective_.load()) {
-      bool analyse = true;
-      if (config_.gate.enabled && vf.has_luma()) {
-        const auto g0 = clock::now();
-        const Thumbnail thumb =
-            make_thumbnail(vf.luma(), vf.width(), vf.height(), vf.luma_stride(), config_.gate.thumb_w, config_.gate.thumb_h);
-        analyse = gate.should_analyse(thumb);
-        ctx_.metrics.add(Stage::kGate, ms_between(g0, clock::now()));
-        if (!analyse) count_drop("gate");
-      }
-      if (analyse) {
-        since_analysis = 0;
-        const auto c0 = clock::now();
-        const auto [aw, ah] = analysis_size(config_.substream, 0, 0, vf.width(), vf.height());
-        auto image = converter.to_image(vf, PixelFormat::kBgr24, aw, ah);
-        ctx_.metrics.add(Stage::kConvert, ms_between(c0, clock::now()));
-        if (!image) {
-          count_drop("convert_error");
-        } else {
-          BatchRequest req;
-          req.seq = cf->seq;
-          req.pts = cf->pts;
-          req.capture_time = cf->capture_time;
-          req.frame_w = vf.width();
-          req.frame_h = vf.height();
-          req.to_full_x = static_cast<float>(vf.width()) / static_cast<float>(aw);
-          req.to_full_y = static_cast<float>(vf.height()) / static_cast<float>(ah);
-          req.image = std::make_shared<const Image>(std::move(*image));
-          if (want_scene && vf.has_luma()) {
-            scene_gate.should_analyse(make_thumbnail(vf.luma(), vf.width(), vf.height(), vf.luma_stride(),
-                                                     config_.gate.thumb_w, config_.gate.thumb_h));
-            req.scene_diff = 1.0 - scene_gate.last_similarity();
-          }
-          {
-            std::lock_guard lock(mu_);
-            ++submitted_;
-          }
-          if (ctx_.offline) {
-            if (!ctx_.scheduler.submit_wait(client_, std::move(req))) break;
-          } else if (ctx_.scheduler.submit_latest(client_, std::move(req))) {
-            count_drop("analysis_replaced");
-          }
-        }
-      }
-    }
-    activity_ = static_cast<double>(tracks_) + 10.0 * (1.0 - gate.last_similarity());
-
-    std::map<int, FrameObserver> observers;
-    {
-      std::lock_guard lock(mu_);
-      observers = observers_;
-    }
-    if (!observers.empty()) {
-      FrameResult fr;
-      fr.stream = config_.id;
-      fr.seq = cf->seq;
-      fr.pts = cf->pts;
-      fr.frame = cf->frame;
-      const auto t0 = clock::now();
-      fr.tracks = analysis_->tracker().predict(cf->pts);
-      ctx_.metrics.add(Stage::kTrack, ms_between(t0, clock::now()));
-      fr.events = std::move(pending_events);
-      fr.analysed = applied;
-      for (auto& [id, fn] : observers) fn(fr);
-    }
-    pending_events.clear();
-    applied = false;
+    update_activity(st.gate);
+    notify_observers(*cf, st);
   }
-  if (ctx_.offline && !stop_) {
-    ctx_.scheduler.finish(client_);
-    ctx_.scheduler.drain(client_);
-    bool applied_at_end = false;
-    apply_results(applied_at_end);
-  }
+  if (ctx_.offline && !stop_) apply_remaining();
   finished_ = true;
+}
+
+void StreamPipeline::count_frame(const CapturedFrame& cf) {
+  display_rate_.tick();
+  last_pts_ = cf.pts;
+  std::lock_guard lock(mu_);
+  ++frames_;
+}
+
+bool StreamPipeline::passes_gate(const VideoFrame& vf, LoopState& st) {
+  if (!config_.gate.enabled || !vf.has_luma()) return true;
+  const auto g0 = clock::now();
+  const Thumbnail thumb =
+      make_thumbnail(vf.luma(), vf.width(), vf.height(), vf.luma_stride(), config_.gate.thumb_w, config_.gate.thumb_h);
+  const bool changed = st.gate.should_analyse(thumb);
+  ctx_.metrics.add(Stage::kGate, ms_between(g0, clock::now()));
+  if (!changed) count_drop(DropReason::kGate);
+  return changed;
+}
+
+bool StreamPipeline::submit(const CapturedFrame& cf, LoopState& st) {
+  const VideoFrame& vf = *cf.frame;
+  const auto c0 = clock::now();
+  const auto [aw, ah] = analysis_size(config_.substream, 0, 0, vf.width(), vf.height());
+  auto image = st.converter.to_image(vf, PixelFormat::kBgr24, aw, ah);
+  ctx_.metrics.add(Stage::kConvert, ms_between(c0, clock::now()));
+  if (!image) {
+    count_drop(DropReason::kConvertError);
+    return true;
+  }
+  BatchRequest req;
+  req.seq = cf.seq;
+  req.pts = cf.pts;
+  req.capture_time = cf.capture_time;
+  req.frame_w = vf.width();
+  req.frame_h = vf.height();
+  req.to_full_x = static_cast<float>(vf.width()) / static_cast<float>(aw);
+  req.to_full_y = static_cast<float>(vf.height()) / static_cast<float>(ah);
+  req.image = std::make_shared<const Image>(std::move(*image));
+  if (caption_trigger_ && config_.describe.on_scene_change && vf.has_luma()) {
+    st.scene_gate.should_analyse(
+        make_thumbnail(vf.luma(), vf.width(), vf.height(), vf.luma_stride(), config_.gate.thumb_w, config_.gate.thumb_h));
+    scene_diffs_[cf.seq] = 1.0 - st.scene_gate.last_similarity();
+  }
+  {
+    std::lock_guard lock(mu_);
+    ++submitted_;
+  }
+  if (ctx_.offline) return ctx_.scheduler.submit_wait(client_, std::move(req));
+  if (ctx_.scheduler.submit_latest(client_, std::move(req))) count_drop(DropReason::kAnalysisReplaced);
+  return true;
+}
+
+void StreamPipeline::update_activity(const SimilarityGate& gate) {
+  std::size_t tracks = 0;
+  {
+    std::lock_guard lock(mu_);
+    tracks = analytics_->tracks;
+  }
+  activity_ = activity_score(1.0 - gate.last_similarity(), static_cast<int>(tracks));
+}
+
+void StreamPipeline::notify_observers(const CapturedFrame& cf, LoopState& st) {
+  std::map<int, FrameObserver> observers;
+  std::shared_ptr<const AnalyticsSnapshot> figures;
+  {
+    std::lock_guard lock(mu_);
+    observers = observers_;
+    figures = analytics_;
+  }
+  if (!observers.empty()) {
+    FrameResult fr;
+    fr.stream = config_.id;
+    fr.seq = cf.seq;
+    fr.pts = cf.pts;
+    fr.frame = cf.frame;
+    const auto t0 = clock::now();
+    fr.tracks = analysis_->tracker().predict(cf.pts);
+    ctx_.metrics.add(Stage::kTrack, ms_between(t0, clock::now()));
+    fr.events = std::move(st.pending_events);
+    fr.analysed = st.applied;
+    fr.analytics = std::move(figures);
+    fr.display_fps = display_rate_.rate();
+    for (auto& [id, fn] : observers) fn(fr);
+  }
+  st.pending_events.clear();
+  st.applied = false;
+}
+
+void StreamPipeline::apply_remaining() {
+  ctx_.scheduler.finish(client_);
+  ctx_.scheduler.drain(client_);
+  bool applied_at_end = false;
+  apply_results(applied_at_end);
 }
 
 StreamSnapshot StreamPipeline::snapshot() const {
@@ -314,20 +376,20 @@ StreamSnapshot StreamPipeline::snapshot() const {
   s.last_error = cs.last_error;
   std::lock_guard lock(mu_);
   s.drops = drops_;
-  if (cs.overwritten) s.drops["capture_overwritten"] = cs.overwritten;
-  if (cs.behind) s.drops["capture_behind"] = cs.behind;
+  if (cs.overwritten) s.drops[DropReason::kCaptureOverwritten] = cs.overwritten;
+  if (cs.behind) s.drops[DropReason::kCaptureBehind] = cs.behind;
   s.frames = frames_;
-  s.analysed = analysed_;
+  s.analysed = analytics_->analysed;
   s.submitted = submitted_;
   s.queue_depth = inbox_.size();
-  s.tracks = tracks_;
+  s.tracks = analytics_->tracks;
   {
     std::lock_guard box_lock(caption_box_->mu);
     s.caption = caption_box_->text;
     s.caption_pts = caption_box_->pts;
   }
-  s.occupancy = occupancy_;
-  s.line_counts = line_counts_;
+  s.occupancy = analytics_->occupancy;
+  s.line_counts = analytics_->line_counts;
   return s;
 }
 

@@ -1,11 +1,14 @@
 // StreamPipeline: one stream's capture thread and stream loop.
 //
 // capture thread (StreamCapture) -> LatestSlot -> stream loop, per frame:
-//   apply analysis results that came back (tracker update, zone/line events);
-//   every Nth frame that passes the similarity gate: convert (full frame or
-//   substream) and submit to the BatchScheduler (live: replaces the stream's
-//   pending request; offline: blocks);
-//   predict tracks to this frame's time; hand the frame to observers.
+//   apply_results: analysis results that came back go through the analysis
+//     stage (analyse(), pipeline/analysis_stage.h: tracker, zone/line events),
+//     their events to the EventBus, captions when due;
+//   passes_gate + submit: every Nth frame that passes the similarity gate is
+//     converted (full frame or substream) and submitted to the BatchScheduler
+//     (live: replaces the stream's pending request; offline: blocks);
+//   notify_observers: tracks predicted to this frame's time, the events since
+//     the previous frame and the latest AnalyticsSnapshot go to observers.
 // The loop never waits for analysis in live mode, so display runs at the
 // source rate; analysis runs beside it.
 //
@@ -33,14 +36,38 @@
 #include "metrics/latency_window.h"
 #include "metrics/rate_meter.h"
 #include "metrics/stage_metrics.h"
+#include "pipeline/analysis_stage.h"
 #include "pipeline/batch_scheduler.h"
 #include "pipeline/event_bus.h"
 #include "pipeline/stream_capture.h"
 
 namespace vigil {
 
-class AnalysisState;
-struct AnalysisUpdate;
+class SimilarityGate;
+
+// Why a frame was not analysed (or not shown). to_string gives the names
+// the stats and metrics use.
+enum class DropReason {
+  kGate,                // the similarity gate found the scene unchanged
+  kAnalysisReplaced,    // live: a newer frame replaced it in the scheduler
+  kInferenceError,      // the detector failed on it
+  kConvertError,        // it could not be converted for the detector
+  kCaptureOverwritten,  // live: the capture thread replaced it before the loop took it
+  kCaptureBehind,       // live: part of a burst above the source rate (LiveRateGate)
+};
+const char* to_string(DropReason reason);  // "gate", "analysis_replaced", ...
+using DropCounts = std::map<DropReason, std::uint64_t>;
+// reason name -> count, the JSON shape of the stats' "drops".
+std::map<std::string, std::uint64_t> drop_names(const DropCounts& drops);
+
+// The stream's analysis figures after its latest applied result. Immutable
+// once published: every FrameResult until the next result shares it.
+struct AnalyticsSnapshot {
+  std::size_t tracks = 0;      // confirmed tracks
+  std::uint64_t analysed = 0;  // results applied since the stream started
+  Occupancy occupancy;         // zone -> class -> tracks inside
+  LineTotals line_counts;      // line -> {"in", "out"}
+};
 
 // Engine services a stream uses; they outlive every stream.
 struct StreamContext {
@@ -62,6 +89,8 @@ struct FrameResult {
   std::vector<Track> tracks;  // confirmed tracks predicted to this frame's time
   std::vector<Event> events;  // events produced since the previous displayed frame
   bool analysed = false;      // an analysis result was applied on this frame
+  std::shared_ptr<const AnalyticsSnapshot> analytics;  // the latest figures; never null
+  double display_fps = 0;     // frames through the stream loop per second
 };
 using FrameObserver = std::function<void(const FrameResult&)>;
 
@@ -77,15 +106,15 @@ struct StreamSnapshot {
   double analysed_fps = 0;  // analysis results applied per second
   int every = 1;            // configured
   int every_effective = 1;  // after adaptive control
-  std::map<std::string, std::uint64_t> drops;  // reason -> count
+  DropCounts drops;
   std::uint64_t frames = 0, analysed = 0, submitted = 0;
   std::size_t queue_depth = 0;  // analysis results waiting to be applied
   std::size_t tracks = 0;
   std::string caption;       // the latest caption ("" if none yet)
   double caption_pts = 0;    // its media time
   double activity = 0;
-  std::map<std::string, std::map<std::string, int>> occupancy;
-  std::map<std::string, std::map<std::string, std::int64_t>> line_counts;  // line -> {in, out}
+  Occupancy occupancy;
+  LineTotals line_counts;  // line -> {in, out}
   std::string last_error;
 };
 
@@ -117,13 +146,29 @@ class StreamPipeline {
 
  private:
   StreamPipeline(StreamConfig config, StreamContext& ctx, std::unique_ptr<AnalysisState> analysis);
+  struct LoopState;
+  // The stream loop and its steps (loop thread).
   void loop();
-  void on_result(BatchResult&& r);
+  void count_frame(const CapturedFrame& cf);
+  bool passes_gate(const VideoFrame& vf, LoopState& st);
+  // Converts and submits; false when the offline scheduler stopped.
+  bool submit(const CapturedFrame& cf, LoopState& st);
+  void update_activity(const SimilarityGate& gate);
+  void notify_observers(const CapturedFrame& cf, LoopState& st);
+  // Offline, at the end of the input: waits for and applies the last results.
+  void apply_remaining();
   // Applies the results in the inbox; `applied` becomes true when at least one was.
   std::vector<Event> apply_results(bool& applied);
-  void maybe_caption(const BatchResult& r, const AnalysisUpdate& u);
+  // The scene difference recorded when `seq` was submitted (0 if none); forgets older ones.
+  double take_scene_diff(std::int64_t seq);
+  void caption(const BatchResult& r, const AnalysisUpdate& u);
+
+  void on_result(BatchResult&& r);  // scheduler worker thread
   void publish(const Event& e);
-  void count_drop(const std::string& reason, std::uint64_t n = 1);
+  void count_drop(DropReason reason, std::uint64_t n = 1);
+
+  // How long the loop waits for a frame before it looks at the inbox again.
+  static constexpr auto kFrameWait = std::chrono::milliseconds(50);
 
   const StreamConfig config_;
   StreamContext& ctx_;
@@ -146,16 +191,16 @@ class StreamPipeline {
   std::atomic<int> every_effective_;
   std::atomic<double> activity_{0};
   std::atomic<double> last_pts_{0};
+  // Captions: seq -> scene difference of submitted requests not answered yet (loop thread).
+  std::map<std::int64_t, double> scene_diffs_;
 
   mutable std::mutex mu_;  // guards everything below
   std::deque<BatchResult> inbox_;
-  std::map<std::string, std::uint64_t> drops_;
+  DropCounts drops_;
   std::map<int, FrameObserver> observers_;
   int next_observer_ = 1;
-  std::uint64_t frames_ = 0, analysed_ = 0, submitted_ = 0;
-  std::size_t tracks_ = 0;
-  std::map<std::string, std::map<std::string, int>> occupancy_;
-  std::map<std::string, std::map<std::string, std::int64_t>> line_counts_;
+  std::uint64_t frames_ = 0, submitted_ = 0;
+  std::shared_ptr<const AnalyticsSnapshot> analytics_ = std::make_shared<const AnalyticsSnapshot>();
   RateMeter display_rate_, analysed_rate_;
 };
 

@@ -173,7 +173,6 @@ class Session : public std::enable_shared_from_this<Session> {
     ApiRequest r = to_api_request(req, remote_);
     if (serve_media(r)) return;
     ApiResponse a = router_.handle(r);
-    if (r.method == "POST" || r.method == "PATCH" || r.method == "DELETE") videos_.sync();
     respond(std::move(a), req.version(), req.keep_alive(), req.method());
   }
 
@@ -338,7 +337,6 @@ struct HttpServer::Impl {
     timer.async_wait([this](beast::error_code ec) {
       if (ec) return;
       router.sample();
-      videos.sync();  // streams added or removed other than through the API
       tick();
     });
   }

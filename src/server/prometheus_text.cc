@@ -82,7 +82,7 @@ void stream_families(std::ostringstream& os, const std::vector<StreamSnapshot>& 
   for (const auto& s : streams) {
     const std::string id = prometheus_label_value(s.id);
     for (const auto& [reason, n] : s.drops)
-      os << "vigil_drops_total{stream=\"" << id << "\",reason=\"" << prometheus_label_value(reason) << "\"} "
+      os << "vigil_drops_total{stream=\"" << id << "\",reason=\"" << prometheus_label_value(to_string(reason)) << "\"} "
          << fmt(n) << '\n';
   }
 }

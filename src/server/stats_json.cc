@@ -53,7 +53,7 @@ json to_json(const StreamSnapshot& s) {
           {"analysed_fps", s.analysed_fps},
           {"every", s.every},
           {"every_effective", s.every_effective},
-          {"drops", s.drops},
+          {"drops", drop_names(s.drops)},
           {"frames", s.frames},
           {"analysed", s.analysed},
           {"queue_depth", s.queue_depth},

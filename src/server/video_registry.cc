@@ -147,7 +147,7 @@ std::string StreamVideo::frame_json(const FrameResult& r) const {
                   {"analysed", r.analysed},
                   {"tracks", std::move(tracks)},
                   {"events", std::move(events)},
-                  {"fps", std::round(display_fps_ * 100) / 100},
+                  {"fps", std::round(r.display_fps * 100) / 100},
                   {"width", r.frame ? r.frame->width() : 0},
                   {"height", r.frame ? r.frame->height() : 0}};
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -171,22 +171,13 @@ void StreamVideo::on_frame(const FrameResult& r) {
     if (closed_) return;
     trails_.update(r.tracks, r.pts);
     const bool watched = r.frame && hub_->has_viewers();
-    const auto now = std::chrono::steady_clock::now();
-    if ((watched || !queues.empty()) && now - refreshed_ >= kSnapshotRefresh) {
-      // snapshot() copies the stream's maps under its lock: not per frame.
-      const StreamSnapshot s = pipeline_->snapshot();
-      occupancy_ = s.occupancy;
-      line_counts_ = s.line_counts;
-      display_fps_ = s.display_fps;
-      refreshed_ = now;
-    }
     if (watched) {
       OverlayInput in;
       in.tracks = &r.tracks;
       in.zones = &zones_;
       in.lines = &lines_;
-      in.occupancy = &occupancy_;
-      in.line_counts = &line_counts_;
+      in.occupancy = r.analytics ? &r.analytics->occupancy : nullptr;
+      in.line_counts = r.analytics ? &r.analytics->line_counts : nullptr;
       in.class_names = &class_names_;
       in.trails = &trails_;
       hub_->on_frame(*r.frame, r.pts, in);
@@ -252,6 +243,7 @@ VideoRegistry::VideoRegistry(Engine& engine) : engine_(engine) {
   event_sub_ = engine_.events().subscribe([this](const Event& e) {
     on_event(to_json(e).dump(-1, ' ', false, json::error_handler_t::replace));
   });
+  stream_observer_ = engine_.add_stream_observer([this](Engine::StreamChange, const std::string&) { sync(); });
   sync();
 }
 
@@ -265,8 +257,9 @@ void VideoRegistry::shutdown() {
     shut_ = true;
     videos.swap(videos_);
   }
-  // unsubscribe() waits for a call in progress: after this, no on_event runs.
+  // Both wait for a call in progress: after this, no on_event or sync runs.
   engine_.events().unsubscribe(event_sub_);
+  engine_.remove_stream_observer(stream_observer_);
   for (auto& [id, v] : videos) v->close();
   std::vector<std::shared_ptr<LiveClient>> clients;
   {

@@ -4,11 +4,14 @@
 // StreamVideo registers a FrameObserver on its StreamPipeline. On the stream
 // loop thread, for every displayed frame, it updates the stream's
 // TrailHistory; only while someone watches does it build an OverlayInput
-// (zones and lines from the config, occupancy and line counts refreshed from
-// snapshot() at most every 500 ms) and call MjpegHub::on_frame; only while a
+// (zones and lines from the config, occupancy and line counts from the
+// frame's AnalyticsSnapshot) and call MjpegHub::on_frame; only while a
 // WebSocket client listens and the frame carried analysis results or events
 // does it build the per-frame JSON. Then it wakes its clients, which post to
 // their own strands: the observer never writes to a socket and never waits.
+//
+// The registry follows the engine's streams through Engine's stream
+// observer (added, removed, restarted by PATCH), so no caller has to sync it.
 //
 // Ownership: the registry owns the StreamVideos; sessions hold a
 // shared_ptr to theirs, so a StreamVideo may outlive its stream. close()
@@ -72,7 +75,6 @@ class TextQueue {
 
 class StreamVideo : public std::enable_shared_from_this<StreamVideo> {
  public:
-  static constexpr auto kSnapshotRefresh = std::chrono::milliseconds(500);
   static constexpr std::size_t kTextQueueFrames = 2;
 
   StreamVideo(std::string id, std::shared_ptr<StreamPipeline> pipeline, std::vector<std::string> class_names);
@@ -114,10 +116,6 @@ class StreamVideo : public std::enable_shared_from_this<StreamVideo> {
   bool closed_ = false;
   // Stream loop thread only (under frame_mu_).
   TrailHistory trails_;
-  std::chrono::steady_clock::time_point refreshed_{};
-  std::map<std::string, std::map<std::string, int>> occupancy_;
-  std::map<std::string, std::map<std::string, std::int64_t>> line_counts_;
-  double display_fps_ = 0;
 
   mutable std::mutex clients_mu_;
   std::vector<std::weak_ptr<LiveClient>> clients_;
@@ -128,13 +126,14 @@ class VideoRegistry {
  public:
   static constexpr std::size_t kEventQueue = 256;  // per /ws/events client, drop-oldest
 
-  explicit VideoRegistry(Engine& engine);  // subscribes to engine.events()
+  explicit VideoRegistry(Engine& engine);  // subscribes to engine.events() and its stream changes
   ~VideoRegistry();                        // shutdown()
   VideoRegistry(const VideoRegistry&) = delete;
   VideoRegistry& operator=(const VideoRegistry&) = delete;
 
   // Attaches a StreamVideo to every engine stream that has none (or whose
-  // pipeline was replaced) and closes those of removed streams.
+  // pipeline was replaced) and closes those of removed streams. Called on
+  // every stream change the engine announces.
   void sync();
   // The stream's feed (syncing first when needed); null for an unknown id.
   std::shared_ptr<StreamVideo> find(const std::string& id);
@@ -153,6 +152,7 @@ class VideoRegistry {
   std::map<std::string, std::shared_ptr<StreamVideo>> videos_;
   bool shut_ = false;
   int event_sub_ = 0;
+  int stream_observer_ = 0;
 
   std::mutex events_mu_;
   std::vector<std::pair<std::weak_ptr<LiveClient>, std::weak_ptr<TextQueue>>> event_listeners_;

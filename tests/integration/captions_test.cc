@@ -50,13 +50,29 @@ EngineConfig engine_config(const DescribeConfig& describe, const std::string& di
   return c;
 }
 
-// Runs the engine for `seconds` and returns its last stats.
-EngineStats run_for(Engine& e, double seconds) {
+// Runs the engine until `done(stats)` holds (polled every 50 ms; a failure
+// after 60 s) and returns the stats that met it.
+template <class Done>
+EngineStats run_until(Engine& e, Done done) {
   e.start();
-  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   EngineStats stats = e.stats();
+  while (!done(stats) && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    stats = e.stats();
+  }
+  EXPECT_TRUE(done(stats)) << "not reached in 60 s: " << to_json(stats).dump();
   e.stop();
   return stats;
+}
+
+std::uint64_t analysed(const EngineStats& s) { return s.streams.empty() ? 0 : s.streams[0].analysed; }
+
+// The stream loop took (nearly) every frame the capture decoded.
+void expect_video_kept_up(const json& stream) {
+  const auto frames = stream["frames"].get<std::uint64_t>();
+  const auto overwritten = stream["drops"].value("capture_overwritten", std::uint64_t{0});
+  EXPECT_LE(overwritten, frames / 20) << stream.dump();
 }
 
 std::vector<json> jsonl_captions(const std::string& path) {
@@ -80,7 +96,7 @@ TEST(Captions, VlmCaptionsReachJsonlSqliteStatsAndMetrics) {
   const std::string dir = test::tmp_dir("captions") + "/vlm";
   auto engine = Engine::create(engine_config(d, dir));
   ASSERT_TRUE(engine) << engine.error().message;
-  const EngineStats typed = run_for(**engine, 5);
+  const EngineStats typed = run_until(**engine, [](const EngineStats& s) { return s.captions.done >= 2; });
   const json stats = to_json(typed);
 
   // The request: a JPEG of the frame downscaled to max_side (768x576 -> 256x192).
@@ -142,14 +158,21 @@ TEST(Captions, SlowServerSkipsCaptionsButNotVideo) {
   const std::string dir = test::tmp_dir("captions") + "/slow";
   auto engine = Engine::create(engine_config(d, dir));
   ASSERT_TRUE(engine) << engine.error().message;
-  const json stats = to_json(run_for(**engine, 6));
+  bool bounded = true;  // at most 2 requests waiting or in flight, at every look
+  const json stats = to_json(run_until(**engine, [&](const EngineStats& s) {
+    bounded = bounded && s.captions.requests - s.captions.done - s.captions.errors <= 2;
+    return s.captions.skipped > 10 && analysed(s) >= 20;
+  }));
   const json& c = stats["captions"];
-  EXPECT_GT(c["skipped"].get<int>(), 10) << c.dump();        // ~25 asked, at most ~5 fit
-  EXPECT_LE(c["requests"].get<int>(), 6) << c.dump();        // at most 2 waiting at any time
-  EXPECT_LE(static_cast<int>(server.requests().size()), 5);  // one at a time, 2 s each
-  // Video and detection went on at the source rate.
+  EXPECT_TRUE(bounded) << c.dump();
+  EXPECT_GT(c["skipped"].get<int>(), 10) << c.dump();
+  // The server sees only requests the scheduler accepted (read once stopped:
+  // a request may start between the stats above and the stop).
+  const json after = to_json((*engine)->stats())["captions"];
+  EXPECT_LE(server.requests().size(), after["requests"].get<std::size_t>()) << after.dump();
+  // Video and detection went on (the rates: bench/slow_detector.sh).
   const json& s = stats["streams"][0];
-  EXPECT_GE(s["display_fps"].get<double>(), 8.0) << s.dump();
+  expect_video_kept_up(s);
   EXPECT_GE(s["analysed"].get<int>(), 20) << s.dump();
 }
 
@@ -168,14 +191,15 @@ TEST(Captions, ServerErrorsTimeoutsAndRefusalsAreCountedWhileThePipelineRuns) {
   const std::string dir = test::tmp_dir("captions") + "/errors";
   auto engine = Engine::create(engine_config(d, dir));
   ASSERT_TRUE(engine) << engine.error().message;
-  const json stats = to_json(run_for(**engine, 6));
+  const json stats =
+      to_json(run_until(**engine, [](const EngineStats& s) { return s.captions.errors >= 3 && analysed(s) >= 20; }));
   const json& c = stats["captions"];
   EXPECT_GE(c["errors"].get<int>(), 3) << c.dump();
   EXPECT_EQ(c["done"], 0) << c.dump();
   EXPECT_FALSE(c["captioners"][0]["last_error"].get<std::string>().empty());
   EXPECT_TRUE(jsonl_captions(dir + "/events.jsonl").empty());
   const json& s = stats["streams"][0];
-  EXPECT_GE(s["display_fps"].get<double>(), 8.0) << s.dump();
+  expect_video_kept_up(s);
   EXPECT_GE(s["analysed"].get<int>(), 20) << s.dump();
 
   // Nothing listening at all.
@@ -183,7 +207,8 @@ TEST(Captions, ServerErrorsTimeoutsAndRefusalsAreCountedWhileThePipelineRuns) {
   const std::string dir2 = test::tmp_dir("captions") + "/refused";
   auto refused = Engine::create(engine_config(d, dir2));
   ASSERT_TRUE(refused) << refused.error().message;
-  const json stats2 = to_json(run_for(**refused, 3));
+  const json stats2 =
+      to_json(run_until(**refused, [](const EngineStats& st) { return st.captions.errors >= 2 && analysed(st) >= 10; }));
   EXPECT_GE(stats2["captions"]["errors"].get<int>(), 2) << stats2["captions"].dump();
   EXPECT_GE(stats2["streams"][0]["analysed"].get<int>(), 10);
 }

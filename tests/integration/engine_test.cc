@@ -51,6 +51,17 @@ std::uint64_t drops(const nlohmann::json& s, const std::string& reason) {
   return s["drops"].contains(reason) ? s["drops"][reason].get<std::uint64_t>() : 0;
 }
 
+// Polls `pred` every 50 ms until it holds or `limit` passed.
+template <class Pred>
+bool wait_until(Pred pred, std::chrono::milliseconds limit) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(50ms);
+  }
+  return true;
+}
+
 // Collects events from the bus.
 struct EventLog {
   std::mutex mu;
@@ -135,6 +146,59 @@ TEST(EngineOffline, FourStreamsTwiceGiveIdenticalEvents) {
   EXPECT_EQ(strip_ids(runs[0]["cam1"]), strip_ids(runs[0]["cam4"]));
 }
 
+// ---- what flows forward: analytics snapshots and stream changes ----------------------
+
+TEST(EngineFlow, FramesCarryTheLatestAnalyticsAndStreamChangesAreAnnounced) {
+  EngineConfig c = base_config(true);
+  StreamConfig s = stream("cam1", kVideos + "/vtest20.mp4", 2);
+  ZoneConfig z;
+  z.name = "all";
+  z.polygon = {{0, 0}, {1, 0}, {1, 1}, {0, 1}};
+  s.zones.push_back(z);
+  c.streams.push_back(s);
+  auto engine = Engine::create(c);
+  ASSERT_TRUE(engine) << engine.error().message;
+  std::mutex mu;
+  std::vector<std::pair<Engine::StreamChange, std::string>> changes;
+  (*engine)->add_stream_observer([&](Engine::StreamChange change, const std::string& id) {
+    std::lock_guard lock(mu);
+    changes.emplace_back(change, id);
+  });
+  std::shared_ptr<const AnalyticsSnapshot> last;
+  std::uint64_t frames = 0, analysed_max = 0;
+  bool monotone = true, never_null = true;
+  (*engine)->stream("cam1")->add_observer([&](const FrameResult& r) {
+    never_null = never_null && r.analytics != nullptr;
+    if (!r.analytics) return;
+    monotone = monotone && r.analytics->analysed >= analysed_max;
+    analysed_max = r.analytics->analysed;
+    last = r.analytics;
+    ++frames;
+  });
+  (*engine)->start();
+  for (int i = 0; i < 600 && !(*engine)->all_finished(); ++i) std::this_thread::sleep_for(100ms);
+  ASSERT_TRUE((*engine)->all_finished());
+  const StreamSnapshot snap = (*engine)->stream("cam1")->snapshot();
+  EXPECT_TRUE(never_null);
+  EXPECT_TRUE(monotone);
+  EXPECT_GT(frames, 0U);
+  ASSERT_TRUE(last);
+  EXPECT_GT(last->analysed, 0U);
+  EXPECT_LE(last->analysed, snap.analysed);  // the last results may come after the last frame
+  EXPECT_EQ(last->occupancy.count("all"), 1U);
+
+  // Stream changes reach the observers once they took effect.
+  StreamConfig extra = stream("cam2", kVideos + "/vtest20.mp4", 2);
+  ASSERT_TRUE((*engine)->add_stream(extra));
+  ASSERT_TRUE((*engine)->remove_stream("cam2"));
+  EXPECT_FALSE((*engine)->remove_stream("cam2"));  // nothing changed: nothing announced
+  (*engine)->stop();
+  std::lock_guard lock(mu);
+  ASSERT_EQ(changes.size(), 2U);
+  EXPECT_EQ(changes[0], std::make_pair(Engine::StreamChange::kAdded, std::string("cam2")));
+  EXPECT_EQ(changes[1], std::make_pair(Engine::StreamChange::kRemoved, std::string("cam2")));
+}
+
 // ---- live: a slow detector never slows the video ---------------------------------
 
 TEST(EngineLive, SlowDetectorDropsAnalysisNotFrames) {
@@ -149,17 +213,26 @@ TEST(EngineLive, SlowDetectorDropsAnalysisNotFrames) {
   auto engine = Engine::create(c);
   ASSERT_TRUE(engine) << engine.error().message;
   (*engine)->start();
-  std::this_thread::sleep_for(3s);
+  // Counted in frames, not timed: the stream loop shows (nearly) every frame
+  // the capture decodes while most analyses are replaced (latest wins). The
+  // rates themselves are measured by bench/slow_detector.sh (docs/performance.md).
+  auto every_stream_shown = [&](std::uint64_t frames) {
+    for (const char* id : {"live1", "live2"})
+      if ((*engine)->stream(id)->snapshot().frames < frames) return false;
+    return true;
+  };
+  ASSERT_TRUE(wait_until([&] { return every_stream_shown(30); }, 60s));
   const double rss_early = process_rss_mb();
-  std::this_thread::sleep_for(5s);
-  const auto stats = to_json((*engine)->stats());
+  ASSERT_TRUE(wait_until([&] { return every_stream_shown(80); }, 60s));
   const double rss_late = process_rss_mb();
+  const auto stats = to_json((*engine)->stats());
   (*engine)->stop();
   for (const char* id : {"live1", "live2"}) {
     const auto s = find_stream(stats, id);
-    EXPECT_GE(s["display_fps"].get<double>(), 0.9 * 10.0) << id << ": " << s.dump();
+    const auto frames = s["frames"].get<std::uint64_t>();
+    EXPECT_LE(drops(s, "capture_overwritten"), frames / 20) << id << ": the loop missed frames: " << s.dump();
     EXPECT_GT(drops(s, "analysis_replaced"), 0U) << id << ": " << s.dump();
-    EXPECT_LT(s["analysed_fps"].get<double>(), 5.0) << id;
+    EXPECT_LT(2 * s["analysed"].get<std::uint64_t>(), frames) << id << ": analysis kept up? " << s.dump();
   }
   EXPECT_LT(rss_late - rss_early, 30.0) << "RSS grew from " << rss_early << " to " << rss_late << " MB";
 }
@@ -219,7 +292,16 @@ TEST(EngineBadInput, EachBadSourceIsNamedAndTheOthersRun) {
     ASSERT_FALSE(r) << url;
     EXPECT_NE(r.error().message.find(url.substr(0, url.find(':'))), std::string::npos) << r.error().message;
   }
-  std::this_thread::sleep_for(5s);
+  // Until every bad source was reported down, the truncated file ended and
+  // the good stream has been analysed for a while.
+  ASSERT_TRUE(wait_until(
+      [&] {
+        for (const auto& [id, v] : bad)
+          if (log.of(id, EventKind::kStreamDown).empty()) return false;
+        const StreamSnapshot g = (*engine)->stream("good")->snapshot();
+        return (*engine)->stream("half")->snapshot().ended && g.frames >= 50 && g.analysed > 5;
+      },
+      60s));
   const auto stats = to_json((*engine)->stats());
   (*engine)->stop();
   for (const auto& [id, v] : bad) {
@@ -233,7 +315,7 @@ TEST(EngineBadInput, EachBadSourceIsNamedAndTheOthersRun) {
   const auto h = find_stream(stats, "half");
   EXPECT_GT(h["frames"].get<int>(), 0);
   const auto g = find_stream(stats, "good");
-  EXPECT_GE(g["display_fps"].get<double>(), 9.0) << g.dump();
+  EXPECT_LE(drops(g, "capture_overwritten"), g["frames"].get<std::uint64_t>() / 20) << g.dump();
   EXPECT_GT(g["analysed"].get<int>(), 5);
 }
 

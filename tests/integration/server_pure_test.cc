@@ -17,7 +17,7 @@ namespace {
 using nlohmann::json;
 
 StreamSnapshot stream(const std::string& id, double source, double display, double analysed, std::uint64_t frames,
-                      std::map<std::string, std::uint64_t> drops) {
+                      DropCounts drops) {
   StreamSnapshot s;
   s.id = id;
   s.source_fps = source;
@@ -41,7 +41,7 @@ LatencySummary latency(double avg, double p50, double p95, double p99, double ma
 
 EngineStats sample_stats() {
   EngineStats st;
-  st.streams = {stream("cam1", 10, 9.5, 2.5, 200, {{"gate", 12}, {"analysis_replaced", 3}}),
+  st.streams = {stream("cam1", 10, 9.5, 2.5, 200, {{DropReason::kGate, 12}, {DropReason::kAnalysisReplaced, 3}}),
                 stream("cam-2", 25, 25, 0, 0, {})};
   st.stages[static_cast<std::size_t>(Stage::kDecode)].latency = latency(1.2, 1.1, 2.0, 3.1, 9.0, 800);
   st.stages[static_cast<std::size_t>(Stage::kInference)].latency = latency(40, 39, 50, 60, 70, 0);
