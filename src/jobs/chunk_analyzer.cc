@@ -293,7 +293,7 @@ Result<nlohmann::json> analyze_chunk(const ChunkRunContext& ctx, const Chunk& ch
   // Hardware decoding only when asked for by name: "auto" would probe (and
   // log) once per chunk.
   vo.hwaccel = HwAccel::kNone;
-  if (auto hw = parse_hwaccel(s.stream.hwaccel); hw && *hw != HwAccel::kAuto) vo.hwaccel = *hw;
+  if (s.stream.hwaccel != HwAccel::kAuto) vo.hwaccel = s.stream.hwaccel;
   vo.max_pixels = s.stream.max_pixels;
   vo.decode_threads = s.stream.decode_threads;
   vo.strict = true;
