@@ -90,10 +90,6 @@ Result<DecodeOptions> decode_options(const DetectArgs& args, const ModelInfo& in
   return opts;
 }
 
-std::string class_label(const ModelInfo& info, int c) {
-  return c >= 0 && c < info.num_classes() ? info.class_names[static_cast<std::size_t>(c)] : std::to_string(c);
-}
-
 // One image's result as one JSON Lines object (--json).
 nlohmann::json detections_json(const std::string& file, const Image& image, const std::vector<Detection>& dets,
                                const DetectTimings& t, const ModelInfo& info) {
@@ -103,7 +99,7 @@ nlohmann::json detections_json(const std::string& file, const Image& image, cons
   j["height"] = image.height;
   j["detections"] = nlohmann::json::array();
   for (const auto& d : dets)
-    j["detections"].push_back({{"class", class_label(info, d.class_id)},
+    j["detections"].push_back({{"class", info.class_name(d.class_id)},
                                {"class_id", d.class_id},
                                {"score", round4(static_cast<double>(d.score))},
                                {"box", {round2(d.box.x1), round2(d.box.y1), round2(d.box.x2), round2(d.box.y2)}}});
@@ -121,7 +117,7 @@ void print_detections(const std::string& file, const Image& image, const std::ve
               t.inference_ms, t.postprocess_ms);
   if (!dets.empty()) std::printf("  %-16s %6s %8s %8s %8s %8s\n", "class", "score", "x1", "y1", "x2", "y2");
   for (const auto& d : dets)
-    std::printf("  %-16s %6.3f %8.1f %8.1f %8.1f %8.1f\n", class_label(info, d.class_id).c_str(),
+    std::printf("  %-16s %6.3f %8.1f %8.1f %8.1f %8.1f\n", info.class_name(d.class_id).c_str(),
                 static_cast<double>(d.score), static_cast<double>(d.box.x1), static_cast<double>(d.box.y1),
                 static_cast<double>(d.box.x2), static_cast<double>(d.box.y2));
   std::fflush(stdout);

@@ -20,6 +20,7 @@
 #include "pipeline/engine.h"
 #include "server/http_server.h"
 #include "server/job_manager.h"
+#include "server/stats_json.h"
 #include "store/event_json.h"
 
 extern char** environ;
@@ -268,7 +269,7 @@ int run_engine(const RunArgs& a) {
     api = std::move(*started);
   }
   wait_for_end(a, *cfg, e);
-  const auto stats = e.stats_json();
+  const auto stats = to_json(e.stats());
   if (api.server) api.server->stop();
   api.jobs.reset();  // cancels running jobs: their chunks resume at the next start
   e.stop();

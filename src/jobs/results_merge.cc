@@ -11,6 +11,8 @@
 
 #include <unistd.h>
 
+#include "core/class_name.h"
+#include "jobs/chunk_result.h"
 #include "store/event_json.h"
 
 namespace vigil {
@@ -18,39 +20,15 @@ namespace {
 
 using json = nlohmann::json;
 
-struct LocalTrack {
-  std::int64_t id = 0;
-  int class_id = 0;
-  double first = 0, last = 0;
-  int hits = 0;
-  double score = 0;
-  Box first_box, last_box;
-  bool open = false;
-};
-
 struct ChunkData {
   const ChunkState* state = nullptr;
-  json result;
-  std::vector<LocalTrack> tracks;
+  ChunkResult result;
+  std::vector<json> events;  // result.events as JSON, "boundary" kept
   double first_sample_t = 0;
   bool has_samples = false;
 };
 
-Box box_from(const json& j) {
-  Box b;
-  if (j.is_array() && j.size() == 4) {
-    b.x1 = j[0].get<float>();
-    b.y1 = j[1].get<float>();
-    b.x2 = j[2].get<float>();
-    b.y2 = j[3].get<float>();
-  }
-  return b;
-}
-
-std::string name_of(const std::vector<std::string>& names, int id) {
-  return id >= 0 && static_cast<std::size_t>(id) < names.size() ? names[static_cast<std::size_t>(id)]
-                                                                  : std::to_string(id);
-}
+std::string name_of(const std::vector<std::string>& names, int id) { return class_name(names, id); }
 
 double pick_bucket(double duration_s, double sample_fps) {
   static constexpr double kSteps[] = {1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200};
@@ -83,10 +61,8 @@ namespace {
 json merge_damaged(const std::vector<ChunkData>& data) {
   std::vector<std::tuple<double, double, std::size_t, std::string>> ranges;
   for (const auto& d : data)
-    if (d.result.contains("damaged") && d.result["damaged"].is_array())
-      for (const auto& r : d.result["damaged"])
-        ranges.emplace_back(r.value("from", 0.0), r.value("to", 0.0), r.value("samples_lost", std::size_t{0}),
-                            r.value("error", ""));
+    for (const auto& r : d.result.damaged)
+      ranges.emplace_back(r.from, r.to, static_cast<std::size_t>(r.samples_lost), r.error);
   std::sort(ranges.begin(), ranges.end());
   json out = json::array();
   for (const auto& [from, to, lost, error] : ranges) {
@@ -121,31 +97,18 @@ Result<MergedResults> merge_results(const AnalyzeSettings& settings, const Video
     if (c.state != "done") continue;
     ChunkData d;
     d.state = &c;
-    d.result = json::parse(c.result, nullptr, false);
-    const std::string where = "chunk " + std::to_string(c.chunk.index) + " result";
-    if (d.result.is_discarded() || !d.result.is_object() || !d.result["samples"].is_array() ||
-        !d.result["tracks"].is_array() || !d.result["events"].is_array())
-      return fail(ErrorCode::kBadInput, where + ": not a chunk result");
-    try {
-      for (const auto& t : d.result["tracks"]) {
-        LocalTrack lt;
-        lt.id = t.at("id").get<std::int64_t>();
-        lt.class_id = t.at("class").get<int>();
-        lt.first = t.at("first").get<double>();
-        lt.last = t.at("last").get<double>();
-        lt.hits = t.at("hits").get<int>();
-        lt.score = t.at("score").get<double>();
-        lt.first_box = box_from(t.at("first_box"));
-        lt.last_box = box_from(t.at("last_box"));
-        lt.open = t.at("open").get<bool>();
-        d.tracks.push_back(lt);
-      }
-      if (!d.result["samples"].empty()) {
-        d.has_samples = true;
-        d.first_sample_t = d.result["samples"][0].at(0).get<double>();
-      }
-    } catch (const json::exception& e) {
-      return fail(ErrorCode::kBadInput, where + ": " + e.what());
+    auto parsed = parse_chunk_result(c.result);
+    if (!parsed)
+      return fail(ErrorCode::kBadInput, "chunk " + std::to_string(c.chunk.index) + " result: " + parsed.error().message);
+    d.result = std::move(*parsed);
+    for (const auto& e : d.result.events) {
+      json j = to_offline_json(e.event);
+      if (e.boundary) j["boundary"] = true;
+      d.events.push_back(std::move(j));
+    }
+    if (!d.result.samples.empty()) {
+      d.has_samples = true;
+      d.first_sample_t = d.result.samples.front().t;
     }
     data.push_back(std::move(d));
   }
@@ -167,11 +130,11 @@ Result<MergedResults> merge_results(const AnalyzeSettings& settings, const Video
     };
     std::vector<Pair> pairs;
     const double start = data[i + 1].first_sample_t;
-    for (std::size_t a = 0; a < data[i].tracks.size(); ++a) {
-      const LocalTrack& ta = data[i].tracks[a];
+    for (std::size_t a = 0; a < data[i].result.tracks.size(); ++a) {
+      const ChunkTrack& ta = data[i].result.tracks[a];
       if (!ta.open) continue;
-      for (std::size_t b = 0; b < data[i + 1].tracks.size(); ++b) {
-        const LocalTrack& tb = data[i + 1].tracks[b];
+      for (std::size_t b = 0; b < data[i + 1].result.tracks.size(); ++b) {
+        const ChunkTrack& tb = data[i + 1].result.tracks[b];
         if (tb.class_id != ta.class_id || tb.first > start + 1.5 * interval + 1e-9) continue;
         if (tb.first - ta.last > settings.stream.tracker.lost_buffer_s + interval + 1e-9) continue;
         const float v = iou(ta.last_box, tb.first_box);
@@ -184,8 +147,8 @@ Result<MergedResults> merge_results(const AnalyzeSettings& settings, const Video
       if (used_a.count(p.a) || used_b.count(p.b)) continue;
       used_a.insert(p.a);
       used_b.insert(p.b);
-      stitched_from[{i + 1, data[i + 1].tracks[p.b].id}] = data[i].tracks[p.a].id;
-      continues.insert({i, data[i].tracks[p.a].id});
+      stitched_from[{i + 1, data[i + 1].result.tracks[p.b].id}] = data[i].result.tracks[p.a].id;
+      continues.insert({i, data[i].result.tracks[p.a].id});
     }
   }
 
@@ -199,12 +162,12 @@ Result<MergedResults> merge_results(const AnalyzeSettings& settings, const Video
   std::map<std::int64_t, GlobalTrack> tracks;
   std::int64_t next_id = 1;
   for (std::size_t i = 0; i < data.size(); ++i) {
-    std::vector<const LocalTrack*> order;
-    for (const auto& t : data[i].tracks) order.push_back(&t);
-    std::stable_sort(order.begin(), order.end(), [](const LocalTrack* a, const LocalTrack* b) {
+    std::vector<const ChunkTrack*> order;
+    for (const auto& t : data[i].result.tracks) order.push_back(&t);
+    std::stable_sort(order.begin(), order.end(), [](const ChunkTrack* a, const ChunkTrack* b) {
       return a->first != b->first ? a->first < b->first : a->id < b->id;
     });
-    for (const LocalTrack* t : order) {
+    for (const ChunkTrack* t : order) {
       std::int64_t g = 0;
       if (auto it = stitched_from.find({i, t->id}); it != stitched_from.end()) {
         g = gid.at({i - 1, it->second});
@@ -232,8 +195,8 @@ Result<MergedResults> merge_results(const AnalyzeSettings& settings, const Video
   std::set<std::tuple<std::size_t, std::int64_t, std::string>> enters_at_birth;
   for (std::size_t i = 0; i < data.size(); ++i) {
     std::map<std::int64_t, double> first;
-    for (const auto& t : data[i].tracks) first[t.id] = t.first;
-    for (const auto& e : data[i].result["events"]) {
+    for (const auto& t : data[i].result.tracks) first[t.id] = t.first;
+    for (const auto& e : data[i].events) {
       if (e.value("kind", "") != "zone_enter") continue;
       const std::int64_t id = e.value("track_id", std::int64_t{-1});
       auto f = first.find(id);
@@ -254,7 +217,7 @@ Result<MergedResults> merge_results(const AnalyzeSettings& settings, const Video
     // Dwell alerts of carried visits that only the whole visit reaches: at
     // the first sample of this chunk at or after enter + dwell_s.
     std::vector<double> sample_pts;
-    for (const auto& smp : data[i].result["samples"]) sample_pts.push_back(smp.at(1).get<double>());
+    for (const auto& smp : data[i].result.samples) sample_pts.push_back(smp.pts);
     std::map<std::pair<std::int64_t, std::string>, double> dwell_due;
     auto emit_due = [&](double up_to) {
       for (auto it = dwell_due.begin(); it != dwell_due.end();) {
@@ -274,7 +237,7 @@ Result<MergedResults> merge_results(const AnalyzeSettings& settings, const Video
         it = dwell_due.erase(it);
       }
     };
-    for (const auto& ev : data[i].result["events"]) {
+    for (const auto& ev : data[i].events) {
       json e = ev;
       const bool boundary = e.value("boundary", false);
       e.erase("boundary");
@@ -338,14 +301,9 @@ Result<MergedResults> merge_results(const AnalyzeSettings& settings, const Video
   std::vector<std::tuple<double, double, std::map<int, int>>> rows;
   std::set<int> seen_classes;
   for (const auto& d : data) {
-    for (const auto& s : d.result["samples"]) {
-      std::map<int, int> counts;
-      for (const auto& [k, v] : s.at(2).items()) {
-        const int c = std::stoi(k);
-        counts[c] = v.get<int>();
-        seen_classes.insert(c);
-      }
-      rows.emplace_back(s.at(0).get<double>(), s.at(1).get<double>(), std::move(counts));
+    for (const auto& s : d.result.samples) {
+      for (const auto& [c, n] : s.counts) seen_classes.insert(c);
+      rows.emplace_back(s.t, s.pts, s.counts);
     }
   }
   std::string csv = "t,pts";
@@ -449,8 +407,8 @@ Result<MergedResults> merge_results(const AnalyzeSettings& settings, const Video
   // Busiest moments over all chunks: most detections, then earliest.
   std::vector<json> thumbs;
   for (const auto& d : data)
-    if (d.result.contains("thumbs"))
-      for (const auto& t : d.result["thumbs"]) thumbs.push_back(t);
+    for (const auto& t : d.result.thumbs)
+      thumbs.push_back({{"t", r3(t.t)}, {"pts", r3(t.pts)}, {"count", t.count}, {"jpeg", t.jpeg_base64}});
   std::stable_sort(thumbs.begin(), thumbs.end(), [](const json& a, const json& b) {
     const int ca = a.value("count", 0), cb = b.value("count", 0);
     return ca != cb ? ca > cb : a.value("t", 0.0) < b.value("t", 0.0);
@@ -465,8 +423,9 @@ Result<MergedResults> merge_results(const AnalyzeSettings& settings, const Video
 
   json captions = json::array();
   for (const auto& d : data)
-    if (d.result.contains("captions") && d.result["captions"].is_array())
-      for (const auto& c : d.result["captions"]) captions.push_back(c);
+    if (d.result.captions)
+      for (const auto& c : *d.result.captions)
+        captions.push_back({{"t", r3(c.t)}, {"pts", r3(c.pts)}, {c.ok ? "text" : "error", c.text}});
 
   std::size_t done = 0;
   for (const auto& c : chunks) done += c.state == "done" ? 1 : 0;

@@ -322,6 +322,146 @@ struct VideoSource::Impl {
     if (start_pts != AV_NOPTS_VALUE) ts -= start_pts;
     return static_cast<double>(ts) * av_q2d(time_base);
   }
+
+  // --- read() steps -------------------------------------------------------
+  enum class DecoderState { kFrame, kNeedsInput, kEnded };
+  enum class PacketRead { kPacket, kSkipped, kEnded };
+  static constexpr int kMaxConsecutiveErrors = 1000;  // undecodable packets in a row before giving up
+
+  // Takes the next decoded frame, if the decoder has one, into `out`.
+  Result<DecoderState> receive_frame(std::optional<DecodedFrame>& out) {
+    const int err = avcodec_receive_frame(codec.get(), frame.get());
+    if (err == AVERROR_EOF) return DecoderState::kEnded;
+    if (err == AVERROR(EAGAIN)) return DecoderState::kNeedsInput;
+    if (err != 0)
+      return fail(ErrorCode::kBadInput, "source " + spec.display + ": decoding failed" + at(last_packet) + ": " +
+                                            av_error(err));
+    consecutive_errors = 0;
+    auto df = take_frame();
+    av_frame_unref(frame.get());
+    if (!df) return fail(df.error());
+    ++frames_out;
+    frame_out();
+    out = std::move(*df);
+    return DecoderState::kFrame;
+  }
+
+  // The received frame as a DecodedFrame: checked (strict), downloaded from
+  // the GPU, turned upright. The caller unrefs `frame`.
+  Result<DecodedFrame> take_frame() {
+    if (options.strict && (frame->decode_error_flags != 0 || (frame->flags & AV_FRAME_FLAG_CORRUPT)))
+      return fail(ErrorCode::kBadInput, "source " + spec.display + ": corrupt frame" + at(pts_seconds(frame.get())));
+    AVFrame* out = frame.get();
+    if (hw_device && out->format != codec->sw_pix_fmt) {
+      av_frame_unref(sw_frame.get());
+      if (av_hwframe_transfer_data(sw_frame.get(), out, 0) < 0)
+        return fail(ErrorCode::kRuntime, "source " + spec.display + ": cannot download a hardware frame");
+      av_frame_copy_props(sw_frame.get(), out);
+      out = sw_frame.get();
+    }
+    DecodedFrame df;
+    df.pts = pts_seconds(frame.get());
+    if (rotation == Rotation::k0) {
+      df.frame = std::make_shared<const VideoFrame>(out);
+      return df;
+    }
+    auto turned = rotate_frame(out, rotation);
+    if (!turned)
+      return fail(ErrorCode::kUnsupported, "source " + spec.display + ": cannot apply its display rotation of " +
+                                               std::to_string(static_cast<int>(rotation)) + " degrees: " +
+                                               turned.error().message);
+    df.frame = std::make_shared<const VideoFrame>(*turned);
+    av_frame_free(&*turned);
+    return df;
+  }
+
+  // Reads one packet and hands it to the decoder, or drops it (another
+  // stream, the packet filter), or starts draining at the end of the input.
+  Result<void> feed_decoder() {
+    auto got = read_packet();
+    if (!got) return fail(got.error());
+    if (*got == PacketRead::kEnded) {
+      draining = true;
+      avcodec_send_packet(codec.get(), nullptr);
+      return {};
+    }
+    if (*got == PacketRead::kSkipped) return {};
+    const double dts = ts_seconds(packet->dts != AV_NOPTS_VALUE ? packet->dts : packet->pts);
+    if (std::isfinite(dts)) last_packet = dts;
+    if (filter && !filter(packet_info(dts))) {
+      ++packets_dropped;
+      av_packet_unref(packet.get());
+      return {};
+    }
+    return send_packet(dts);
+  }
+
+  // av_read_frame under the deadline, with its errors sorted: a silent input
+  // (timeout, watchdog), the end, a damaged stretch of a file (skipped).
+  Result<PacketRead> read_packet() {
+    arm();
+    interrupted = false;
+    const int err = av_read_frame(fmt.get(), packet.get());
+    deadline_ms = 0;
+    // A deadline ended a wait inside FFmpeg (whatever it returned: RTSP turns
+    // an interrupted read into EOF, and the parser may still flush a packet):
+    // the input is silent, and its demuxer state is not to be trusted.
+    if (interrupted.exchange(false) || err == AVERROR_EXIT) {
+      av_packet_unref(packet.get());
+      if (watchdog_expired()) return fail(watchdog_error());
+      if (!stop || !stop->load())
+        return fail(ErrorCode::kRuntime, "source " + spec.display + ": no data for " +
+                                             std::to_string(options.timeout_ms) + " ms (timeout)");
+      return fail(ErrorCode::kRuntime, "source " + spec.display + ": stopped");
+    }
+    if (watchdog_expired() && (err == AVERROR(ETIMEDOUT) || err == AVERROR(EAGAIN) || err == AVERROR(EIO)))
+      return fail(watchdog_error());
+    if (err == AVERROR_EOF) return PacketRead::kEnded;
+    if (err < 0) return read_error(err);
+    if (packet->stream_index != stream_index) {
+      av_packet_unref(packet.get());
+      return PacketRead::kSkipped;
+    }
+    return PacketRead::kPacket;
+  }
+
+  Result<PacketRead> read_error(int err) {
+    if (options.strict)
+      return fail(ErrorCode::kBadInput, "source " + spec.display + ": read failed" + at(last_packet) + ": " +
+                                            av_error(err));
+    if (spec.kind == SourceKind::kFile && frames_out > 0 && err == AVERROR_INVALIDDATA) {
+      // A damaged stretch inside a file: skip it, the decoder resyncs at the next keyframe.
+      ++corrupt;
+      if (++consecutive_errors < kMaxConsecutiveErrors) return PacketRead::kSkipped;
+    }
+    if (spec.kind == SourceKind::kFile && err == AVERROR(EIO) && frames_out > 0) return PacketRead::kEnded;
+    return fail(ErrorCode::kBadInput, "source " + spec.display + ": read failed: " + av_error(err));
+  }
+
+  PacketInfo packet_info(double dts) const {
+    const AVPacket* pkt = packet.get();
+    PacketInfo info;
+    info.pts = ts_seconds(pkt->pts);
+    info.dts = dts;
+    info.key = (pkt->flags & AV_PKT_FLAG_KEY) != 0;
+    info.nonref = !info.key && ((pkt->flags & AV_PKT_FLAG_DISPOSABLE) != 0 ||
+                                (h264_length_size >= 0 && pkt->data &&
+                                 h264_is_nonref(pkt->data, static_cast<std::size_t>(pkt->size), h264_length_size)));
+    return info;
+  }
+
+  Result<void> send_packet(double dts) {
+    ++packets_decoded;
+    const int err = avcodec_send_packet(codec.get(), packet.get());
+    av_packet_unref(packet.get());
+    if (err >= 0 || err == AVERROR(EAGAIN)) return {};
+    if (options.strict)
+      return fail(ErrorCode::kBadInput, "source " + spec.display + ": corrupt packet" + at(dts) + ": " + av_error(err));
+    ++corrupt;  // a corrupt packet: the decoder drops it and goes on
+    if (++consecutive_errors >= kMaxConsecutiveErrors)
+      return fail(ErrorCode::kBadInput, "source " + spec.display + ": too many undecodable packets: " + av_error(err));
+    return {};
+  }
 };
 
 VideoSource::VideoSource(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -339,126 +479,20 @@ Result<std::unique_ptr<VideoSource>> VideoSource::open(const VideoSourceOptions&
   return std::unique_ptr<VideoSource>(new VideoSource(std::move(impl)));
 }
 
+// read() = receive a frame from the decoder; when it needs input, read a
+// packet from the demuxer and feed it; repeat.
 Result<std::optional<DecodedFrame>> VideoSource::read() {
   Impl& s = *impl_;
   for (;;) {
-    int err = avcodec_receive_frame(s.codec.get(), s.frame.get());
-    if (err == 0) {
-      s.consecutive_errors = 0;
-      if (s.options.strict && (s.frame->decode_error_flags != 0 || (s.frame->flags & AV_FRAME_FLAG_CORRUPT))) {
-        const double t = s.pts_seconds(s.frame.get());
-        av_frame_unref(s.frame.get());
-        return fail(ErrorCode::kBadInput, "source " + s.spec.display + ": corrupt frame" + s.at(t));
-      }
-      AVFrame* out = s.frame.get();
-      if (out->format == s.codec->sw_pix_fmt || !s.hw_device) {
-        // software frame
-      } else if (s.hw_device) {
-        av_frame_unref(s.sw_frame.get());
-        if (av_hwframe_transfer_data(s.sw_frame.get(), out, 0) < 0)
-          return fail(ErrorCode::kRuntime, "source " + s.spec.display + ": cannot download a hardware frame");
-        av_frame_copy_props(s.sw_frame.get(), out);
-        out = s.sw_frame.get();
-      }
-      DecodedFrame df;
-      df.pts = s.pts_seconds(s.frame.get());
-      if (s.rotation != Rotation::k0) {
-        auto turned = rotate_frame(out, s.rotation);
-        if (!turned) {
-          av_frame_unref(s.frame.get());
-          return fail(ErrorCode::kUnsupported, "source " + s.spec.display + ": cannot apply its display rotation of " +
-                                                   std::to_string(static_cast<int>(s.rotation)) + " degrees: " +
-                                                   turned.error().message);
-        }
-        df.frame = std::make_shared<const VideoFrame>(*turned);
-        av_frame_free(&*turned);
-      } else {
-        df.frame = std::make_shared<const VideoFrame>(out);
-      }
-      av_frame_unref(s.frame.get());
-      ++s.frames_out;
-      s.frame_out();
-      return std::optional<DecodedFrame>(std::move(df));
-    }
-    if (err == AVERROR_EOF) return std::optional<DecodedFrame>();
-    if (err != AVERROR(EAGAIN))
-      return fail(ErrorCode::kBadInput, "source " + s.spec.display + ": decoding failed" + s.at(s.last_packet) + ": " +
-                                            av_error(err));
-    if (s.draining) return std::optional<DecodedFrame>();
+    std::optional<DecodedFrame> out;
+    auto state = s.receive_frame(out);
+    if (!state) return fail(state.error());
+    if (*state == Impl::DecoderState::kFrame) return out;
+    if (*state == Impl::DecoderState::kEnded || s.draining) return std::optional<DecodedFrame>();
     // Packets that yield no frame (other streams, parameter sets, a decoder
     // that only takes and never gives) do not hold the watchdog off either.
     if (s.watchdog_expired()) return fail(s.watchdog_error());
-
-    s.arm();
-    s.interrupted = false;
-    err = av_read_frame(s.fmt.get(), s.packet.get());
-    s.deadline_ms = 0;
-    // A deadline ended a wait inside FFmpeg (whatever it returned: RTSP turns
-    // an interrupted read into EOF, and the parser may still flush a packet):
-    // the input is silent, and its demuxer state is not to be trusted.
-    if (s.interrupted.exchange(false) || err == AVERROR_EXIT) {
-      av_packet_unref(s.packet.get());
-      if (s.watchdog_expired()) return fail(s.watchdog_error());
-      if (!s.stop || !s.stop->load())
-        return fail(ErrorCode::kRuntime, "source " + s.spec.display + ": no data for " +
-                                             std::to_string(s.options.timeout_ms) + " ms (timeout)");
-      return fail(ErrorCode::kRuntime, "source " + s.spec.display + ": stopped");
-    }
-    if (s.watchdog_expired() && (err == AVERROR(ETIMEDOUT) || err == AVERROR(EAGAIN) || err == AVERROR(EIO)))
-      return fail(s.watchdog_error());
-    if (err == AVERROR_EOF) {
-      s.draining = true;
-      avcodec_send_packet(s.codec.get(), nullptr);
-      continue;
-    }
-    if (err < 0 && s.options.strict)
-      return fail(ErrorCode::kBadInput, "source " + s.spec.display + ": read failed" + s.at(s.last_packet) + ": " +
-                                            av_error(err));
-    if (err < 0) {
-      if (s.spec.kind == SourceKind::kFile && s.frames_out > 0 && err == AVERROR_INVALIDDATA) {
-        // A damaged stretch inside a file: skip it, the decoder resyncs at the next keyframe.
-        ++s.corrupt;
-        if (++s.consecutive_errors < 1000) continue;
-      }
-      if (s.spec.kind == SourceKind::kFile && err == AVERROR(EIO) && s.frames_out > 0) {
-        s.draining = true;
-        avcodec_send_packet(s.codec.get(), nullptr);
-        continue;
-      }
-      return fail(ErrorCode::kBadInput, "source " + s.spec.display + ": read failed: " + av_error(err));
-    }
-    if (s.packet->stream_index != s.stream_index) {
-      av_packet_unref(s.packet.get());
-      continue;
-    }
-    const AVPacket* pkt = s.packet.get();
-    const double dts = s.ts_seconds(pkt->dts != AV_NOPTS_VALUE ? pkt->dts : pkt->pts);
-    if (std::isfinite(dts)) s.last_packet = dts;
-    if (s.filter) {
-      PacketInfo info;
-      info.pts = s.ts_seconds(pkt->pts);
-      info.dts = dts;
-      info.key = (pkt->flags & AV_PKT_FLAG_KEY) != 0;
-      info.nonref = !info.key && ((pkt->flags & AV_PKT_FLAG_DISPOSABLE) != 0 ||
-                                  (s.h264_length_size >= 0 && pkt->data &&
-                                   h264_is_nonref(pkt->data, static_cast<std::size_t>(pkt->size), s.h264_length_size)));
-      if (!s.filter(info)) {
-        ++s.packets_dropped;
-        av_packet_unref(s.packet.get());
-        continue;
-      }
-    }
-    ++s.packets_decoded;
-    err = avcodec_send_packet(s.codec.get(), s.packet.get());
-    av_packet_unref(s.packet.get());
-    if (err < 0 && err != AVERROR(EAGAIN) && s.options.strict)
-      return fail(ErrorCode::kBadInput, "source " + s.spec.display + ": corrupt packet" + s.at(dts) + ": " +
-                                            av_error(err));
-    if (err < 0 && err != AVERROR(EAGAIN)) {
-      ++s.corrupt;  // a corrupt packet: the decoder drops it and goes on
-      if (++s.consecutive_errors >= 1000)
-        return fail(ErrorCode::kBadInput, "source " + s.spec.display + ": too many undecodable packets: " + av_error(err));
-    }
+    if (auto fed = s.feed_decoder(); !fed) return fail(fed.error());
   }
 }
 

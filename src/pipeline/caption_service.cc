@@ -1,8 +1,10 @@
 #include "pipeline/caption_service.h"
 
-#include <cmath>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
+#include "core/round.h"
 #include "describe/template_captioner.h"
 #include "describe/vlm_captioner.h"
 
@@ -15,8 +17,6 @@ std::string settings_key(const DescribeConfig& c) {
   return nlohmann::json{c.captioner, c.endpoint, c.model, c.api_key, c.prompt, c.max_tokens, c.max_side, c.timeout_s}
       .dump();
 }
-
-double r1(double v) { return std::round(v * 10.0) / 10.0; }
 
 }  // namespace
 
@@ -70,37 +70,27 @@ Result<std::shared_ptr<CaptionScheduler>> CaptionService::scheduler_for(const De
   return s;
 }
 
-nlohmann::json CaptionService::stats_json() const {
-  nlohmann::json list = nlohmann::json::array();
-  std::uint64_t requests = 0, done = 0, errors = 0, skipped = 0;
+CaptionServiceStats CaptionService::stats() const {
+  CaptionServiceStats out;
   std::lock_guard lock(mu_);
   for (const auto& [key, e] : schedulers_) {
-    const CaptionStats s = e.scheduler->stats();
-    requests += s.requests;
-    done += s.done;
-    errors += s.errors;
-    skipped += s.skipped;
-    nlohmann::json j = {{"captioner", e.config.captioner},
-                        {"requests", s.requests},
-                        {"done", s.done},
-                        {"errors", s.errors},
-                        {"skipped", s.skipped},
-                        {"pending", s.pending},
-                        {"latency_ms",
-                         {{"avg", r1(s.latency.avg)},
-                          {"p50", r1(s.latency.p50)},
-                          {"p95", r1(s.latency.p95)},
-                          {"p99", r1(s.latency.p99)},
-                          {"max", r1(s.latency.max)},
-                          {"count", s.latency.count}}},
-                        {"last_error", s.last_error}};
+    CaptionerStats c;
+    c.captioner = e.config.captioner;
+    c.stats = e.scheduler->stats();
+    for (double* v : {&c.stats.latency.avg, &c.stats.latency.p50, &c.stats.latency.p95, &c.stats.latency.p99,
+                      &c.stats.latency.max})
+      *v = round1(*v);
     if (e.config.captioner == "vlm") {
-      j["endpoint"] = e.config.endpoint;
-      j["model"] = e.config.model;
+      c.endpoint = e.config.endpoint;
+      c.model = e.config.model;
     }
-    list.push_back(std::move(j));
+    out.requests += c.stats.requests;
+    out.done += c.stats.done;
+    out.errors += c.stats.errors;
+    out.skipped += c.stats.skipped;
+    out.captioners.push_back(std::move(c));
   }
-  return {{"captioners", list}, {"requests", requests}, {"done", done}, {"errors", errors}, {"skipped", skipped}};
+  return out;
 }
 
 }  // namespace vigil

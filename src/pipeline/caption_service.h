@@ -16,9 +16,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
+#include <vector>
 
 #include "config/engine_config.h"
 #include "core/error.h"
@@ -29,6 +29,20 @@ namespace vigil {
 // Builds the captioner a DescribeConfig names (template or vlm). kInvalidArgument
 // for captioner "off" or bad VLM settings (errors name `path`).
 Result<std::shared_ptr<Captioner>> make_captioner(const DescribeConfig& config, const std::string& path);
+
+// One scheduler's figures; latency in ms rounded to 0.1.
+struct CaptionerStats {
+  std::string captioner;                // "template" or "vlm"
+  std::optional<std::string> endpoint;  // vlm only
+  std::optional<std::string> model;     // vlm only
+  CaptionStats stats;
+};
+
+// Every scheduler's figures (in settings order) and their totals.
+struct CaptionServiceStats {
+  std::vector<CaptionerStats> captioners;
+  std::uint64_t requests = 0, done = 0, errors = 0, skipped = 0;
+};
 
 class CaptionService {
  public:
@@ -42,10 +56,7 @@ class CaptionService {
   // make_captioner.
   Result<std::shared_ptr<CaptionScheduler>> scheduler_for(const DescribeConfig& config, const std::string& path);
 
-  // {"captioners": [{"captioner", "endpoint", "model", "requests", "done",
-  //   "errors", "skipped", "pending", "latency_ms": {avg,p50,p95,p99,max,count},
-  //   "last_error"}], "requests", "done", "errors", "skipped"} (totals).
-  nlohmann::json stats_json() const;
+  CaptionServiceStats stats() const;
 
   // Waits until no caption is queued or in flight (or `limit` passes).
   void drain(std::chrono::milliseconds limit);

@@ -16,11 +16,21 @@
 namespace vigil {
 namespace {
 
-double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
+LatencySummary rounded(LatencySummary s) {
+  for (double* v : {&s.avg, &s.p50, &s.p95, &s.p99, &s.max}) *v = round3(*v);
+  return s;
+}
 
-nlohmann::json stage_json(const LatencySummary& s) {
-  return {{"avg_ms", round3(s.avg)}, {"p50_ms", round3(s.p50)}, {"p95_ms", round3(s.p95)},
-          {"p99_ms", round3(s.p99)}, {"max_ms", round3(s.max)},  {"count", s.count}};
+StreamSnapshot rounded(StreamSnapshot s) {
+  for (double* v : {&s.source_fps, &s.capture_fps, &s.display_fps, &s.analysed_fps, &s.caption_pts}) *v = round3(*v);
+  return s;
+}
+
+// {"reason":count,...}, as the JSON of the drops map reads.
+std::string drops_text(const std::map<std::string, std::uint64_t>& drops) {
+  std::string out = "{";
+  for (const auto& [reason, n] : drops) out += (out.size() > 1 ? ",\"" : "\"") + reason + "\":" + std::to_string(n);
+  return out + "}";
 }
 
 }  // namespace
@@ -250,90 +260,51 @@ void Engine::adapt_intervals() {
   for (std::size_t i = 0; i < streams.size() && i < every.size(); ++i) streams[i]->set_every_effective(every[i]);
 }
 
-nlohmann::json Engine::stats_json() const {
-  nlohmann::json j;
-  j["streams"] = nlohmann::json::array();
+EngineStats Engine::stats() const {
+  EngineStats out;
   std::vector<std::shared_ptr<StreamPipeline>> streams;
   {
     std::lock_guard lock(mu_);
     for (const auto& [id, s] : streams_) streams.push_back(s);
   }
-  for (const auto& s : streams) {
-    const StreamSnapshot snap = s->snapshot();
-    j["streams"].push_back({{"id", snap.id},
-                            {"url", snap.url},
-                            {"up", snap.up},
-                            {"ended", snap.ended},
-                            {"width", snap.width},
-                            {"height", snap.height},
-                            {"source_fps", round3(snap.source_fps)},
-                            {"capture_fps", round3(snap.capture_fps)},
-                            {"display_fps", round3(snap.display_fps)},
-                            {"analysed_fps", round3(snap.analysed_fps)},
-                            {"every", snap.every},
-                            {"every_effective", snap.every_effective},
-                            {"drops", snap.drops},
-                            {"frames", snap.frames},
-                            {"analysed", snap.analysed},
-                            {"queue_depth", snap.queue_depth},
-                            {"tracks", snap.tracks},
-                            {"occupancy", snap.occupancy},
-                            {"line_counts", snap.line_counts},
-                            {"caption", snap.caption},
-                            {"caption_pts", round3(snap.caption_pts)},
-                            {"last_error", snap.last_error}});
-  }
-  j["stages"] = nlohmann::json::object();
+  for (const auto& s : streams) out.streams.push_back(rounded(s->snapshot()));
   for (std::size_t i = 0; i < kStageCount; ++i) {
     const auto stage = static_cast<Stage>(i);
-    j["stages"][to_string(stage)] = stage_json(metrics_.summary(stage));
+    out.stages[i].latency = rounded(metrics_.summary(stage));
+    out.stages[i].histogram = metrics_.window(stage).histogram();
   }
-  j["analysis_latency"] = stage_json(analysis_latency_.summary());
-  // Cumulative since start (or the last reset), for Prometheus histograms.
-  j["stage_histograms"] = nlohmann::json::object();
-  for (std::size_t i = 0; i < kStageCount; ++i) {
-    const auto stage = static_cast<Stage>(i);
-    const auto h = metrics_.window(stage).histogram();
-    j["stage_histograms"][to_string(stage)] = {{"le_ms", h.le_ms}, {"cumulative", h.cumulative}, {"sum_ms", h.sum_ms}};
-  }
+  out.analysis_latency = rounded(analysis_latency_.summary());
   const auto st = scheduler_->stats();
-  j["batch_size_avg"] = st.batches ? round3(static_cast<double>(st.images) / static_cast<double>(st.batches)) : 0.0;
-  nlohmann::json hist = nlohmann::json::object();
+  out.batch_size_avg = st.batches ? round3(static_cast<double>(st.images) / static_cast<double>(st.batches)) : 0.0;
   for (std::size_t b = 1; b < st.batch_histogram.size(); ++b)
-    if (st.batch_histogram[b]) hist[std::to_string(b)] = st.batch_histogram[b];
-  j["batch_histogram"] = hist;
-  j["inferences"] = st.images;
-  j["batches"] = st.batches;
-  j["queue_size"] = st.queued;
-  j["scheduler_replaced"] = st.replaced;
-  j["events_published"] = events_.published();
-  j["captions"] = captions_->stats_json();
-  if (sqlite_)
-    j["events_store"] = {{"stored", sqlite_->stored()}, {"dropped", sqlite_->dropped()}, {"errors", sqlite_->errors()}};
+    if (st.batch_histogram[b]) out.batch_histogram[b] = st.batch_histogram[b];
+  out.inferences = st.images;
+  out.batches = st.batches;
+  out.queue_size = st.queued;
+  out.scheduler_replaced = st.replaced;
+  out.events_published = events_.published();
+  out.captions = captions_->stats();
+  if (sqlite_) out.events_store = EventSinkStats{sqlite_->stored(), sqlite_->dropped(), sqlite_->errors()};
   if (jsonl_)
-    j["events_jsonl"] = {{"dropped", jsonl_->dropped()},
-                         {"errors", jsonl_->errors() + (ordered_events_ ? ordered_events_->errors() : 0)}};
+    out.events_jsonl =
+        EventSinkStats{0, jsonl_->dropped(), jsonl_->errors() + (ordered_events_ ? ordered_events_->errors() : 0)};
   {
     std::lock_guard lock(sample_mu_);
-    j["bottleneck"] = bottleneck_;
-    j["inferences_per_sec"] = round3(inferences_per_sec_);
-    j["batches_per_sec"] = round3(batches_per_sec_);
-    j["cpu_percent"] = round3(cpu_percent_);
-    j["ram_mb"] = round3(ram_mb_ > 0 ? ram_mb_ : process_rss_mb());
-    nlohmann::json load = nlohmann::json::object();
-    for (std::size_t i = 0; i < kStageCount; ++i) load[to_string(static_cast<Stage>(i))] = round3(stage_load_[i]);
-    j["stage_load_ms_per_s"] = load;
+    out.bottleneck = bottleneck_;
+    out.inferences_per_sec = round3(inferences_per_sec_);
+    out.batches_per_sec = round3(batches_per_sec_);
+    out.cpu_percent = round3(cpu_percent_);
+    out.ram_mb = round3(ram_mb_ > 0 ? ram_mb_ : process_rss_mb());
+    for (std::size_t i = 0; i < kStageCount; ++i) out.stages[i].load_ms_per_s = round3(stage_load_[i]);
   }
-  const auto gpus = sample_gpus();
-  if (!gpus.empty()) {
-    j["gpus"] = nlohmann::json::array();
-    for (const auto& g : gpus)
-      j["gpus"].push_back({{"index", g.index}, {"name", g.name}, {"utilization_percent", g.utilization_percent},
-                           {"memory_used_mb", round3(g.memory_used_mb)}, {"memory_total_mb", round3(g.memory_total_mb)}});
+  out.gpus = sample_gpus();
+  for (auto& g : out.gpus) {
+    g.memory_used_mb = round3(g.memory_used_mb);
+    g.memory_total_mb = round3(g.memory_total_mb);
   }
-  j["provider"] = detector_->backend().provider();
-  j["uptime_s"] = round3(std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
-  return j;
+  out.provider = detector_->backend().provider();
+  out.uptime_s = round3(std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
+  return out;
 }
 
 void Engine::reset_stats() {
@@ -342,22 +313,21 @@ void Engine::reset_stats() {
 }
 
 std::string Engine::report() const {
-  const auto j = stats_json();
+  const EngineStats st = stats();
   std::ostringstream os;
-  os << "stats: " << j["streams"].size() << " streams, " << j["inferences_per_sec"].get<double>() << " inferences/s, batch avg "
-     << j["batch_size_avg"].get<double>() << ", CPU " << j["cpu_percent"].get<double>() << "%, RSS "
-     << j["ram_mb"].get<double>() << " MB, analysis latency p95 " << j["analysis_latency"]["p95_ms"].get<double>()
-     << " ms, bottleneck: " << (j["bottleneck"].get<std::string>().empty() ? "-" : j["bottleneck"].get<std::string>());
-  for (const auto& s : j["streams"]) {
-    os << "\n  " << s["id"].get<std::string>() << ": " << (s["up"].get<bool>() ? "up" : "down") << " src "
-       << s["source_fps"].get<double>() << " fps, display " << s["display_fps"].get<double>() << ", analysed "
-       << s["analysed_fps"].get<double>() << ", every " << s["every_effective"].get<int>() << ", tracks "
-       << s["tracks"].get<std::size_t>() << ", drops " << s["drops"].dump();
+  os << "stats: " << st.streams.size() << " streams, " << st.inferences_per_sec << " inferences/s, batch avg "
+     << st.batch_size_avg << ", CPU " << st.cpu_percent << "%, RSS " << st.ram_mb << " MB, analysis latency p95 "
+     << st.analysis_latency.p95 << " ms, bottleneck: " << (st.bottleneck.empty() ? "-" : st.bottleneck);
+  for (const auto& s : st.streams) {
+    os << "\n  " << s.id << ": " << (s.up ? "up" : "down") << " src " << s.source_fps << " fps, display "
+       << s.display_fps << ", analysed " << s.analysed_fps << ", every " << s.every_effective << ", tracks " << s.tracks
+       << ", drops " << drops_text(s.drops);
   }
-  for (const auto& [name, st] : j["stages"].items())
-    if (st["count"].get<std::size_t>() > 0)
-      os << "\n  " << name << ": avg " << st["avg_ms"].get<double>() << " p95 " << st["p95_ms"].get<double>() << " max "
-         << st["max_ms"].get<double>() << " ms";
+  for (const Stage stage : stages_by_name()) {
+    const LatencySummary& l = st.stage(stage).latency;
+    if (l.count > 0)
+      os << "\n  " << to_string(stage) << ": avg " << l.avg << " p95 " << l.p95 << " max " << l.max << " ms";
+  }
   return os.str();
 }
 

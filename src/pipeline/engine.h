@@ -16,13 +16,12 @@
 #include <thread>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "config/engine_config.h"
 #include "metrics/latency_window.h"
 #include "metrics/stage_metrics.h"
 #include "pipeline/batch_scheduler.h"
 #include "pipeline/detector.h"
+#include "pipeline/engine_stats.h"
 #include "pipeline/event_bus.h"
 #include "pipeline/stream_pipeline.h"
 
@@ -55,8 +54,9 @@ class Engine {
   const EngineConfig& config() const { return config_; }
   SqliteStore* store() { return sqlite_.get(); }
 
-  // The --stats document (docs/api.md): streams, stages, bottleneck, engine figures.
-  nlohmann::json stats_json() const;
+  // The engine's figures now: streams, stages, bottleneck, engine figures
+  // (server/stats_json.h makes the --stats and /api/stats document of it).
+  EngineStats stats() const;
   void reset_stats();
 
  private:
@@ -93,7 +93,7 @@ class Engine {
   std::mutex control_mu_;
   std::condition_variable control_cv_;
 
-  // Sampled by the control thread, read by stats_json().
+  // Sampled by the control thread, read by stats().
   mutable std::mutex sample_mu_;
   double cpu_percent_ = 0;
   double ram_mb_ = 0;

@@ -17,6 +17,7 @@
 #include "server/job_manager.h"
 #include "server/json_body.h"
 #include "server/prometheus_text.h"
+#include "server/stats_json.h"
 #include "server/static_files.h"
 #include "server/stream_request.h"
 #include "server/video_registry.h"
@@ -135,17 +136,6 @@ bool same_origin(const std::string& origin, const std::string& host) {
 }
 
 Result<json> parse_body(const std::string& body) { return parse_json_body(body); }
-
-double number(const json& j, const char* key) {
-  const auto it = j.find(key);
-  return it != j.end() && it->is_number() ? it->get<double>() : 0.0;
-}
-
-double display_fps_sum(const json& stats) {
-  double fps = 0;
-  for (const auto& s : stats["streams"]) fps += number(s, "display_fps");
-  return fps;
-}
 
 }  // namespace
 
@@ -432,7 +422,7 @@ ApiResponse ApiRouter::route(const ApiRequest& req, const std::string& path, con
     if (m != "GET") return method_not_allowed(m, path, "GET");
     ApiResponse r;
     r.content_type = kPrometheusContentType;
-    r.body = prometheus_text(engine_.stats_json());
+    r.body = prometheus_text(engine_.stats());
     return r;
   }
   if (path == "/api/events") {
@@ -673,7 +663,8 @@ ApiResponse ApiRouter::login(const ApiRequest& req) {
 }
 
 ApiResponse ApiRouter::get_stats() {
-  json j = engine_.stats_json();
+  const EngineStats st = engine_.stats();
+  json j = to_json(st);
   if (video_) {
     const json video = video_->stats_json();
     for (auto& s : j["streams"]) {
@@ -681,17 +672,13 @@ ApiResponse ApiRouter::get_stats() {
       if (video.contains(id)) s["video"] = video[id];
     }
   }
-  const json& inference = j["stages"]["inference"];
-  const double inference_avg = inference.is_object() ? number(inference, "avg_ms") : 0.0;
-  std::size_t active = 0;
-  for (const auto& s : j["streams"])
-    if (s.value("up", false)) ++active;
+  const double inference_avg = st.stage(Stage::kInference).latency.avg;
   j["inference_time_ms"] = inference_avg;
   j["inference_avg_ms"] = inference_avg;
-  j["current_fps"] = std::round(display_fps_sum(j) * 1000) / 1000;
-  j["batch_size"] = number(j, "batch_size_avg");
-  j["active_streams"] = active;
-  j["ram_used_mb"] = number(j, "ram_mb");
+  j["current_fps"] = st.display_fps_sum();
+  j["batch_size"] = st.batch_size_avg;
+  j["active_streams"] = st.active_streams();
+  j["ram_used_mb"] = st.ram_mb;
   json h = {{"fps", json::array()}, {"inference_avg_ms", json::array()}, {"cpu_percent", json::array()},
             {"ram_mb", json::array()}};
   {
@@ -708,18 +695,18 @@ ApiResponse ApiRouter::get_stats() {
 }
 
 void ApiRouter::sample() {
-  const json j = engine_.stats_json();
+  const EngineStats st = engine_.stats();
   Sample s;
-  s.fps = std::round(display_fps_sum(j) * 1000) / 1000;
-  s.inference_ms = j["stages"]["inference"].is_object() ? number(j["stages"]["inference"], "avg_ms") : 0.0;
-  s.cpu_percent = number(j, "cpu_percent");
-  s.ram_mb = number(j, "ram_mb");
+  s.fps = st.display_fps_sum();
+  s.inference_ms = st.stage(Stage::kInference).latency.avg;
+  s.cpu_percent = st.cpu_percent;
+  s.ram_mb = st.ram_mb;
   std::lock_guard lock(history_mu_);
   history_.push_back(s);
   while (history_.size() > kHistorySamples) history_.pop_front();
 }
 
-json ApiRouter::stream_json(const std::string& id, const json& stats) {
+json ApiRouter::stream_json(const std::string& id, const EngineStats& stats) {
   json out = {{"id", id}};
   if (auto p = engine_.stream(id)) {
     json config = stream_config_json(p->config());
@@ -728,14 +715,13 @@ json ApiRouter::stream_json(const std::string& id, const json& stats) {
     config["describe"]["endpoint"] = redact_url(p->config().describe.endpoint);
     out["config"] = std::move(config);
   }
-  out["status"] = nullptr;
-  for (const auto& s : stats["streams"])
-    if (s.value("id", "") == id) out["status"] = s;
+  const StreamSnapshot* status = stats.find_stream(id);
+  out["status"] = status ? to_json(*status) : json(nullptr);
   return out;
 }
 
 ApiResponse ApiRouter::get_streams() {
-  const json stats = engine_.stats_json();
+  const EngineStats stats = engine_.stats();
   json list = json::array();
   for (const auto& id : engine_.stream_ids()) list.push_back(stream_json(id, stats));
   return json_ok({{"streams", list}});
@@ -743,7 +729,7 @@ ApiResponse ApiRouter::get_streams() {
 
 ApiResponse ApiRouter::get_stream(const std::string& id) {
   if (!engine_.stream(id)) return json_error(404, "stream '" + id + "' does not exist");
-  return json_ok(stream_json(id, engine_.stats_json()));
+  return json_ok(stream_json(id, engine_.stats()));
 }
 
 ApiResponse ApiRouter::post_stream(const std::string& body) {
@@ -760,7 +746,7 @@ ApiResponse ApiRouter::post_stream(const std::string& body) {
   const std::string shown_url = redact_url(config->url);
   if (auto r = engine_.add_stream(std::move(*config)); !r) return json_error(status_of(r.error()), r.error().message);
   spdlog::info("API: stream '{}' added ({})", id, shown_url);
-  return json_ok(stream_json(id, engine_.stats_json()), 201);
+  return json_ok(stream_json(id, engine_.stats()), 201);
 }
 
 ApiResponse ApiRouter::patch_stream(const std::string& id, const std::string& body) {
@@ -785,7 +771,7 @@ ApiResponse ApiRouter::patch_stream(const std::string& id, const std::string& bo
   std::string keys;
   for (const auto& [key, value] : j->items()) keys += (keys.empty() ? "" : ", ") + key;
   spdlog::info("API: stream '{}' changed ({}) and restarted", id, keys.empty() ? "no fields" : keys);
-  return json_ok(stream_json(id, engine_.stats_json()));
+  return json_ok(stream_json(id, engine_.stats()));
 }
 
 ApiResponse ApiRouter::delete_stream(const std::string& id) {

@@ -42,6 +42,7 @@
 namespace vigil {
 
 class Engine;
+struct EngineStats;
 
 struct ApiRequest {
   std::string method;         // "GET", "POST", ...
@@ -123,7 +124,7 @@ class ApiRouter {
   double login_wait_s(const std::string& remote);
   void login_failed(const std::string& remote);
   void login_succeeded(const std::string& remote);
-  nlohmann::json stream_json(const std::string& id, const nlohmann::json& stats);
+  nlohmann::json stream_json(const std::string& id, const EngineStats& stats);
 
   Engine& engine_;
   const ServerOptions options_;

@@ -8,13 +8,8 @@
 namespace vigil {
 namespace {
 
-using nlohmann::json;
-
-double number(const json& j, const char* key) {
-  if (!j.is_object()) return 0;
-  const auto it = j.find(key);
-  return it != j.end() && it->is_number() ? it->get<double>() : 0.0;
-}
+constexpr double kMsPerSecond = 1000.0;
+constexpr double kBytesPerMiB = 1048576.0;
 
 // Shortest text that reads back as the same double; Prometheus spellings for
 // the non-finite values.
@@ -35,19 +30,75 @@ std::string fmt(double v) {
   return buf;
 }
 
+std::string fmt(std::uint64_t v) { return fmt(static_cast<double>(v)); }
+
 void family(std::ostringstream& os, const char* name, const char* type, const char* help) {
   os << "# HELP " << name << ' ' << help << '\n' << "# TYPE " << name << ' ' << type << '\n';
 }
 
-void summary(std::ostringstream& os, const std::string& name, const std::string& labels, const json& s) {
+// A summary of millisecond latencies, in seconds.
+void summary(std::ostringstream& os, const std::string& name, const std::string& labels, const LatencySummary& s) {
   const std::string sep = labels.empty() ? "" : ",";
-  const double count = number(s, "count");
-  os << name << "{" << labels << sep << "quantile=\"0.5\"} " << fmt(number(s, "p50_ms") / 1000) << '\n';
-  os << name << "{" << labels << sep << "quantile=\"0.95\"} " << fmt(number(s, "p95_ms") / 1000) << '\n';
-  os << name << "{" << labels << sep << "quantile=\"0.99\"} " << fmt(number(s, "p99_ms") / 1000) << '\n';
+  const auto count = static_cast<double>(s.count);
+  os << name << "{" << labels << sep << "quantile=\"0.5\"} " << fmt(s.p50 / kMsPerSecond) << '\n';
+  os << name << "{" << labels << sep << "quantile=\"0.95\"} " << fmt(s.p95 / kMsPerSecond) << '\n';
+  os << name << "{" << labels << sep << "quantile=\"0.99\"} " << fmt(s.p99 / kMsPerSecond) << '\n';
   const std::string lb = labels.empty() ? "" : "{" + labels + "}";
-  os << name << "_sum" << lb << ' ' << fmt(number(s, "avg_ms") * count / 1000) << '\n';
+  os << name << "_sum" << lb << ' ' << fmt(s.avg * count / kMsPerSecond) << '\n';
   os << name << "_count" << lb << ' ' << fmt(count) << '\n';
+}
+
+void histogram(std::ostringstream& os, const std::string& label, const LatencyWindow::Histogram& h) {
+  if (h.cumulative.size() != h.le_ms.size() + 1) return;  // not a histogram LatencyWindow makes
+  for (std::size_t b = 0; b < h.le_ms.size(); ++b)
+    os << "vigil_stage_duration_seconds_bucket{" << label << ",le=\"" << fmt(h.le_ms[b] / kMsPerSecond) << "\"} "
+       << h.cumulative[b] << '\n';
+  os << "vigil_stage_duration_seconds_bucket{" << label << ",le=\"+Inf\"} " << h.cumulative.back() << '\n';
+  os << "vigil_stage_duration_seconds_sum{" << label << "} " << fmt(h.sum_ms / kMsPerSecond) << '\n';
+  os << "vigil_stage_duration_seconds_count{" << label << "} " << h.cumulative.back() << '\n';
+}
+
+std::string captioner_labels(const CaptionerStats& c) {
+  return "captioner=\"" + prometheus_label_value(c.captioner) + "\",endpoint=\"" +
+         prometheus_label_value(c.endpoint.value_or("")) + "\"";
+}
+
+void stream_families(std::ostringstream& os, const std::vector<StreamSnapshot>& streams) {
+  family(os, "vigil_stream_fps", "gauge",
+         "Frames per second of a stream: source (nominal), display (through the stream loop), analysed.");
+  for (const auto& s : streams) {
+    const std::string id = prometheus_label_value(s.id);
+    const std::pair<const char*, double> kinds[] = {
+        {"source", s.source_fps}, {"display", s.display_fps}, {"analysed", s.analysed_fps}};
+    for (const auto& [kind, fps] : kinds)
+      os << "vigil_stream_fps{stream=\"" << id << "\",kind=\"" << kind << "\"} " << fmt(fps) << '\n';
+  }
+
+  family(os, "vigil_stream_frames_total", "counter", "Frames through a stream's loop since it was added.");
+  for (const auto& s : streams)
+    os << "vigil_stream_frames_total{stream=\"" << prometheus_label_value(s.id) << "\"} " << fmt(s.frames) << '\n';
+
+  family(os, "vigil_drops_total", "counter", "Frames not analysed or not shown, by stream and reason.");
+  for (const auto& s : streams) {
+    const std::string id = prometheus_label_value(s.id);
+    for (const auto& [reason, n] : s.drops)
+      os << "vigil_drops_total{stream=\"" << id << "\",reason=\"" << prometheus_label_value(reason) << "\"} "
+         << fmt(n) << '\n';
+  }
+}
+
+void caption_families(std::ostringstream& os, const CaptionServiceStats& captions) {
+  family(os, "vigil_caption_requests_total", "counter",
+         "Caption requests by captioner and outcome: done, error, skipped (the queue of 2 was full).");
+  for (const auto& c : captions.captioners) {
+    const std::string lb = captioner_labels(c);
+    os << "vigil_caption_requests_total{" << lb << ",outcome=\"done\"} " << fmt(c.stats.done) << '\n';
+    os << "vigil_caption_requests_total{" << lb << ",outcome=\"error\"} " << fmt(c.stats.errors) << '\n';
+    os << "vigil_caption_requests_total{" << lb << ",outcome=\"skipped\"} " << fmt(c.stats.skipped) << '\n';
+  }
+  family(os, "vigil_caption_latency_seconds", "summary", "Latency of successful captions, over the last 512.");
+  for (const auto& c : captions.captioners)
+    summary(os, "vigil_caption_latency_seconds", captioner_labels(c), c.stats.latency);
 }
 
 }  // namespace
@@ -64,99 +115,38 @@ std::string prometheus_label_value(const std::string& value) {
   return out;
 }
 
-std::string prometheus_text(const json& stats) {
+std::string prometheus_text(const EngineStats& stats) {
   std::ostringstream os;
-  const json empty_obj = json::object();
-  const json empty_arr = json::array();
-  const json& stages = stats.contains("stages") && stats["stages"].is_object() ? stats["stages"] : empty_obj;
-  const json& streams = stats.contains("streams") && stats["streams"].is_array() ? stats["streams"] : empty_arr;
-
+  const auto stages = stages_by_name();
   family(os, "vigil_stage_latency_seconds", "summary",
          "Latency of one pipeline stage call, over its last 2048 calls (per batch for preprocess, inference, "
          "postprocess; per frame otherwise).");
-  for (const auto& [stage, s] : stages.items())
-    summary(os, "vigil_stage_latency_seconds", "stage=\"" + prometheus_label_value(stage) + "\"", s);
+  for (const Stage stage : stages)
+    summary(os, "vigil_stage_latency_seconds", "stage=\"" + prometheus_label_value(to_string(stage)) + "\"",
+            stats.stage(stage).latency);
 
   family(os, "vigil_stage_duration_seconds", "histogram",
          "Duration of pipeline stage calls since start (per batch for preprocess, inference, postprocess; per "
          "frame otherwise).");
-  if (stats.contains("stage_histograms") && stats["stage_histograms"].is_object()) {
-    for (const auto& [stage, h] : stats["stage_histograms"].items()) {
-      if (!h.contains("le_ms") || !h.contains("cumulative")) continue;
-      const std::string label = "stage=\"" + prometheus_label_value(stage) + "\"";
-      const auto& le = h["le_ms"];
-      const auto& cum = h["cumulative"];
-      if (!le.is_array() || !cum.is_array() || cum.size() != le.size() + 1) continue;
-      for (std::size_t b = 0; b < le.size(); ++b)
-        os << "vigil_stage_duration_seconds_bucket{" << label << ",le=\"" << fmt(le[b].get<double>() / 1000)
-           << "\"} " << cum[b].get<std::uint64_t>() << '\n';
-      os << "vigil_stage_duration_seconds_bucket{" << label << ",le=\"+Inf\"} " << cum.back().get<std::uint64_t>()
-         << '\n';
-      os << "vigil_stage_duration_seconds_sum{" << label << "} " << fmt(number(h, "sum_ms") / 1000) << '\n';
-      os << "vigil_stage_duration_seconds_count{" << label << "} " << cum.back().get<std::uint64_t>() << '\n';
-    }
-  }
+  for (const Stage stage : stages)
+    histogram(os, "stage=\"" + prometheus_label_value(to_string(stage)) + "\"", stats.stage(stage).histogram);
 
   family(os, "vigil_analysis_latency_seconds", "summary",
          "Capture of a frame to its analysis result applied, over the last 2048 results.");
-  if (stats.contains("analysis_latency")) summary(os, "vigil_analysis_latency_seconds", "", stats["analysis_latency"]);
+  summary(os, "vigil_analysis_latency_seconds", "", stats.analysis_latency);
 
-  family(os, "vigil_stream_fps", "gauge",
-         "Frames per second of a stream: source (nominal), display (through the stream loop), analysed.");
-  for (const auto& s : streams) {
-    const std::string id = prometheus_label_value(s.value("id", ""));
-    for (const char* kind : {"source", "display", "analysed"})
-      os << "vigil_stream_fps{stream=\"" << id << "\",kind=\"" << kind << "\"} "
-         << fmt(number(s, (std::string(kind) + "_fps").c_str())) << '\n';
-  }
-
-  family(os, "vigil_stream_frames_total", "counter", "Frames through a stream's loop since it was added.");
-  for (const auto& s : streams)
-    os << "vigil_stream_frames_total{stream=\"" << prometheus_label_value(s.value("id", "")) << "\"} "
-       << fmt(number(s, "frames")) << '\n';
-
-  family(os, "vigil_drops_total", "counter", "Frames not analysed or not shown, by stream and reason.");
-  for (const auto& s : streams) {
-    if (!s.contains("drops") || !s["drops"].is_object()) continue;
-    const std::string id = prometheus_label_value(s.value("id", ""));
-    for (const auto& [reason, n] : s["drops"].items())
-      os << "vigil_drops_total{stream=\"" << id << "\",reason=\"" << prometheus_label_value(reason) << "\"} "
-         << fmt(n.is_number() ? n.get<double>() : 0.0) << '\n';
-  }
+  stream_families(os, stats.streams);
 
   family(os, "vigil_batch_size_avg", "gauge", "Average number of images per inference call.");
-  os << "vigil_batch_size_avg " << fmt(number(stats, "batch_size_avg")) << '\n';
+  os << "vigil_batch_size_avg " << fmt(stats.batch_size_avg) << '\n';
   family(os, "vigil_inferences_total", "counter", "Images run through the detector.");
-  os << "vigil_inferences_total " << fmt(number(stats, "inferences")) << '\n';
+  os << "vigil_inferences_total " << fmt(stats.inferences) << '\n';
   family(os, "vigil_process_cpu_percent", "gauge", "Process CPU use in percent of one core (200 = two cores busy).");
-  os << "vigil_process_cpu_percent " << fmt(number(stats, "cpu_percent")) << '\n';
+  os << "vigil_process_cpu_percent " << fmt(stats.cpu_percent) << '\n';
   family(os, "vigil_process_resident_memory_bytes", "gauge", "Resident set size of the process in bytes.");
-  os << "vigil_process_resident_memory_bytes " << fmt(std::round(number(stats, "ram_mb") * 1048576.0)) << '\n';
+  os << "vigil_process_resident_memory_bytes " << fmt(std::round(stats.ram_mb * kBytesPerMiB)) << '\n';
 
-  const json& captioners = stats.contains("captions") && stats["captions"].contains("captioners") &&
-                                   stats["captions"]["captioners"].is_array()
-                               ? stats["captions"]["captioners"]
-                               : empty_arr;
-  family(os, "vigil_caption_requests_total", "counter",
-         "Caption requests by captioner and outcome: done, error, skipped (the queue of 2 was full).");
-  for (const auto& c : captioners) {
-    const std::string lb = "captioner=\"" + prometheus_label_value(c.value("captioner", "")) + "\",endpoint=\"" +
-                           prometheus_label_value(c.value("endpoint", "")) + "\"";
-    os << "vigil_caption_requests_total{" << lb << ",outcome=\"done\"} " << fmt(number(c, "done")) << '\n';
-    os << "vigil_caption_requests_total{" << lb << ",outcome=\"error\"} " << fmt(number(c, "errors")) << '\n';
-    os << "vigil_caption_requests_total{" << lb << ",outcome=\"skipped\"} " << fmt(number(c, "skipped")) << '\n';
-  }
-  family(os, "vigil_caption_latency_seconds", "summary", "Latency of successful captions, over the last 512.");
-  for (const auto& c : captioners) {
-    if (!c.contains("latency_ms")) continue;
-    const json& l = c["latency_ms"];
-    const json s = {{"p50_ms", number(l, "p50")}, {"p95_ms", number(l, "p95")}, {"p99_ms", number(l, "p99")},
-                    {"avg_ms", number(l, "avg")}, {"count", number(l, "count")}};
-    summary(os, "vigil_caption_latency_seconds",
-            "captioner=\"" + prometheus_label_value(c.value("captioner", "")) + "\",endpoint=\"" +
-                prometheus_label_value(c.value("endpoint", "")) + "\"",
-            s);
-  }
+  caption_families(os, stats.captions);
   return os.str();
 }
 

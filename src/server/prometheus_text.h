@@ -1,6 +1,6 @@
 // Prometheus text exposition (format 0.0.4) of the engine statistics.
 //
-// In: the document of Engine::stats_json() (docs/api.md, "Stats").
+// In: the engine's figures (EngineStats, as Engine::stats() makes them).
 // Out: the /metrics body, every family with # HELP and # TYPE:
 //   vigil_stage_latency_seconds{stage}     summary: quantile 0.5/0.95/0.99,
 //                                          _sum and _count over the stage's
@@ -13,20 +13,22 @@
 //   vigil_inferences_total                 counter (images inferred)
 //   vigil_process_cpu_percent              gauge, percent of one core
 //   vigil_process_resident_memory_bytes    gauge
-// Missing fields are skipped (their family is still declared), so a partial
-// document never produces invalid text.
+//   vigil_stage_duration_seconds{stage}    histogram since start
+//   vigil_caption_requests_total{captioner,endpoint,outcome}, vigil_caption_latency_seconds
+// Stages are listed in the order of their names. Every family is declared
+// even when it has no sample (no stream, no captioner).
 // Pure: no I/O, no threads.
 #pragma once
 
 #include <string>
 
-#include <nlohmann/json.hpp>
+#include "pipeline/engine_stats.h"
 
 namespace vigil {
 
 inline constexpr const char* kPrometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
 
-std::string prometheus_text(const nlohmann::json& stats);
+std::string prometheus_text(const EngineStats& stats);
 
 // Escapes a label value: backslash, double quote and newline.
 std::string prometheus_label_value(const std::string& value);

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <limits>
 
+#include "core/round.h"
+
 namespace vigil {
 
 namespace {
@@ -53,7 +55,7 @@ std::optional<Error> read_integer(const nlohmann::json& j, const char* key, Int&
 
 }  // namespace
 
-double round_ms(double seconds) { return std::round(seconds * 1000.0) / 1000.0; }
+double round_ms(double seconds) { return round3(seconds); }
 
 nlohmann::json to_json(const Event& e) {
   nlohmann::json j = nlohmann::json::object();
@@ -72,13 +74,15 @@ nlohmann::json to_json(const Event& e) {
   if (has_dwell(e.kind)) j["dwell_s"] = round_ms(e.dwell_s);
   if (!e.text.empty()) j["text"] = e.text;
   if (e.kind == EventKind::kCaption) {
-    j["latency_ms"] = std::round(e.latency_ms * 10.0) / 10.0;
+    j["latency_ms"] = round1(e.latency_ms);
     if (!e.captioner.empty()) j["captioner"] = e.captioner;
   }
   return j;
 }
 
-Result<Event> event_from_json(const nlohmann::json& j) {
+namespace {
+
+Result<Event> read_event(const nlohmann::json& j, bool wall_time_required) {
   if (!j.is_object()) return fail(ErrorCode::kBadInput, "event JSON: expected an object, got " + std::string(j.type_name()));
   Event e;
   std::string kind;
@@ -88,7 +92,7 @@ Result<Event> event_from_json(const nlohmann::json& j) {
   e.kind = *parsed;
   if (auto err = read_string(j, "stream", e.stream, true)) return fail(*err);
   if (auto err = read_number(j, "pts", e.pts, true)) return fail(*err);
-  if (auto err = read_number(j, "wall_time", e.wall_time, true)) return fail(*err);
+  if (auto err = read_number(j, "wall_time", e.wall_time, wall_time_required)) return fail(*err);
   if (auto err = read_integer(j, "track_id", e.track_id)) return fail(*err);
   if (auto err = read_integer(j, "class_id", e.class_id)) return fail(*err);
   if (auto err = read_string(j, "class", e.class_name, false)) return fail(*err);
@@ -100,6 +104,18 @@ Result<Event> event_from_json(const nlohmann::json& j) {
   if (auto err = read_number(j, "latency_ms", e.latency_ms, false)) return fail(*err);
   if (auto err = read_string(j, "captioner", e.captioner, false)) return fail(*err);
   return e;
+}
+
+}  // namespace
+
+Result<Event> event_from_json(const nlohmann::json& j) { return read_event(j, true); }
+
+Result<Event> offline_event_from_json(const nlohmann::json& j) { return read_event(j, false); }
+
+nlohmann::json to_offline_json(const Event& event) {
+  nlohmann::json j = to_json(event);
+  j.erase("wall_time");
+  return j;
 }
 
 }  // namespace vigil

@@ -33,7 +33,14 @@ nlohmann::json to_json(const Event& event);
 // Never throws.
 Result<Event> event_from_json(const nlohmann::json& j);
 
-// Round to the millisecond, the precision of every time in event JSON.
+// Offline events (chunk results, a job's events.jsonl and results.json) have
+// no wall clock: the same JSON without "wall_time", and its inverse, for
+// which "wall_time" is optional (0 when absent).
+nlohmann::json to_offline_json(const Event& event);
+Result<Event> offline_event_from_json(const nlohmann::json& j);
+
+// Round to the millisecond, the precision of every time in event JSON
+// (round3, core/round.h).
 double round_ms(double seconds);
 
 }  // namespace vigil

@@ -17,6 +17,7 @@
 #include "fake_chat_server.h"
 #include "pipeline/engine.h"
 #include "server/prometheus_text.h"
+#include "server/stats_json.h"
 #include "store/sqlite_store.h"
 #include "test_support.h"
 
@@ -50,10 +51,10 @@ EngineConfig engine_config(const DescribeConfig& describe, const std::string& di
 }
 
 // Runs the engine for `seconds` and returns its last stats.
-json run_for(Engine& e, double seconds) {
+EngineStats run_for(Engine& e, double seconds) {
   e.start();
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-  json stats = e.stats_json();
+  EngineStats stats = e.stats();
   e.stop();
   return stats;
 }
@@ -79,7 +80,8 @@ TEST(Captions, VlmCaptionsReachJsonlSqliteStatsAndMetrics) {
   const std::string dir = test::tmp_dir("captions") + "/vlm";
   auto engine = Engine::create(engine_config(d, dir));
   ASSERT_TRUE(engine) << engine.error().message;
-  const json stats = run_for(**engine, 5);
+  const EngineStats typed = run_for(**engine, 5);
+  const json stats = to_json(typed);
 
   // The request: a JPEG of the frame downscaled to max_side (768x576 -> 256x192).
   const auto seen = server.requests();
@@ -122,7 +124,7 @@ TEST(Captions, VlmCaptionsReachJsonlSqliteStatsAndMetrics) {
   EXPECT_EQ(c["captioners"][0]["captioner"], "vlm");
   EXPECT_GT(c["captioners"][0]["latency_ms"]["avg"].get<double>(), 0);
   EXPECT_EQ(stats["streams"][0]["caption"], "People walk across a plaza.");
-  const std::string metrics = prometheus_text(stats);
+  const std::string metrics = prometheus_text(typed);
   EXPECT_NE(metrics.find("vigil_caption_requests_total{captioner=\"vlm\",endpoint=\"" + server.url() +
                          "\",outcome=\"done\"}"),
             std::string::npos)
@@ -140,7 +142,7 @@ TEST(Captions, SlowServerSkipsCaptionsButNotVideo) {
   const std::string dir = test::tmp_dir("captions") + "/slow";
   auto engine = Engine::create(engine_config(d, dir));
   ASSERT_TRUE(engine) << engine.error().message;
-  const json stats = run_for(**engine, 6);
+  const json stats = to_json(run_for(**engine, 6));
   const json& c = stats["captions"];
   EXPECT_GT(c["skipped"].get<int>(), 10) << c.dump();        // ~25 asked, at most ~5 fit
   EXPECT_LE(c["requests"].get<int>(), 6) << c.dump();        // at most 2 waiting at any time
@@ -166,7 +168,7 @@ TEST(Captions, ServerErrorsTimeoutsAndRefusalsAreCountedWhileThePipelineRuns) {
   const std::string dir = test::tmp_dir("captions") + "/errors";
   auto engine = Engine::create(engine_config(d, dir));
   ASSERT_TRUE(engine) << engine.error().message;
-  const json stats = run_for(**engine, 6);
+  const json stats = to_json(run_for(**engine, 6));
   const json& c = stats["captions"];
   EXPECT_GE(c["errors"].get<int>(), 3) << c.dump();
   EXPECT_EQ(c["done"], 0) << c.dump();
@@ -181,7 +183,7 @@ TEST(Captions, ServerErrorsTimeoutsAndRefusalsAreCountedWhileThePipelineRuns) {
   const std::string dir2 = test::tmp_dir("captions") + "/refused";
   auto refused = Engine::create(engine_config(d, dir2));
   ASSERT_TRUE(refused) << refused.error().message;
-  const json stats2 = run_for(**refused, 3);
+  const json stats2 = to_json(run_for(**refused, 3));
   EXPECT_GE(stats2["captions"]["errors"].get<int>(), 2) << stats2["captions"].dump();
   EXPECT_GE(stats2["streams"][0]["analysed"].get<int>(), 10);
 }

@@ -16,6 +16,7 @@
 
 #include "metrics/system_stats.h"
 #include "pipeline/engine.h"
+#include "server/stats_json.h"
 #include "test_support.h"
 
 namespace vigil {
@@ -151,7 +152,7 @@ TEST(EngineLive, SlowDetectorDropsAnalysisNotFrames) {
   std::this_thread::sleep_for(3s);
   const double rss_early = process_rss_mb();
   std::this_thread::sleep_for(5s);
-  const auto stats = (*engine)->stats_json();
+  const auto stats = to_json((*engine)->stats());
   const double rss_late = process_rss_mb();
   (*engine)->stop();
   for (const char* id : {"live1", "live2"}) {
@@ -178,7 +179,7 @@ TEST(EngineGate, StillSceneIsSkippedPedestriansAreNot) {
   (*engine)->start();
   for (int i = 0; i < 600 && !(*engine)->all_finished(); ++i) std::this_thread::sleep_for(100ms);
   ASSERT_TRUE((*engine)->all_finished());
-  const auto stats = (*engine)->stats_json();
+  const auto stats = to_json((*engine)->stats());
   (*engine)->stop();
   auto skip_ratio = [&](const char* id) {
     const auto s = find_stream(stats, id);
@@ -219,7 +220,7 @@ TEST(EngineBadInput, EachBadSourceIsNamedAndTheOthersRun) {
     EXPECT_NE(r.error().message.find(url.substr(0, url.find(':'))), std::string::npos) << r.error().message;
   }
   std::this_thread::sleep_for(5s);
-  const auto stats = (*engine)->stats_json();
+  const auto stats = to_json((*engine)->stats());
   (*engine)->stop();
   for (const auto& [id, v] : bad) {
     const auto downs = log.of(id, EventKind::kStreamDown);
@@ -279,7 +280,7 @@ TEST(EngineReconnect, StreamComesBackWithinSecondsOfItsServer) {
   EventLog log;
   log.attach(**engine);
   (*engine)->start();
-  auto frames = [&](const char* id) { return find_stream((*engine)->stats_json(), id)["frames"].get<int>(); };
+  auto frames = [&](const char* id) { return find_stream(to_json((*engine)->stats()), id)["frames"].get<int>(); };
   auto wait_for = [&](auto pred, double seconds) {
     const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
     while (std::chrono::steady_clock::now() < until) {
@@ -304,7 +305,7 @@ TEST(EngineReconnect, StreamComesBackWithinSecondsOfItsServer) {
   const auto killed = std::chrono::steady_clock::now();
   ASSERT_TRUE(wait_for([&] { return log.of("net", EventKind::kStreamDown).size() > downs; }, 8)) << "no stream_down";
   std::this_thread::sleep_for(killed + 15s - std::chrono::steady_clock::now());
-  const auto local_during = find_stream((*engine)->stats_json(), "local");
+  const auto local_during = find_stream(to_json((*engine)->stats()), "local");
   const int before = frames("net");
   server.start(port, kVideos + "/vtest20.mp4");
   const auto restarted = std::chrono::steady_clock::now();

@@ -25,6 +25,7 @@
 #include <spdlog/spdlog.h>
 
 #include "pipeline/engine.h"
+#include "server/stats_json.h"
 #include "test_support.h"
 
 namespace vigil {
@@ -205,7 +206,7 @@ class RtspTest : public ::testing::Test {
   }
 
   nlohmann::json stream_stats(const std::string& id) {
-    const nlohmann::json stats = engine_->stats_json();
+    const nlohmann::json stats = to_json(engine_->stats());
     for (const auto& s : stats["streams"])
       if (s["id"] == id) return s;
     ADD_FAILURE() << "no stream " << id;

@@ -8,6 +8,7 @@
 
 #include "server/prometheus_text.h"
 #include "config/engine_config.h"
+#include "server/stats_json.h"
 #include "server/stream_request.h"
 #include "test_support.h"
 
@@ -16,15 +17,41 @@ namespace {
 
 using nlohmann::json;
 
-json sample_stats() {
-  return json::parse(R"({
-    "streams": [{"id": "cam1", "source_fps": 10, "display_fps": 9.5, "analysed_fps": 2.5, "frames": 200,
-                 "drops": {"gate": 12, "analysis_replaced": 3}},
-                {"id": "cam-2", "source_fps": 25, "display_fps": 25, "analysed_fps": 0, "frames": 0, "drops": {}}],
-    "stages": {"decode": {"avg_ms": 1.2, "p50_ms": 1.1, "p95_ms": 2.0, "p99_ms": 3.1, "max_ms": 9.0, "count": 800},
-               "inference": {"avg_ms": 40, "p50_ms": 39, "p95_ms": 50, "p99_ms": 60, "max_ms": 70, "count": 0}},
-    "analysis_latency": {"avg_ms": 100, "p50_ms": 90, "p95_ms": 150, "p99_ms": 200, "max_ms": 300, "count": 10},
-    "batch_size_avg": 3.33, "inferences": 400, "cpu_percent": 180.5, "ram_mb": 320.5})");
+StreamSnapshot stream(const std::string& id, double source, double display, double analysed, std::uint64_t frames,
+                      std::map<std::string, std::uint64_t> drops) {
+  StreamSnapshot s;
+  s.id = id;
+  s.source_fps = source;
+  s.display_fps = display;
+  s.analysed_fps = analysed;
+  s.frames = frames;
+  s.drops = std::move(drops);
+  return s;
+}
+
+LatencySummary latency(double avg, double p50, double p95, double p99, double max, std::size_t count) {
+  LatencySummary l;
+  l.avg = avg;
+  l.p50 = p50;
+  l.p95 = p95;
+  l.p99 = p99;
+  l.max = max;
+  l.count = count;
+  return l;
+}
+
+EngineStats sample_stats() {
+  EngineStats st;
+  st.streams = {stream("cam1", 10, 9.5, 2.5, 200, {{"gate", 12}, {"analysis_replaced", 3}}),
+                stream("cam-2", 25, 25, 0, 0, {})};
+  st.stages[static_cast<std::size_t>(Stage::kDecode)].latency = latency(1.2, 1.1, 2.0, 3.1, 9.0, 800);
+  st.stages[static_cast<std::size_t>(Stage::kInference)].latency = latency(40, 39, 50, 60, 70, 0);
+  st.analysis_latency = latency(100, 90, 150, 200, 300, 10);
+  st.batch_size_avg = 3.33;
+  st.inferences = 400;
+  st.cpu_percent = 180.5;
+  st.ram_mb = 320.5;
+  return st;
 }
 
 int promtool(const std::string& text) {
@@ -49,9 +76,51 @@ TEST(PrometheusText, HasEveryFamilyAndPassesPromtool) {
 }
 
 TEST(PrometheusText, EmptyDocumentStillValid) {
-  const std::string t = prometheus_text(json::object());
+  const std::string t = prometheus_text(EngineStats{});
   EXPECT_NE(t.find("vigil_inferences_total 0\n"), std::string::npos);
   EXPECT_EQ(promtool(t), 0) << t;
+}
+
+TEST(PrometheusText, StagesInNameOrderWithTheirHistograms) {
+  EngineStats st = sample_stats();
+  LatencyWindow w;
+  for (double ms : {0.4, 3.0, 7000.0}) w.add(ms);
+  st.stages[static_cast<std::size_t>(Stage::kTrack)].histogram = w.histogram();
+  const std::string t = prometheus_text(st);
+  std::size_t last = 0;
+  for (const Stage s : stages_by_name()) {
+    const std::size_t at = t.find(std::string("vigil_stage_latency_seconds_count{stage=\"") + to_string(s) + "\"}");
+    ASSERT_NE(at, std::string::npos) << to_string(s);
+    EXPECT_GT(at, last) << to_string(s) << " out of name order";
+    last = at;
+  }
+  EXPECT_NE(t.find("vigil_stage_duration_seconds_bucket{stage=\"track\",le=\"0.0005\"} 1\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("vigil_stage_duration_seconds_bucket{stage=\"track\",le=\"+Inf\"} 3\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("vigil_stage_duration_seconds_count{stage=\"track\"} 3\n"), std::string::npos) << t;
+  EXPECT_EQ(t.find("vigil_stage_duration_seconds_count{stage=\"decode\"}"), std::string::npos);  // no histogram
+  EXPECT_EQ(promtool(t), 0) << t;
+}
+
+TEST(StatsJson, HasTheDocumentedShape) {
+  EngineStats st = sample_stats();
+  st.bottleneck = "inference";
+  st.batch_histogram = {{1, 5}, {10, 2}};
+  const json j = to_json(st);
+  for (const char* key : {"streams", "stages", "analysis_latency", "stage_histograms", "batch_size_avg",
+                          "batch_histogram", "inferences", "batches", "queue_size", "scheduler_replaced",
+                          "events_published", "captions", "bottleneck", "inferences_per_sec", "batches_per_sec",
+                          "cpu_percent", "ram_mb", "stage_load_ms_per_s", "provider", "uptime_s"})
+    EXPECT_TRUE(j.contains(key)) << key;
+  for (const char* absent : {"events_store", "events_jsonl", "gpus"}) EXPECT_FALSE(j.contains(absent)) << absent;
+  EXPECT_EQ(j["stages"].size(), kStageCount);
+  EXPECT_EQ(j["stages"]["decode"], json::parse(R"({"avg_ms": 1.2, "p50_ms": 1.1, "p95_ms": 2.0, "p99_ms": 3.1,
+                                                  "max_ms": 9.0, "count": 800})"));
+  EXPECT_EQ(j["batch_histogram"], json::parse(R"({"1": 5, "10": 2})"));
+  EXPECT_EQ(j["streams"][0]["drops"], json::parse(R"({"gate": 12, "analysis_replaced": 3})"));
+  EXPECT_EQ(j["streams"][1]["id"], "cam-2");
+  EXPECT_EQ(j["captions"], json::parse(R"({"captioners": [], "requests": 0, "done": 0, "errors": 0, "skipped": 0})"));
+  st.events_store = EventSinkStats{7, 1, 0};
+  EXPECT_EQ(to_json(st)["events_store"], json::parse(R"({"stored": 7, "dropped": 1, "errors": 0})"));
 }
 
 TEST(PrometheusText, EscapesLabelValues) { EXPECT_EQ(prometheus_label_value("a\"b\\c\nd"), "a\\\"b\\\\c\\nd"); }
