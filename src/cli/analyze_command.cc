@@ -114,156 +114,187 @@ class ProgressPrinter {
   int drawn_ = 0;
 };
 
-int run_analyze(const AnalyzeArgs& a) {
-  namespace fs = std::filesystem;
-  if (a.progress != "auto" && a.progress != "bar" && a.progress != "lines" && a.progress != "none") {
-    std::cerr << "vigil analyze: --progress: '" << a.progress << "' is not one of auto, bar, lines, none\n";
-    return kExitBadInput;
-  }
-  EngineConfig cfg;
-  std::string config_text;
-  if (!a.config.empty()) {
-    auto loaded = load_config_file(a.config);
-    if (!loaded) {
-      std::cerr << "vigil analyze: " << loaded.error().message << "\n";
-      return kExitBadInput;
-    }
-    cfg = std::move(*loaded);
-    std::ifstream f(a.config);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    config_text = ss.str();
-  }
-  std::vector<std::string> videos = a.videos;
+// The exit code for a failed step: kExitRuntime for failures at run time
+// (when the step can have them), else kExitBadInput; the message on stderr.
+int report_failure(const Error& e, bool runtime_possible = true) {
+  std::cerr << "vigil analyze: " << e.message << "\n";
+  return runtime_possible && e.code == ErrorCode::kRuntime ? kExitRuntime : kExitBadInput;
+}
+
+Result<void> bad_input(std::string message) { return fail(ErrorCode::kInvalidArgument, std::move(message)); }
+
+// -c FILE: the config and its text (stored with each job).
+struct AnalyzeConfig {
+  EngineConfig config;
+  std::string text;
+  bool given = false;
+};
+
+Result<AnalyzeConfig> load_analyze_config(const std::string& path) {
+  AnalyzeConfig c;
+  if (path.empty()) return c;
+  auto loaded = load_config_file(path);
+  if (!loaded) return fail(loaded.error());
+  c.config = std::move(*loaded);
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  c.text = ss.str();
+  c.given = true;
+  return c;
+}
+
+AnalyzeRequest base_request(const AnalyzeArgs& a) {
   AnalyzeRequest base;
   base.sample_fps = a.sample_fps;
   base.chunk_s = a.chunk_s;
   base.classes = split_list(a.classes);
   base.model = a.model;
   base.captions = a.captions;
-  if (videos.empty()) {
-    if (!a.resume) {
-      std::cerr << "vigil analyze: no video given (VIDEO... or --resume -o DIR)\n";
-      return kExitBadInput;
-    }
-    // --resume without a video: the job stored in OUT_DIR.
-    const std::string db = (fs::path(a.out_dir) / "job.db").string();
-    std::error_code ec;
-    if (!fs::exists(db, ec)) {
-      std::cerr << "vigil analyze: --resume: no job to resume in " << a.out_dir << " (no job.db)\n";
-      return kExitBadInput;
-    }
-    auto store = JobStore::open(db);
-    if (!store) {
-      std::cerr << "vigil analyze: --resume: " << store.error().message << "\n";
-      return kExitBadInput;
-    }
-    auto jobs = (*store)->jobs();
-    if (!jobs || jobs->empty()) {
-      std::cerr << "vigil analyze: --resume: " << db << " holds no job\n";
-      return kExitBadInput;
-    }
-    const auto opts = nlohmann::json::parse(jobs->back().options_json, nullptr, false);
-    if (opts.is_discarded()) {
-      std::cerr << "vigil analyze: --resume: " << db << ": unreadable job options\n";
-      return kExitBadInput;
-    }
-    videos.push_back(opts.value("video", ""));
-    base.sample_fps = opts.value("sample_fps", base.sample_fps);
-    base.chunk_s = opts.value("chunk_s", base.chunk_s);
-    if (base.model.empty()) base.model = opts.value("model", "");
-    base.captions = base.captions || opts.value("captions", false);
-    if (base.classes.empty() && opts.contains("classes")) base.classes = opts["classes"].get<std::vector<std::string>>();
-  }
+  return base;
+}
 
+// --resume without a video: the video and options of the job stored in OUT_DIR.
+Result<std::string> stored_job_video(const std::string& out_dir, AnalyzeRequest& base) {
+  const std::string db = (std::filesystem::path(out_dir) / "job.db").string();
+  std::error_code ec;
+  if (!std::filesystem::exists(db, ec))
+    return fail(ErrorCode::kInvalidArgument, "--resume: no job to resume in " + out_dir + " (no job.db)");
+  auto store = JobStore::open(db);
+  if (!store) return fail(ErrorCode::kInvalidArgument, "--resume: " + store.error().message);
+  auto jobs = (*store)->jobs();
+  if (!jobs || jobs->empty()) return fail(ErrorCode::kInvalidArgument, "--resume: " + db + " holds no job");
+  const auto opts = nlohmann::json::parse(jobs->back().options_json, nullptr, false);
+  if (opts.is_discarded()) return fail(ErrorCode::kInvalidArgument, "--resume: " + db + ": unreadable job options");
+  base.sample_fps = opts.value("sample_fps", base.sample_fps);
+  base.chunk_s = opts.value("chunk_s", base.chunk_s);
+  if (base.model.empty()) base.model = opts.value("model", "");
+  base.captions = base.captions || opts.value("captions", false);
+  if (base.classes.empty() && opts.contains("classes")) base.classes = opts["classes"].get<std::vector<std::string>>();
+  return opts.value("video", "");
+}
+
+// Several videos: one sub-folder each, named by stream id, made unique.
+std::string output_dir_for(const AnalyzeArgs& a, std::size_t videos, const std::string& stream_id,
+                           std::set<std::string>& used) {
+  if (videos <= 1) return a.out_dir;
+  std::string sub = stream_id;
+  for (int n = 2; used.count(sub); ++n) sub = stream_id + "-" + std::to_string(n);
+  used.insert(sub);
+  return (std::filesystem::path(a.out_dir) / sub).string();
+}
+
+// --resume with a video: OUT_DIR must hold a job of it with these options.
+Result<void> check_resumable(const std::string& out_dir, const std::string& key, const std::string& video) {
+  const std::string db = (std::filesystem::path(out_dir) / "job.db").string();
+  bool found = false;
+  std::error_code ec;
+  if (std::filesystem::exists(db, ec))
+    if (auto store = JobStore::open(db))
+      if (auto jobs = (*store)->jobs())
+        for (const auto& j : *jobs) found = found || j.key == key;
+  if (found) return {};
+  return bad_input("--resume: no job for " + video + " with these options in " + out_dir +
+                   " (run without --resume to start one)");
+}
+
+// The summary of one finished job on stdout, its damaged data and failed
+// chunks on stderr; true when a chunk failed.
+bool report_outcome(const std::string& video, const AnalyzeOutcome& outcome, const std::string& out_dir) {
+  const auto& s = outcome.summary;
+  std::printf("%s: %s in %.1f s%s -> %s/{results.json,events.jsonl,timeline.csv,report.html,run.json}\n",
+              video.c_str(), to_string(outcome.state), outcome.wall_s, outcome.resumed ? " (resumed)" : "",
+              out_dir.c_str());
+  std::printf("  %d sampled frames, %d/%d chunks", s.value("samples", 0), s.value("chunks_done", 0), s.value("chunks", 0));
+  for (const auto& [cls, n] : s["tracks"].items()) std::printf(", %s: %d tracks", cls.c_str(), n.get<int>());
+  std::printf("\n");
+  // Damaged data costs its frames, not the job: reported, exit code unchanged.
+  for (const auto& d : s.value("damaged", nlohmann::json::array()))
+    std::fprintf(stderr, "vigil analyze: %s: damaged data: frames between %.3f and %.3f s lost (%d samples): %s\n",
+                 video.c_str(), d.value("from", 0.0), d.value("to", 0.0), d.value("samples_lost", 0),
+                 d.value("error", "").c_str());
+  bool chunk_failed = false;
+  for (const auto& f : s["failed"]) {
+    std::fprintf(stderr, "vigil analyze: %s: chunk %d [%.1f-%.1f s] failed: %s\n", video.c_str(), f.value("chunk", 0),
+                 f.value("start_s", 0.0), f.value("end_s", 0.0), f.value("error", "").c_str());
+    chunk_failed = true;
+  }
+  return chunk_failed;
+}
+
+// What all videos of one `vigil analyze` share.
+struct AnalyzeRun {
+  const AnalyzeArgs& args;
+  const AnalyzeConfig& config;
+  AnalyzeRequest base;
+  std::size_t videos = 0;
+  std::set<std::string> used_dirs;
+  std::unique_ptr<Detector> detector;  // opened for the first video, reused
+  bool chunk_failed = false;           // some video lost a chunk: exit kExitRuntime at the end
+};
+
+// settings -> probe -> lock the folder -> (resume check) -> detector -> run -> report.
+// kExitOk to go on with the next video, else the exit code to stop with.
+int analyze_video(AnalyzeRun& run, const std::string& video) {
+  const AnalyzeArgs& a = run.args;
+  AnalyzeRequest req = run.base;
+  req.video = video;
+  auto settings = make_analyze_settings(req, run.config.given ? &run.config.config : nullptr, run.config.text,
+                                        default_model_path());
+  if (!settings) return report_failure(settings.error(), false);
+  AnalyzeJobOptions jo;
+  jo.settings = *settings;
+  jo.workers = a.workers;
+  jo.batch = a.batch;
+  jo.out_dir = output_dir_for(a, run.videos, settings->stream.id, run.used_dirs);
+  // A bad video is refused before its output folder is made; then the
+  // folder is locked before anything reads or writes its job.db.
+  if (auto probed = probe_video(settings->video); !probed) return report_failure(probed.error());
+  auto lock = JobDirLock::acquire(jo.out_dir);
+  if (!lock) return report_failure(lock.error(), false);
+  if (a.resume)
+    if (auto r = check_resumable(jo.out_dir, jo.settings.key(), video); !r) return report_failure(r.error(), false);
+  if (!run.detector) {
+    const EngineConfig& cfg = run.config.config;
+    const std::string device = a.device != "auto" || !run.config.given ? a.device : cfg.model.device;
+    auto det = open_analysis_detector(jo.settings.model_path, device, a.threads > 0 ? a.threads : cfg.model.threads);
+    if (!det) return report_failure(det.error());
+    run.detector = std::move(*det);
+  }
+  ProgressPrinter printer(a.progress);
+  auto outcome = run_analysis(jo, *run.detector, std::ref(printer), &g_stop);
+  if (!outcome) return report_failure(outcome.error());
+  if (outcome->state == JobStatus::kCancelled) {
+    std::cerr << "vigil analyze: stopped; run the same command again to resume (job " << outcome->job_id << " in "
+              << jo.out_dir << "/job.db)\n";
+    return kExitRuntime;
+  }
+  if (report_outcome(video, *outcome, jo.out_dir)) run.chunk_failed = true;
+  return kExitOk;
+}
+
+// Arguments -> config -> the videos (or the stored job) -> one job per video.
+int run_analyze(const AnalyzeArgs& a) {
+  if (a.progress != "auto" && a.progress != "bar" && a.progress != "lines" && a.progress != "none") {
+    std::cerr << "vigil analyze: --progress: '" << a.progress << "' is not one of auto, bar, lines, none\n";
+    return kExitBadInput;
+  }
+  auto config = load_analyze_config(a.config);
+  if (!config) return report_failure(config.error(), false);
+  AnalyzeRun run{a, *config, base_request(a), 0, {}, nullptr, false};
+  std::vector<std::string> videos = a.videos;
+  if (videos.empty()) {
+    if (!a.resume) return report_failure(Error{ErrorCode::kInvalidArgument, "no video given (VIDEO... or --resume -o DIR)"});
+    auto stored = stored_job_video(a.out_dir, run.base);
+    if (!stored) return report_failure(stored.error(), false);
+    videos.push_back(*stored);
+  }
+  run.videos = videos.size();
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
-  std::unique_ptr<Detector> detector;
-  int exit_code = kExitOk;
-  std::set<std::string> used_dirs;
-  for (const auto& video : videos) {
-    AnalyzeRequest req = base;
-    req.video = video;
-    auto settings = make_analyze_settings(req, a.config.empty() ? nullptr : &cfg, config_text, default_model_path());
-    if (!settings) {
-      std::cerr << "vigil analyze: " << settings.error().message << "\n";
-      return kExitBadInput;
-    }
-    AnalyzeJobOptions jo;
-    jo.settings = *settings;
-    jo.workers = a.workers;
-    jo.batch = a.batch;
-    jo.out_dir = a.out_dir;
-    if (videos.size() > 1) {
-      std::string sub = settings->stream.id;
-      for (int n = 2; used_dirs.count(sub); ++n) sub = settings->stream.id + "-" + std::to_string(n);
-      used_dirs.insert(sub);
-      jo.out_dir = (fs::path(a.out_dir) / sub).string();
-    }
-    // A bad video is refused before its output folder is made; then the
-    // folder is locked before anything reads or writes its job.db.
-    if (auto probed = probe_video(settings->video); !probed) {
-      std::cerr << "vigil analyze: " << probed.error().message << "\n";
-      return probed.error().code == ErrorCode::kRuntime ? kExitRuntime : kExitBadInput;
-    }
-    auto lock = JobDirLock::acquire(jo.out_dir);
-    if (!lock) {
-      std::cerr << "vigil analyze: " << lock.error().message << "\n";
-      return kExitBadInput;
-    }
-    if (a.resume) {
-      const std::string db = (fs::path(jo.out_dir) / "job.db").string();
-      bool found = false;
-      std::error_code ec;
-      if (fs::exists(db, ec))
-        if (auto store = JobStore::open(db))
-          if (auto jobs = (*store)->jobs())
-            for (const auto& j : *jobs) found = found || j.key == jo.settings.key();
-      if (!found) {
-        std::cerr << "vigil analyze: --resume: no job for " << video << " with these options in " << jo.out_dir
-                  << " (run without --resume to start one)\n";
-        return kExitBadInput;
-      }
-    }
-    if (!detector) {
-      const std::string device = a.device != "auto" || a.config.empty() ? a.device : cfg.model.device;
-      auto det = open_analysis_detector(jo.settings.model_path, device, a.threads > 0 ? a.threads : cfg.model.threads);
-      if (!det) {
-        std::cerr << "vigil analyze: " << det.error().message << "\n";
-        return det.error().code == ErrorCode::kRuntime ? kExitRuntime : kExitBadInput;
-      }
-      detector = std::move(*det);
-    }
-    ProgressPrinter printer(a.progress);
-    auto outcome = run_analysis(jo, *detector, std::ref(printer), &g_stop);
-    if (!outcome) {
-      std::cerr << "vigil analyze: " << outcome.error().message << "\n";
-      return outcome.error().code == ErrorCode::kRuntime ? kExitRuntime : kExitBadInput;
-    }
-    if (outcome->state == JobStatus::kCancelled) {
-      std::cerr << "vigil analyze: stopped; run the same command again to resume (job " << outcome->job_id << " in "
-                << jo.out_dir << "/job.db)\n";
-      return kExitRuntime;
-    }
-    const auto& s = outcome->summary;
-    std::printf("%s: %s in %.1f s%s -> %s/{results.json,events.jsonl,timeline.csv,report.html,run.json}\n",
-                video.c_str(), to_string(outcome->state), outcome->wall_s, outcome->resumed ? " (resumed)" : "",
-                jo.out_dir.c_str());
-    std::printf("  %d sampled frames, %d/%d chunks", s.value("samples", 0), s.value("chunks_done", 0), s.value("chunks", 0));
-    for (const auto& [cls, n] : s["tracks"].items()) std::printf(", %s: %d tracks", cls.c_str(), n.get<int>());
-    std::printf("\n");
-    // Damaged data costs its frames, not the job: reported, exit code unchanged.
-    for (const auto& d : s.value("damaged", nlohmann::json::array()))
-      std::fprintf(stderr, "vigil analyze: %s: damaged data: frames between %.3f and %.3f s lost (%d samples): %s\n",
-                   video.c_str(), d.value("from", 0.0), d.value("to", 0.0), d.value("samples_lost", 0),
-                   d.value("error", "").c_str());
-    for (const auto& f : s["failed"]) {
-      std::fprintf(stderr, "vigil analyze: %s: chunk %d [%.1f-%.1f s] failed: %s\n", video.c_str(), f.value("chunk", 0),
-                   f.value("start_s", 0.0), f.value("end_s", 0.0), f.value("error", "").c_str());
-      exit_code = kExitRuntime;
-    }
-  }
-  return exit_code;
+  for (const auto& video : videos)
+    if (const int rc = analyze_video(run, video); rc != kExitOk) return rc;
+  return run.chunk_failed ? kExitRuntime : kExitOk;
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -42,69 +43,122 @@ bool is_image_name(const std::filesystem::path& p) {
 }
 
 double round2(double v) { return std::round(v * 100.0) / 100.0; }
+double round4(double v) { return std::round(v * 10000.0) / 10000.0; }
 
-int run_detect(const DetectArgs& args) {
+// Directories become their image files (sorted); named files stay as given.
+// A directory that cannot be listed or holds no image is reported.
+std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs,
+                                       const std::function<void(const std::string&)>& report) {
   namespace fs = std::filesystem;
-  bool bad_input = false;
-  auto report = [&](const std::string& msg) {
-    std::cerr << "vigil detect: " << msg << "\n";
-    bad_input = true;
-  };
-
-  // Expand directories (their image files, sorted); keep named files as given.
   std::vector<std::string> files;
-  for (const auto& in : args.inputs) {
+  for (const auto& in : inputs) {
     std::error_code ec;
-    if (fs::is_directory(in, ec)) {
-      std::vector<std::string> found;
-      for (const auto& e : fs::directory_iterator(in, ec))
-        if (e.is_regular_file() && is_image_name(e.path())) found.push_back(e.path().string());
-      if (ec) report(in + ": cannot list the directory: " + ec.message());
-      std::sort(found.begin(), found.end());
-      if (found.empty() && !ec) report(in + ": the directory holds no image files");
-      files.insert(files.end(), found.begin(), found.end());
-    } else {
+    if (!fs::is_directory(in, ec)) {
       files.push_back(in);
+      continue;
     }
+    std::vector<std::string> found;
+    for (const auto& e : fs::directory_iterator(in, ec))
+      if (e.is_regular_file() && is_image_name(e.path())) found.push_back(e.path().string());
+    if (ec) report(in + ": cannot list the directory: " + ec.message());
+    std::sort(found.begin(), found.end());
+    if (found.empty() && !ec) report(in + ": the directory holds no image files");
+    files.insert(files.end(), found.begin(), found.end());
   }
+  return files;
+}
 
+Result<std::unique_ptr<Detector>> open_detector(const DetectArgs& args) {
   BackendOptions bo;
   bo.model_path = args.model.empty() ? default_model_path() : args.model;
   bo.intra_threads = args.threads;
   bo.spin = true;  // the model runs alone here
   auto provider = parse_execution_provider(args.device);
-  if (!provider) {
-    std::cerr << "vigil detect: --device: " << provider.error().message << "\n";
-    return kExitBadInput;
-  }
+  if (!provider) return fail(ErrorCode::kInvalidArgument, "--device: " + provider.error().message);
   bo.provider = *provider;
-  auto detector = Detector::create(bo);
-  if (!detector) {
-    std::cerr << "vigil detect: " << detector.error().message << "\n";
-    return detector.error().code == ErrorCode::kRuntime ? kExitRuntime : kExitBadInput;
-  }
-  const ModelInfo& info = (*detector)->info();
+  return Detector::create(bo);
+}
 
+Result<DecodeOptions> decode_options(const DetectArgs& args, const ModelInfo& info) {
   DecodeOptions opts;
   opts.conf = args.conf;
   opts.iou = args.iou;
   opts.max_det = args.max_det;
   auto mask = class_mask_from_names(info, split_list(args.classes));
-  if (!mask) {
-    std::cerr << "vigil detect: " << mask.error().message << "\n";
+  if (!mask) return fail(mask.error());
+  opts.class_mask = std::move(*mask);
+  return opts;
+}
+
+// One image's result as one JSON Lines object (--json).
+nlohmann::json detections_json(const std::string& file, const Image& image, const std::vector<Detection>& dets,
+                               const DetectTimings& t, const ModelInfo& info) {
+  nlohmann::json j;
+  j["file"] = file;
+  j["width"] = image.width;
+  j["height"] = image.height;
+  j["detections"] = nlohmann::json::array();
+  for (const auto& d : dets)
+    j["detections"].push_back({{"class", info.class_name(d.class_id)},
+                               {"class_id", d.class_id},
+                               {"score", round4(static_cast<double>(d.score))},
+                               {"box", {round2(d.box.x1), round2(d.box.y1), round2(d.box.x2), round2(d.box.y2)}}});
+  j["timings_ms"] = {{"preprocess", round2(t.preprocess_ms)},
+                     {"inference", round2(t.inference_ms)},
+                     {"postprocess", round2(t.postprocess_ms)}};
+  return j;
+}
+
+// One image's result as a small table for people.
+void print_detections(const std::string& file, const Image& image, const std::vector<Detection>& dets,
+                      const DetectTimings& t, const ModelInfo& info) {
+  std::printf("%s  %dx%d  %zu detection%s  (preprocess %.1f ms, inference %.1f ms, postprocess %.1f ms)\n",
+              file.c_str(), image.width, image.height, dets.size(), dets.size() == 1 ? "" : "s", t.preprocess_ms,
+              t.inference_ms, t.postprocess_ms);
+  if (!dets.empty()) std::printf("  %-16s %6s %8s %8s %8s %8s\n", "class", "score", "x1", "y1", "x2", "y2");
+  for (const auto& d : dets)
+    std::printf("  %-16s %6.3f %8.1f %8.1f %8.1f %8.1f\n", info.class_name(d.class_id).c_str(),
+                static_cast<double>(d.score), static_cast<double>(d.box.x1), static_cast<double>(d.box.y1),
+                static_cast<double>(d.box.x2), static_cast<double>(d.box.y2));
+  std::fflush(stdout);
+}
+
+// -o DIR: the image with its boxes, as DIR/STEM.jpg.
+Result<void> write_annotated(Image& image, const std::vector<Detection>& dets, const ModelInfo& info,
+                             const std::string& file, const std::string& out_dir) {
+  namespace fs = std::filesystem;
+  draw_detections(image, dets, info.class_names);
+  const fs::path out = fs::path(out_dir) / (fs::path(file).stem().string() + ".jpg");
+  return write_jpeg(out.string(), image);
+}
+
+// expand inputs -> open the detector -> per image: load, detect, print, draw.
+int run_detect(const DetectArgs& args) {
+  bool bad_input = false;
+  auto report = [&](const std::string& msg) {
+    std::cerr << "vigil detect: " << msg << "\n";
+    bad_input = true;
+  };
+  const std::vector<std::string> files = expand_inputs(args.inputs, report);
+  auto detector = open_detector(args);
+  if (!detector) {
+    std::cerr << "vigil detect: " << detector.error().message << "\n";
+    return detector.error().code == ErrorCode::kRuntime ? kExitRuntime : kExitBadInput;
+  }
+  const ModelInfo& info = (*detector)->info();
+  auto opts = decode_options(args, info);
+  if (!opts) {
+    std::cerr << "vigil detect: " << opts.error().message << "\n";
     return kExitBadInput;
   }
-  opts.class_mask = std::move(*mask);
-
   if (!args.out_dir.empty()) {
     std::error_code ec;
-    fs::create_directories(args.out_dir, ec);
+    std::filesystem::create_directories(args.out_dir, ec);
     if (ec) {
       std::cerr << "vigil detect: -o " << args.out_dir << ": cannot create the directory: " << ec.message() << "\n";
       return kExitBadInput;
     }
   }
-
   for (const auto& file : files) {
     auto image = load_image(file, args.max_pixels);
     if (!image) {
@@ -113,47 +167,19 @@ int run_detect(const DetectArgs& args) {
     }
     const Image* batch[] = {&*image};
     DetectTimings t;
-    auto result = (*detector)->detect(batch, opts, &t);
+    auto result = (*detector)->detect(batch, *opts, &t);
     if (!result) {
       std::cerr << "vigil detect: " << file << ": " << result.error().message << "\n";
       return kExitRuntime;
     }
     const auto& dets = (*result)[0];
-    if (args.json) {
-      nlohmann::json j;
-      j["file"] = file;
-      j["width"] = image->width;
-      j["height"] = image->height;
-      j["detections"] = nlohmann::json::array();
-      for (const auto& d : dets) {
-        j["detections"].push_back({{"class", info.class_name(d.class_id)},
-                                   {"class_id", d.class_id},
-                                   {"score", std::round(static_cast<double>(d.score) * 10000.0) / 10000.0},
-                                   {"box", {round2(d.box.x1), round2(d.box.y1), round2(d.box.x2), round2(d.box.y2)}}});
-      }
-      j["timings_ms"] = {{"preprocess", round2(t.preprocess_ms)},
-                         {"inference", round2(t.inference_ms)},
-                         {"postprocess", round2(t.postprocess_ms)}};
-      std::cout << j.dump() << "\n" << std::flush;
-    } else {
-      std::printf("%s  %dx%d  %zu detection%s  (preprocess %.1f ms, inference %.1f ms, postprocess %.1f ms)\n",
-                  file.c_str(), image->width, image->height, dets.size(), dets.size() == 1 ? "" : "s",
-                  t.preprocess_ms, t.inference_ms, t.postprocess_ms);
-      if (!dets.empty()) std::printf("  %-16s %6s %8s %8s %8s %8s\n", "class", "score", "x1", "y1", "x2", "y2");
-      for (const auto& d : dets)
-        std::printf("  %-16s %6.3f %8.1f %8.1f %8.1f %8.1f\n", info.class_name(d.class_id).c_str(),
-                    static_cast<double>(d.score), static_cast<double>(d.box.x1), static_cast<double>(d.box.y1),
-                    static_cast<double>(d.box.x2), static_cast<double>(d.box.y2));
-      std::fflush(stdout);
-    }
-    if (!args.out_dir.empty()) {
-      draw_detections(*image, dets, info.class_names);
-      const fs::path out = fs::path(args.out_dir) / (fs::path(file).stem().string() + ".jpg");
-      if (auto w = write_jpeg(out.string(), *image); !w) {
+    if (args.json) std::cout << detections_json(file, *image, dets, t, info).dump() << "\n" << std::flush;
+    else print_detections(file, *image, dets, t, info);
+    if (!args.out_dir.empty())
+      if (auto w = write_annotated(*image, dets, info, file, args.out_dir); !w) {
         std::cerr << "vigil detect: " << w.error().message << "\n";
         return kExitRuntime;
       }
-    }
   }
   return bad_input ? kExitBadInput : kExitOk;
 }

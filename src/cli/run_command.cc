@@ -127,139 +127,190 @@ int sources_exit_code(const Engine& e, const std::vector<StreamConfig>& streams,
   return kExitRuntime;
 }
 
-int run_engine(const RunArgs& a) {
+// The config of a run: the file (if any), the sources on the command line
+// (or the demo), then flags and environment over it; checked.
+// Errors are messages for stderr (exit kExitBadInput).
+Result<EngineConfig> run_config(const RunArgs& a, bool demo) {
   EngineConfig cfg;
   if (!a.config.empty()) {
     auto loaded = load_config_file(a.config);
-    if (!loaded) {
-      std::cerr << "vigil run: " << loaded.error().message << "\n";
-      return kExitBadInput;
-    }
+    if (!loaded) return fail(loaded.error());
     cfg = std::move(*loaded);
   }
   std::set<std::string> used;
   for (const auto& s : cfg.streams) used.insert(s.id);
   for (const auto& src : a.sources) cfg.streams.push_back(default_stream(id_for(src, used), src));
-  const bool demo = a.config.empty() && a.sources.empty();
-  if (demo) {
-    cfg.streams = demo_streams();
-    spdlog::info("no source given: running the demo (vtest.avi as 4 looping streams with a zone and a line)");
-  }
+  if (demo) cfg.streams = demo_streams();
   if (a.every > 0)
     for (auto& s : cfg.streams) s.every = a.every;
   if (a.offline) cfg.offline = true;
   if (!a.events.empty()) cfg.events.jsonl = a.events;
   if (!a.db.empty()) cfg.events.sqlite = a.db;
-  if (auto env = apply_env_overrides(cfg, environment()); !env) {
-    std::cerr << "vigil run: " << env.error().message << "\n";
-    return kExitBadInput;
-  }
+  if (auto env = apply_env_overrides(cfg, environment()); !env) return fail(env.error());
   if (!a.model.empty()) cfg.model.path = a.model;
   if (const char* d = std::getenv("VIGIL_TEST_INFERENCE_DELAY_MS"); d && *d) cfg.test_inference_delay_ms = std::atoi(d);
   if (cfg.model.path.empty()) cfg.model.path = default_model_path();
   if (cfg.offline)
     for (auto& s : cfg.streams) s.loop = false;  // an offline run ends
-  if (auto v = validate_config(cfg); !v) {
-    std::cerr << "vigil run: " << v.error().message << "\n";
-    return kExitBadInput;
-  }
-  if (cfg.streams.empty()) {
-    std::cerr << "vigil run: the config has no streams\n";
-    return kExitBadInput;
-  }
+  if (auto v = validate_config(cfg); !v) return fail(v.error());
+  if (cfg.streams.empty()) return fail(ErrorCode::kInvalidArgument, "the config has no streams");
+  return cfg;
+}
 
-  auto engine = Engine::create(cfg);
+// The demo logs its events, but for the many track births and losses.
+void log_demo_events(Engine& e) {
+  e.events().subscribe([](const Event& ev) {
+    if (ev.kind == EventKind::kTrackNew || ev.kind == EventKind::kTrackLost) return;  // too many to read
+    spdlog::info("event {}", to_json(ev).dump());
+  });
+}
+
+JobManagerOptions job_manager_options(const RunArgs& a, const EngineConfig& cfg) {
+  JobManagerOptions jmo;
+  jmo.jobs = cfg.jobs;
+  if (!a.jobs_dir.empty()) jmo.jobs.dir = a.jobs_dir;
+  jmo.model_path = cfg.model.path;
+  jmo.device = cfg.model.device;
+  jmo.threads = cfg.model.threads;
+  jmo.config = cfg;
+  jmo.has_config = !a.config.empty();
+  if (jmo.has_config) {
+    std::ifstream cf(a.config);
+    std::stringstream text;
+    text << cf.rdbuf();
+    jmo.config_text = text.str();
+  }
+  return jmo;
+}
+
+ServerOptions server_options(const RunArgs& a, const EngineConfig& cfg, JobManager* jobs) {
+  ServerOptions so;
+  so.jobs = jobs;
+  so.listen = a.listen;
+  so.token = a.token;
+  if (so.token.empty())
+    if (const char* t = std::getenv("VIGIL_TOKEN"); t && *t) so.token = t;
+  so.media_dir = a.media_dir;
+  so.allowed_hosts = cfg.server.allowed_hosts;
+  so.max_connections = cfg.server.max_connections;
+  so.max_connections_per_address = cfg.server.max_connections_per_address;
+  so.login_free_attempts = cfg.server.login_free_attempts;
+  return so;
+}
+
+// The HTTP API and its job manager, for a live run with a server.
+struct ApiServices {
+  std::unique_ptr<JobManager> jobs;
+  std::unique_ptr<HttpServer> server;
+};
+
+Result<ApiServices> start_api(const RunArgs& a, const EngineConfig& cfg, Engine& e) {
+  ApiServices api;
+  auto jm = JobManager::create(job_manager_options(a, cfg));
+  if (!jm) return fail(jm.error());
+  api.jobs = std::move(*jm);
+  auto started = HttpServer::start(server_options(a, cfg, api.jobs.get()), e);
+  if (!started) return fail(started.error().code, "--listen " + a.listen + ": " + started.error().message);
+  api.server = std::move(*started);
+  spdlog::info("API on http://{}:{}/ (/api/stats, /api/streams, /metrics)", api.server->host(), api.server->port());
+  return api;
+}
+
+// Until Ctrl-C, --duration, or (offline, or live without a server: nothing
+// else can happen) every stream has ended.
+void wait_for_end(const RunArgs& a, const EngineConfig& cfg, const Engine& e) {
+  constexpr auto kPollInterval = std::chrono::milliseconds(100);
+  const auto t0 = std::chrono::steady_clock::now();
+  while (!g_interrupted) {
+    std::this_thread::sleep_for(kPollInterval);
+    if (a.duration > 0 && std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() >= a.duration)
+      break;
+    if ((cfg.offline || a.no_server) && e.all_finished()) break;
+  }
+}
+
+int write_stats_file(const std::string& path, const nlohmann::json& stats) {
+  std::ofstream f(path, std::ios::trunc);
+  if (!f) {
+    std::cerr << "vigil run: --stats " << path << ": cannot write\n";
+    return kExitRuntime;
+  }
+  f << stats.dump(2) << "\n";
+  return kExitOk;
+}
+
+// config -> engine -> API (live) -> wait -> stop -> stats file -> exit code.
+int run_engine(const RunArgs& a) {
+  const bool demo = a.config.empty() && a.sources.empty();
+  auto cfg = run_config(a, demo);
+  if (!cfg) {
+    std::cerr << "vigil run: " << cfg.error().message << "\n";
+    return kExitBadInput;
+  }
+  if (demo) spdlog::info("no source given: running the demo (vtest.avi as 4 looping streams with a zone and a line)");
+  auto engine = Engine::create(*cfg);
   if (!engine) {
     std::cerr << "vigil run: " << engine.error().message << "\n";
     return engine.error().code == ErrorCode::kRuntime ? kExitRuntime : kExitBadInput;
   }
   Engine& e = **engine;
-  if (demo) {
-    e.events().subscribe([](const Event& ev) {
-      if (ev.kind == EventKind::kTrackNew || ev.kind == EventKind::kTrackLost) return;  // too many to read
-      spdlog::info("event {}", to_json(ev).dump());
-    });
-  }
+  if (demo) log_demo_events(e);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   e.start();
-  std::unique_ptr<JobManager> jobs;
-  std::unique_ptr<HttpServer> server;
-  if (!a.no_server && !cfg.offline) {
-    JobManagerOptions jmo;
-    jmo.jobs = cfg.jobs;
-    if (!a.jobs_dir.empty()) jmo.jobs.dir = a.jobs_dir;
-    jmo.model_path = cfg.model.path;
-    jmo.device = cfg.model.device;
-    jmo.threads = cfg.model.threads;
-    jmo.config = cfg;
-    jmo.has_config = !a.config.empty();
-    if (jmo.has_config) {
-      std::ifstream cf(a.config);
-      std::stringstream text;
-      text << cf.rdbuf();
-      jmo.config_text = text.str();
-    }
-    auto jm = JobManager::create(std::move(jmo));
-    if (!jm) {
-      std::cerr << "vigil run: " << jm.error().message << "\n";
-      e.stop();
-      return kExitBadInput;
-    }
-    jobs = std::move(*jm);
-    ServerOptions so;
-    so.jobs = jobs.get();
-    so.listen = a.listen;
-    so.token = a.token;
-    if (so.token.empty())
-      if (const char* t = std::getenv("VIGIL_TOKEN"); t && *t) so.token = t;
-    so.media_dir = a.media_dir;
-    so.allowed_hosts = cfg.server.allowed_hosts;
-    so.max_connections = cfg.server.max_connections;
-    so.max_connections_per_address = cfg.server.max_connections_per_address;
-    so.login_free_attempts = cfg.server.login_free_attempts;
-    auto started = HttpServer::start(so, e);
+  ApiServices api;
+  if (!a.no_server && !cfg->offline) {
+    auto started = start_api(a, *cfg, e);
     if (!started) {
-      std::cerr << "vigil run: --listen " << a.listen << ": " << started.error().message << "\n";
+      std::cerr << "vigil run: " << started.error().message << "\n";
       e.stop();
       return kExitBadInput;
     }
-    server = std::move(*started);
-    spdlog::info("API on http://{}:{}/ (/api/stats, /api/streams, /metrics)", server->host(), server->port());
+    api = std::move(*started);
   }
-  const auto t0 = std::chrono::steady_clock::now();
-  while (!g_interrupted) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    if (a.duration > 0 && std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() >= a.duration)
-      break;
-    // Offline, or live without a server (nothing else can happen): stop when
-    // every stream ended (files that do not loop).
-    if ((cfg.offline || a.no_server) && e.all_finished()) break;
-  }
+  wait_for_end(a, *cfg, e);
   const auto stats = to_json(e.stats());
-  if (server) server->stop();
-  jobs.reset();  // cancels running jobs: their chunks resume at the next start
+  if (api.server) api.server->stop();
+  api.jobs.reset();  // cancels running jobs: their chunks resume at the next start
   e.stop();
-  if (!a.stats.empty()) {
-    std::ofstream f(a.stats, std::ios::trunc);
-    if (!f) {
-      std::cerr << "vigil run: --stats " << a.stats << ": cannot write\n";
-      return kExitRuntime;
-    }
-    f << stats.dump(2) << "\n";
+  if (!a.stats.empty())
+    if (int rc = write_stats_file(a.stats, stats); rc != kExitOk) return rc;
+  return sources_exit_code(e, cfg->streams, cfg->offline);
+}
+
+}  // namespace
+
+namespace {
+
+// Rewrites the options table of a docs page (docs/config.md) in place.
+int update_config_doc(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    std::cerr << "vigil config-doc: " << path << ": cannot open\n";
+    return kExitBadInput;
   }
-  return sources_exit_code(e, cfg.streams, cfg.offline);
+  std::stringstream page;
+  page << in.rdbuf();
+  auto updated = with_config_doc(page.str());
+  if (!updated) {
+    std::cerr << "vigil config-doc: " << path << ": " << updated.error().message << "\n";
+    return kExitBadInput;
+  }
+  in.close();
+  std::ofstream(path) << *updated;
+  return kExitOk;
 }
 
 }  // namespace
 
 std::function<int()> add_config_doc_command(CLI::App& app) {
-  // Hidden: prints the option table of docs/config.md from config_options().
-  app.add_subcommand("config-doc", "Print the configuration options as a Markdown table")->group("");
-  return [] {
-    std::cout << "| option | default | meaning |\n|---|---|---|\n";
-    for (const auto& o : config_options())
-      std::cout << "| `" << o.path << "` | " << o.default_value << " | " << o.description << " |\n";
+  // Hidden: the options table of docs/config.md, from the config field tables.
+  CLI::App* cmd = app.add_subcommand("config-doc", "Print the configuration options as a Markdown table")->group("");
+  auto update = std::make_shared<std::string>();
+  cmd->add_option("--update", *update, "Rewrite the options table of this page (docs/config.md) instead");
+  return [update] {
+    if (!update->empty()) return update_config_doc(*update);
+    std::cout << config_doc_markdown();
     return kExitOk;
   };
 }

@@ -84,144 +84,160 @@ std::string onnxruntime_version() {
 const std::string& Backend::provider() const { return impl_->provider; }
 const std::string& Backend::provider_reason() const { return impl_->provider_reason; }
 
-Result<std::unique_ptr<Backend>> Backend::open(const BackendOptions& options) {
-  const std::string& path = options.model_path;
+namespace {
+
+// Step 1: the file exists, is not empty and starts like an ONNX protobuf.
+Result<void> check_model_file(const std::string& path) {
   std::error_code ec;
   if (path.empty()) return fail(ErrorCode::kInvalidArgument, "no model path given");
-  if (!std::filesystem::exists(path, ec))
-    return fail(ErrorCode::kNotFound, "model " + path + ": no such file");
+  if (!std::filesystem::exists(path, ec)) return fail(ErrorCode::kNotFound, "model " + path + ": no such file");
   if (!std::filesystem::is_regular_file(path, ec))
     return fail(ErrorCode::kBadInput, "model " + path + ": not a regular file");
   if (std::filesystem::file_size(path, ec) == 0)
     return fail(ErrorCode::kBadInput, "model " + path + ": the file is empty");
   if (!looks_like_onnx(path))
-    return fail(ErrorCode::kBadInput, "model " + path + ": not an ONNX model (the file does not start with an ONNX protobuf)");
+    return fail(ErrorCode::kBadInput,
+                "model " + path + ": not an ONNX model (the file does not start with an ONNX protobuf)");
+  return {};
+}
 
-  auto impl = std::make_unique<Impl>();
-  const std::vector<std::string> available = Ort::GetAvailableProviders();
+Ort::SessionOptions session_options(const BackendOptions& options) {
+  Ort::SessionOptions so;
+  if (options.intra_threads > 0) so.SetIntraOpNumThreads(options.intra_threads);
+  so.SetInterOpNumThreads(1);
+  // Spinning pool threads answer a few ms sooner but burn CPU that, in the
+  // engine, the decoders and the other streams need.
+  so.AddConfigEntry("session.intra_op.allow_spinning", options.spin ? "1" : "0");
+  if (!options.arena) so.DisableCpuMemArena();
+  switch (options.opt_level) {
+    case GraphOptLevel::kDisabled: so.SetGraphOptimizationLevel(ORT_DISABLE_ALL); break;
+    case GraphOptLevel::kBasic: so.SetGraphOptimizationLevel(ORT_ENABLE_BASIC); break;
+    case GraphOptLevel::kExtended: so.SetGraphOptimizationLevel(ORT_ENABLE_EXTENDED); break;
+    case GraphOptLevel::kAll: so.SetGraphOptimizationLevel(ORT_ENABLE_ALL); break;
+  }
+  return so;
+}
 
-  auto make_options = [&]() {
-    Ort::SessionOptions so;
-    if (options.intra_threads > 0) so.SetIntraOpNumThreads(options.intra_threads);
-    so.SetInterOpNumThreads(1);
-    // Spinning pool threads answer a few ms sooner but burn CPU that, in the
-    // engine, the decoders and the other streams need.
-    so.AddConfigEntry("session.intra_op.allow_spinning", options.spin ? "1" : "0");
-    if (!options.arena) so.DisableCpuMemArena();
-    switch (options.opt_level) {
-      case GraphOptLevel::kDisabled: so.SetGraphOptimizationLevel(ORT_DISABLE_ALL); break;
-      case GraphOptLevel::kBasic: so.SetGraphOptimizationLevel(ORT_ENABLE_BASIC); break;
-      case GraphOptLevel::kExtended: so.SetGraphOptimizationLevel(ORT_ENABLE_EXTENDED); break;
-      case GraphOptLevel::kAll: so.SetGraphOptimizationLevel(ORT_ENABLE_ALL); break;
+// One session on `provider` ("cpu", "cuda", "tensorrt"; TensorRT falls back
+// to CUDA inside ONNX Runtime for the nodes it cannot take); nullptr and
+// ONNX Runtime's message in `err` when it does not start.
+std::unique_ptr<Ort::Session> try_session(const BackendOptions& options, const std::string& provider, std::string& err) {
+  try {
+    Ort::SessionOptions so = session_options(options);
+    const OrtApi& api = Ort::GetApi();
+    if (provider == "tensorrt") {
+      OrtTensorRTProviderOptionsV2* trt = nullptr;
+      Ort::ThrowOnError(api.CreateTensorRTProviderOptions(&trt));
+      std::unique_ptr<OrtTensorRTProviderOptionsV2, decltype(api.ReleaseTensorRTProviderOptions)> guard(
+          trt, api.ReleaseTensorRTProviderOptions);
+      so.AppendExecutionProvider_TensorRT_V2(*trt);
     }
-    return so;
-  };
-  auto try_session = [&](const std::string& which, std::string& err) -> std::unique_ptr<Ort::Session> {
-    try {
-      Ort::SessionOptions so = make_options();
-      const OrtApi& api = Ort::GetApi();
-      if (which == "tensorrt") {
-        OrtTensorRTProviderOptionsV2* trt = nullptr;
-        Ort::ThrowOnError(api.CreateTensorRTProviderOptions(&trt));
-        std::unique_ptr<OrtTensorRTProviderOptionsV2, decltype(api.ReleaseTensorRTProviderOptions)> guard(
-            trt, api.ReleaseTensorRTProviderOptions);
-        so.AppendExecutionProvider_TensorRT_V2(*trt);
-      }
-      if (which == "tensorrt" || which == "cuda") {
-        OrtCUDAProviderOptionsV2* cuda = nullptr;
-        Ort::ThrowOnError(api.CreateCUDAProviderOptions(&cuda));
-        std::unique_ptr<OrtCUDAProviderOptionsV2, decltype(api.ReleaseCUDAProviderOptions)> guard(
-            cuda, api.ReleaseCUDAProviderOptions);
-        so.AppendExecutionProvider_CUDA_V2(*cuda);
-      }
-      return std::make_unique<Ort::Session>(ort_env(), path.c_str(), so);
-    } catch (const Ort::Exception& e) {
-      err = e.what();
-      return nullptr;
+    if (provider == "tensorrt" || provider == "cuda") {
+      OrtCUDAProviderOptionsV2* cuda = nullptr;
+      Ort::ThrowOnError(api.CreateCUDAProviderOptions(&cuda));
+      std::unique_ptr<OrtCUDAProviderOptionsV2, decltype(api.ReleaseCUDAProviderOptions)> guard(
+          cuda, api.ReleaseCUDAProviderOptions);
+      so.AppendExecutionProvider_CUDA_V2(*cuda);
     }
-  };
+    return std::make_unique<Ort::Session>(ort_env(), options.model_path.c_str(), so);
+  } catch (const Ort::Exception& e) {
+    err = e.what();
+    return nullptr;
+  }
+}
 
+// A started session, the provider it runs on and why that one.
+struct StartedSession {
+  std::unique_ptr<Ort::Session> session;  // null: not a valid model (err says why)
+  std::string provider;
+  std::string reason;
   std::string err;
-  const bool has_trt = has_provider(available, "TensorrtExecutionProvider");
-  const bool has_cuda = has_provider(available, "CUDAExecutionProvider");
+};
+
+// How much of a GPU provider's start-up error the fallback reason keeps.
+constexpr std::size_t kFallbackErrorChars = 160;
+
+// kAuto: TensorRT, then CUDA, then the CPU; the reason says what failed.
+StartedSession start_best_session(const BackendOptions& options, const std::vector<std::string>& available) {
+  StartedSession s;
+  std::string why;
+  for (const char* cand : {"tensorrt", "cuda"}) {
+    if (!has_provider(available, std::strcmp(cand, "tensorrt") == 0 ? "TensorrtExecutionProvider"
+                                                                     : "CUDAExecutionProvider"))
+      continue;
+    s.session = try_session(options, cand, s.err);
+    if (s.session) {
+      s.provider = cand;
+      s.reason = "best available provider";
+      break;
+    }
+    why += std::string(cand) + " failed to start (" + s.err.substr(0, kFallbackErrorChars) + "); ";
+  }
+  if (!s.session) {
+    s.session = try_session(options, "cpu", s.err);
+    s.provider = "cpu";
+    s.reason = why.empty() ? "no GPU provider in this ONNX Runtime build (available: " + join(available) + ")"
+                           : why + "falling back";
+  }
+  spdlog::info("inference provider: {} ({})", s.provider, s.reason);
+  return s;
+}
+
+// Step 2: a session on the requested provider (a named GPU provider that is
+// missing or fails is an error, not a silent CPU run).
+Result<StartedSession> start_session(const BackendOptions& options) {
+  const std::vector<std::string> available = Ort::GetAvailableProviders();
+  StartedSession s;
   switch (options.provider) {
     case ExecutionProvider::kCpu:
-      impl->session = try_session("cpu", err);
-      impl->provider = "cpu";
-      impl->provider_reason = "requested";
-      break;
+      s.session = try_session(options, "cpu", s.err);
+      s.provider = "cpu";
+      s.reason = "requested";
+      return s;
     case ExecutionProvider::kCuda:
     case ExecutionProvider::kTensorRt: {
       const bool trt = options.provider == ExecutionProvider::kTensorRt;
       const char* name = trt ? "tensorrt" : "cuda";
-      if (!(trt ? has_trt : has_cuda))
+      if (!has_provider(available, trt ? "TensorrtExecutionProvider" : "CUDAExecutionProvider"))
         return fail(ErrorCode::kUnsupported, std::string("device ") + name +
                                                  ": this ONNX Runtime build has no such provider (available: " +
                                                  join(available) + ")");
-      impl->session = try_session(name, err);
-      if (!impl->session)
-        return fail(ErrorCode::kRuntime, std::string("device ") + name + ": cannot start on " + path + ": " + err);
-      impl->provider = name;
-      impl->provider_reason = "requested";
-      break;
+      s.session = try_session(options, name, s.err);
+      if (!s.session)
+        return fail(ErrorCode::kRuntime,
+                    std::string("device ") + name + ": cannot start on " + options.model_path + ": " + s.err);
+      s.provider = name;
+      s.reason = "requested";
+      return s;
     }
-    case ExecutionProvider::kAuto: {
-      std::string why;
-      for (const char* cand : {"tensorrt", "cuda"}) {
-        const bool present = std::strcmp(cand, "tensorrt") == 0 ? has_trt : has_cuda;
-        if (!present) continue;
-        impl->session = try_session(cand, err);
-        if (impl->session) {
-          impl->provider = cand;
-          impl->provider_reason = "best available provider";
-          break;
-        }
-        why += std::string(cand) + " failed to start (" + err.substr(0, 160) + "); ";
-      }
-      if (!impl->session) {
-        impl->session = try_session("cpu", err);
-        impl->provider = "cpu";
-        impl->provider_reason =
-            why.empty() ? "no GPU provider in this ONNX Runtime build (available: " + join(available) + ")"
-                        : why + "falling back";
-      }
-      spdlog::info("inference provider: {} ({})", impl->provider, impl->provider_reason);
-      break;
-    }
+    case ExecutionProvider::kAuto: return start_best_session(options, available);
   }
-  if (!impl->session) return fail(ErrorCode::kBadInput, "model " + path + ": not a valid ONNX model (ONNX Runtime: " + err + ")");
+  return s;
+}
 
+TensorDesc describe_port(const Ort::TypeInfo& ti, std::string name) {
+  TensorDesc d;
+  d.name = std::move(name);
+  if (ti.GetONNXType() == ONNX_TYPE_TENSOR) {
+    auto tsi = ti.GetTensorTypeAndShapeInfo();
+    d.shape = tsi.GetShape();
+    d.type = element_type(tsi.GetElementType());
+  } else {
+    d.type = ElementType::kOther;
+  }
+  return d;
+}
+
+// Step 3: the graph's inputs, outputs and metadata, for describe_model().
+Result<RawModelDescription> read_graph(Ort::Session& s, const std::string& path) {
   RawModelDescription raw;
   raw.path = path;
   try {
     Ort::AllocatorWithDefaultOptions alloc;
-    auto& s = *impl->session;
-    for (std::size_t i = 0; i < s.GetInputCount(); ++i) {
-      auto ti = s.GetInputTypeInfo(i);
-      TensorDesc d;
-      d.name = s.GetInputNameAllocated(i, alloc).get();
-      if (ti.GetONNXType() == ONNX_TYPE_TENSOR) {
-        auto tsi = ti.GetTensorTypeAndShapeInfo();
-        d.shape = tsi.GetShape();
-        d.type = element_type(tsi.GetElementType());
-      } else {
-        d.type = ElementType::kOther;
-      }
-      raw.inputs.push_back(std::move(d));
-    }
-    for (std::size_t i = 0; i < s.GetOutputCount(); ++i) {
-      auto ti = s.GetOutputTypeInfo(i);
-      TensorDesc d;
-      d.name = s.GetOutputNameAllocated(i, alloc).get();
-      if (ti.GetONNXType() == ONNX_TYPE_TENSOR) {
-        auto tsi = ti.GetTensorTypeAndShapeInfo();
-        d.shape = tsi.GetShape();
-        d.type = element_type(tsi.GetElementType());
-      } else {
-        d.type = ElementType::kOther;
-      }
-      raw.outputs.push_back(std::move(d));
-    }
+    for (std::size_t i = 0; i < s.GetInputCount(); ++i)
+      raw.inputs.push_back(describe_port(s.GetInputTypeInfo(i), s.GetInputNameAllocated(i, alloc).get()));
+    for (std::size_t i = 0; i < s.GetOutputCount(); ++i)
+      raw.outputs.push_back(describe_port(s.GetOutputTypeInfo(i), s.GetOutputNameAllocated(i, alloc).get()));
     auto meta = s.GetModelMetadata();
     for (auto& key : meta.GetCustomMetadataMapKeysAllocated(alloc)) {
       auto value = meta.LookupCustomMetadataMapAllocated(key.get(), alloc);
@@ -233,8 +249,29 @@ Result<std::unique_ptr<Backend>> Backend::open(const BackendOptions& options) {
   for (const auto& o : raw.outputs)
     if (o.type == ElementType::kOther)
       return fail(ErrorCode::kUnsupported, "model " + path + ": output '" + o.name + "' is neither float32 nor float16");
-  auto info = describe_model(raw);
+  return raw;
+}
+
+}  // namespace
+
+// check the file -> start a session -> read the graph -> describe the model.
+Result<std::unique_ptr<Backend>> Backend::open(const BackendOptions& options) {
+  const std::string& path = options.model_path;
+  if (auto ok = check_model_file(path); !ok) return fail(ok.error());
+  auto started = start_session(options);
+  if (!started) return fail(started.error());
+  if (!started->session)
+    return fail(ErrorCode::kBadInput,
+                "model " + path + ": not a valid ONNX model (ONNX Runtime: " + started->err + ")");
+  auto raw = read_graph(*started->session, path);
+  if (!raw) return fail(raw.error());
+  auto info = describe_model(*raw);
   if (!info) return fail(info.error());
+
+  auto impl = std::make_unique<Impl>();
+  impl->session = std::move(started->session);
+  impl->provider = std::move(started->provider);
+  impl->provider_reason = std::move(started->reason);
   impl->info = std::move(*info);
   for (const auto& o : impl->info.outputs) impl->output_names.push_back(o.name);
   for (const auto& n : impl->output_names) impl->output_name_ptrs.push_back(n.c_str());

@@ -130,13 +130,10 @@ Result<std::vector<std::string>> parse_class_names(const std::string& text) {
   return names;
 }
 
-Result<ModelInfo> describe_model(const RawModelDescription& raw) {
-  const std::string where = "model " + raw.path + ": ";
-  ModelInfo info;
-  info.path = raw.path;
-  info.metadata = raw.metadata;
-  info.outputs = raw.outputs;
+namespace {
 
+// Step 1: the one image input: name, type, layout, size, batch.
+Result<void> read_input(const RawModelDescription& raw, ModelInfo& info, const std::string& where) {
   if (raw.inputs.size() != 1)
     return fail(ErrorCode::kUnsupported,
                 where + "expected exactly one image input, found " + std::to_string(raw.inputs.size()));
@@ -181,8 +178,11 @@ Result<ModelInfo> describe_model(const RawModelDescription& raw) {
   }
   info.dynamic_batch = in.shape[0] < 0;
   info.fixed_batch = info.dynamic_batch ? 1 : static_cast<int>(in.shape[0]);
+  return {};
+}
 
-  // Preprocessing: ours, else the Ultralytics convention (RGB, /255, pad 114).
+// Step 2: preprocessing: ours, else the Ultralytics convention (RGB, /255, pad 114).
+Result<void> read_preprocessing(const RawModelDescription& raw, ModelInfo& info, const std::string& where) {
   if (const auto* c = find_meta(raw, "vigil.color")) info.color = *c == "BGR" ? ColorOrder::kBgr : ColorOrder::kRgb;
   if (const auto* m = find_meta(raw, "vigil.mean")) {
     auto v = parse_floats(*m);
@@ -195,68 +195,87 @@ Result<ModelInfo> describe_model(const RawModelDescription& raw) {
       return fail(ErrorCode::kBadInput, where + "vigil.std needs 3 positive numbers, got '" + *s + "'");
     std::copy(v.begin(), v.end(), info.std.begin());
   }
+  return {};
+}
 
-  if (const auto* n = find_meta(raw, "vigil.names")) {
+// Step 3: class names (vigil.names, else Ultralytics' names) and the task.
+Result<void> read_classes(const RawModelDescription& raw, ModelInfo& info, const std::string& where) {
+  for (const char* key : {"vigil.names", "names"}) {
+    const auto* n = find_meta(raw, key);
+    if (!n) continue;
     auto names = parse_class_names(*n);
-    if (!names) return fail(ErrorCode::kBadInput, where + "vigil.names: " + names.error().message);
+    if (!names) return fail(ErrorCode::kBadInput, where + key + ": " + names.error().message);
     info.class_names = std::move(*names);
-  } else if (const auto* n2 = find_meta(raw, "names")) {
-    auto names = parse_class_names(*n2);
-    if (!names) return fail(ErrorCode::kBadInput, where + "names: " + names.error().message);
-    info.class_names = std::move(*names);
+    break;
   }
   if (const auto* task = find_meta(raw, "task"); task && *task != "detect")
     return fail(ErrorCode::kUnsupported,
                 where + "Ultralytics task '" + *task + "' is not supported; export a detection model (task=detect)");
+  return {};
+}
 
-  if (raw.outputs.empty()) return fail(ErrorCode::kUnsupported, where + "the graph has no outputs");
+void name_classes_by_number(ModelInfo& info, std::int64_t count) {
+  for (std::int64_t c = 0; c < count; ++c) info.class_names.push_back("class" + std::to_string(c));
+}
 
-  const auto* arch = find_meta(raw, "vigil.arch");
-  if (arch && *arch == "nanodet") {
-    info.arch = ModelArch::kNanoDet;
-    const auto* rm = find_meta(raw, "vigil.reg_max");
-    const auto* st = find_meta(raw, "vigil.strides");
-    if (!rm || !st) return fail(ErrorCode::kBadInput, where + "NanoDet model lacks vigil.reg_max or vigil.strides");
-    info.reg_max = std::atoi(rm->c_str());
-    if (const auto* sc = find_meta(raw, "vigil.scores")) info.scores_are_logits = *sc == "logits";
-    if (const auto* co = find_meta(raw, "vigil.center_offset")) info.center_offset = std::strtof(co->c_str(), nullptr);
-    if (info.reg_max <= 0) return fail(ErrorCode::kBadInput, where + "vigil.reg_max must be positive");
-    for (float sf : parse_floats(*st)) {
-      NanoDetHead head;
-      head.stride = static_cast<int>(sf);
-      for (std::size_t i = 0; i < raw.outputs.size(); ++i) {
-        if (raw.outputs[i].name == "cls_pred_stride" + std::to_string(head.stride)) head.cls_output = static_cast<int>(i);
-        if (raw.outputs[i].name == "dis_pred_stride" + std::to_string(head.stride)) head.dis_output = static_cast<int>(i);
-      }
-      if (head.stride <= 0 || head.cls_output < 0 || head.dis_output < 0)
-        return fail(ErrorCode::kUnsupported, where + "NanoDet outputs cls_pred_stride" + std::to_string(head.stride) +
-                                                 "/dis_pred_stride" + std::to_string(head.stride) +
-                                                 " not found among " + outputs_str(raw.outputs));
-      const auto& cls = raw.outputs[static_cast<std::size_t>(head.cls_output)].shape;
-      const auto& dis = raw.outputs[static_cast<std::size_t>(head.dis_output)].shape;
-      const std::int64_t cells = static_cast<std::int64_t>((info.input_w + head.stride - 1) / head.stride) *
-                                 ((info.input_h + head.stride - 1) / head.stride);
-      if (cls.size() != 3 || dis.size() != 3 || cls[1] != cells || dis[1] != cells ||
-          dis[2] != 4 * (info.reg_max + 1))
-        return fail(ErrorCode::kUnsupported, where + "NanoDet head at stride " + std::to_string(head.stride) +
-                                                 " has unexpected shapes " + outputs_str(raw.outputs));
-      if (info.class_names.empty()) {
-        for (std::int64_t c = 0; c < cls[2]; ++c) info.class_names.push_back("class" + std::to_string(c));
-      } else if (cls[2] != info.num_classes()) {
-        return fail(ErrorCode::kBadInput, where + "NanoDet head has " + std::to_string(cls[2]) + " classes but " +
-                                              std::to_string(info.num_classes()) + " names");
-      }
-      info.heads.push_back(head);
-    }
-    if (info.heads.empty()) return fail(ErrorCode::kBadInput, where + "vigil.strides is empty");
-    info.pad_value = 0;
-    if (const auto* pv = find_meta(raw, "vigil.pad_value")) info.pad_value = std::strtof(pv->c_str(), nullptr);
-    return info;
+// One NanoDet head: its two outputs by name, their shapes checked.
+Result<NanoDetHead> find_nanodet_head(const RawModelDescription& raw, ModelInfo& info, int stride,
+                                      const std::string& where) {
+  NanoDetHead head;
+  head.stride = stride;
+  for (std::size_t i = 0; i < raw.outputs.size(); ++i) {
+    if (raw.outputs[i].name == "cls_pred_stride" + std::to_string(stride)) head.cls_output = static_cast<int>(i);
+    if (raw.outputs[i].name == "dis_pred_stride" + std::to_string(stride)) head.dis_output = static_cast<int>(i);
   }
+  if (stride <= 0 || head.cls_output < 0 || head.dis_output < 0)
+    return fail(ErrorCode::kUnsupported, where + "NanoDet outputs cls_pred_stride" + std::to_string(stride) +
+                                             "/dis_pred_stride" + std::to_string(stride) + " not found among " +
+                                             outputs_str(raw.outputs));
+  const auto& cls = raw.outputs[static_cast<std::size_t>(head.cls_output)].shape;
+  const auto& dis = raw.outputs[static_cast<std::size_t>(head.dis_output)].shape;
+  const std::int64_t cells =
+      static_cast<std::int64_t>((info.input_w + stride - 1) / stride) * ((info.input_h + stride - 1) / stride);
+  if (cls.size() != 3 || dis.size() != 3 || cls[1] != cells || dis[1] != cells || dis[2] != 4 * (info.reg_max + 1))
+    return fail(ErrorCode::kUnsupported, where + "NanoDet head at stride " + std::to_string(stride) +
+                                             " has unexpected shapes " + outputs_str(raw.outputs));
+  if (info.class_names.empty()) {
+    name_classes_by_number(info, cls[2]);
+  } else if (cls[2] != info.num_classes()) {
+    return fail(ErrorCode::kBadInput, where + "NanoDet head has " + std::to_string(cls[2]) + " classes but " +
+                                          std::to_string(info.num_classes()) + " names");
+  }
+  return head;
+}
 
-  // YOLO family: decide from the first output's shape.
+// Step 4a: our converted NanoDet (vigil.arch = nanodet): heads per stride.
+Result<void> describe_nanodet(const RawModelDescription& raw, ModelInfo& info, const std::string& where) {
+  info.arch = ModelArch::kNanoDet;
+  const auto* rm = find_meta(raw, "vigil.reg_max");
+  const auto* st = find_meta(raw, "vigil.strides");
+  if (!rm || !st) return fail(ErrorCode::kBadInput, where + "NanoDet model lacks vigil.reg_max or vigil.strides");
+  info.reg_max = std::atoi(rm->c_str());
+  if (const auto* sc = find_meta(raw, "vigil.scores")) info.scores_are_logits = *sc == "logits";
+  if (const auto* co = find_meta(raw, "vigil.center_offset")) info.center_offset = std::strtof(co->c_str(), nullptr);
+  if (info.reg_max <= 0) return fail(ErrorCode::kBadInput, where + "vigil.reg_max must be positive");
+  for (float sf : parse_floats(*st)) {
+    auto head = find_nanodet_head(raw, info, static_cast<int>(sf), where);
+    if (!head) return fail(head.error());
+    info.heads.push_back(*head);
+  }
+  if (info.heads.empty()) return fail(ErrorCode::kBadInput, where + "vigil.strides is empty");
+  info.pad_value = 0;
+  if (const auto* pv = find_meta(raw, "vigil.pad_value")) info.pad_value = std::strtof(pv->c_str(), nullptr);
+  return {};
+}
+
+// Step 4b: the YOLO family, decided from the first output's shape (and the
+// class count when the names are known).
+Result<void> describe_yolo(const RawModelDescription& raw, ModelInfo& info, const std::string& where) {
+  constexpr std::int64_t kEnd2EndColumns = 6;  // x1, y1, x2, y2, score, class
+  constexpr std::int64_t kBoxValues = 4;       // YOLOv8/11: cx, cy, w, h before the class scores
+  constexpr std::int64_t kBoxAndObjectness = 5;  // YOLOv5: box + objectness before the class scores
   const auto& out = raw.outputs[0].shape;
-  auto unsupported = [&]() {
+  const auto unsupported = [&]() -> Result<void> {
     return fail(ErrorCode::kUnsupported,
                 where + "unsupported output layout " + outputs_str(raw.outputs) +
                     "; supported: NanoDet heads, YOLOv8/11 [B,4+C,N], YOLOv5 [B,N,5+C], YOLOv10/26 [B,K,6]");
@@ -267,29 +286,48 @@ Result<ModelInfo> describe_model(const RawModelDescription& raw) {
   const auto* e2e = find_meta(raw, "end2end");
   const bool end2end_meta = e2e && (*e2e == "True" || *e2e == "true" || *e2e == "1");
   std::int64_t classes = 0;
-  if (d2 == 6 && (end2end_meta || known_c == 0 || d1 != 4 + known_c)) {
+  if (d2 == kEnd2EndColumns && (end2end_meta || known_c == 0 || d1 != kBoxValues + known_c)) {
     info.arch = ModelArch::kYoloEnd2End;
     classes = known_c;
-  } else if (known_c > 0 && d1 == 4 + known_c) {
+  } else if (known_c > 0 && d1 == kBoxValues + known_c) {
     info.arch = ModelArch::kYoloV8;
     classes = known_c;
-  } else if (known_c > 0 && d2 == 5 + known_c) {
+  } else if (known_c > 0 && d2 == kBoxAndObjectness + known_c) {
     info.arch = ModelArch::kYoloV5;
     classes = known_c;
-  } else if (known_c == 0 && d1 > 4 && (d2 < 0 || d1 < d2)) {
+  } else if (known_c == 0 && d1 > kBoxValues && (d2 < 0 || d1 < d2)) {
     info.arch = ModelArch::kYoloV8;
-    classes = d1 - 4;
-  } else if (known_c == 0 && d2 > 5 && (d1 < 0 || d2 < d1)) {
+    classes = d1 - kBoxValues;
+  } else if (known_c == 0 && d2 > kBoxAndObjectness && (d1 < 0 || d2 < d1)) {
     info.arch = ModelArch::kYoloV5;
-    classes = d2 - 5;
+    classes = d2 - kBoxAndObjectness;
   } else {
     return unsupported();
   }
   if (info.class_names.empty()) {
     if (classes <= 0)
       return fail(ErrorCode::kBadInput, where + "end-to-end output gives no class count and the model has no names");
-    for (std::int64_t c = 0; c < classes; ++c) info.class_names.push_back("class" + std::to_string(c));
+    name_classes_by_number(info, classes);
   }
+  return {};
+}
+
+}  // namespace
+
+// input -> preprocessing -> classes -> the output decoder (NanoDet or YOLO).
+Result<ModelInfo> describe_model(const RawModelDescription& raw) {
+  const std::string where = "model " + raw.path + ": ";
+  ModelInfo info;
+  info.path = raw.path;
+  info.metadata = raw.metadata;
+  info.outputs = raw.outputs;
+  if (auto r = read_input(raw, info, where); !r) return fail(r.error());
+  if (auto r = read_preprocessing(raw, info, where); !r) return fail(r.error());
+  if (auto r = read_classes(raw, info, where); !r) return fail(r.error());
+  if (raw.outputs.empty()) return fail(ErrorCode::kUnsupported, where + "the graph has no outputs");
+  const auto* arch = find_meta(raw, "vigil.arch");
+  auto decoded = arch && *arch == "nanodet" ? describe_nanodet(raw, info, where) : describe_yolo(raw, info, where);
+  if (!decoded) return fail(decoded.error());
   return info;
 }
 

@@ -203,7 +203,7 @@ VideoSourceOptions chunk_source_options(const AnalyzeSettings& s) {
   vo.url = s.video;
   vo.timeout_ms = kChunkOpenTimeoutMs;
   vo.hwaccel = HwAccel::kNone;
-  if (auto hw = parse_hwaccel(s.stream.hwaccel); hw && *hw != HwAccel::kAuto) vo.hwaccel = *hw;
+  if (s.stream.hwaccel != HwAccel::kAuto) vo.hwaccel = s.stream.hwaccel;
   vo.max_pixels = s.stream.max_pixels;
   vo.decode_threads = s.stream.decode_threads;
   vo.strict = true;

@@ -97,21 +97,6 @@ std::map<std::string, std::string> ffmpeg_versions() {
   return {{"libavformat", v(avformat_version())}, {"libavcodec", v(avcodec_version())}};
 }
 
-Result<SkipFrame> parse_skip_frame(const std::string& s) {
-  if (s == "none" || s.empty()) return SkipFrame::kNone;
-  if (s == "nonref") return SkipFrame::kNonRef;
-  if (s == "nonkey") return SkipFrame::kNonKey;
-  return fail(ErrorCode::kInvalidArgument, "'" + s + "' is not one of none, nonref, nonkey");
-}
-
-Result<HwAccel> parse_hwaccel(const std::string& s) {
-  if (s == "auto") return HwAccel::kAuto;
-  if (s == "none") return HwAccel::kNone;
-  if (s == "cuda") return HwAccel::kCuda;
-  if (s == "vaapi") return HwAccel::kVaapi;
-  return fail(ErrorCode::kInvalidArgument, "'" + s + "' is not one of auto, none, cuda, vaapi");
-}
-
 struct VideoSource::Impl {
   VideoSourceOptions options;
   SourceSpec spec;

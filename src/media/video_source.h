@@ -14,19 +14,15 @@
 #include <optional>
 #include <string>
 
+#include "core/decode_options.h"
 #include "core/error.h"
 #include "media/source_url.h"
 #include "media/video_frame.h"
 
 namespace vigil {
 
-enum class SkipFrame { kNone, kNonRef, kNonKey };
-enum class HwAccel { kAuto, kNone, kCuda, kVaapi };
-
-Result<SkipFrame> parse_skip_frame(const std::string& s);
 // {"libavformat": "59.27.100", "libavcodec": "59.37.100"}: the FFmpeg in use.
 std::map<std::string, std::string> ffmpeg_versions();
-Result<HwAccel> parse_hwaccel(const std::string& s);
 
 struct VideoSourceOptions {
   std::string url;

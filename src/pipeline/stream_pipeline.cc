@@ -79,8 +79,8 @@ StreamPipeline::StreamPipeline(StreamConfig config, StreamContext& ctx, std::uni
   CaptureOptions co;
   co.source.url = config_.url;
   co.source.timeout_ms = static_cast<int>(config_.timeout_s * 1000);
-  co.source.hwaccel = *parse_hwaccel(config_.hwaccel);
-  co.source.skip_frame = *parse_skip_frame(config_.skip_frame);
+  co.source.hwaccel = config_.hwaccel;
+  co.source.skip_frame = config_.skip_frame;
   co.source.max_pixels = config_.max_pixels;
   co.source.decode_threads = config_.decode_threads;
   co.loop = config_.loop;

@@ -1,9 +1,12 @@
 #include "server/stream_request.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <system_error>
+#include <vector>
 
-#include "analytics/geometry.h"
 #include "media/source_url.h"
 
 namespace vigil {
@@ -11,94 +14,74 @@ namespace {
 
 using nlohmann::json;
 
-json point(const PointF& p) { return json::array({p.x, p.y}); }
+// Typed scalars stay typed: the field tables refuse "4" for an integer.
+ConfigNode node_from_json(const json& j) {
+  switch (j.type()) {
+    case json::value_t::boolean: return ConfigNode::of_bool(j.get<bool>());
+    case json::value_t::number_integer: return ConfigNode::of_integer(j.get<std::int64_t>());
+    case json::value_t::number_unsigned: {
+      const auto u = j.get<std::uint64_t>();
+      if (u <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+        return ConfigNode::of_integer(static_cast<std::int64_t>(u));
+      return ConfigNode::of_number(static_cast<double>(u));
+    }
+    case json::value_t::number_float: return ConfigNode::of_number(j.get<double>());
+    case json::value_t::string: return ConfigNode::of_string(j.get<std::string>());
+    case json::value_t::array: {
+      ConfigNode l = ConfigNode::list();
+      for (const auto& item : j) l.items.push_back(node_from_json(item));
+      return l;
+    }
+    case json::value_t::object: {
+      ConfigNode m = ConfigNode::map();
+      for (const auto& [key, value] : j.items()) m.set(key, node_from_json(value));
+      return m;
+    }
+    default: return ConfigNode{};
+  }
+}
+
+json json_from_node(const ConfigNode& n) {
+  switch (n.kind) {
+    case ConfigNode::Kind::kBool: return n.boolean;
+    case ConfigNode::Kind::kInteger: return n.integer;
+    case ConfigNode::Kind::kNumber: return n.number;
+    case ConfigNode::Kind::kText:
+    case ConfigNode::Kind::kString: return n.text;
+    case ConfigNode::Kind::kList: {
+      json a = json::array();
+      for (const auto& item : n.items) a.push_back(json_from_node(item));
+      return a;
+    }
+    case ConfigNode::Kind::kMap: {
+      json o = json::object();
+      for (const auto& [key, value] : n.members) o[key] = json_from_node(value);
+      return o;
+    }
+    case ConfigNode::Kind::kNull: return nullptr;
+  }
+  return nullptr;
+}
 
 }  // namespace
 
-json stream_config_json(const StreamConfig& s) {
-  json zones = json::array();
-  for (const auto& z : s.zones) {
-    json poly = json::array();
-    for (const auto& p : z.polygon) poly.push_back(point(p));
-    zones.push_back({{"name", z.name},
-                     {"polygon", poly},
-                     {"normalized", z.normalized},
-                     {"classes", z.classes},
-                     {"dwell_s", z.dwell_s},
-                     {"anchor", to_string(z.anchor)}});
-  }
-  json lines = json::array();
-  for (const auto& l : s.lines)
-    lines.push_back({{"name", l.name},
-                     {"a", point(l.a)},
-                     {"b", point(l.b)},
-                     {"normalized", l.normalized},
-                     {"classes", l.classes},
-                     {"min_frames", l.min_frames},
-                     {"anchor", to_string(l.anchor)}});
-  return {{"id", s.id},
-          {"url", s.url},
-          {"loop", s.loop},
-          {"every", s.every},
-          {"substream", {{"scale", s.substream.scale}, {"width", s.substream.width}}},
-          {"gate", {{"enabled", s.gate.enabled}, {"similarity", s.gate.similarity}, {"max_skip", s.gate.max_skip}}},
-          {"hwaccel", s.hwaccel},
-          {"skip_frame", s.skip_frame},
-          {"timeout_s", s.timeout_s},
-          {"watchdog_s", s.watchdog_s},
-          {"max_pixels", s.max_pixels},
-          {"decode_threads", s.decode_threads},
-          {"conf", s.conf},
-          {"iou", s.iou},
-          {"max_det", s.max_det},
-          {"classes", s.classes},
-          {"tracker",
-           {{"high_thresh", s.tracker.high_thresh},
-            {"low_thresh", s.tracker.low_thresh},
-            {"new_track_thresh", s.tracker.new_track_thresh},
-            {"match_iou", s.tracker.match_iou},
-            {"second_match_iou", s.tracker.second_match_iou},
-            {"unconfirmed_match_iou", s.tracker.unconfirmed_match_iou},
-            {"lost_buffer_s", s.tracker.lost_buffer_s},
-            {"min_hits", s.tracker.min_hits},
-            {"class_aware", s.tracker.class_aware}}},
-          {"zones", zones},
-          {"lines", lines},
-          // The API key is never sent back; PATCH keeps the stream's key unless it sets one.
-          {"describe",
-           {{"captioner", s.describe.captioner},
-            {"endpoint", s.describe.endpoint},
-            {"model", s.describe.model},
-            {"prompt", s.describe.prompt},
-            {"every_frames", s.describe.every_frames},
-            {"every_s", s.describe.every_s},
-            {"on_scene_change", s.describe.on_scene_change},
-            {"scene_threshold", s.describe.scene_threshold},
-            {"max_tokens", s.describe.max_tokens},
-            {"max_side", s.describe.max_side},
-            {"timeout_s", s.describe.timeout_s}}}};
-}
+json stream_config_json(const StreamConfig& s) { return json_from_node(stream_config_node(s)); }
 
 Result<StreamConfig> stream_config_from_json(const json& body) {
   if (!body.is_object()) return fail(ErrorCode::kInvalidArgument, "stream: the body must be a JSON object");
-  // A JSON text is a YAML flow node; dump() escapes every control character,
-  // so the body cannot break out of the one list element.
-  const std::string yaml = "streams: [" + body.dump() + "]\n";
-  auto parsed = parse_config(yaml, "request");
-  if (!parsed) return fail(ErrorCode::kInvalidArgument, parsed.error().message);
-  if (parsed->streams.size() != 1) return fail(ErrorCode::kInvalidArgument, "stream: expected one stream");
-  return std::move(parsed->streams[0]);
+  // Named as the one stream of a config file, so messages read as the parser's everywhere.
+  return stream_config_from_node(node_from_json(body), "streams[0]");
 }
 
 Result<json> merge_stream_patch(const json& current, const json& patch) {
-  static const char* const kPatchable[] = {"every", "gate", "substream", "zones", "lines", "describe"};
+  static const std::vector<std::string> kPatchable = patchable_stream_keys();
   if (!patch.is_object()) return fail(ErrorCode::kInvalidArgument, "patch: the body must be a JSON object");
   for (const auto& [key, value] : patch.items()) {
-    bool ok = false;
-    for (const char* k : kPatchable) ok = ok || key == k;
-    if (!ok)
-      return fail(ErrorCode::kInvalidArgument,
-                  "patch." + key + ": cannot be changed (PATCH takes every, gate, substream, zones, lines, describe)");
+    if (std::find(kPatchable.begin(), kPatchable.end(), key) == kPatchable.end()) {
+      std::string keys;
+      for (const auto& k : kPatchable) keys += (keys.empty() ? "" : ", ") + k;
+      return fail(ErrorCode::kInvalidArgument, "patch." + key + ": cannot be changed (PATCH takes " + keys + ")");
+    }
     if (value.is_null()) return fail(ErrorCode::kInvalidArgument, "patch." + key + ": must not be null");
   }
   json merged = current;

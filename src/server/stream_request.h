@@ -14,17 +14,19 @@
 namespace vigil {
 
 // Every field of a stream, with the keys and shapes of a config file stream
-// (docs/config.md), so that stream_config_from_json(stream_config_json(s)) == s.
+// (docs/config.md), written by the stream field table (stream_config_node),
+// so that stream_config_from_json(stream_config_json(s)) == s (but for the
+// API key, which is never sent back).
 nlohmann::json stream_config_json(const StreamConfig& stream);
 
-// A JSON object with the keys of a config stream -> StreamConfig, through the
-// YAML parser (JSON is YAML flow syntax): `streams: [BODY]` goes to
-// parse_config, so the API accepts exactly what a config file accepts, with
-// the built-in defaults. kInvalidArgument with the parser's message
-// ("streams[0].every: must be between 1 and 1000").
+// A JSON object with the keys of a config stream -> StreamConfig, read by the
+// same field table as a config file (stream_config_from_node), over the
+// built-in defaults. Typed: `"every": "4"` or `"loop": "yes"` is refused
+// naming the field and the type it needs. kInvalidArgument with every problem,
+// one a line ("streams[0].every: expected an integer, got the string \"4\"").
 Result<StreamConfig> stream_config_from_json(const nlohmann::json& body);
 
-// The keys PATCH may change; anything else is kInvalidArgument.
+// The keys PATCH may change (the table's patchable fields); anything else is kInvalidArgument.
 // Objects (gate, substream) are merged (RFC 7396 merge patch), lists replace.
 Result<nlohmann::json> merge_stream_patch(const nlohmann::json& current, const nlohmann::json& patch);
 

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/prometheus_text.h"
+#include "config/engine_config.h"
 #include "server/stats_json.h"
 #include "server/stream_request.h"
 #include "test_support.h"
@@ -137,6 +138,70 @@ TEST(StreamRequest, JsonRoundTripsThroughTheConfigParser) {
   auto again = stream_config_from_json(j);
   ASSERT_TRUE(again) << again.error().message;
   EXPECT_EQ(stream_config_json(*again), j);
+}
+
+// The shape of a stream's config in /api/streams, as it was written out by
+// hand before the field tables: the table-written view must not change it
+// (keys, nesting, and the JSON type of every value).
+json hand_written_view(const StreamConfig& s) {
+  json zones = json::array();
+  for (const auto& z : s.zones) {
+    json poly = json::array();
+    for (const auto& p : z.polygon) poly.push_back(json::array({p.x, p.y}));
+    zones.push_back({{"name", z.name}, {"polygon", poly}, {"normalized", z.normalized}, {"classes", z.classes},
+                     {"dwell_s", z.dwell_s}, {"anchor", to_string(z.anchor)}});
+  }
+  json lines = json::array();
+  for (const auto& l : s.lines)
+    lines.push_back({{"name", l.name}, {"a", json::array({l.a.x, l.a.y})}, {"b", json::array({l.b.x, l.b.y})},
+                     {"normalized", l.normalized}, {"classes", l.classes}, {"min_frames", l.min_frames},
+                     {"anchor", to_string(l.anchor)}});
+  return {{"id", s.id}, {"url", s.url}, {"loop", s.loop}, {"every", s.every},
+          {"substream", {{"scale", s.substream.scale}, {"width", s.substream.width}}},
+          {"gate", {{"enabled", s.gate.enabled}, {"similarity", s.gate.similarity}, {"max_skip", s.gate.max_skip}}},
+          {"hwaccel", to_string(s.hwaccel)}, {"skip_frame", to_string(s.skip_frame)}, {"timeout_s", s.timeout_s},
+          {"watchdog_s", s.watchdog_s}, {"max_pixels", s.max_pixels}, {"decode_threads", s.decode_threads},
+          {"conf", s.conf}, {"iou", s.iou}, {"max_det", s.max_det}, {"classes", s.classes},
+          {"tracker",
+           {{"high_thresh", s.tracker.high_thresh}, {"low_thresh", s.tracker.low_thresh},
+            {"new_track_thresh", s.tracker.new_track_thresh}, {"match_iou", s.tracker.match_iou},
+            {"second_match_iou", s.tracker.second_match_iou}, {"unconfirmed_match_iou", s.tracker.unconfirmed_match_iou},
+            {"lost_buffer_s", s.tracker.lost_buffer_s}, {"min_hits", s.tracker.min_hits},
+            {"class_aware", s.tracker.class_aware}}},
+          {"zones", zones}, {"lines", lines},
+          {"describe",
+           {{"captioner", s.describe.captioner}, {"endpoint", s.describe.endpoint}, {"model", s.describe.model},
+            {"prompt", s.describe.prompt}, {"every_frames", s.describe.every_frames}, {"every_s", s.describe.every_s},
+            {"on_scene_change", s.describe.on_scene_change}, {"scene_threshold", s.describe.scene_threshold},
+            {"max_tokens", s.describe.max_tokens}, {"max_side", s.describe.max_side},
+            {"timeout_s", s.describe.timeout_s}}}};
+}
+
+TEST(StreamRequest, TheApiViewKeepsItsShape) {
+  auto s = stream_config_from_json(json::parse(R"({"id": "cam", "url": "rtsp://h/s", "every": 3,
+      "zones": [{"name": "z", "polygon": [[0,0],[1,0],[1,1]], "dwell_s": 2, "anchor": "center"}],
+      "lines": [{"name": "l", "a": [0, 300], "b": [640, 300]}], "describe": {"api_key": "secret", "every_s": 5}})"));
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(stream_config_json(*s).dump(), hand_written_view(*s).dump());
+  EXPECT_EQ(stream_config_json(default_stream("a", "a.mp4")).dump(), hand_written_view(default_stream("a", "a.mp4")).dump());
+  EXPECT_EQ(stream_config_json(*s).dump().find("secret"), std::string::npos);
+}
+
+// JSON is typed: no string for a number or a boolean (a config file's YAML
+// text is another matter); every problem at once, each naming its field.
+TEST(StreamRequest, WrongJsonTypesAreErrorsNamingFieldAndType) {
+  auto s = stream_config_from_json(json::parse(
+      R"({"id": "cam", "url": "rtsp://h/s", "every": "4", "loop": "yes", "conf": true, "gate": {"max_skip": 1.5},
+          "classes": [1], "zones": [{"name": "z", "polygon": [["0", 0], [1, 0], [1, 1]]}]})"));
+  ASSERT_FALSE(s);
+  const std::string m = s.error().message;
+  for (const char* part : {"streams[0].every: expected an integer, got the string \"4\"",
+                           "streams[0].loop: expected true or false, got the string \"yes\"",
+                           "streams[0].conf: expected a number, got the boolean true",
+                           "streams[0].gate.max_skip: expected an integer, got the number 1.5",
+                           "streams[0].classes[0]: expected a name, got the number 1",
+                           "streams[0].zones[0].polygon[0]: point coordinates must be numbers"})
+    EXPECT_NE(m.find(part), std::string::npos) << part << "\n" << m;
 }
 
 TEST(StreamRequest, ParserErrorsComeBack) {

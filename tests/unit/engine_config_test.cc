@@ -5,6 +5,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -188,15 +189,182 @@ TEST(EngineConfig, MissingFileIsNamed) {
   EXPECT_NE(c.error().message.find("/nonexistent/vigil.yaml"), std::string::npos);
 }
 
-// docs/config.md must document every option the parser knows.
-TEST(EngineConfig, EveryOptionIsDocumented) {
-  std::ifstream f(VIGIL_SOURCE_DIR "/docs/config.md");
+std::string read_file(const std::string& path) {
+  std::ifstream f(path);
   std::stringstream ss;
   ss << f.rdbuf();
-  const std::string doc = ss.str();
+  return ss.str();
+}
+
+// docs/config.md must document every option the parser knows.
+TEST(EngineConfig, EveryOptionIsDocumented) {
+  const std::string doc = read_file(VIGIL_SOURCE_DIR "/docs/config.md");
   ASSERT_FALSE(doc.empty());
   for (const auto& o : config_options())
     EXPECT_NE(doc.find("`" + o.path + "`"), std::string::npos) << o.path << " is not in docs/config.md";
+}
+
+// The table in docs/config.md is exactly what `vigil config-doc` prints
+// (regenerate it with `build/vigil config-doc --update docs/config.md`).
+TEST(ConfigTable, DocsTableIsTheGeneratedOne) {
+  auto table = config_doc_of(read_file(VIGIL_SOURCE_DIR "/docs/config.md"));
+  ASSERT_TRUE(table) << table.error().message;
+  EXPECT_EQ(*table, config_doc_markdown()) << "run: build/vigil config-doc --update docs/config.md";
+  auto updated = with_config_doc(std::string("intro\n") + kConfigDocBegin + "\nold\n" + kConfigDocEnd + "\nrest\n");
+  ASSERT_TRUE(updated);
+  EXPECT_EQ(*updated, std::string("intro\n") + kConfigDocBegin + "\n" + config_doc_markdown() + kConfigDocEnd + "\nrest\n");
+  EXPECT_FALSE(with_config_doc("no markers"));
+}
+
+TEST(ConfigTable, EveryFieldHasATypeAndADescription) {
+  const auto options = config_options();
+  EXPECT_GT(options.size(), 70U);
+  std::set<std::string> paths;
+  for (const auto& o : options) {
+    EXPECT_FALSE(o.description.empty()) << o.path;
+    EXPECT_FALSE(o.type.empty()) << o.path;
+    EXPECT_FALSE(o.default_value.empty()) << o.path;
+    EXPECT_TRUE(paths.insert(o.path).second) << o.path << " twice";
+  }
+  for (const char* p : {"model.device", "batch.max", "defaults.every", "defaults.gate.similarity", "streams[].id",
+                        "defaults.zones[].polygon", "defaults.lines[].min_frames", "describe.captioner",
+                        "server.login_free_attempts", "jobs.workers"})
+    EXPECT_TRUE(paths.count(p)) << p;
+  EXPECT_FALSE(paths.count("defaults.id")) << "id belongs to each stream";
+}
+
+// The docs' default column is the struct's member initialiser, written by the table.
+TEST(ConfigTable, DefaultsComeFromTheStructs) {
+  std::map<std::string, OptionDoc> by_path;
+  for (const auto& o : config_options()) by_path[o.path] = o;
+  const StreamConfig s;
+  EXPECT_EQ(by_path["defaults.every"].default_value, std::to_string(s.every));
+  EXPECT_EQ(by_path["defaults.max_pixels"].default_value, std::to_string(s.max_pixels));
+  EXPECT_EQ(by_path["defaults.conf"].default_value, "0.35");
+  EXPECT_EQ(by_path["defaults.hwaccel"].default_value, "auto");
+  EXPECT_EQ(by_path["defaults.gate.similarity"].default_value, "0.95");
+  EXPECT_EQ(by_path["batch.max"].default_value, std::to_string(EngineConfig{}.batch_max));
+  EXPECT_EQ(by_path["describe.prompt"].default_value, DescribeConfig{}.prompt);
+  EXPECT_EQ(by_path["defaults.every"].range, "1..1000");
+  EXPECT_EQ(by_path["defaults.substream.width"].range, "0 or 32..8192");
+  EXPECT_EQ(by_path["defaults.iou"].range, "(0, 1]");
+  EXPECT_EQ(by_path["defaults.skip_frame"].range, "none, nonref, nonkey");
+  EXPECT_TRUE(by_path["defaults.every"].per_stream);
+  EXPECT_FALSE(by_path["batch.max"].per_stream);
+}
+
+bool same_node(const ConfigNode& a, const ConfigNode& b) {
+  if (a.kind != b.kind || a.text != b.text || a.boolean != b.boolean || a.integer != b.integer ||
+      a.number != b.number || a.items.size() != b.items.size() || a.members.size() != b.members.size())
+    return false;
+  for (std::size_t i = 0; i < a.items.size(); ++i)
+    if (!same_node(a.items[i], b.items[i])) return false;
+  for (std::size_t i = 0; i < a.members.size(); ++i)
+    if (a.members[i].key != b.members[i].key || !same_node(a.members[i].value, b.members[i].value)) return false;
+  return true;
+}
+
+// An empty file gives the struct defaults; a stream written by the table
+// and read back by it is the same stream.
+TEST(ConfigTable, DefaultsAndWrittenStreamsRoundTrip) {
+  auto empty = parse_config("");
+  ASSERT_TRUE(empty) << empty.error().message;
+  EXPECT_TRUE(same_node(stream_config_node(empty->defaults), stream_config_node(StreamConfig{})));
+  EXPECT_EQ(empty->batch_max, EngineConfig{}.batch_max);
+  auto one = parse_config("streams: [{id: a, url: a.mp4}]");
+  ASSERT_TRUE(one) << one.error().message;
+  EXPECT_TRUE(same_node(stream_config_node(one->streams[0]), stream_config_node(default_stream("a", "a.mp4"))));
+
+  auto c = parse_config(kGood);
+  ASSERT_TRUE(c) << c.error().message;
+  StreamConfig s = c->streams[1];
+  s.hwaccel = HwAccel::kVaapi;
+  s.skip_frame = SkipFrame::kNonKey;
+  s.conf = 0.42F;
+  s.classes = {"person", "car"};
+  s.describe.every_s = 5;
+  s.tracker.min_hits = 3;
+  const ConfigNode written = stream_config_node(s);
+  auto back = stream_config_from_node(written, "streams[0]");
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_TRUE(same_node(stream_config_node(*back), written));
+  EXPECT_EQ(back->hwaccel, HwAccel::kVaapi);
+  EXPECT_FLOAT_EQ(back->conf, 0.42F);
+  EXPECT_EQ(written.find("describe")->find("api_key"), nullptr) << "secrets are not written";
+}
+
+TEST(ConfigTable, UnknownKeysNameTheirPath) {
+  const std::string e = error_of(
+      "defaults: {tracker: {hi_thresh: 0.4}}\n"
+      "streams:\n"
+      "  - {id: a, url: a.mp4, zones: [{name: z, polygon: [[0, 0], [1, 0], [1, 1]], colour: red}]}\n");
+  EXPECT_NE(e.find("defaults.tracker.hi_thresh: unknown option (known: class_aware, high_thresh"), std::string::npos)
+      << e;
+  EXPECT_NE(e.find("streams[0].zones[0].colour: unknown option"), std::string::npos) << e;
+  EXPECT_NE(error_of("defaults: {id: x}").find("defaults.id: belongs to each stream"), std::string::npos);
+}
+
+// Every problem of a file at once, in line order, each with file:line:column.
+TEST(ConfigTable, AllErrorsAtOnceWithTheirLines) {
+  auto c = parse_with_env(
+      "batch: {max: 0}\n"                                   // line 1
+      "defaults:\n"                                         // 2
+      "  every: two\n"                                      // 3
+      "streams:\n"                                          // 4
+      "  - id: cam1\n"                                      // 5
+      "    url: a.mp4\n"                                    // 6
+      "    loop: maybe\n"                                   // 7
+      "    hwaccel: quantum\n"                              // 8
+      "  - {id: cam2, url: b.mp4, gate: {similarity: 2}}\n",  // 9
+      {});
+  ASSERT_FALSE(c);
+  const std::string m = c.error().message;
+  EXPECT_EQ(m.rfind("5 errors:\n", 0), 0U) << m;
+  const std::vector<std::string> expected = {
+      "batch.max: must be between 1 and 64 (got 0) (test.yaml:1:14)",
+      "defaults.every: expected an integer, got 'two' (test.yaml:3:10)",
+      "streams[0].loop: expected true or false, got 'maybe' (test.yaml:7:11)",
+      "streams[0].hwaccel: 'quantum' is not one of auto, none, cuda, vaapi (test.yaml:8:14)",
+      "streams[1].gate.similarity: must be in (0, 1] (got 2) (test.yaml:9:47)",
+  };
+  std::size_t at = 0;
+  for (const auto& line : expected) {
+    const std::size_t found = m.find(line, at);
+    EXPECT_NE(found, std::string::npos) << "missing or out of order: " << line << "\n" << m;
+    if (found != std::string::npos) at = found;
+  }
+}
+
+// A problem in defaults is reported once, not again for every stream that inherits it.
+TEST(ConfigTable, InheritedProblemsAreReportedOnce) {
+  const std::string e = error_of("defaults: {every: 0}\nstreams: [{id: a, url: a.mp4}, {id: b, url: b.mp4}]\n");
+  EXPECT_EQ(e.rfind("defaults.every: must be between 1 and 1000 (got 0)", 0), 0U) << e;
+  EXPECT_EQ(e.find("streams["), std::string::npos) << e;
+}
+
+// JSON (the HTTP API) is typed: a string is not an integer, nor a boolean.
+TEST(ConfigTable, TypedTreesRefuseStringsForNumbersAndBooleans) {
+  ConfigNode body = ConfigNode::map();
+  body.set("id", ConfigNode::of_string("cam"));
+  body.set("url", ConfigNode::of_string("rtsp://h/s"));
+  body.set("every", ConfigNode::of_string("4"));
+  body.set("loop", ConfigNode::of_string("yes"));
+  auto s = stream_config_from_node(body, "streams[0]");
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message.find("streams[0].every: expected an integer, got the string \"4\""), std::string::npos)
+      << s.error().message;
+  EXPECT_NE(s.error().message.find("streams[0].loop: expected true or false, got the string \"yes\""),
+            std::string::npos)
+      << s.error().message;
+  // The same values as YAML text are what a config file means by them.
+  auto yaml = parse_config("streams: [{id: cam, url: 'rtsp://h/s', every: '4', loop: yes}]");
+  ASSERT_TRUE(yaml) << yaml.error().message;
+  EXPECT_EQ(yaml->streams[0].every, 4);
+  EXPECT_TRUE(yaml->streams[0].loop);
+}
+
+TEST(ConfigTable, PatchableKeysComeFromTheTable) {
+  EXPECT_EQ(patchable_stream_keys(), (std::vector<std::string>{"every", "substream", "gate", "zones", "lines", "describe"}));
 }
 
 }  // namespace
