@@ -314,7 +314,7 @@ Result<AnalyzeOutcome> run_analysis(const AnalyzeJobOptions& options, const Dete
     // One last caption over the chunk captions: for a VLM a request with
     // their times, for the template the most frequent ones.
     std::vector<std::string> texts;
-    const bool timed = std::string(captioner->name()) != "template";
+    const bool timed = captioner->timed_summary();
     for (const auto& c : merged->results["captions"]) {
       if (!c.contains("text")) continue;
       const double t = c.value("pts", 0.0);
