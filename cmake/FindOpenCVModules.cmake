@@ -19,4 +19,8 @@ if(OpenCVModules_FOUND)
         INTERFACE_INCLUDE_DIRECTORIES "${OpenCVModules_INCLUDE_DIR}")
     endif()
   endforeach()
+  # imgproc and imgcodecs are built on core (cv::Mat): their users link it too.
+  foreach(_m imgproc imgcodecs)
+    set_property(TARGET OpenCV::${_m} APPEND PROPERTY INTERFACE_LINK_LIBRARIES OpenCV::core)
+  endforeach()
 endif()

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "core/class_name.h"
+
 namespace vigil {
 
 namespace {
@@ -69,11 +71,7 @@ AnalyticsEvaluator::AnalyticsEvaluator(std::string stream_id, std::vector<ZoneCo
   for (const LineConfig& line : lines_) line_counts_[line.name];
 }
 
-std::string AnalyticsEvaluator::class_name(int class_id) const {
-  if (class_id >= 0 && static_cast<std::size_t>(class_id) < class_names_.size())
-    return class_names_[static_cast<std::size_t>(class_id)];
-  return std::to_string(class_id);
-}
+std::string AnalyticsEvaluator::class_name(int class_id) const { return vigil::class_name(class_names_, class_id); }
 
 bool AnalyticsEvaluator::wanted(const std::vector<std::string>& filter, const std::string& name) {
   return filter.empty() || std::find(filter.begin(), filter.end(), name) != filter.end();
@@ -235,6 +233,21 @@ std::map<std::string, std::map<std::string, int>> AnalyticsEvaluator::occupancy(
     for (std::size_t zone_idx = 0; zone_idx < zones_.size(); ++zone_idx)
       if (memo.zones[zone_idx].inside) ++result[zones_[zone_idx].name][class_name(memo.class_id)];
   return result;
+}
+
+ZonePresence AnalyticsEvaluator::presence(double pts) const {
+  ZonePresence out;
+  for (const auto& [track_id, memo] : memos_) {
+    for (std::size_t zone_idx = 0; zone_idx < zones_.size(); ++zone_idx) {
+      const ZoneVisit& visit = memo.zones[zone_idx];
+      if (!visit.inside) continue;
+      const std::string& zone = zones_[zone_idx].name;
+      out.track_zones[track_id].push_back(zone);
+      double& longest = out.dwell_max_s[zone][class_name(memo.class_id)];
+      longest = std::max(longest, pts - visit.enter_pts);
+    }
+  }
+  return out;
 }
 
 }  // namespace vigil

@@ -59,6 +59,14 @@ struct LineCounts {
   std::map<std::string, CrossingCounts> by_class;  // class name -> counts; only classes seen crossing
 };
 
+// Who is inside the zones at one moment (open visits, as occupancy() counts them).
+struct ZonePresence {
+  // track id -> names of the zones it is in, in config order.
+  std::map<std::int64_t, std::vector<std::string>> track_zones;
+  // zone name -> class name -> longest current stay (pts - enter pts), seconds.
+  std::map<std::string, std::map<std::string, double>> dwell_max_s;
+};
+
 class AnalyticsEvaluator {
  public:
   // Validates every zone and line (paths "<path>.zones[i]", "<path>.lines[i]"),
@@ -70,7 +78,8 @@ class AnalyticsEvaluator {
                                            const std::string& path);
 
   // Assumes valid configs (see create). class_names[class_id] names Event::class_name
-  // and is matched against class filters; ids without a name use the decimal id.
+  // and is matched against class filters; ids without a name use class_name()'s
+  // fallback (core/class_name.h).
   AnalyticsEvaluator(std::string stream_id, std::vector<ZoneConfig> zones, std::vector<LineConfig> lines,
                      std::vector<std::string> class_names);
 
@@ -87,6 +96,8 @@ class AnalyticsEvaluator {
   // zone name -> class name -> tracks currently inside (open visits). Every
   // zone is present; classes with nobody inside are absent.
   std::map<std::string, std::map<std::string, int>> occupancy() const;
+  // The open visits at media time pts (>= the last update's).
+  ZonePresence presence(double pts) const;
   // line name -> counts since construction. Every line is present.
   const std::map<std::string, LineCounts>& line_counts() const { return line_counts_; }
 

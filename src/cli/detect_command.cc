@@ -119,9 +119,6 @@ int run_detect(const DetectArgs& args) {
       return kExitRuntime;
     }
     const auto& dets = (*result)[0];
-    auto name_of = [&](int c) {
-      return c >= 0 && c < info.num_classes() ? info.class_names[static_cast<std::size_t>(c)] : std::to_string(c);
-    };
     if (args.json) {
       nlohmann::json j;
       j["file"] = file;
@@ -129,7 +126,7 @@ int run_detect(const DetectArgs& args) {
       j["height"] = image->height;
       j["detections"] = nlohmann::json::array();
       for (const auto& d : dets) {
-        j["detections"].push_back({{"class", name_of(d.class_id)},
+        j["detections"].push_back({{"class", info.class_name(d.class_id)},
                                    {"class_id", d.class_id},
                                    {"score", std::round(static_cast<double>(d.score) * 10000.0) / 10000.0},
                                    {"box", {round2(d.box.x1), round2(d.box.y1), round2(d.box.x2), round2(d.box.y2)}}});
@@ -144,7 +141,7 @@ int run_detect(const DetectArgs& args) {
                   t.preprocess_ms, t.inference_ms, t.postprocess_ms);
       if (!dets.empty()) std::printf("  %-16s %6s %8s %8s %8s %8s\n", "class", "score", "x1", "y1", "x2", "y2");
       for (const auto& d : dets)
-        std::printf("  %-16s %6.3f %8.1f %8.1f %8.1f %8.1f\n", name_of(d.class_id).c_str(),
+        std::printf("  %-16s %6.3f %8.1f %8.1f %8.1f %8.1f\n", info.class_name(d.class_id).c_str(),
                     static_cast<double>(d.score), static_cast<double>(d.box.x1), static_cast<double>(d.box.y1),
                     static_cast<double>(d.box.x2), static_cast<double>(d.box.y2));
       std::fflush(stdout);

@@ -1,5 +1,7 @@
 #include "describe/template_captioner.h"
 
+#include "core/class_name.h"
+
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -53,10 +55,8 @@ std::string plural_of_word(const std::string& word) {
 }
 
 std::string class_name_of(const CaptionScene& scene, int class_id) {
-  if (class_id >= 0 && static_cast<std::size_t>(class_id) < scene.class_names.size() &&
-      !scene.class_names[static_cast<std::size_t>(class_id)].empty()) {
-    return scene.class_names[static_cast<std::size_t>(class_id)];
-  }
+  // A class the model does not name is spoken of as an object, not as "class42".
+  if (names_class(scene.class_names, class_id)) return class_name(scene.class_names, class_id);
   return "class-" + std::to_string(class_id) + " object";
 }
 

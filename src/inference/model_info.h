@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "core/class_name.h"
 #include "core/error.h"
 
 namespace vigil {
@@ -79,6 +80,9 @@ struct ModelInfo {
   std::map<std::string, std::string> metadata;
 
   int num_classes() const { return static_cast<int>(class_names.size()); }
+  // The one class-name lookup (core/class_name.h): class_names[class_id], or
+  // the decimal id for an id the model does not name.
+  std::string class_name(int class_id) const { return vigil::class_name(class_names, class_id); }
 };
 
 Result<ModelInfo> describe_model(const RawModelDescription& raw);

@@ -7,15 +7,14 @@
 #include <map>
 #include <mutex>
 
-#include "analytics/analytics_evaluator.h"
 #include "core/base64.h"
 #include "describe/captioner.h"
 #include "jobs/frame_sampler.h"
 #include "media/video_source.h"
+#include "pipeline/analysis_stage.h"
 #include "render/jpeg_encoder.h"
 #include "render/overlay.h"
 #include "store/event_json.h"
-#include "tracking/tracker.h"
 
 namespace vigil {
 namespace {
@@ -73,10 +72,8 @@ class ResultQueue {
 
 class ChunkState {
  public:
-  ChunkState(const ChunkRunContext& ctx, TrackIdAllocator& ids)
-      : ctx_(ctx),
-        tracker_(ctx.settings.stream.tracker, ids),
-        analytics_(ctx.settings.stream.id, ctx.settings.stream.zones, ctx.settings.stream.lines, ctx.model.class_names) {}
+  ChunkState(const ChunkRunContext& ctx, std::unique_ptr<AnalysisState> analysis)
+      : ctx_(ctx), analysis_(std::move(analysis)) {}
 
   void apply(const BatchResult& r, double t) {
     const double pts = r.request.pts;
@@ -91,9 +88,8 @@ class ChunkState {
     samples_.push_back(nlohmann::json::array({round_ms(t), round_ms(pts), counts}));
     keep_thumb(r, t, total);
 
-    Tracker::Update up = tracker_.update(r.detections, pts);
-    std::vector<Event> events;
-    for (const auto& tr : up.born) {
+    const AnalysisUpdate u = analyse(*analysis_, r, 0);
+    for (const auto& tr : u.born) {
       TrackRecord rec;
       rec.id = tr.id;
       rec.class_id = tr.class_id;
@@ -101,9 +97,8 @@ class ChunkState {
       rec.first_box = rec.last_box = tr.box;
       records_.emplace(tr.id, rec);
       order_.push_back(tr.id);
-      events.push_back(track_event(EventKind::kTrackNew, tr, pts));
     }
-    for (const auto& tr : up.tracks) {
+    for (const auto& tr : u.tracks) {
       auto it = records_.find(tr.id);
       if (it == records_.end() || tr.state != TrackState::kConfirmed || tr.misses != 0) continue;
       TrackRecord& rec = it->second;
@@ -113,15 +108,10 @@ class ChunkState {
       ++rec.hits;
       rec.score = std::max(rec.score, tr.score);
     }
-    auto zone_events = analytics_.update(up.tracks, pts, r.request.frame_w, r.request.frame_h, 0);
-    events.insert(events.end(), zone_events.begin(), zone_events.end());
-    analytics_.remove_tracks(up.lost, pts, 0, events);
-    for (const auto& tr : up.lost) {
+    for (const auto& tr : u.lost)
       if (auto it = records_.find(tr.id); it != records_.end()) it->second.open = false;
-      events.push_back(track_event(EventKind::kTrackLost, tr, pts));
-    }
-    for (const auto& e : events) events_.push_back(event_json(e, false));
-    if (ctx_.captioner && caption_due(t)) caption(r, up.tracks, t);
+    for (const auto& e : u.events) events_.push_back(event_json(e, false));
+    if (ctx_.captioner && caption_due(t)) caption(r, u, t);
     last_pts_ = pts;
     first_ = false;
   }
@@ -136,19 +126,8 @@ class ChunkState {
     return t < step / 2 || bucket(t) != bucket(t - step);
   }
 
-  void caption(const BatchResult& r, const std::vector<Track>& tracks, double t) {
-    CaptionScene scene;
-    scene.stream = ctx_.settings.stream.id;
-    scene.pts = r.request.pts;
-    scene.frame_w = r.request.frame_w;
-    scene.frame_h = r.request.frame_h;
-    for (const auto& tr : tracks)
-      if (tr.state == TrackState::kConfirmed) scene.tracks.push_back(tr);
-    scene.class_names = ctx_.model.class_names;
-    scene.occupancy = analytics_.occupancy();
-    for (const auto& [name, counts] : analytics_.line_counts())
-      scene.line_counts[name] = {counts.total.in, counts.total.out};
-    scene.image = r.request.image;
+  void caption(const BatchResult& r, const AnalysisUpdate& u, double t) {
+    const CaptionScene scene = caption_scene(*analysis_, r, u);
     nlohmann::json c = {{"t", round_ms(t)}, {"pts", round_ms(r.request.pts)}};
     auto got = ctx_.captioner->caption(scene);
     if (got) c["text"] = got->text;
@@ -170,10 +149,7 @@ class ChunkState {
       tr.state = TrackState::kRemoved;
       open.push_back(tr);
     }
-    std::vector<Event> events;
-    analytics_.remove_tracks(open, last_pts_, 0, events);
-    for (const auto& tr : open) events.push_back(track_event(EventKind::kTrackLost, tr, last_pts_));
-    for (const auto& e : events) events_.push_back(event_json(e, true));
+    for (const auto& e : end_tracks(*analysis_, open, last_pts_, 0)) events_.push_back(event_json(e, true));
   }
 
   nlohmann::json tracks_json() const {
@@ -213,19 +189,6 @@ class ChunkState {
   const nlohmann::json& events() const { return events_; }
 
  private:
-  Event track_event(EventKind kind, const Track& t, double pts) const {
-    Event e;
-    e.kind = kind;
-    e.stream = ctx_.settings.stream.id;
-    e.pts = pts;
-    e.track_id = t.id;
-    e.class_id = t.class_id;
-    e.class_name = t.class_id >= 0 && t.class_id < ctx_.model.num_classes()
-                       ? ctx_.model.class_names[static_cast<std::size_t>(t.class_id)]
-                       : std::to_string(t.class_id);
-    return e;
-  }
-
   static nlohmann::json event_json(const Event& e, bool boundary) {
     nlohmann::json j = to_json(e);
     j.erase("wall_time");
@@ -259,8 +222,7 @@ class ChunkState {
   }
 
   const ChunkRunContext& ctx_;
-  Tracker tracker_;
-  AnalyticsEvaluator analytics_;
+  std::unique_ptr<AnalysisState> analysis_;
   std::map<std::int64_t, TrackRecord> records_;
   std::vector<std::int64_t> order_;
   nlohmann::json samples_ = nlohmann::json::array();
@@ -270,14 +232,6 @@ class ChunkState {
   double last_pts_ = 0;
   bool first_ = true;
 };
-
-// The analysis image size: the frame scaled to fit the model input (the
-// letterbox would scale it the same way), never enlarged.
-std::pair<int, int> analysis_size(const ModelInfo& model, int w, int h) {
-  if (model.input_w <= 0 || model.input_h <= 0) return {w, h};
-  const double s = std::min({1.0, static_cast<double>(model.input_w) / w, static_cast<double>(model.input_h) / h});
-  return {std::max(2, static_cast<int>(std::lround(w * s))), std::max(2, static_cast<int>(std::lround(h * s)))};
-}
 
 }  // namespace
 
@@ -302,21 +256,13 @@ Result<nlohmann::json> analyze_chunk(const ChunkRunContext& ctx, const Chunk& ch
   VideoSource& src = **source;
 
   // Ids local to the chunk (the merge renumbers them).
-  TrackIdAllocator ids(static_cast<std::int64_t>(chunk.index) * 1'000'000 + 1);
-  ChunkState state(ctx, ids);
+  auto analysis = AnalysisState::create(s.stream, ctx.model, static_cast<std::int64_t>(chunk.index) * kChunkTrackIdSpan + 1,
+                                        "stream");
+  if (!analysis) return fail(analysis.error());
+  ChunkState state(ctx, std::move(*analysis));
   ResultQueue results;
 
-  DecodeOptions decode;
-  decode.conf = std::min(s.stream.conf, s.stream.tracker.low_thresh);  // the tracker wants low-score boxes too
-  decode.iou = s.stream.iou;
-  decode.max_det = s.stream.max_det;
-  if (!s.stream.classes.empty()) {
-    decode.class_mask.assign(ctx.model.class_names.size(), false);
-    for (std::size_t c = 0; c < ctx.model.class_names.size(); ++c)
-      for (const auto& want : s.stream.classes)
-        if (ctx.model.class_names[c] == want) decode.class_mask[c] = true;
-  }
-  const int client = ctx.scheduler.add_client(decode, [&results](BatchResult&& r) { results.put(std::move(r)); });
+  const int client = ctx.scheduler.add_client(decode_options(s.stream, ctx.model), [&results](BatchResult&& r) { results.put(std::move(r)); });
 
   std::vector<double> sample_t;  // [seq] -> target time
   std::int64_t applied = 0;
@@ -349,7 +295,7 @@ Result<nlohmann::json> analyze_chunk(const ChunkRunContext& ctx, const Chunk& ch
     frame_w = vf.width();
     frame_h = vf.height();
     const auto c0 = clock_type::now();
-    const auto [aw, ah] = analysis_size(ctx.model, vf.width(), vf.height());
+    const auto [aw, ah] = analysis_size(SubstreamConfig{}, ctx.model.input_w, ctx.model.input_h, vf.width(), vf.height());
     auto image = converter.to_image(vf, PixelFormat::kBgr24, aw, ah);
     convert_ms += ms_since(c0);
     if (!image) return abort_with(image.error());

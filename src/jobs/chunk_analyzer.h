@@ -37,6 +37,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 
 #include <nlohmann/json.hpp>
@@ -48,6 +49,10 @@
 #include "pipeline/batch_scheduler.h"
 
 namespace vigil {
+
+// Track ids of chunk i are i x kChunkTrackIdSpan + n, so they differ across
+// chunks (the merge renumbers them).
+inline constexpr std::int64_t kChunkTrackIdSpan = 1'000'000;
 
 struct ChunkRunContext {
   const AnalyzeSettings& settings;

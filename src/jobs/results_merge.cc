@@ -11,6 +11,7 @@
 
 #include <unistd.h>
 
+#include "core/class_name.h"
 #include "jobs/chunk_result.h"
 #include "store/event_json.h"
 
@@ -27,10 +28,7 @@ struct ChunkData {
   bool has_samples = false;
 };
 
-std::string name_of(const std::vector<std::string>& names, int id) {
-  return id >= 0 && static_cast<std::size_t>(id) < names.size() ? names[static_cast<std::size_t>(id)]
-                                                                  : std::to_string(id);
-}
+std::string name_of(const std::vector<std::string>& names, int id) { return class_name(names, id); }
 
 double pick_bucket(double duration_s, double sample_fps) {
   static constexpr double kSteps[] = {1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200};

@@ -9,9 +9,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "analytics/analytics_evaluator.h"
 #include "analytics/similarity_gate.h"
-#include "tracking/tracker.h"
+#include "pipeline/analysis_stage.h"
 
 namespace vigil {
 namespace {
@@ -26,29 +25,15 @@ double unix_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-// Size of the analysed copy: substream.width, else substream.scale, else full.
-std::pair<int, int> analysis_size(const SubstreamConfig& sub, int w, int h) {
-  if (sub.width > 0 && sub.width < w)
-    return {sub.width & ~1, std::max(2, static_cast<int>(std::lround(static_cast<double>(h) * sub.width / w)) & ~1)};
-  if (sub.scale > 0 && sub.scale < 1)
-    return {std::max(2, static_cast<int>(std::lround(w * sub.scale)) & ~1),
-            std::max(2, static_cast<int>(std::lround(h * sub.scale)) & ~1)};
-  return {w, h};
-}
-
 }  // namespace
 
 Result<std::unique_ptr<StreamPipeline>> StreamPipeline::create(StreamConfig config, StreamContext& ctx,
                                                                std::int64_t stream_number) {
   const std::string path = "streams[" + config.id + "]";
   if (auto v = validate_stream(config, path); !v) return fail(v.error());
-  auto analytics = AnalyticsEvaluator::create(config.id, config.zones, config.lines, ctx.model.class_names, path);
-  if (!analytics) return fail(analytics.error());
-  for (const auto& c : config.classes) {
-    bool known = false;
-    for (const auto& n : ctx.model.class_names) known = known || n == c;
-    if (!known) return fail(ErrorCode::kInvalidArgument, path + ".classes: '" + c + "' is not a class of the model");
-  }
+  auto analysis =
+      AnalysisState::create(config, ctx.model, stream_number * TrackIdAllocator::kStreamIdSpan + 1, path);
+  if (!analysis) return fail(analysis.error());
   std::shared_ptr<CaptionScheduler> captions;
   if (ctx.captions && config.describe.enabled()) {
     auto s = ctx.captions->scheduler_for(config.describe, path + ".describe");
@@ -56,8 +41,7 @@ Result<std::unique_ptr<StreamPipeline>> StreamPipeline::create(StreamConfig conf
     captions = std::move(*s);
   }
   auto p = std::unique_ptr<StreamPipeline>(
-      new StreamPipeline(std::move(config), ctx, std::make_unique<AnalyticsEvaluator>(std::move(*analytics)),
-                         stream_number));
+      new StreamPipeline(std::move(config), ctx, std::move(*analysis)));
   if (captions) {
     CaptionTriggerOptions t;
     t.every_frames = p->config_.describe.every_frames;
@@ -70,13 +54,8 @@ Result<std::unique_ptr<StreamPipeline>> StreamPipeline::create(StreamConfig conf
   return p;
 }
 
-StreamPipeline::StreamPipeline(StreamConfig config, StreamContext& ctx, std::unique_ptr<AnalyticsEvaluator> analytics,
-                               std::int64_t stream_number)
-    : config_(std::move(config)),
-      ctx_(ctx),
-      analytics_(std::move(analytics)),
-      track_ids_(stream_number * TrackIdAllocator::kStreamIdSpan + 1),
-      every_effective_(config_.every) {
+StreamPipeline::StreamPipeline(StreamConfig config, StreamContext& ctx, std::unique_ptr<AnalysisState> analysis)
+    : config_(std::move(config)), ctx_(ctx), analysis_(std::move(analysis)), every_effective_(config_.every) {
   CaptureOptions co;
   co.source.url = config_.url;
   co.source.timeout_ms = static_cast<int>(config_.timeout_s * 1000);
@@ -98,17 +77,7 @@ StreamPipeline::StreamPipeline(StreamConfig config, StreamContext& ctx, std::uni
                                                e.text = reason;
                                                publish(e);
                                              });
-  DecodeOptions decode;
-  decode.conf = std::min(config_.conf, config_.tracker.low_thresh);  // the tracker wants low-score boxes too
-  decode.iou = config_.iou;
-  decode.max_det = config_.max_det;
-  if (!config_.classes.empty()) {
-    decode.class_mask.assign(ctx_.model.class_names.size(), false);
-    for (std::size_t c = 0; c < ctx_.model.class_names.size(); ++c)
-      for (const auto& want : config_.classes)
-        if (ctx_.model.class_names[c] == want) decode.class_mask[c] = true;
-  }
-  client_ = ctx_.scheduler.add_client(decode, [this](BatchResult&& r) { on_result(std::move(r)); });
+  client_ = ctx_.scheduler.add_client(decode_options(config_, ctx_.model), [this](BatchResult&& r) { on_result(std::move(r)); });
 }
 
 StreamPipeline::~StreamPipeline() { stop(); }
@@ -155,7 +124,7 @@ void StreamPipeline::on_result(BatchResult&& r) {
   inbox_.push_back(std::move(r));
 }
 
-std::vector<Event> StreamPipeline::apply_results(Tracker& tracker, bool& applied) {
+std::vector<Event> StreamPipeline::apply_results(bool& applied) {
   std::deque<BatchResult> results;
   {
     std::lock_guard lock(mu_);
@@ -168,66 +137,31 @@ std::vector<Event> StreamPipeline::apply_results(Tracker& tracker, bool& applied
       spdlog::warn("stream {}: analysis failed: {}", config_.id, r.error);
       continue;
     }
-    const double pts = r.request.pts;
-    const double wall = unix_now();
-    const auto t0 = clock::now();
-    Tracker::Update up = tracker.update(r.detections, pts);
+    AnalysisUpdate u = analyse(*analysis_, r, unix_now());
     applied = true;
-    const auto t1 = clock::now();
-    std::vector<Event> events;
-    auto track_event = [&](EventKind kind, const Track& t) {
-      Event e;
-      e.kind = kind;
-      e.stream = config_.id;
-      e.pts = pts;
-      e.wall_time = wall;
-      e.track_id = t.id;
-      e.class_id = t.class_id;
-      e.class_name = t.class_id >= 0 && t.class_id < ctx_.model.num_classes()
-                         ? ctx_.model.class_names[static_cast<std::size_t>(t.class_id)]
-                         : std::to_string(t.class_id);
-      events.push_back(std::move(e));
-    };
-    for (const auto& t : up.born) track_event(EventKind::kTrackNew, t);
-    auto zone_events = analytics_->update(up.tracks, pts, r.request.frame_w, r.request.frame_h, wall);
-    events.insert(events.end(), zone_events.begin(), zone_events.end());
-    analytics_->remove_tracks(up.lost, pts, wall, events);
-    for (const auto& t : up.lost) track_event(EventKind::kTrackLost, t);
-    if (captions_) maybe_caption(r, up.tracks);
-    const auto t2 = clock::now();
-    ctx_.metrics.add(Stage::kTrack, ms_between(t0, t1));
-    ctx_.metrics.add(Stage::kAnalytics, ms_between(t1, t2));
-    ctx_.analysis_latency.add(ms_between(r.request.capture_time, t2));
-    for (const auto& e : events) publish(e);
+    const auto c0 = clock::now();
+    if (captions_) maybe_caption(r, u);
+    const auto done = clock::now();
+    ctx_.metrics.add(Stage::kTrack, u.track_ms);
+    ctx_.metrics.add(Stage::kAnalytics, u.analytics_ms + ms_between(c0, done));
+    ctx_.analysis_latency.add(ms_between(r.request.capture_time, done));
+    for (const auto& e : u.events) publish(e);
     analysed_rate_.tick();
-    std::size_t confirmed = 0;
-    for (const auto& t : up.tracks) confirmed += t.state == TrackState::kConfirmed ? 1 : 0;
     {
       std::lock_guard lock(mu_);
       ++analysed_;
-      tracks_ = confirmed;
-      occupancy_ = analytics_->occupancy();
-      for (const auto& [name, counts] : analytics_->line_counts())
-        line_counts_[name] = {{"in", counts.total.in}, {"out", counts.total.out}};
+      tracks_ = u.confirmed;
+      occupancy_ = std::move(u.occupancy);
+      line_counts_ = std::move(u.line_counts);
     }
-    all.insert(all.end(), std::make_move_iterator(events.begin()), std::make_move_iterator(events.end()));
+    all.insert(all.end(), std::make_move_iterator(u.events.begin()), std::make_move_iterator(u.events.end()));
   }
   return all;
 }
 
-void StreamPipeline::maybe_caption(const BatchResult& r, const std::vector<Track>& tracks) {
+void StreamPipeline::maybe_caption(const BatchResult& r, const AnalysisUpdate& u) {
   if (!caption_trigger_->due(r.request.seq, r.request.pts, r.request.scene_diff)) return;
-  CaptionScene scene;
-  scene.stream = config_.id;
-  scene.pts = r.request.pts;
-  scene.frame_w = r.request.frame_w;
-  scene.frame_h = r.request.frame_h;
-  for (const auto& t : tracks)
-    if (t.state == TrackState::kConfirmed) scene.tracks.push_back(t);
-  scene.class_names = ctx_.model.class_names;
-  scene.occupancy = analytics_->occupancy();
-  for (const auto& [name, counts] : analytics_->line_counts()) scene.line_counts[name] = {counts.total.in, counts.total.out};
-  scene.image = r.request.image;
+  CaptionScene scene = caption_scene(*analysis_, r, u);
   // The callback runs on the scheduler's worker, possibly after this stream
   // is gone: it holds only the engine's event bus and the shared caption box.
   captions_->submit(std::move(scene), [&bus = ctx_.events, box = caption_box_](Result<Caption> c,
@@ -254,7 +188,6 @@ void StreamPipeline::maybe_caption(const BatchResult& r, const std::vector<Track
 }
 
 void StreamPipeline::loop() {
-  Tracker tracker(config_.tracker, track_ids_);
   SimilarityGate gate(config_.gate);
   // Scene changes for captions: the difference to the last frame that changed the scene.
   GateConfig scene_config;
@@ -271,7 +204,7 @@ void StreamPipeline::loop() {
     auto cf = slot_.take(std::chrono::milliseconds(50));
     // Every applied result reaches the observers (the overlay, WebSocket
     // viewers), events or not: a calm scene's tracks move too.
-    auto events = apply_results(tracker, applied);
+    auto events = apply_results(applied);
     pending_events.insert(pending_events.end(), std::make_move_iterator(events.begin()),
                           std::make_move_iterator(events.end()));
     if (!cf) {
@@ -298,7 +231,7 @@ void StreamPipeline::loop() {
       if (analyse) {
         since_analysis = 0;
         const auto c0 = clock::now();
-        const auto [aw, ah] = analysis_size(config_.substream, vf.width(), vf.height());
+        const auto [aw, ah] = analysis_size(config_.substream, 0, 0, vf.width(), vf.height());
         auto image = converter.to_image(vf, PixelFormat::kBgr24, aw, ah);
         ctx_.metrics.add(Stage::kConvert, ms_between(c0, clock::now()));
         if (!image) {
@@ -344,7 +277,7 @@ void StreamPipeline::loop() {
       fr.pts = cf->pts;
       fr.frame = cf->frame;
       const auto t0 = clock::now();
-      fr.tracks = tracker.predict(cf->pts);
+      fr.tracks = analysis_->tracker().predict(cf->pts);
       ctx_.metrics.add(Stage::kTrack, ms_between(t0, clock::now()));
       fr.events = std::move(pending_events);
       fr.analysed = applied;
@@ -357,7 +290,7 @@ void StreamPipeline::loop() {
     ctx_.scheduler.finish(client_);
     ctx_.scheduler.drain(client_);
     bool applied_at_end = false;
-    apply_results(tracker, applied_at_end);
+    apply_results(applied_at_end);
   }
   finished_ = true;
 }

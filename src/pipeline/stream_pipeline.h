@@ -39,7 +39,8 @@
 
 namespace vigil {
 
-class AnalyticsEvaluator;
+class AnalysisState;
+struct AnalysisUpdate;
 
 // Engine services a stream uses; they outlive every stream.
 struct StreamContext {
@@ -115,13 +116,12 @@ class StreamPipeline {
   void remove_observer(int id);
 
  private:
-  StreamPipeline(StreamConfig config, StreamContext& ctx, std::unique_ptr<AnalyticsEvaluator> analytics,
-                 std::int64_t stream_number);
+  StreamPipeline(StreamConfig config, StreamContext& ctx, std::unique_ptr<AnalysisState> analysis);
   void loop();
   void on_result(BatchResult&& r);
   // Applies the results in the inbox; `applied` becomes true when at least one was.
-  std::vector<Event> apply_results(class Tracker& tracker, bool& applied);
-  void maybe_caption(const BatchResult& r, const std::vector<Track>& tracks);
+  std::vector<Event> apply_results(bool& applied);
+  void maybe_caption(const BatchResult& r, const AnalysisUpdate& u);
   void publish(const Event& e);
   void count_drop(const std::string& reason, std::uint64_t n = 1);
 
@@ -129,7 +129,7 @@ class StreamPipeline {
   StreamContext& ctx_;
   LatestSlot<CapturedFrame> slot_;
   std::unique_ptr<StreamCapture> capture_;
-  std::unique_ptr<AnalyticsEvaluator> analytics_;  // used on the loop thread; snapshot() reads under mu_
+  std::unique_ptr<AnalysisState> analysis_;  // tracker + analytics: the loop thread only
   // Captions: when (loop thread) and where (a shared scheduler, may be null).
   std::unique_ptr<class CaptionTrigger> caption_trigger_;
   std::shared_ptr<class CaptionScheduler> captions_;
@@ -139,7 +139,6 @@ class StreamPipeline {
     double pts = 0;
   };
   std::shared_ptr<CaptionBox> caption_box_ = std::make_shared<CaptionBox>();
-  TrackIdAllocator track_ids_;
   int client_ = 0;
   std::thread thread_;
   std::atomic<bool> stop_{false};

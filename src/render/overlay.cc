@@ -1,5 +1,7 @@
 #include "render/overlay.h"
 
+#include "core/class_name.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -41,9 +43,7 @@ void draw_detections(Image& image, const std::vector<Detection>& detections,
     const cv::Point p2(static_cast<int>(std::lround(d.box.x2)), static_cast<int>(std::lround(d.box.y2)));
     cv::rectangle(mat, p1, p2, color, thickness, cv::LINE_AA);
     char label[128];
-    const std::string name = d.class_id >= 0 && d.class_id < static_cast<int>(class_names.size())
-                                 ? class_names[static_cast<std::size_t>(d.class_id)]
-                                 : "class" + std::to_string(d.class_id);
+    const std::string name = class_name(class_names, d.class_id);
     std::snprintf(label, sizeof label, "%s %.2f", name.c_str(), static_cast<double>(d.score));
     int baseline = 0;
     const cv::Size ts = cv::getTextSize(label, cv::FONT_HERSHEY_SIMPLEX, font, 1, &baseline);
@@ -228,10 +228,7 @@ void draw_tracks(Canvas& c, const OverlayInput& in) {
     const cv::Point p1 = c.point(PointF{t.box.x1, t.box.y1});
     const cv::Point p2 = c.point(PointF{t.box.x2, t.box.y2});
     cv::rectangle(c.mat, p1, p2, c.color(rgb), c.thickness + 1, cv::LINE_8);
-    const std::string name = in.class_names && t.class_id >= 0 &&
-                                     t.class_id < static_cast<int>(in.class_names->size())
-                                 ? (*in.class_names)[static_cast<std::size_t>(t.class_id)]
-                                 : std::string("class").append(std::to_string(t.class_id));
+    const std::string name = class_name(in.class_names ? *in.class_names : std::vector<std::string>{}, t.class_id);
     // The id shown is the per-stream part (ids are stream x span + n, see track.h).
     std::snprintf(label, sizeof label, "%s %.2f #%lld", name.c_str(), static_cast<double>(t.score),
                   static_cast<long long>(t.id % TrackIdAllocator::kStreamIdSpan));  // NOLINT(google-runtime-int)

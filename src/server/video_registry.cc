@@ -4,6 +4,7 @@
 #include <cmath>
 #include <utility>
 
+#include "core/class_name.h"
 #include "pipeline/engine.h"
 #include "pipeline/stream_pipeline.h"
 #include "store/event_json.h"
@@ -131,10 +132,8 @@ void StreamVideo::wake_clients() {
 std::string StreamVideo::frame_json(const FrameResult& r) const {
   json tracks = json::array();
   for (const Track& t : r.tracks) {
-    const bool named = t.class_id >= 0 && static_cast<std::size_t>(t.class_id) < class_names_.size();
     tracks.push_back({{"id", t.id},
-                      {"class", named ? class_names_[static_cast<std::size_t>(t.class_id)]
-                                      : "class" + std::to_string(t.class_id)},
+                      {"class", class_name(class_names_, t.class_id)},
                       {"class_id", t.class_id},
                       {"score", std::round(t.score * 1000.0F) / 1000.0},
                       {"box", {std::round(t.box.x1 * 10) / 10, std::round(t.box.y1 * 10) / 10,
@@ -266,7 +265,7 @@ void VideoRegistry::shutdown() {
     shut_ = true;
     videos.swap(videos_);
   }
-  // The bus calls subscribers under its lock: after this, no on_event runs.
+  // unsubscribe() waits for a call in progress: after this, no on_event runs.
   engine_.events().unsubscribe(event_sub_);
   for (auto& [id, v] : videos) v->close();
   std::vector<std::shared_ptr<LiveClient>> clients;

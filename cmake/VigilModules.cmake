@@ -1,0 +1,128 @@
+# One static library per module under src/ (vigil_<name>), declared in
+# layering order in CMakeLists.txt. The declarations are the one dependency
+# table: they set the link dependencies, and vigil_modules_finish() writes
+# them to ${CMAKE_BINARY_DIR}/vigil_modules.txt, which the layering test
+# (tests/tools/check_layering.py) reads to check every #include in src/.
+#
+#   vigil_third_party(TAG [HEADERS <regex>] [TARGETS <targets...>])
+#     A third-party library: the imported targets a module links when it
+#     names TAG, and the regex its include paths match (`#include <...>`;
+#     none for a library without headers of its own, e.g. threads).
+#   vigil_module(NAME [EXECUTABLE <exe>] [DEPS <modules...>] [PUBLIC <tags...>]
+#                [PRIVATE <tags...>])
+#     src/NAME/*.cc as the static library vigil_NAME, or as the executable
+#     <exe> (cli: vigil). DEPS are modules declared before this one
+#     (so the graph has no cycles) and are linked PUBLIC: a module's headers
+#     use its dependencies' types. PUBLIC tags: third-party libraries this
+#     module's headers include; PRIVATE tags: only its .cc files do.
+#     A module may include headers of itself, of DEPS and of its tags only.
+
+set_property(GLOBAL PROPERTY VIGIL_MODULES "")
+set_property(GLOBAL PROPERTY VIGIL_THIRD_PARTY "")
+
+function(vigil_third_party tag)
+  cmake_parse_arguments(TP "" "HEADERS" "TARGETS" ${ARGN})
+  set_property(GLOBAL APPEND PROPERTY VIGIL_THIRD_PARTY ${tag})
+  set_property(GLOBAL PROPERTY VIGIL_TP_${tag}_HEADERS "${TP_HEADERS}")
+  set_property(GLOBAL PROPERTY VIGIL_TP_${tag}_TARGETS "${TP_TARGETS}")
+endfunction()
+
+# The imported targets of third-party tags, failing on an unknown tag.
+function(_vigil_tp_targets out module)
+  get_property(known GLOBAL PROPERTY VIGIL_THIRD_PARTY)
+  set(targets "")
+  foreach(tag IN LISTS ARGN)
+    if(NOT tag IN_LIST known)
+      message(FATAL_ERROR "module ${module}: unknown third-party library '${tag}' (known: ${known})")
+    endif()
+    get_property(t GLOBAL PROPERTY VIGIL_TP_${tag}_TARGETS)
+    list(APPEND targets ${t})
+  endforeach()
+  set(${out} "${targets}" PARENT_SCOPE)
+endfunction()
+
+function(vigil_module name)
+  cmake_parse_arguments(M "" "EXECUTABLE" "DEPS;PUBLIC;PRIVATE" ${ARGN})
+  get_property(declared GLOBAL PROPERTY VIGIL_MODULES)
+  foreach(dep IN LISTS M_DEPS)
+    if(NOT dep IN_LIST declared)
+      message(FATAL_ERROR "module ${name} depends on '${dep}', which is not declared before it "
+        "(modules are declared in layering order, so dependencies point one way; declared: ${declared})")
+    endif()
+  endforeach()
+  set_property(GLOBAL APPEND PROPERTY VIGIL_MODULES ${name})
+  set_property(GLOBAL PROPERTY VIGIL_MODULE_${name}_DEPS "${M_DEPS}")
+  set_property(GLOBAL PROPERTY VIGIL_MODULE_${name}_PUBLIC "${M_PUBLIC}")
+  set_property(GLOBAL PROPERTY VIGIL_MODULE_${name}_PRIVATE "${M_PRIVATE}")
+  file(GLOB sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/${name}/*.cc)
+  if(M_EXECUTABLE)
+    add_executable(${M_EXECUTABLE} ${sources})
+    list(TRANSFORM M_DEPS PREPEND vigil_)
+    _vigil_tp_targets(targets ${name} ${M_PUBLIC} ${M_PRIVATE})
+    target_link_libraries(${M_EXECUTABLE} PRIVATE ${M_DEPS} ${targets})
+    vigil_warnings(${M_EXECUTABLE})
+    return()
+  endif()
+  set(target vigil_${name})
+  if(sources)
+    add_library(${target} STATIC ${sources})
+    set(scope PUBLIC)
+    vigil_warnings(${target})
+  else()
+    add_library(${target} INTERFACE)
+    set(scope INTERFACE)
+  endif()
+  add_library(vigil::${name} ALIAS ${target})
+  target_include_directories(${target} ${scope} ${PROJECT_SOURCE_DIR}/src)
+  foreach(dep IN LISTS M_DEPS)
+    target_link_libraries(${target} ${scope} vigil_${dep})
+  endforeach()
+  _vigil_tp_targets(public_targets ${name} ${M_PUBLIC})
+  _vigil_tp_targets(private_targets ${name} ${M_PRIVATE})
+  target_link_libraries(${target} ${scope} ${public_targets})
+  if(sources)
+    target_link_libraries(${target} PRIVATE ${private_targets})
+  endif()
+endfunction()
+
+# Writes the table for the layering test (one line per third-party library
+# and per module, see tests/tools/check_layering.py) and, per module with
+# sources, a link check: an executable made of the whole module archive plus
+# its declared dependencies (and what they link). A call into a module that
+# is neither the module itself nor one of its dependencies leaves an
+# undefined symbol and fails this link. Built with the default target (all).
+function(vigil_modules_finish)
+  get_property(modules GLOBAL PROPERTY VIGIL_MODULES)
+  get_property(tags GLOBAL PROPERTY VIGIL_THIRD_PARTY)
+  set(table "# Written by cmake/VigilModules.cmake from the vigil_module() table in CMakeLists.txt.\n")
+  foreach(tag IN LISTS tags)
+    get_property(h GLOBAL PROPERTY VIGIL_TP_${tag}_HEADERS)
+    string(APPEND table "third_party ${tag} ${h}\n")
+  endforeach()
+  set(check_source ${CMAKE_BINARY_DIR}/vigil_link_check_main.cc)
+  file(WRITE ${check_source}.in
+    "// Generated by cmake/VigilModules.cmake: the link checks need a main().\n"
+    "int main() { return 0; }\n")
+  configure_file(${check_source}.in ${check_source} COPYONLY)
+  add_custom_target(vigil_link_checks ALL)
+  foreach(m IN LISTS modules)
+    set(line "module ${m}")
+    foreach(kind DEPS PUBLIC PRIVATE)
+      get_property(v GLOBAL PROPERTY VIGIL_MODULE_${m}_${kind})
+      string(REPLACE ";" "," v "${v}")
+      string(TOLOWER ${kind} k)
+      string(APPEND line " ${k}=${v}")
+    endforeach()
+    string(APPEND table "${line}\n")
+    if(TARGET vigil_${m})
+      get_target_property(type vigil_${m} TYPE)
+      if(type STREQUAL "STATIC_LIBRARY")
+        add_executable(vigil_link_check_${m} EXCLUDE_FROM_ALL ${check_source})
+        target_link_libraries(vigil_link_check_${m} PRIVATE "$<LINK_LIBRARY:WHOLE_ARCHIVE,vigil_${m}>")
+        add_dependencies(vigil_link_checks vigil_link_check_${m})
+      endif()
+    endif()
+  endforeach()
+  file(WRITE ${CMAKE_BINARY_DIR}/vigil_modules.txt.in "${table}")
+  configure_file(${CMAKE_BINARY_DIR}/vigil_modules.txt.in ${CMAKE_BINARY_DIR}/vigil_modules.txt COPYONLY)
+endfunction()
