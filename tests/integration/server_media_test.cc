@@ -186,7 +186,7 @@ TEST_F(ServerMediaTest, AbortedWebSocketsLeaveNoThreadsOrDescriptors) {
       [&] {
         threads = proc_threads();
         fds = proc_fds();
-        return threads <= threads0 + 2 && fds <= fds0 + 2;
+        return threads <= threads0 + 2 && fds <= fds0 + 2 && video_stats(port_, "cam1").value("ws_clients", -1) == 0;
       },
       30s, 200ms);
   EXPECT_LE(threads, threads0 + 2) << "baseline " << threads0;
