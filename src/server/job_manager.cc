@@ -270,7 +270,7 @@ Result<json> JobManager::cancel(std::int64_t id) {
   auto current = get(id);
   if (!current) return fail(current.error());
   const std::string state = (*current)["state"];
-  if (finished(state)) return fail(ErrorCode::kInvalidArgument, "job " + std::to_string(id) + " is already " + state);
+  if (finished(state)) return fail(ErrorCode::kConflict, "job " + std::to_string(id) + " is already " + state);
   {
     std::lock_guard lock(mu_);
     auto it = std::find(queue_.begin(), queue_.end(), id);
