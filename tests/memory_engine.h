@@ -37,7 +37,7 @@ class MemoryEngine final : public StreamEngine {
       s.display_fps = kDisplayFps;
       s.every = streams_.at(id).every;
       s.frames = 100;
-      s.drops = {{"gate", 3}};
+      s.drops = {{DropReason::kGate, 3}};
       st.streams.push_back(s);
     }
     st.stages[static_cast<std::size_t>(Stage::kInference)].latency.avg = kInferenceAvgMs;
