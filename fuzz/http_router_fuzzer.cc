@@ -36,9 +36,11 @@
 #include "pipeline/engine.h"
 #include "server/api_router.h"
 #include "server/beast_request.h"
+#include "server/engine_adapter.h"
 #include "server/http_server.h"
 #include "server/json_body.h"
 #include "server/stream_request.h"
+#include "server/url_codec.h"
 
 namespace {
 
@@ -51,6 +53,7 @@ const char* const kToken = "fuzz-token";
 struct World {
   std::string dir;  // temp root: web/, media/, events.db
   std::unique_ptr<vigil::Engine> engine;
+  std::unique_ptr<vigil::EngineAdapter> engine_api;  // the routers' view of `engine`
   std::unique_ptr<vigil::ApiRouter> open;    // no token
   std::unique_ptr<vigil::ApiRouter> locked;  // token kToken
 };
@@ -75,6 +78,7 @@ World* make_world() {
   std::filesystem::create_directories(w->dir + "/web/static/sub");
   std::filesystem::create_directories(w->dir + "/media");
   write_file(w->dir + "/web/index.html", "<!doctype html><title>vigil</title>\n");
+  write_file(w->dir + "/web/login.html", "<!doctype html><form method=\"post\" action=\"/login\"></form>\n");
   write_file(w->dir + "/web/static/app.js", "console.log('vigil');\n");
   write_file(w->dir + "/web/static/style.css", "body{}\n");
   write_file(w->dir + "/web/static/sub/x.svg", "<svg/>\n");
@@ -107,9 +111,10 @@ World* make_world() {
   o.listen = "127.0.0.1:0";
   o.media_dir = w->dir + "/media";
   o.web_dir = w->dir + "/web";
-  w->open = std::make_unique<vigil::ApiRouter>(*w->engine, o);
+  w->engine_api = std::make_unique<vigil::EngineAdapter>(*w->engine);
+  w->open = std::make_unique<vigil::ApiRouter>(*w->engine_api, o);
   o.token = kToken;
-  w->locked = std::make_unique<vigil::ApiRouter>(*w->engine, o);
+  w->locked = std::make_unique<vigil::ApiRouter>(*w->engine_api, o);
   for (int i = 0; i < 3; ++i) {
     w->open->sample();
     w->locked->sample();
@@ -117,25 +122,9 @@ World* make_world() {
   return w;
 }
 
-int hex(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// The path as the router sees it (%XX decoded once), lower case.
+// The path as the router sees it (%XX decoded once, vigil::split_target), lower case.
 std::string routed_path(const std::string& target) {
-  const std::string raw = target.substr(0, target.find('?'));
-  std::string out;
-  for (std::size_t i = 0; i < raw.size(); ++i) {
-    if (raw[i] == '%' && i + 2 < raw.size() && hex(raw[i + 1]) >= 0 && hex(raw[i + 2]) >= 0) {
-      out += static_cast<char>(hex(raw[i + 1]) * 16 + hex(raw[i + 2]));
-      i += 2;
-    } else {
-      out += raw[i];
-    }
-  }
+  std::string out = vigil::split_target(target).path;
   for (char& ch : out)
     if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
   return out;
@@ -227,6 +216,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   std::atexit([] {
     world->open.reset();
     world->locked.reset();
+    world->engine_api.reset();
     world->engine->stop();
     world->engine.reset();
     std::error_code ec;

@@ -5,8 +5,8 @@
 // In: the tracker's tracks after each ANALYSED frame (only kConfirmed tracks
 // are evaluated; boxes in source-frame pixels) with that frame's size and
 // times; later, the tracks the tracker removed. Out: events, returned by value.
-// One object per stream, owned by that stream's pipeline. Not thread-safe:
-// called from that stream's thread.
+// One object per stream (or offline chunk), owned by its AnalysisState
+// (pipeline/analysis_stage.h). Not thread-safe: called from that stream's thread.
 //
 // Semantics:
 // - A visit starts on the first analysed frame the anchor is seen inside a

@@ -71,6 +71,9 @@ std::string overall_line(const JobProgress& p) {
   return buf;
 }
 
+constexpr int kOverallBarWidth = 30;  // characters of the whole job's bar
+constexpr int kChunkBarWidth = 20;    // characters of each running chunk's bar
+
 // Progress on a terminal: an overall bar and one bar per running chunk, redrawn
 // in place. Elsewhere: one line per chunk event.
 class ProgressPrinter {
@@ -94,13 +97,13 @@ class ProgressPrinter {
     if (!p.message.empty() && p.message != last_message_) out += p.message + "\n";
     last_message_ = p.message;
     const double f = p.source_s > 0 ? p.source_done_s / p.source_s : 0;
-    out += "[" + bar(f, 30) + "] " + overall_line(p) + "\n";
+    out += "[" + bar(f, kOverallBarWidth) + "] " + overall_line(p) + "\n";
     drawn_ = 1;
     for (const auto& r : p.running) {
       char buf[160];
       const double cf = r.total ? static_cast<double>(r.done) / static_cast<double>(r.total) : 0;
       std::snprintf(buf, sizeof buf, "  chunk %d [%.0f-%.0f s] [%s] %zu/%zu\n", r.index, r.start_s, r.end_s,
-                    bar(cf, 20).c_str(), r.done, r.total);
+                    bar(cf, kChunkBarWidth).c_str(), r.done, r.total);
       out += buf;
       ++drawn_;
     }

@@ -18,6 +18,7 @@ namespace vigil {
 enum class ErrorCode {
   kInvalidArgument,  // the caller's input is malformed (bad flag, bad config value)
   kNotFound,         // a file or resource does not exist
+  kConflict,         // the request does not fit the resource's state (exists already, already finished)
   kBadInput,         // the input exists but cannot be used (not an image, not a model)
   kUnsupported,      // a valid input that Vigil cannot handle (unknown output layout)
   kRuntime,          // a failure inside a library at run time

@@ -73,6 +73,11 @@ class Captioner {
   // "template" | "vlm": the `captioner` of the captions it makes.
   virtual const char* name() const = 0;
 
+  // Whether summarize() wants each caption prefixed with its time (a VLM
+  // reads the times; the template counts identical captions, which a time
+  // prefix would make all different).
+  virtual bool timed_summary() const = 0;
+
   // Shutdown: makes a call in progress on another thread, and every later
   // call, return promptly with an error. Irreversible; used by
   // CaptionScheduler when it stops. Safe to call from any thread. (Captioners

@@ -90,6 +90,7 @@ class TemplateCaptioner final : public Captioner {
   Result<Caption> caption(const CaptionScene& scene) override;
   Result<Caption> summarize(const std::vector<std::string>& captions) override;
   const char* name() const override { return "template"; }
+  bool timed_summary() const override { return false; }
   void cancel() override {}  // calls are instant: nothing to cancel
 
  private:

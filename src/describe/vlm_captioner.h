@@ -97,6 +97,7 @@ class VlmCaptioner final : public Captioner {
   Result<Caption> caption(const CaptionScene& scene) override;
   Result<Caption> summarize(const std::vector<std::string>& captions) override;
   const char* name() const override { return "vlm"; }
+  bool timed_summary() const override { return true; }
   void cancel() override { cancelled_.store(true); }
 
   const VlmOptions& options() const { return options_; }

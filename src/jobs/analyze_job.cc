@@ -463,7 +463,7 @@ class JobRun {
   // their times, for the template the most frequent ones.
   void add_caption_summary(MergedResults& merged) const {
     std::vector<std::string> texts;
-    const bool timed = std::string(captioner_->name()) != "template";
+    const bool timed = captioner_->timed_summary();
     for (const auto& c : merged.results["captions"]) {
       if (!c.contains("text")) continue;
       const double t = c.value("pts", 0.0);

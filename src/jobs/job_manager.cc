@@ -285,7 +285,7 @@ Result<json> JobManager::cancel(std::int64_t id) {
   if (!current) return fail(current.error());
   const std::string state = (*current)["state"];
   if (const auto s = parse_job_status(state); s && is_finished(*s))
-    return fail(ErrorCode::kInvalidArgument, "job " + std::to_string(id) + " is already " + state);
+    return fail(ErrorCode::kConflict, "job " + std::to_string(id) + " is already " + state);
   {
     std::lock_guard lock(mu_);
     auto it = std::find(queue_.begin(), queue_.end(), id);

@@ -68,7 +68,7 @@ class JobManager {
   Result<nlohmann::json> get(std::int64_t id);
   // Queued: removed from the queue; running: stopped after the current
   // sample of each chunk. Both end as state "cancelled". kNotFound for an
-  // unknown id, kInvalidArgument for a job already finished.
+  // unknown id, kConflict for a job already finished.
   Result<nlohmann::json> cancel(std::int64_t id);
   // The job's report.html path; kNotFound if there is none (yet).
   Result<std::string> report_path(std::int64_t id);

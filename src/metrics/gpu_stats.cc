@@ -1,5 +1,7 @@
 #include "metrics/gpu_stats.h"
 
+#include "metrics/system_stats.h"
+
 #include <dlfcn.h>
 
 #include <mutex>
@@ -71,8 +73,8 @@ std::vector<GpuSample> sample_gpus() {
     if (n.utilization(dev, &u) == 0) s.utilization_percent = u.gpu;
     NvmlMemory m{};
     if (n.memory(dev, &m) == 0) {
-      s.memory_used_mb = static_cast<double>(m.used) / (1024.0 * 1024.0);
-      s.memory_total_mb = static_cast<double>(m.total) / (1024.0 * 1024.0);
+      s.memory_used_mb = static_cast<double>(m.used) / kBytesPerMiB;
+      s.memory_total_mb = static_cast<double>(m.total) / kBytesPerMiB;
     }
     out.push_back(std::move(s));
   }

@@ -23,7 +23,7 @@ double process_rss_mb() {
   std::ifstream f("/proc/self/statm");
   long pages_total = 0, pages_resident = 0;  // NOLINT(google-runtime-int)
   f >> pages_total >> pages_resident;
-  return static_cast<double>(pages_resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
+  return static_cast<double>(pages_resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / kBytesPerMiB;
 }
 
 CpuMeter::CpuMeter() : last_cpu_s_(process_cpu_seconds()), last_wall_(std::chrono::steady_clock::now()) {}

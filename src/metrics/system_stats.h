@@ -8,6 +8,8 @@
 
 namespace vigil {
 
+inline constexpr double kBytesPerMiB = 1024.0 * 1024.0;
+
 double process_rss_mb();  // resident set size, MiB
 
 class CpuMeter {

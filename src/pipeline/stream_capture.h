@@ -5,8 +5,7 @@
 // and, for real-time sources (VideoSource::realtime: RTSP, webcams, live
 // HTTP streams), drops frames that arrive in a burst faster than the source
 // rate (after a stall: latest wins, see LiveRateGate); offline mode waits
-// instead. A
-// watchdog marks a live stream down when no frame arrives for watchdog_s,
+// instead. A watchdog marks a live stream down when no frame arrives for watchdog_s,
 // whatever FFmpeg is waiting on (VideoSourceOptions::frame_timeout_ms), and
 // reconnects with backoff.
 // Errors, log lines, Stats::last_error and stream_down reasons name the
@@ -84,7 +83,22 @@ class StreamCapture {
   Stats stats() const;
 
  private:
+  struct RunState;
+  enum class SourceEnd;
+  using clock = std::chrono::steady_clock;
+  // Assumed frame rate of a source that states none.
+  static constexpr double kFallbackFps = 25.0;
+
+  // The capture thread: open (with backoff) -> read_source -> ... until stop or the end.
   void run();
+  // Reads one open source until it fails, ends or the capture stops.
+  SourceEnd read_source(RunState& st, VideoSource& s);
+  // Hands one frame to the slot (live: replace or drop a burst; offline:
+  // wait); false when the slot closed.
+  bool publish(RunState& st, std::shared_ptr<const VideoFrame> frame, double pts, bool gated, class LiveRateGate& gate);
+  void go_down(RunState& st, const std::string& reason);
+  void mark_up(RunState& st, const VideoSource& s);
+  void mark_ended();  // the end of the input (or a fatal offline error): stats + slot closed
   bool sleep_for(double seconds);  // false when stopping
   // Waits out a backoff delay, ending early when a network source answers a
   // TCP connect again; false when stopping.

@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "server/api_router.h"
+#include "server/engine_adapter.h"
 #include "server/beast_request.h"
 #include "jobs/job_manager.h"
 #include "server/live_session.h"
@@ -28,6 +29,14 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+
+constexpr unsigned long kMaxPort = 65535;
+constexpr int kMaxIoThreads = 64;
+// What a refused connection may still send is read (and dropped) in pieces
+// of this size, so it sees the 503 rather than a reset.
+constexpr std::size_t kRejectReadBytes = 4096;
+// The same after an answer that closes the connection (the rest of a too-large body).
+constexpr std::size_t kDrainBufferBytes = 64 * 1024;
 
 struct ListenAddress {
   std::string host;
@@ -46,11 +55,12 @@ Result<ListenAddress> parse_listen(const std::string& listen) {
   const std::string port = listen.substr(colon + 1);
   unsigned long value = 0;
   for (char c : port) {
-    if (c < '0' || c > '9' || value > 65535)
-      return fail(ErrorCode::kInvalidArgument, what + "has a bad port (0..65535)");
+    if (c < '0' || c > '9' || value > kMaxPort)
+      return fail(ErrorCode::kInvalidArgument, what + "has a bad port (0.." + std::to_string(kMaxPort) + ")");
     value = value * 10 + static_cast<unsigned long>(c - '0');
   }
-  if (value > 65535) return fail(ErrorCode::kInvalidArgument, what + "has a bad port (0..65535)");
+  if (value > kMaxPort)
+    return fail(ErrorCode::kInvalidArgument, what + "has a bad port (0.." + std::to_string(kMaxPort) + ")");
   a.port = static_cast<std::uint16_t>(value);
   return a;
 }
@@ -113,7 +123,7 @@ void reject_connection(tcp::socket&& socket, const std::string& why) {
     beast::error_code ec;
     stream->socket().shutdown(tcp::socket::shutdown_send, ec);
     // Read what the client still sends for a moment so it sees the answer, not a reset.
-    auto buf = std::make_shared<std::vector<char>>(4096);
+    auto buf = std::make_shared<std::vector<char>>(kRejectReadBytes);
     stream->expires_after(std::chrono::seconds(1));
     stream->async_read_some(asio::buffer(*buf), [stream, buf](beast::error_code, std::size_t) {});
   });
@@ -262,7 +272,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void drain() {
     shutdown();
     stream_.expires_after(std::chrono::seconds(2));
-    drain_buf_.resize(64 * 1024);
+    drain_buf_.resize(kDrainBufferBytes);
     stream_.async_read_some(asio::buffer(drain_buf_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
       if (!ec) self->drain_more();
     });
@@ -297,7 +307,8 @@ struct HttpServer::Impl {
       : options(std::move(o)),
         limits(options.max_connections, options.max_connections_per_address),
         ioc(options.threads),
-        router(engine, options),
+        engine_api(engine),
+        router(engine_api, options),
         videos(engine),
         acceptor(ioc),
         timer(ioc) {
@@ -344,6 +355,7 @@ struct HttpServer::Impl {
   ServerOptions options;
   ConnectionLimits limits;  // before ioc: sessions destroyed with the context release their slots into it
   asio::io_context ioc;
+  EngineAdapter engine_api;  // the router's view of the engine
   ApiRouter router;
   VideoRegistry videos;  // before the I/O threads stop: sessions' feeds close first
   tcp::acceptor acceptor;
@@ -360,8 +372,9 @@ HttpServer::~HttpServer() { stop(); }
 Result<std::unique_ptr<HttpServer>> HttpServer::start(ServerOptions options, Engine& engine) {
   auto addr = parse_listen(options.listen);
   if (!addr) return fail(addr.error());
-  if (options.threads < 1 || options.threads > 64)
-    return fail(ErrorCode::kInvalidArgument, "threads: " + std::to_string(options.threads) + " is not in 1..64");
+  if (options.threads < 1 || options.threads > kMaxIoThreads)
+    return fail(ErrorCode::kInvalidArgument,
+                "threads: " + std::to_string(options.threads) + " is not in 1.." + std::to_string(kMaxIoThreads));
   if (options.max_connections < 1 || options.max_connections_per_address < 1)
     return fail(ErrorCode::kInvalidArgument, "server.max_connections and server.max_connections_per_address must be >= 1");
   if (options.login_free_attempts < 1)

@@ -1,5 +1,7 @@
 #include "server/prometheus_text.h"
 
+#include "metrics/system_stats.h"
+
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -9,7 +11,6 @@ namespace vigil {
 namespace {
 
 constexpr double kMsPerSecond = 1000.0;
-constexpr double kBytesPerMiB = 1048576.0;
 
 // Shortest text that reads back as the same double; Prometheus spellings for
 // the non-finite values.

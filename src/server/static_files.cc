@@ -1,6 +1,8 @@
 #include "server/static_files.h"
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <system_error>
 
 namespace vigil {
@@ -77,6 +79,24 @@ std::string static_content_type(const std::string& path) {
   if (ext == ".txt") return "text/plain; charset=utf-8";
   if (ext == ".woff2") return "font/woff2";
   return "application/octet-stream";
+}
+
+const char* const kDashboardCsp =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
+ApiResponse static_file_response(const std::string& web_root, const std::string& relative) {
+  auto file = resolve_static_path(web_root, relative);
+  if (!file) return error_response(file.error());
+  std::ifstream in(*file, std::ios::binary);
+  if (!in) return json_error(404, "static path '" + relative + "' cannot be read");
+  std::ostringstream body;
+  body << in.rdbuf();
+  ApiResponse r;
+  r.content_type = static_content_type(*file);
+  r.body = body.str();
+  if (r.content_type.rfind("text/html", 0) == 0) r.headers.emplace_back("Content-Security-Policy", kDashboardCsp);
+  return r;
 }
 
 }  // namespace vigil

@@ -1,11 +1,13 @@
-// Static files of the dashboard (GET / and GET /static/<path>): where the web
-// root is, which file a request path names, and its Content-Type.
-// Pure functions over the file system; no sockets, no threads; safe from any thread.
+// Static files of the dashboard (GET /, GET /static/<path> and the sign-in
+// page GET /login = login.html): where the web root is, which file a
+// request path names, its Content-Type, and the file as a response.
+// Functions over the file system; no sockets, no threads; safe from any thread.
 #pragma once
 
 #include <string>
 
 #include "core/error.h"
+#include "server/api_response.h"
 
 namespace vigil {
 
@@ -25,5 +27,15 @@ Result<std::string> resolve_static_path(const std::string& web_root, const std::
 // Content-Type by extension: html, js, mjs, css, svg, png, jpg, ico, json,
 // map, txt, woff2; anything else application/octet-stream.
 std::string static_content_type(const std::string& path);
+
+// The Content-Security-Policy of every HTML page served from the web root:
+// code, styles, pictures and connections from this server only; no page
+// may frame it.
+extern const char* const kDashboardCsp;
+
+// The file `relative` names in `web_root` as a 200 response with its
+// Content-Type (HTML with kDashboardCsp); errors as resolve_static_path
+// (400, 404), and 404 for a file that cannot be read.
+ApiResponse static_file_response(const std::string& web_root, const std::string& relative);
 
 }  // namespace vigil

@@ -5,10 +5,11 @@
 // the object stays in view, plus the confirmations and removals that happened,
 // so the caller can emit track_new / track_lost events.
 //
-// Ownership: the Tracker owns its tracks; it borrows the process-wide
-// TrackIdAllocator, which must outlive it.
+// Ownership: the Tracker owns its tracks; it borrows the stream's (or offline
+// chunk's) TrackIdAllocator, which must outlive it (AnalysisState,
+// pipeline/analysis_stage.h, holds both).
 // Threading: not thread-safe. One Tracker per stream, called only from that
-// stream's thread (the allocator it shares is thread-safe).
+// stream's thread.
 #pragma once
 
 #include <cstddef>

@@ -143,6 +143,7 @@ class GatedCaptioner final : public Captioner {
   }
   Result<Caption> summarize(const std::vector<std::string>&) override { return Caption{"summary", 1, "gated"}; }
   const char* name() const override { return "gated"; }
+  bool timed_summary() const override { return false; }
   void cancel() override {
     std::lock_guard lock(mu_);
     cancelled_ = true;

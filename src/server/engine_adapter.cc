@@ -1,0 +1,17 @@
+#include "server/engine_adapter.h"
+
+namespace vigil {
+
+std::optional<StreamConfig> EngineAdapter::stream_config(const std::string& id) const {
+  const auto stream = engine_.stream(id);
+  if (!stream) return std::nullopt;
+  return stream->config();
+}
+
+Result<std::vector<Event>> EngineAdapter::query_events(const EventQuery& query) {
+  SqliteStore* store = engine_.store();
+  if (!store) return fail(ErrorCode::kNotFound, "no event store: start the engine with events.sqlite to query events");
+  return store->query(query);
+}
+
+}  // namespace vigil

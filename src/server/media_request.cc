@@ -1,0 +1,70 @@
+#include "server/media_request.h"
+
+#include <stdexcept>
+
+#include "server/route_table.h"
+
+namespace vigil {
+namespace {
+
+// Query parameter `key` as an integer in [lo, hi]; `fallback` when absent.
+Result<int> int_param(const std::map<std::string, std::string>& q, const std::string& key, int fallback, int lo,
+                      int hi) {
+  const auto it = q.find(key);
+  if (it == q.end()) return fallback;
+  try {
+    std::size_t used = 0;
+    const int v = std::stoi(it->second, &used);
+    if (used == it->second.size() && v >= lo && v <= hi) return v;
+  } catch (const std::logic_error&) {
+  }
+  return fail(ErrorCode::kInvalidArgument, "query parameter " + key + "='" + it->second + "' must be an integer in " +
+                                               std::to_string(lo) + ".." + std::to_string(hi));
+}
+
+}  // namespace
+
+MediaRequest classify_media(const std::string& path) {
+  using Kind = MediaRequest::Kind;
+  static const std::pair<const char*, Kind> kPatterns[] = {
+      {"/api/streams/{id}/mjpeg", Kind::kMjpeg},
+      {"/api/streams/{id}/snapshot.jpg", Kind::kSnapshot},
+      {"/ws/streams/{id}", Kind::kStreamSocket},
+      {"/ws/events", Kind::kEventSocket},
+      {"/ws/jobs/{id}", Kind::kJobSocket},
+  };
+  MediaRequest m;
+  for (const auto& [pattern, kind] : kPatterns) {
+    std::string id;
+    if (match_route(pattern, path, &id)) {
+      m.kind = kind;
+      m.stream = id;
+      break;
+    }
+  }
+  return m;
+}
+
+Result<void> read_media_params(MediaRequest& m, const std::map<std::string, std::string>& query) {
+  using Kind = MediaRequest::Kind;
+  const bool snapshot = m.kind == Kind::kSnapshot;
+  const bool socket = m.kind == Kind::kStreamSocket;
+  const int max_fps = socket ? kSocketMaxFps : static_cast<int>(MjpegVariant::kMaxFps);
+  auto fps = int_param(query, "fps", kSocketMaxFps, 1, max_fps);
+  auto quality = int_param(query, "quality", snapshot ? kSnapshotDefaultQuality : kMjpegDefaultQuality, 1, 100);
+  auto width = int_param(query, "width", 0, 0, kMaxMediaWidth);
+  auto overlay = int_param(query, "overlay", 1, 0, 1);
+  auto video = int_param(query, "video", 1, 0, 1);
+  for (const auto* r : {&fps, &quality, &width, &overlay, &video})
+    if (!*r) return fail(r->error());
+  m.variant.fps = snapshot ? MjpegVariant::kMaxFps : *fps;
+  m.variant.quality = *quality;
+  m.variant.max_width = *width;
+  // The WebSocket feed sends plain frames: the browser draws the overlay from the JSON.
+  // MJPEG and snapshots draw it unless overlay=0.
+  m.variant.overlay = socket ? false : *overlay == 1;
+  m.video = *video == 1;
+  return {};
+}
+
+}  // namespace vigil

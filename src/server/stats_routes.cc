@@ -1,0 +1,70 @@
+#include "server/stats_routes.h"
+
+#include <nlohmann/json.hpp>
+
+#include "server/prometheus_text.h"
+#include "server/stats_json.h"
+#include "server/video_registry.h"
+
+namespace vigil {
+
+using nlohmann::json;
+
+ApiResponse StatsRoutes::stats() {
+  const EngineStats st = engine_.stats();
+  json j = to_json(st);
+  if (video_) {
+    const json video = video_->stats_json();
+    for (auto& s : j["streams"]) {
+      const std::string id = s.value("id", "");
+      if (video.contains(id)) s["video"] = video[id];
+    }
+  }
+  // The names the dashboard and older clients read (docs/api.md).
+  const double inference_avg = st.stage(Stage::kInference).latency.avg;
+  j["inference_time_ms"] = inference_avg;
+  j["inference_avg_ms"] = inference_avg;
+  j["current_fps"] = st.display_fps_sum();
+  j["batch_size"] = st.batch_size_avg;
+  j["active_streams"] = st.active_streams();
+  j["ram_used_mb"] = st.ram_mb;
+  json h = {{"fps", json::array()}, {"inference_avg_ms", json::array()}, {"cpu_percent", json::array()},
+            {"ram_mb", json::array()}};
+  {
+    std::lock_guard lock(history_mu_);
+    for (const auto& s : history_) {
+      h["fps"].push_back(s.fps);
+      h["inference_avg_ms"].push_back(s.inference_ms);
+      h["cpu_percent"].push_back(s.cpu_percent);
+      h["ram_mb"].push_back(s.ram_mb);
+    }
+  }
+  j["history"] = std::move(h);
+  return json_ok(j);
+}
+
+ApiResponse StatsRoutes::reset() {
+  engine_.reset_stats();
+  return json_ok({{"status", "ok"}});
+}
+
+ApiResponse StatsRoutes::metrics() {
+  ApiResponse r;
+  r.content_type = kPrometheusContentType;
+  r.body = prometheus_text(engine_.stats());
+  return r;
+}
+
+void StatsRoutes::sample() {
+  const EngineStats st = engine_.stats();
+  Sample s;
+  s.fps = st.display_fps_sum();
+  s.inference_ms = st.stage(Stage::kInference).latency.avg;
+  s.cpu_percent = st.cpu_percent;
+  s.ram_mb = st.ram_mb;
+  std::lock_guard lock(history_mu_);
+  history_.push_back(s);
+  while (history_.size() > kHistorySamples) history_.pop_front();
+}
+
+}  // namespace vigil

@@ -1,0 +1,46 @@
+// The figure routes: GET /api/stats (EngineStats' JSON, the dashboard's
+// aliases, each stream's video encoder figures and a two-minute history),
+// POST /api/stats/reset, GET /metrics (Prometheus text) (docs/api.md,
+// "Stats").
+//
+// Threads: any, at the same time; sample() from the server's 1 s timer.
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <mutex>
+
+#include "server/api_response.h"
+#include "server/stream_engine.h"
+
+namespace vigil {
+
+class VideoRegistry;
+
+class StatsRoutes {
+ public:
+  static constexpr std::size_t kHistorySamples = 120;  // one a second: two minutes
+
+  // engine must outlive the routes.
+  explicit StatsRoutes(StreamEngine& engine) : engine_(engine) {}
+  // Per-stream encoder figures in /api/stats (streams[].video); null = none.
+  void set_video(VideoRegistry* video) { video_ = video; }
+
+  ApiResponse stats();
+  ApiResponse reset();
+  ApiResponse metrics();
+  // Appends one sample of the history (fps sum, inference avg ms, CPU %, RSS MiB).
+  void sample();
+
+ private:
+  struct Sample {
+    double fps = 0, inference_ms = 0, cpu_percent = 0, ram_mb = 0;
+  };
+
+  StreamEngine& engine_;
+  VideoRegistry* video_ = nullptr;
+  std::mutex history_mu_;
+  std::deque<Sample> history_;  // oldest first, at most kHistorySamples
+};
+
+}  // namespace vigil
