@@ -11,6 +11,7 @@ int http_status(ErrorCode code) {
     case ErrorCode::kNotFound:
       return 404;
     case ErrorCode::kConflict:
+    case ErrorCode::kCancelled:  // the work was cancelled by another request: its state conflicts
       return 409;
     case ErrorCode::kRuntime:
       return 500;
