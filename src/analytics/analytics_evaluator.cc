@@ -94,15 +94,7 @@ void AnalyticsEvaluator::set_frame_size(int frame_w, int frame_h) {
 }
 
 Event AnalyticsEvaluator::make_event(EventKind kind, const Track& track, double pts, double wall_time) const {
-  Event e;
-  e.kind = kind;
-  e.stream = stream_id_;
-  e.pts = pts;
-  e.wall_time = wall_time;
-  e.track_id = track.id;
-  e.class_id = track.class_id;
-  e.class_name = class_name(track.class_id);
-  return e;
+  return track_event(kind, track, stream_id_, class_name(track.class_id), pts, wall_time);
 }
 
 std::vector<Event> AnalyticsEvaluator::update(const std::vector<Track>& tracks, double pts, int frame_w,

@@ -41,4 +41,10 @@ struct Event {
   std::string captioner;    // caption: "template" | "vlm"
 };
 
+struct Track;
+// The event about `track` (id, class) at media time `pts`: the one builder
+// for track and zone/line events; the caller fills what is kind-specific.
+Event track_event(EventKind kind, const Track& track, std::string stream, std::string class_name, double pts,
+                  double wall_time);
+
 }  // namespace vigil

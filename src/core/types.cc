@@ -1,5 +1,6 @@
 #include "core/event.h"
 #include "core/track.h"
+#include <utility>
 
 namespace vigil {
 
@@ -33,6 +34,19 @@ std::optional<EventKind> parse_event_kind(const std::string& s) {
   for (const auto& [kind, name] : kKinds)
     if (s == name) return kind;
   return std::nullopt;
+}
+
+Event track_event(EventKind kind, const Track& track, std::string stream, std::string class_name, double pts,
+                  double wall_time) {
+  Event e;
+  e.kind = kind;
+  e.stream = std::move(stream);
+  e.pts = pts;
+  e.wall_time = wall_time;
+  e.track_id = track.id;
+  e.class_id = track.class_id;
+  e.class_name = std::move(class_name);
+  return e;
 }
 
 }  // namespace vigil

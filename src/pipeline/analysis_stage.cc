@@ -46,15 +46,7 @@ AnalysisState::AnalysisState(const StreamConfig& stream, const ModelInfo& model,
 
 Event track_event(EventKind kind, const Track& t, const std::string& stream, const ModelInfo& model, double pts,
                   double wall_time) {
-  Event e;
-  e.kind = kind;
-  e.stream = stream;
-  e.pts = pts;
-  e.wall_time = wall_time;
-  e.track_id = t.id;
-  e.class_id = t.class_id;
-  e.class_name = model.class_name(t.class_id);
-  return e;
+  return vigil::track_event(kind, t, stream, model.class_name(t.class_id), pts, wall_time);
 }
 
 std::vector<Event> end_tracks(AnalysisState& state, const std::vector<Track>& gone, double pts, double wall_time) {
