@@ -290,6 +290,10 @@ const Section<ModelConfig>& model_section() {
                   "ONNX Runtime intra-op threads per inference call; 0 = one per core"));
     t.add(flag("arena", &M::arena,
                "ONNX Runtime CPU memory arena: ~10% more inference throughput under load for ~40 MB more memory"));
+    t.add(choice<M, ModelPrecision>(
+        "precision", &M::precision, kModelPrecisionNames,
+        "fp32, int8 (the INT8 copy <stem>-int8.onnx beside the model, made by `make build`; error if missing) or "
+        "auto (int8 when that copy exists and the CPU has VNNI, else fp32)"));
     return t;
   }();
   return s;

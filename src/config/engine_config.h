@@ -23,6 +23,7 @@
 #include "config/config_node.h"
 #include "core/decode_options.h"
 #include "core/error.h"
+#include "core/model_precision.h"
 #include "tracking/tracker.h"
 
 namespace vigil {
@@ -80,6 +81,8 @@ struct ModelConfig {
   std::string device = "auto";
   int threads = 0;
   bool arena = false;  // ONNX Runtime CPU memory arena (faster, more memory)
+  // float32 model or its INT8 copy "<stem>-int8.onnx" (inference/model_choice.h)
+  ModelPrecision precision = ModelPrecision::kAuto;
 };
 
 struct EventsConfig {
