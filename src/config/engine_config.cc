@@ -284,6 +284,9 @@ const Section<ModelConfig>& model_section() {
                   "ONNX Runtime intra-op threads per inference call; 0 = one per core"));
     t.add(flag("arena", &M::arena,
                "ONNX Runtime CPU memory arena: ~10% more inference throughput under load for ~40 MB more memory"));
+    t.add(flag("rectangular", &M::rectangular,
+               "models with dynamic height/width: run each frame at the smallest input of the model's stride that "
+               "holds its letterbox (416x256 for 16:9); false = the square input"));
     return t;
   }();
   return s;

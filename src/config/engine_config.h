@@ -86,6 +86,7 @@ struct ModelConfig {
   std::string device = "auto";
   int threads = 0;
   bool arena = false;  // ONNX Runtime CPU memory arena (faster, more memory)
+  bool rectangular = true;  // dynamic-size models: smallest stride-multiple input per frame shape
 };
 
 struct EventsConfig {

@@ -182,7 +182,7 @@ void ProgressTracker::report_locked(bool force) {
 // ---- detector, probe ----
 
 Result<std::unique_ptr<Detector>> open_analysis_detector(const std::string& model_path, const std::string& device,
-                                                         int threads) {
+                                                         int threads, bool rectangular) {
   BackendOptions bo;
   bo.model_path = model_path;
   auto provider = parse_execution_provider(device);
@@ -190,7 +190,7 @@ Result<std::unique_ptr<Detector>> open_analysis_detector(const std::string& mode
   bo.provider = *provider;
   bo.intra_threads = threads;
   bo.spin = false;
-  return Detector::create(bo);
+  return Detector::create(bo, DetectorOptions{.rectangular = rectangular});
 }
 
 Result<VideoInfo> probe_video(const std::string& path) {

@@ -41,6 +41,7 @@ nlohmann::json AnalyzeSettings::key_json() const {
   nlohmann::json j;
   j["video"] = file_identity(video);
   j["model"] = file_identity(model_path);
+  j["rectangular"] = rectangular;
   j["sample_fps"] = sample_fps;
   j["chunk_s"] = chunk_s;
   j["conf"] = stream.conf;
@@ -90,6 +91,7 @@ Result<AnalyzeSettings> make_analyze_settings(const AnalyzeRequest& request, con
     s.stream.id = id;
     s.stream.url = s.video;
     s.model_path = config->model.path;
+    s.rectangular = config->model.rectangular;
   }
   if (!request.classes.empty()) s.stream.classes = request.classes;
   s.captions = request.captions;
