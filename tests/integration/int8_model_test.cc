@@ -1,8 +1,9 @@
 // The INT8 copy of the default model (tools/quantize/qdq_int8.py make, run by
 // the int8_model fixture with the freshly built vigil): it loads with the
 // original's description, and its detections agree with the float32 model's
-// on darknet's sample photos (same class, IoU >= 0.5): recall and precision
-// against float32 >= 0.9 over all of them. kite, giraffe and scream are also
+// on darknet's sample photos (same class, IoU >= 0.5, match_detections; both
+// at the same input size, rectangular for these dynamic-size models): recall
+// and precision against float32 >= 0.9 over all of them. kite, giraffe and scream are also
 // calibration images; dog, person, horses and eagle are not.
 #include <algorithm>
 #include <filesystem>
@@ -12,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "media/image_io.h"
+#include "models/detection_match.h"
 #include "pipeline/detector.h"
 #include "test_support.h"
 
@@ -27,30 +29,6 @@ std::unique_ptr<Detector> open(const std::string& path) {
   auto d = Detector::create(o);
   EXPECT_TRUE(d) << d.error().message;
   return d ? std::move(*d) : nullptr;
-}
-
-// Detections of `found` that match one of `truth` (same class, IoU >= 0.5),
-// each truth box used once, best IoU first.
-int matches(const std::vector<Detection>& truth, const std::vector<Detection>& found) {
-  std::vector<bool> used(found.size(), false);
-  int n = 0;
-  for (const auto& t : truth) {
-    int best = -1;
-    float best_iou = 0.5F;
-    for (std::size_t k = 0; k < found.size(); ++k) {
-      if (used[k] || found[k].class_id != t.class_id) continue;
-      const float v = iou(t.box, found[k].box);
-      if (v >= best_iou) {
-        best_iou = v;
-        best = static_cast<int>(k);
-      }
-    }
-    if (best >= 0) {
-      used[static_cast<std::size_t>(best)] = true;
-      ++n;
-    }
-  }
-  return n;
 }
 
 TEST(Int8Model, LoadsWithTheOriginalsDescription) {
@@ -80,7 +58,7 @@ TEST(Int8Model, DetectionsAgreeWithFloat32OnTheSamplePhotos) {
   auto int8 = open(VIGIL_INT8_TEST_MODEL);
   ASSERT_TRUE(fp32 && int8);
   DecodeOptions opts;  // conf 0.35, as vigil detect
-  int truth = 0, found = 0, matched_truth = 0, matched_found = 0;
+  MatchCounts all;
   for (const char* name : kImages) {
     const std::string path = std::string("/usr/share/darknet/data/") + name + ".jpg";
     auto img = load_image(path);
@@ -89,19 +67,14 @@ TEST(Int8Model, DetectionsAgreeWithFloat32OnTheSamplePhotos) {
     auto a = fp32->detect(batch, opts);
     auto b = int8->detect(batch, opts);
     ASSERT_TRUE(a && b);
-    const auto& ta = (*a)[0];
-    const auto& tb = (*b)[0];
-    const int ma = matches(ta, tb), mb = matches(tb, ta);
-    std::cout << name << ": fp32 " << ta.size() << ", int8 " << tb.size() << ", matched " << ma << "\n";
-    truth += static_cast<int>(ta.size());
-    found += static_cast<int>(tb.size());
-    matched_truth += ma;
-    matched_found += mb;
+    const MatchCounts m = match_detections((*a)[0], (*b)[0]);
+    std::cout << name << ": fp32 " << m.reference << ", int8 " << m.candidate << ", matched " << m.matched << "\n";
+    all += m;
   }
-  ASSERT_GT(truth, 10);  // the photos hold objects at all
-  const double recall = static_cast<double>(matched_truth) / truth;
-  const double precision = found > 0 ? static_cast<double>(matched_found) / found : 0;
-  std::cout << "int8 vs fp32: " << truth << " fp32 detections, " << found << " int8, recall " << recall
+  ASSERT_GT(all.reference, 10);  // the photos hold objects at all
+  const double recall = all.recall();
+  const double precision = all.precision();
+  std::cout << "int8 vs fp32: " << all.reference << " fp32 detections, " << all.candidate << " int8, recall " << recall
             << ", precision " << precision << "\n";
   EXPECT_GE(recall, 0.9);
   EXPECT_GE(precision, 0.9);

@@ -322,6 +322,7 @@ def make(args):
     if not args.force and newer_than_inputs(args.out, inputs):
         print(f"qdq_int8: {args.out} is up to date", file=sys.stderr)
         return
+    args.vigil = os.path.abspath(args.vigil)
     if not os.access(args.vigil, os.X_OK):
         fail(f"--vigil {args.vigil}: not an executable (build vigil first)")
     images = args.images if args.images is not None else DEFAULT_IMAGES
