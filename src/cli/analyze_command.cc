@@ -261,7 +261,8 @@ int analyze_video(AnalyzeRun& run, const std::string& video) {
     const EngineConfig& cfg = run.config.config;
     auto device = resolve_device(a.device, run.config.given ? cfg.model.device : "auto");
     if (!device) return report_failure(device.error(), false);
-    auto det = open_analysis_detector(jo.settings.model_path, *device, a.threads > 0 ? a.threads : cfg.model.threads);
+    auto det = open_analysis_detector(jo.settings.model_path, *device, a.threads > 0 ? a.threads : cfg.model.threads,
+                                      jo.settings.rectangular);
     if (!det) return report_failure(det.error());
     run.detector = std::move(*det);
   }
