@@ -31,7 +31,7 @@ struct BenchArgs {
   int width = 1280, height = 720;
   int iterations = 30;
   int warmup = 3;
-  std::string device = "cpu";
+  std::string device;  // empty: $DEVICE, else cpu
   std::string precisions = "auto";
   bool spin = false;
   bool json = false;
@@ -74,7 +74,12 @@ int run_bench(const BenchArgs& a) {
     std::cerr << "vigil bench model: " << (!batches ? batches.error().message : threads.error().message) << "\n";
     return kExitBadInput;
   }
-  auto provider = parse_execution_provider(a.device);
+  auto device = resolve_device(a.device, "cpu");
+  if (!device) {
+    std::cerr << "vigil bench model: " << device.error().message << "\n";
+    return kExitBadInput;
+  }
+  auto provider = parse_execution_provider(*device);
   if (!provider) {
     std::cerr << "vigil bench model: --device: " << provider.error().message << "\n";
     return kExitBadInput;
@@ -301,7 +306,7 @@ std::function<int()> add_bench_command(CLI::App& app) {
   model->add_option("--height", args->height, "Frame height")->capture_default_str()->check(CLI::Range(16, 8192));
   model->add_option("--iterations", args->iterations, "Timed runs per configuration")->capture_default_str()->check(CLI::Range(1, 100000));
   model->add_option("--warmup", args->warmup, "Untimed runs first")->capture_default_str()->check(CLI::Range(0, 1000));
-  model->add_option("--device", args->device, "auto|cpu|cuda|tensorrt")->capture_default_str();
+  model->add_option("--device", args->device, "auto|cpu|cuda|tensorrt (default: $DEVICE, else cpu)");
   model->add_option("--precision", args->precisions,
                     "auto|fp32|int8, comma-separated (e.g. fp32,int8: both, one after the other)")
       ->capture_default_str();

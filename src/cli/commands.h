@@ -38,6 +38,11 @@ std::string default_model_path();
 // ("--precision", "model.precision"). `text` as the user wrote it.
 Result<ModelChoice> choose_model_for(const std::string& model_path, const std::string& text, const std::string& option);
 Result<ModelChoice> choose_model_for(const std::string& model_path, ModelPrecision precision, const std::string& option);
+// The execution provider of a command: --device when given (non-empty),
+// else $DEVICE (auto, cpu, cuda/gpu, tensorrt/trt), else `fallback`. A bad
+// DEVICE value is an error naming DEVICE; a bad --device is left to the
+// provider parser.
+Result<std::string> resolve_device(const std::string& flag, const std::string& fallback);
 
 // "person, car,,dog" -> {"person", "car", "dog"} (trimmed, empty items dropped).
 std::vector<std::string> split_list(const std::string& s);

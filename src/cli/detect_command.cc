@@ -27,7 +27,7 @@ struct DetectArgs {
   float iou = 0.5F;
   int max_det = 100;
   std::string classes;
-  std::string device = "auto";
+  std::string device;  // empty: $DEVICE, else auto
   std::string precision = "auto";
   int threads = 0;
   bool json = false;
@@ -77,7 +77,9 @@ Result<std::unique_ptr<Detector>> open_detector(const DetectArgs& args) {
   bo.model_path = choice->path;
   bo.intra_threads = args.threads;
   bo.spin = true;  // the model runs alone here
-  auto provider = parse_execution_provider(args.device);
+  auto device = resolve_device(args.device, "auto");
+  if (!device) return fail(device.error());
+  auto provider = parse_execution_provider(*device);
   if (!provider) return fail(ErrorCode::kInvalidArgument, "--device: " + provider.error().message);
   bo.provider = *provider;
   return Detector::create(bo, DetectorOptions{.rectangular = args.rectangular});
@@ -201,7 +203,7 @@ std::function<int()> add_detect_command(CLI::App& app) {
   cmd->add_option("--iou", args->iou, "NMS IoU threshold")->capture_default_str()->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--max-det", args->max_det, "Detections kept per image")->capture_default_str()->check(CLI::Range(1, 100000));
   cmd->add_option("--classes", args->classes, "Keep only these classes, comma-separated (e.g. person,car)");
-  cmd->add_option("--device", args->device, "Execution provider: auto|cpu|cuda|tensorrt")->capture_default_str();
+  cmd->add_option("--device", args->device, "Execution provider: auto|cpu|cuda|tensorrt (default: $DEVICE, else auto)");
   cmd->add_option("--precision", args->precision,
                   "auto|fp32|int8: the model or its INT8 copy <stem>-int8.onnx (docs/config.md, model.precision)")
       ->capture_default_str();

@@ -78,6 +78,9 @@ struct StreamContext {
   const ModelInfo& model;
   bool offline = false;
   class CaptionService* captions = nullptr;  // null: no captions
+  // FFmpeg threads for a stream whose decode_threads is 0 (the engine's CPU
+  // budget; read when a pipeline is made, under the engine's stream lock).
+  int auto_decode_threads = 1;
 };
 
 // What observers (the web server) get for every displayed frame.
