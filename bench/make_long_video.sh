@@ -7,6 +7,7 @@
 # Usage: bench/make_long_video.sh OUT.mp4 [HOURS=2]   (kept if it exists)
 set -euo pipefail
 out=${1:?usage: make_long_video.sh OUT.mp4 [HOURS]}
+mkdir -p "$(dirname "$out")"
 hours=${2:-2}
 [ -s "$out" ] && { echo "$out exists"; exit 0; }
 VTEST=/usr/share/doc/opencv-doc/examples/data/vtest.avi

@@ -4,13 +4,7 @@
 
 namespace vigil {
 
-const char* to_string(Anchor a) {
-  switch (a) {
-    case Anchor::kBottomCenter: return "bottom_center";
-    case Anchor::kCenter: return "center";
-  }
-  return "?";
-}
+const char* to_string(Anchor a) { return enum_name<Anchor>(kAnchorNames, a); }
 
 PointF anchor_point(const Box& box, Anchor anchor) {
   const float cx = 0.5F * (box.x1 + box.x2);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/detection.h"
+#include "core/enum_names.h"
 
 namespace vigil {
 
@@ -23,6 +24,8 @@ enum class Anchor {
   kCenter,        // box centre: for objects seen from above or not on the ground
 };
 
+// The one spelling of each anchor (config files, JSON).
+inline constexpr EnumName<Anchor> kAnchorNames[] = {{Anchor::kBottomCenter, "bottom_center"}, {Anchor::kCenter, "center"}};
 const char* to_string(Anchor a);  // "bottom_center", "center"
 
 PointF anchor_point(const Box& box, Anchor anchor);

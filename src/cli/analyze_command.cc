@@ -260,7 +260,8 @@ int analyze_video(AnalyzeRun& run, const std::string& video) {
   if (!run.detector) {
     const EngineConfig& cfg = run.config.config;
     const std::string device = a.device != "auto" || !run.config.given ? a.device : cfg.model.device;
-    auto det = open_analysis_detector(jo.settings.model_path, device, a.threads > 0 ? a.threads : cfg.model.threads);
+    auto det = open_analysis_detector(jo.settings.model_path, device, a.threads > 0 ? a.threads : cfg.model.threads,
+                                      jo.settings.rectangular);
     if (!det) return report_failure(det.error());
     run.detector = std::move(*det);
   }

@@ -32,6 +32,7 @@ struct DetectArgs {
   bool json = false;
   std::string out_dir;
   std::int64_t max_pixels = kDefaultMaxImagePixels;
+  bool rectangular = true;
 };
 
 bool is_image_name(const std::filesystem::path& p) {
@@ -76,7 +77,7 @@ Result<std::unique_ptr<Detector>> open_detector(const DetectArgs& args) {
   auto provider = parse_execution_provider(args.device);
   if (!provider) return fail(ErrorCode::kInvalidArgument, "--device: " + provider.error().message);
   bo.provider = *provider;
-  return Detector::create(bo);
+  return Detector::create(bo, DetectorOptions{.rectangular = args.rectangular});
 }
 
 Result<DecodeOptions> decode_options(const DetectArgs& args, const ModelInfo& info) {
@@ -92,11 +93,12 @@ Result<DecodeOptions> decode_options(const DetectArgs& args, const ModelInfo& in
 
 // One image's result as one JSON Lines object (--json).
 nlohmann::json detections_json(const std::string& file, const Image& image, const std::vector<Detection>& dets,
-                               const DetectTimings& t, const ModelInfo& info) {
+                               const DetectTimings& t, const ModelInfo& info, InputSize input) {
   nlohmann::json j;
   j["file"] = file;
   j["width"] = image.width;
   j["height"] = image.height;
+  j["input"] = {input.width, input.height};
   j["detections"] = nlohmann::json::array();
   for (const auto& d : dets)
     j["detections"].push_back({{"class", info.class_name(d.class_id)},
@@ -173,7 +175,8 @@ int run_detect(const DetectArgs& args) {
       return kExitRuntime;
     }
     const auto& dets = (*result)[0];
-    if (args.json) std::cout << detections_json(file, *image, dets, t, info).dump() << "\n" << std::flush;
+    const InputSize input = (*detector)->input_size_for(image->width, image->height);
+    if (args.json) std::cout << detections_json(file, *image, dets, t, info, input).dump() << "\n" << std::flush;
     else print_detections(file, *image, dets, t, info);
     if (!args.out_dir.empty())
       if (auto w = write_annotated(*image, dets, info, file, args.out_dir); !w) {
@@ -203,6 +206,10 @@ std::function<int()> add_detect_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40));
   cmd->add_option("-o,--output", args->out_dir, "Write annotated images (boxes + labels) into this directory");
+  cmd->add_option("--rectangular", args->rectangular,
+                  "Models with dynamic height/width: run each image at the smallest stride-multiple input that holds "
+                  "its letterbox; false = the square input")
+      ->capture_default_str();
   return [args]() { return run_detect(*args); };
 }
 

@@ -232,12 +232,19 @@ std::string Section<T>::known_keys(bool as_defaults) const {
 
 // ---- field builders ------------------------------------------------------------
 
+// What every builder below starts from: the key, the type and the description.
 template <class T>
-Field<T> flag(std::string key, bool T::*m, std::string description) {
+Field<T> blank_field(std::string key, FieldType type, std::string description) {
   Field<T> f;
   f.key = std::move(key);
-  f.type = FieldType::kBool;
+  f.type = type;
   f.description = std::move(description);
+  return f;
+}
+
+template <class T>
+Field<T> flag(std::string key, bool T::*m, std::string description) {
+  Field<T> f = blank_field<T>(std::move(key), FieldType::kBool, std::move(description));
   f.read = [m](const ConfigNode& n, T& out, const std::string& path, ConfigIssues& issues) {
     if (auto b = node_bool(n)) out.*m = *b;
     else issue_expected(n, path, "true or false", issues);
@@ -250,10 +257,7 @@ Field<T> flag(std::string key, bool T::*m, std::string description) {
 template <class T, class N>
 Field<T> integer(std::string key, N T::*m, Range range, std::string description) {
   static_assert(std::is_integral_v<N>);
-  Field<T> f;
-  f.key = std::move(key);
-  f.type = FieldType::kInteger;
-  f.description = std::move(description);
+  Field<T> f = blank_field<T>(std::move(key), FieldType::kInteger, std::move(description));
   f.range_text = range.text(true);
   f.read = [m](const ConfigNode& n, T& out, const std::string& path, ConfigIssues& issues) {
     const auto i = node_integer(n);
@@ -273,10 +277,7 @@ Field<T> integer(std::string key, N T::*m, Range range, std::string description)
 template <class T, class N>
 Field<T> number(std::string key, N T::*m, Range range, std::string description) {
   static_assert(std::is_floating_point_v<N>);
-  Field<T> f;
-  f.key = std::move(key);
-  f.type = FieldType::kNumber;
-  f.description = std::move(description);
+  Field<T> f = blank_field<T>(std::move(key), FieldType::kNumber, std::move(description));
   f.range_text = range.text(false);
   f.read = [m](const ConfigNode& n, T& out, const std::string& path, ConfigIssues& issues) {
     if (auto d = node_number(n)) out.*m = static_cast<N>(*d);
@@ -292,10 +293,7 @@ Field<T> number(std::string key, N T::*m, Range range, std::string description) 
 
 template <class T>
 Field<T> text(std::string key, std::string T::*m, std::string description) {
-  Field<T> f;
-  f.key = std::move(key);
-  f.type = FieldType::kString;
-  f.description = std::move(description);
+  Field<T> f = blank_field<T>(std::move(key), FieldType::kString, std::move(description));
   f.read = [m](const ConfigNode& n, T& out, const std::string& path, ConfigIssues& issues) {
     if (auto s = node_string(n)) out.*m = std::move(*s);
     else issue_expected(n, path, "a string", issues);
@@ -317,10 +315,7 @@ Field<T> required_text(std::string key, std::string T::*m, std::string descripti
 // An enum member, named by `names` in files, JSON and docs.
 template <class T, class E>
 Field<T> choice(std::string key, E T::*m, std::span<const EnumName<E>> names, std::string description) {
-  Field<T> f;
-  f.key = std::move(key);
-  f.type = FieldType::kChoice;
-  f.description = std::move(description);
+  Field<T> f = blank_field<T>(std::move(key), FieldType::kChoice, std::move(description));
   f.range_text = enum_names_list(names);
   f.read = [m, names](const ConfigNode& n, T& out, const std::string& path, ConfigIssues& issues) {
     const auto s = node_string(n);
@@ -335,10 +330,7 @@ Field<T> choice(std::string key, E T::*m, std::span<const EnumName<E>> names, st
 // A list of names; a string "person,car" is accepted too.
 template <class T>
 Field<T> names(std::string key, std::vector<std::string> T::*m, std::string description) {
-  Field<T> f;
-  f.key = std::move(key);
-  f.type = FieldType::kNames;
-  f.description = std::move(description);
+  Field<T> f = blank_field<T>(std::move(key), FieldType::kNames, std::move(description));
   f.read = [m](const ConfigNode& n, T& out, const std::string& path, ConfigIssues& issues) {
     read_names(n, out.*m, path, issues);
   };
@@ -352,10 +344,7 @@ Field<T> names(std::string key, std::vector<std::string> T::*m, std::string desc
 
 template <class T>
 Field<T> point(std::string key, PointF T::*m, std::string description) {
-  Field<T> f;
-  f.key = std::move(key);
-  f.type = FieldType::kPoint;
-  f.description = std::move(description);
+  Field<T> f = blank_field<T>(std::move(key), FieldType::kPoint, std::move(description));
   f.read = [m](const ConfigNode& n, T& out, const std::string& path, ConfigIssues& issues) {
     if (auto p = read_point(n, path, issues)) out.*m = *p;
   };
@@ -365,10 +354,7 @@ Field<T> point(std::string key, PointF T::*m, std::string description) {
 
 template <class T>
 Field<T> points(std::string key, std::vector<PointF> T::*m, std::string description) {
-  Field<T> f;
-  f.key = std::move(key);
-  f.type = FieldType::kPoints;
-  f.description = std::move(description);
+  Field<T> f = blank_field<T>(std::move(key), FieldType::kPoints, std::move(description));
   f.read = [m](const ConfigNode& n, T& out, const std::string& path, ConfigIssues& issues) {
     if (n.kind != ConfigNode::Kind::kList) return issue_expected(n, path, "a list of points [[x, y], ...]", issues);
     (out.*m).clear();
@@ -386,10 +372,7 @@ Field<T> points(std::string key, std::vector<PointF> T::*m, std::string descript
 // A member that is itself a section (`gate: {similarity: 0.9}`).
 template <class T, class U>
 Field<T> section(std::string key, U T::*m, const Section<U>& s, std::string description) {
-  Field<T> f;
-  f.key = std::move(key);
-  f.type = FieldType::kSection;
-  f.description = std::move(description);
+  Field<T> f = blank_field<T>(std::move(key), FieldType::kSection, std::move(description));
   f.default_text = "(see keys)";
   f.read = [m, &s](const ConfigNode& n, T& out, const std::string& path, ConfigIssues& issues) {
     read_section(s, n, out.*m, path, issues);
@@ -405,10 +388,7 @@ Field<T> section(std::string key, U T::*m, const Section<U>& s, std::string desc
 // Keys nested under `key` whose values are members of T itself (`batch: {max, wait_ms}`).
 template <class T>
 Field<T> group(std::string key, const Section<T>& s, std::string description) {
-  Field<T> f;
-  f.key = std::move(key);
-  f.type = FieldType::kSection;
-  f.description = std::move(description);
+  Field<T> f = blank_field<T>(std::move(key), FieldType::kSection, std::move(description));
   f.default_text = "(see keys)";
   f.read = [&s](const ConfigNode& n, T& out, const std::string& path, ConfigIssues& issues) {
     read_section(s, n, out, path, issues);
@@ -424,10 +404,7 @@ Field<T> group(std::string key, const Section<T>& s, std::string description) {
 // A list of sections (zones, lines): each item starts from U{}.
 template <class T, class U>
 Field<T> list(std::string key, std::vector<U> T::*m, const Section<U>& s, std::string description) {
-  Field<T> f;
-  f.key = std::move(key);
-  f.type = FieldType::kList;
-  f.description = std::move(description);
+  Field<T> f = blank_field<T>(std::move(key), FieldType::kList, std::move(description));
   f.read = [m, &s](const ConfigNode& n, T& out, const std::string& path, ConfigIssues& issues) {
     if (n.kind != ConfigNode::Kind::kList) return issue_expected(n, path, "a list", issues);
     (out.*m).clear();

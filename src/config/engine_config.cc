@@ -19,8 +19,6 @@ constexpr double kMaxCaptionPeriodS = 86400;  // a day
 constexpr double kMaxTimeoutS = 600;
 constexpr double kMaxWatchdogS = 3600;
 
-constexpr EnumName<Anchor> kAnchorNames[] = {{Anchor::kBottomCenter, "bottom_center"}, {Anchor::kCenter, "center"}};
-
 // A module's own check (TrackerConfig::validate, ZoneConfig::validate...)
 // says "PATH: problem"; as an issue its path is kept apart, so that a table
 // range already reported for the same field is not repeated.
@@ -47,12 +45,8 @@ const Section<DescribeConfig>& describe_section() {
   static const Section<D> s = [] {
     Section<D> t;
     t.per_stream = true;
-    t.add(text("captioner", &D::captioner,
-               "template (one sentence from tracks, zones, lines), vlm (OpenAI-compatible server) or off")
-              .verify([](const D& d, const std::string& path, ConfigIssues& issues) {
-                if (d.captioner != "template" && d.captioner != "vlm" && d.captioner != "off")
-                  issues.add(path, "'" + d.captioner + "' is not one of template, vlm, off");
-              }));
+    t.add(choice<D, CaptionerKind>("captioner", &D::captioner, kCaptionerNames,
+                                   "template (one sentence from tracks, zones, lines), vlm (OpenAI-compatible server) or off"));
     t.add(text("endpoint", &D::endpoint, "vlm: server base URL (POST {endpoint}/v1/chat/completions)"));
     t.add(text("model", &D::model, "vlm: model name in the request"));
     t.add(text("api_key", &D::api_key, "vlm: sent as Authorization: Bearer").hide_from_api());
@@ -73,7 +67,7 @@ const Section<DescribeConfig>& describe_section() {
     t.add(number("timeout_s", &D::timeout_s, Range::above_to(0, kMaxTimeoutS),
                  "vlm: request timeout; a caption that takes longer is counted as an error"));
     t.check = [](const D& d, const std::string& path, ConfigIssues& issues) {
-      if (d.captioner != "vlm") return;
+      if (d.captioner != CaptionerKind::kVlm) return;
       const bool http = d.endpoint.rfind("http://", 0) == 0 || d.endpoint.rfind("https://", 0) == 0;
       if (!http || d.endpoint.size() <= std::string("https://").size())
         issues.add(join_path(path, "endpoint"), "'" + d.endpoint + "' is not an http:// or https:// URL");
@@ -322,6 +316,9 @@ const Section<ModelConfig>& model_section() {
                   "ONNX Runtime intra-op threads per inference call; 0 = one per core"));
     t.add(flag("arena", &M::arena,
                "ONNX Runtime CPU memory arena: ~10% more inference throughput under load for ~40 MB more memory"));
+    t.add(flag("rectangular", &M::rectangular,
+               "models with dynamic height/width: run each frame at the smallest input of the model's stride that "
+               "holds its letterbox (416x256 for 16:9); false = the square input"));
     return t;
   }();
   return s;

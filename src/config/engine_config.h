@@ -23,6 +23,7 @@
 #include "analytics/zone.h"
 #include "config/config_node.h"
 #include "core/decode_options.h"
+#include "core/enum_names.h"
 #include "core/error.h"
 #include "tracking/tracker.h"
 
@@ -36,8 +37,13 @@ struct SubstreamConfig {
 // Scene captions (src/describe): which captioner and when. A top-level
 // `describe:` section sets them for every stream; `defaults.describe` and a
 // stream's own `describe:` override single keys.
+enum class CaptionerKind { kTemplate, kVlm, kOff };
+inline constexpr EnumName<CaptionerKind> kCaptionerNames[] = {
+    {CaptionerKind::kTemplate, "template"}, {CaptionerKind::kVlm, "vlm"}, {CaptionerKind::kOff, "off"}};
+inline const char* to_string(CaptionerKind k) { return enum_name<CaptionerKind>(kCaptionerNames, k); }
+
 struct DescribeConfig {
-  std::string captioner = "template";  // template | vlm | off
+  CaptionerKind captioner = CaptionerKind::kTemplate;
   std::string endpoint = "http://127.0.0.1:8081";  // vlm: OpenAI-compatible server
   std::string model;                   // vlm: model name sent in the request
   std::string api_key;                 // vlm: Authorization: Bearer (optional)
@@ -50,7 +56,7 @@ struct DescribeConfig {
   int max_side = 512;                  // vlm: frame downscaled to this longer side
   double timeout_s = 10;
   // Captions are asked for at all (captioner not off and some schedule set).
-  bool enabled() const { return captioner != "off" && (every_frames > 0 || every_s > 0 || on_scene_change); }
+  bool enabled() const { return captioner != CaptionerKind::kOff && (every_frames > 0 || every_s > 0 || on_scene_change); }
 };
 
 struct StreamConfig {
@@ -82,6 +88,7 @@ struct ModelConfig {
   std::string device = "auto";
   int threads = 0;
   bool arena = false;  // ONNX Runtime CPU memory arena (faster, more memory)
+  bool rectangular = true;  // dynamic-size models: smallest stride-multiple input per frame shape
 };
 
 struct EventsConfig {

@@ -174,18 +174,16 @@ std::string motion_phrase(const std::vector<Motion>& motions) {
   return motion_phrase_of_group(motions, motions.size());
 }
 
-std::string TemplateCaptioner::describe(const CaptionScene& scene) const {
-  std::vector<const Track*> confirmed;
-  for (const Track& t : scene.tracks) {
-    if (t.state == TrackState::kConfirmed) confirmed.push_back(&t);
-  }
-  auto motion = [&](const Track& t) { return motion_of(t, scene.frame_w, scene.frame_h, options_); };
+namespace {
 
-  struct ZoneEntry {
-    std::string name;
-    int total = 0;
-    std::vector<std::pair<std::string, int>> classes;  // count desc, then name
-  };
+struct ZoneEntry {
+  std::string name;
+  int total = 0;
+  std::vector<std::pair<std::string, int>> classes;  // count desc, then name
+};
+
+// The zones with someone inside, fullest first; their classes most numerous first.
+std::vector<ZoneEntry> occupied_zones(const CaptionScene& scene) {
   std::vector<ZoneEntry> zones;
   for (const auto& [zone, by_class] : scene.occupancy) {
     ZoneEntry z{zone, 0, {}};
@@ -200,67 +198,72 @@ std::string TemplateCaptioner::describe(const CaptionScene& scene) const {
     zones.push_back(std::move(z));
   }
   std::stable_sort(zones.begin(), zones.end(), [](const auto& a, const auto& b) { return a.total > b.total; });
+  return zones;
+}
 
-  std::vector<std::string> clauses;
-  if (zones.empty()) {
-    std::map<std::string, std::vector<Motion>> by_class;
-    for (const Track* t : confirmed) by_class[class_name_of(scene, t->class_id)].push_back(motion(*t));
-    for (const auto& [cls, motions] : sorted_groups(by_class)) {
-      clauses.push_back(count_phrase(static_cast<int>(motions.size()), cls) + motion_phrase(motions));
-    }
-  } else {
-    const bool has_track_zones = !scene.track_zones.empty();
-    auto zones_of = [&](const Track& t) -> const std::vector<std::string>* {
-      const auto it = scene.track_zones.find(t.id);
-      return it == scene.track_zones.end() ? nullptr : &it->second;
-    };
-    for (const ZoneEntry& z : zones) {
-      for (const auto& [cls, n] : z.classes) {
-        std::string clause = count_phrase(n, cls) + " in '" + z.name + "'";
-        if (const auto zd = scene.zone_dwell_max_s.find(z.name); zd != scene.zone_dwell_max_s.end()) {
-          if (const auto cd = zd->second.find(cls); cd != zd->second.end() && cd->second >= 1.0) {
-            clause += (n == 1 ? " for " : " for up to ") + format_duration(cd->second);
-          }
-        }
-        if (has_track_zones) {
-          std::vector<Motion> motions;
-          for (const Track* t : confirmed) {
-            const auto* in = zones_of(*t);
-            if (in && class_name_of(scene, t->class_id) == cls &&
-                std::find(in->begin(), in->end(), z.name) != in->end()) {
-              motions.push_back(motion(*t));
-            }
-          }
-          clause += motion_phrase_of_group(motions, static_cast<std::size_t>(n));
-        }
-        clauses.push_back(std::move(clause));
-      }
-    }
-    if (has_track_zones) {
-      std::map<std::string, std::vector<Motion>> elsewhere;
-      for (const Track* t : confirmed) {
-        const auto* in = zones_of(*t);
-        if (!in || in->empty()) elsewhere[class_name_of(scene, t->class_id)].push_back(motion(*t));
-      }
-      for (const auto& [cls, motions] : sorted_groups(elsewhere)) {
-        clauses.push_back(count_phrase(static_cast<int>(motions.size()), cls) + " elsewhere" +
-                          motion_phrase(motions));
-      }
-    } else {
-      std::map<std::pair<std::string, Motion>, int> moving;  // (class, direction) -> tracks
-      for (const Track* t : confirmed) {
-        const Motion m = motion(*t);
-        if (m != Motion::kStill) ++moving[{class_name_of(scene, t->class_id), m}];
-      }
-      std::vector<std::pair<std::pair<std::string, Motion>, int>> sorted(moving.begin(), moving.end());
-      std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
-      for (const auto& [key, n] : sorted) {
-        clauses.push_back(count_phrase(n, key.first) + " moving " + to_string(key.second));
-      }
-    }
+// What describe() works from: the confirmed tracks and each one's motion.
+struct SceneTracks {
+  const CaptionScene& scene;
+  std::vector<const Track*> confirmed;
+  std::map<std::int64_t, Motion> motion;  // track id -> motion
+
+  const std::vector<std::string>* zones_of(const Track& t) const {
+    const auto it = scene.track_zones.find(t.id);
+    return it == scene.track_zones.end() ? nullptr : &it->second;
   }
-  if (clauses.empty()) clauses.emplace_back("No objects");
+  std::string class_of(const Track& t) const { return class_name_of(scene, t.class_id); }
+};
 
+// No zones: "2 persons moving left, 1 car".
+void add_class_clauses(const SceneTracks& st, std::vector<std::string>& clauses) {
+  std::map<std::string, std::vector<Motion>> by_class;
+  for (const Track* t : st.confirmed) by_class[st.class_of(*t)].push_back(st.motion.at(t->id));
+  for (const auto& [cls, motions] : sorted_groups(by_class))
+    clauses.push_back(count_phrase(static_cast<int>(motions.size()), cls) + motion_phrase(motions));
+}
+
+// One zone's class: "2 persons in 'door' for up to 5 s, all moving left".
+std::string zone_clause(const SceneTracks& st, const ZoneEntry& z, const std::string& cls, int n) {
+  std::string clause = count_phrase(n, cls) + " in '" + z.name + "'";
+  if (const auto zd = st.scene.zone_dwell_max_s.find(z.name); zd != st.scene.zone_dwell_max_s.end()) {
+    if (const auto cd = zd->second.find(cls); cd != zd->second.end() && cd->second >= 1.0)
+      clause += (n == 1 ? " for " : " for up to ") + format_duration(cd->second);
+  }
+  if (st.scene.track_zones.empty()) return clause;
+  std::vector<Motion> motions;
+  for (const Track* t : st.confirmed) {
+    const auto* in = st.zones_of(*t);
+    if (in && st.class_of(*t) == cls && std::find(in->begin(), in->end(), z.name) != in->end())
+      motions.push_back(st.motion.at(t->id));
+  }
+  return clause + motion_phrase_of_group(motions, static_cast<std::size_t>(n));
+}
+
+// Tracks in no zone ("1 car elsewhere"), or without per-track zones the
+// moving ones by class and direction.
+void add_outside_clauses(const SceneTracks& st, std::vector<std::string>& clauses) {
+  if (!st.scene.track_zones.empty()) {
+    std::map<std::string, std::vector<Motion>> elsewhere;
+    for (const Track* t : st.confirmed) {
+      const auto* in = st.zones_of(*t);
+      if (!in || in->empty()) elsewhere[st.class_of(*t)].push_back(st.motion.at(t->id));
+    }
+    for (const auto& [cls, motions] : sorted_groups(elsewhere))
+      clauses.push_back(count_phrase(static_cast<int>(motions.size()), cls) + " elsewhere" + motion_phrase(motions));
+    return;
+  }
+  std::map<std::pair<std::string, Motion>, int> moving;  // (class, direction) -> tracks
+  for (const Track* t : st.confirmed) {
+    const Motion m = st.motion.at(t->id);
+    if (m != Motion::kStill) ++moving[{st.class_of(*t), m}];
+  }
+  std::vector<std::pair<std::pair<std::string, Motion>, int>> sorted(moving.begin(), moving.end());
+  std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  for (const auto& [key, n] : sorted) clauses.push_back(count_phrase(n, key.first) + " moving " + to_string(key.second));
+}
+
+// "3 in/1 out across 'gate'", busiest line first.
+void add_line_clauses(const CaptionScene& scene, std::vector<std::string>& clauses) {
   std::vector<std::tuple<std::string, std::int64_t, std::int64_t>> lines;
   for (const auto& [line, counts] : scene.line_counts) {
     if (counts.first + counts.second > 0) lines.emplace_back(line, counts.first, counts.second);
@@ -268,10 +271,30 @@ std::string TemplateCaptioner::describe(const CaptionScene& scene) const {
   std::stable_sort(lines.begin(), lines.end(), [](const auto& a, const auto& b) {
     return std::get<1>(a) + std::get<2>(a) > std::get<1>(b) + std::get<2>(b);
   });
-  for (const auto& [line, in, out] : lines) {
+  for (const auto& [line, in, out] : lines)
     clauses.push_back(std::to_string(in) + " in/" + std::to_string(out) + " out across '" + line + "'");
-  }
+}
 
+}  // namespace
+
+std::string TemplateCaptioner::describe(const CaptionScene& scene) const {
+  SceneTracks st{scene, {}, {}};
+  for (const Track& t : scene.tracks) {
+    if (t.state != TrackState::kConfirmed) continue;
+    st.confirmed.push_back(&t);
+    st.motion[t.id] = motion_of(t, scene.frame_w, scene.frame_h, options_);
+  }
+  std::vector<std::string> clauses;
+  const std::vector<ZoneEntry> zones = occupied_zones(scene);
+  if (zones.empty()) {
+    add_class_clauses(st, clauses);
+  } else {
+    for (const ZoneEntry& z : zones)
+      for (const auto& [cls, n] : z.classes) clauses.push_back(zone_clause(st, z, cls, n));
+    add_outside_clauses(st, clauses);
+  }
+  if (clauses.empty()) clauses.emplace_back("No objects");
+  add_line_clauses(scene, clauses);
   std::string text = join(clauses, "; ");
   if (!text.empty() && text[0] >= 'a' && text[0] <= 'z') text[0] = static_cast<char>(text[0] - 'a' + 'A');
   return text + ".";

@@ -279,9 +279,35 @@ Result<std::unique_ptr<Backend>> Backend::open(const BackendOptions& options) {
 }
 
 Result<std::vector<Tensor>> Backend::run(const float* input, int batch) const {
+  return run(input, batch, impl_->info.input_size());
+}
+
+namespace {
+
+// A size the model takes: its nominal one, or (dynamic H/W) a multiple of its
+// stride no larger than the nominal one.
+Result<void> check_input_size(const ModelInfo& info, InputSize size) {
+  if (size == info.input_size()) return {};
+  const std::string asked = std::to_string(size.width) + "x" + std::to_string(size.height);
+  const std::string nominal = std::to_string(info.input_w) + "x" + std::to_string(info.input_h);
+  if (!info.dynamic_hw)
+    return fail(ErrorCode::kInvalidArgument,
+                "model " + info.path + " has a fixed input of " + nominal + ", cannot run " + asked);
+  if (size.width <= 0 || size.height <= 0 || size.width % info.stride != 0 || size.height % info.stride != 0 ||
+      size.width > info.input_w || size.height > info.input_h)
+    return fail(ErrorCode::kInvalidArgument, "model " + info.path + ": input " + asked +
+                                                 " is not a multiple of its stride " + std::to_string(info.stride) +
+                                                 " within its nominal " + nominal);
+  return {};
+}
+
+}  // namespace
+
+Result<std::vector<Tensor>> Backend::run(const float* input, int batch, InputSize size) const {
   const ModelInfo& info = impl_->info;
   if (batch <= 0) return fail(ErrorCode::kInvalidArgument, "batch must be positive");
-  const std::size_t per_image = static_cast<std::size_t>(info.input_w) * static_cast<std::size_t>(info.input_h) * 3;
+  if (auto ok = check_input_size(info, size); !ok) return fail(ok.error());
+  const std::size_t per_image = static_cast<std::size_t>(size.width) * static_cast<std::size_t>(size.height) * 3;
   const int step = info.dynamic_batch ? batch : info.fixed_batch;
   if (!info.dynamic_batch && batch % step != 0)
     return fail(ErrorCode::kInvalidArgument,
@@ -291,8 +317,8 @@ Result<std::vector<Tensor>> Backend::run(const float* input, int batch) const {
   std::vector<Ort::Float16_t> half;
   for (int start = 0; start < batch; start += step) {
     std::vector<std::int64_t> shape = info.layout == TensorLayout::kNchw
-                                          ? std::vector<std::int64_t>{step, 3, info.input_h, info.input_w}
-                                          : std::vector<std::int64_t>{step, info.input_h, info.input_w, 3};
+                                          ? std::vector<std::int64_t>{step, 3, size.height, size.width}
+                                          : std::vector<std::int64_t>{step, size.height, size.width, 3};
     const float* src = input + per_image * static_cast<std::size_t>(start);
     const std::size_t count = per_image * static_cast<std::size_t>(step);
     std::vector<Ort::Value> outputs;

@@ -52,9 +52,13 @@ class Backend {
   const std::string& provider() const;
   const std::string& provider_reason() const;
 
-  // input: [batch, 3, H, W] (or NHWC per info().layout) float32, preprocessed.
-  // Returns the graph outputs in ModelInfo::outputs order, batch-major.
-  // Models with a fixed batch of 1 are run once per image.
+  // input: [batch, 3, H, W] (or NHWC per info().layout) float32, preprocessed,
+  // at `size` (W x H): the nominal size, or for a dynamic-size model
+  // (info().dynamic_hw) any multiple of info().stride up to it; another size is
+  // an error naming it. Returns the graph outputs in ModelInfo::outputs
+  // order, batch-major. Models with a fixed batch of 1 are run once per image.
+  Result<std::vector<Tensor>> run(const float* input, int batch, InputSize size) const;
+  // At the nominal size (info().input_w x input_h).
   Result<std::vector<Tensor>> run(const float* input, int batch) const;
 
  private:

@@ -40,10 +40,33 @@ Box LetterboxTransform::to_model(const Box& b) const {
              b.x2 * sx + static_cast<float>(pad_x), b.y2 * sy + static_cast<float>(pad_y)};
 }
 
-PreprocessSpec PreprocessSpec::from(const ModelInfo& info) {
+namespace {
+
+// The smallest multiple of `stride` >= `pixels`, at most `nominal`.
+int round_up_to_stride(float pixels, int stride, int nominal) {
+  const int needed = std::max(1, static_cast<int>(std::ceil(pixels)));
+  return std::min(nominal, (needed + stride - 1) / stride * stride);
+}
+
+}  // namespace
+
+InputSize choose_input_size(const ModelInfo& info, int src_w, int src_h, bool rectangular) {
+  const InputSize nominal = info.input_size();
+  if (!rectangular || !info.dynamic_hw || src_w <= 0 || src_h <= 0 || info.stride <= 0) return nominal;
+  const float scale = std::min(static_cast<float>(nominal.width) / static_cast<float>(src_w),
+                               static_cast<float>(nominal.height) / static_cast<float>(src_h));
+  // ceil of the exact scaled size (not of its rounding), so that the chosen
+  // size's letterbox has the nominal scale on both axes.
+  return {round_up_to_stride(static_cast<float>(src_w) * scale, info.stride, nominal.width),
+          round_up_to_stride(static_cast<float>(src_h) * scale, info.stride, nominal.height)};
+}
+
+PreprocessSpec PreprocessSpec::from(const ModelInfo& info) { return from(info, info.input_size()); }
+
+PreprocessSpec PreprocessSpec::from(const ModelInfo& info, InputSize size) {
   PreprocessSpec s;
-  s.width = info.input_w;
-  s.height = info.input_h;
+  s.width = size.width;
+  s.height = size.height;
   s.layout = info.layout;
   s.color = info.color;
   for (int c = 0; c < 3; ++c) {

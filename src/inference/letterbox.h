@@ -29,6 +29,15 @@ struct LetterboxTransform {
 // image is centred (pad = floor((dst - new) / 2)).
 LetterboxTransform compute_letterbox(int src_w, int src_h, int dst_w, int dst_h);
 
+// The model input a src_w x src_h frame is run at. Square (the model's
+// nominal input_w x input_h) unless `rectangular` and the model's height and
+// width are dynamic; then the smallest multiples of the model's stride that
+// hold the frame letterboxed at the nominal scale, at most the nominal size:
+// 1280x720 into 416 -> 416x234 -> 416x256; 640x480 -> 416x320; 720x1280 ->
+// 256x416. The letterbox into that size keeps the nominal scale, so boxes are
+// where the square input puts them; only the padding shrinks.
+InputSize choose_input_size(const ModelInfo& info, int src_w, int src_h, bool rectangular);
+
 struct PreprocessSpec {
   int width = 0, height = 0;
   TensorLayout layout = TensorLayout::kNchw;
@@ -37,7 +46,9 @@ struct PreprocessSpec {
   float std[3] = {255, 255, 255};
   float pad_value = 114;
 
+  // At the model's nominal size; `size` overrides it (a dynamic-size model's call).
   static PreprocessSpec from(const ModelInfo& info);
+  static PreprocessSpec from(const ModelInfo& info, InputSize size);
   std::size_t tensor_elements() const { return static_cast<std::size_t>(width) * static_cast<std::size_t>(height) * 3; }
 };
 

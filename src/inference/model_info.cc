@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <sstream>
 
@@ -132,6 +133,26 @@ Result<std::vector<std::string>> parse_class_names(const std::string& text) {
 
 namespace {
 
+constexpr float kMaxStride = 1024;  // beyond any detection model's output stride
+
+// The size granularity of a dynamic-size model: vigil.stride, else
+// Ultralytics' `stride` (an integer, or a list whose largest counts).
+Result<void> read_stride(const RawModelDescription& raw, ModelInfo& info, const std::string& where) {
+  const std::string* s = find_meta(raw, "vigil.stride");
+  const char* key = "vigil.stride";
+  if (!s) {
+    s = find_meta(raw, "stride");
+    key = "stride";
+  }
+  if (!s) return {};
+  const auto v = parse_floats(*s);
+  const float largest = v.empty() ? 0 : *std::max_element(v.begin(), v.end());
+  if (largest < 1 || largest > kMaxStride || largest != std::floor(largest))
+    return fail(ErrorCode::kBadInput, where + key + " needs a positive integer, got '" + *s + "'");
+  info.stride = static_cast<int>(largest);
+  return {};
+}
+
 // Step 1: the one image input: name, type, layout, size, batch.
 Result<void> read_input(const RawModelDescription& raw, ModelInfo& info, const std::string& where) {
   if (raw.inputs.size() != 1)
@@ -160,6 +181,7 @@ Result<void> read_input(const RawModelDescription& raw, ModelInfo& info, const s
   const std::int64_t w = info.layout == TensorLayout::kNchw ? in.shape[3] : in.shape[2];
   info.input_w = static_cast<int>(w);
   info.input_h = static_cast<int>(h);
+  info.dynamic_hw = w <= 0 && h <= 0;
   if (w <= 0 || h <= 0) {
     // Dynamic spatial dims: take the size the model was exported for.
     std::vector<float> size;
@@ -178,7 +200,7 @@ Result<void> read_input(const RawModelDescription& raw, ModelInfo& info, const s
   }
   info.dynamic_batch = in.shape[0] < 0;
   info.fixed_batch = info.dynamic_batch ? 1 : static_cast<int>(in.shape[0]);
-  return {};
+  return read_stride(raw, info, where);
 }
 
 // Step 2: preprocessing: ours, else the Ultralytics convention (RGB, /255, pad 114).
@@ -235,7 +257,9 @@ Result<NanoDetHead> find_nanodet_head(const RawModelDescription& raw, ModelInfo&
   const auto& dis = raw.outputs[static_cast<std::size_t>(head.dis_output)].shape;
   const std::int64_t cells =
       static_cast<std::int64_t>((info.input_w + stride - 1) / stride) * ((info.input_h + stride - 1) / stride);
-  if (cls.size() != 3 || dis.size() != 3 || cls[1] != cells || dis[1] != cells || dis[2] != 4 * (info.reg_max + 1))
+  // A dynamic-size model reports its cell axes as dynamic (-1): they follow the input.
+  const auto cells_ok = [&](std::int64_t n) { return n == cells || (info.dynamic_hw && n < 0); };
+  if (cls.size() != 3 || dis.size() != 3 || !cells_ok(cls[1]) || !cells_ok(dis[1]) || dis[2] != 4 * (info.reg_max + 1))
     return fail(ErrorCode::kUnsupported, where + "NanoDet head at stride " + std::to_string(stride) +
                                              " has unexpected shapes " + outputs_str(raw.outputs));
   if (info.class_names.empty()) {
@@ -263,6 +287,10 @@ Result<void> describe_nanodet(const RawModelDescription& raw, ModelInfo& info, c
     info.heads.push_back(*head);
   }
   if (info.heads.empty()) return fail(ErrorCode::kBadInput, where + "vigil.strides is empty");
+  if (!find_meta(raw, "vigil.stride")) {  // the coarsest head sets the size granularity
+    info.stride = 0;
+    for (const auto& h : info.heads) info.stride = std::max(info.stride, h.stride);
+  }
   info.pad_value = 0;
   if (const auto* pv = find_meta(raw, "vigil.pad_value")) info.pad_value = std::strtof(pv->c_str(), nullptr);
   return {};

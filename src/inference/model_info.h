@@ -4,9 +4,14 @@
 // Two metadata dialects are understood:
 //  - ours (written by tools/model_convert): vigil.arch, vigil.input_size,
 //    vigil.layout, vigil.color, vigil.mean, vigil.std, vigil.strides,
-//    vigil.reg_max, vigil.center_offset, vigil.pad_value, vigil.scores, vigil.names;
+//    vigil.stride, vigil.reg_max, vigil.center_offset, vigil.pad_value,
+//    vigil.scores, vigil.names;
 //  - Ultralytics exports (`yolo export format=onnx`): names (a Python dict
 //    repr), imgsz, stride, task, end2end.
+// A model whose input height and width are dynamic (-1 / symbolic, e.g. our
+// NanoDet or an Ultralytics `dynamic=True` export) runs at any multiple of
+// its stride up to its nominal size (input_w x input_h); a fixed-size model
+// only at its fixed size.
 // describe_model() is pure: it turns the raw graph description into a
 // ModelInfo or an error naming the model and the problem.
 #pragma once
@@ -36,6 +41,13 @@ enum class ModelArch {
 
 const char* to_string(ModelArch arch);
 
+// A model input size in pixels (width x height), ordered for use as a key.
+struct InputSize {
+  int width = 0;
+  int height = 0;
+  auto operator<=>(const InputSize&) const = default;
+};
+
 struct TensorDesc {
   std::string name;
   std::vector<std::int64_t> shape;  // -1 for a dynamic dimension
@@ -61,8 +73,13 @@ struct ModelInfo {
   std::string input_name;
   ElementType input_type = ElementType::kFloat32;
   TensorLayout layout = TensorLayout::kNchw;
-  int input_w = 0;
+  int input_w = 0;  // nominal (fixed, or the exported size when dynamic): letterbox scale and largest input
   int input_h = 0;
+  // Height and width are dynamic: any multiple of `stride` up to input_w x input_h runs.
+  bool dynamic_hw = false;
+  // Sizes must be multiples of this: vigil.stride, NanoDet's largest stride,
+  // Ultralytics' `stride`, else 32.
+  int stride = 32;
   bool dynamic_batch = false;
   int fixed_batch = 1;  // batch size when !dynamic_batch
   ColorOrder color = ColorOrder::kRgb;
@@ -80,6 +97,7 @@ struct ModelInfo {
   std::map<std::string, std::string> metadata;
 
   int num_classes() const { return static_cast<int>(class_names.size()); }
+  InputSize input_size() const { return {input_w, input_h}; }
   // The one class-name lookup (core/class_name.h): class_names[class_id], or
   // the decimal id for an id the model does not name.
   std::string class_name(int class_id) const { return vigil::class_name(class_names, class_id); }

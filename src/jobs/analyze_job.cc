@@ -66,19 +66,14 @@ json totals_json(const ChunkStats& s) {
           {"decode_ms", s.decode_ms},            {"convert_ms", s.convert_ms}};
 }
 
-// What a chunk attempt gives the job: the text the store keeps, its figures
-// for run.json and its sample count for the progress message.
+// What a chunk attempt gives the job: the text the store keeps and its
+// sample count for the progress message.
 struct ChunkOutput {
   std::string text;
-  json stats;
   std::size_t samples = 0;
 };
 
-ChunkOutput chunk_output(const ChunkResult& result) {
-  std::string text = to_text(result);
-  json stats = json::parse(text)["stats"];  // run.json: the figures as stored
-  return {std::move(text), std::move(stats), result.samples.size()};
-}
+ChunkOutput chunk_output(const ChunkResult& result) { return {to_text(result), result.samples.size()}; }
 
 }  // namespace
 
@@ -187,7 +182,7 @@ void ProgressTracker::report_locked(bool force) {
 // ---- detector, probe ----
 
 Result<std::unique_ptr<Detector>> open_analysis_detector(const std::string& model_path, const std::string& device,
-                                                         int threads) {
+                                                         int threads, bool rectangular) {
   BackendOptions bo;
   bo.model_path = model_path;
   auto provider = parse_execution_provider(device);
@@ -195,7 +190,7 @@ Result<std::unique_ptr<Detector>> open_analysis_detector(const std::string& mode
   bo.provider = *provider;
   bo.intra_threads = threads;
   bo.spin = false;
-  return Detector::create(bo);
+  return Detector::create(bo, DetectorOptions{.rectangular = rectangular});
 }
 
 Result<VideoInfo> probe_video(const std::string& path) {
@@ -377,7 +372,7 @@ class JobRun {
     const ChunkStatus state = commit(chunk, cancelled, out ? &*out : nullptr, error);
 
     json run = {{"index", chunk.index}, {"seconds", round3(secs)}, {"outcome", to_string(state)}};
-    if (result) run["stats"] = out ? out->stats : chunk_output(*result).stats;
+    if (result) run["stats"] = stats_json(result->stats);  // as stored
     else run["error"] = error;
     {
       std::lock_guard lock(mu_);
@@ -452,7 +447,7 @@ class JobRun {
     outcome_.state = any_done || chunks->empty() ? JobStatus::kDone : JobStatus::kFailed;
     outcome_.summary = merged->results["summary"];
     outcome_.wall_s = seconds_since(t_start_);
-    if (auto r = write_file_atomic((out / "run.json").string(), run_json(*chunks).dump(2) + "\n"); !r)
+    if (auto r = write_file_atomic((out / "run.json").string(), run_json(*chunks, merged->totals).dump(2) + "\n"); !r)
       return fail(r.error());
     if (auto r = store_->set_job_state(outcome_.job_id, outcome_.state); !r) return fail(r.error());
     progress_->ended(outcome_.state, "finished: " + out.string());
@@ -476,14 +471,11 @@ class JobRun {
     merged.results["caption_summary"] = summary ? json{{"text", summary->text}} : json{{"error", summary.error().message}};
   }
 
-  json run_json(const std::vector<ChunkState>& chunks) const {
-    ChunkStats totals;
+  json run_json(const std::vector<ChunkState>& chunks, const ChunkStats& totals) const {
     json chunk_attempts = json::array();
     for (const auto& c : chunks) {
       chunk_attempts.push_back(
           {{"index", c.chunk.index}, {"state", to_string(c.state)}, {"attempts", c.attempts}, {"error", c.error}});
-      if (c.state != ChunkStatus::kDone) continue;
-      if (auto r = parse_chunk_result(c.result)) totals += r->stats;
     }
     const BatchScheduler::Stats ss = scheduler_->stats();
     json versions = ffmpeg_versions();

@@ -124,9 +124,9 @@ struct AnalyzeOutcome {
 };
 
 // The detector for offline analysis: threads 0 = one per core; no spinning
-// (decoders share the cores).
+// (decoders share the cores); rectangular = model.rectangular.
 Result<std::unique_ptr<Detector>> open_analysis_detector(const std::string& model_path, const std::string& device,
-                                                         int threads);
+                                                         int threads, bool rectangular = true);
 
 // Opens the file and reads its duration, size, rate and codec. Errors name the
 // path: missing, empty, not a video, audio-only, unknown duration.

@@ -41,6 +41,7 @@ nlohmann::json AnalyzeSettings::key_json() const {
   nlohmann::json j;
   j["video"] = file_identity(video);
   j["model"] = file_identity(model_path);
+  j["rectangular"] = rectangular;
   j["sample_fps"] = sample_fps;
   j["chunk_s"] = chunk_s;
   j["conf"] = stream.conf;
@@ -51,7 +52,7 @@ nlohmann::json AnalyzeSettings::key_json() const {
   j["stitch_iou"] = stitch_iou;
   if (captions) {
     const DescribeConfig& d = stream.describe;
-    j["captions"] = {d.captioner, d.endpoint, d.model, d.prompt, d.every_s, d.max_tokens, d.max_side};
+    j["captions"] = {to_string(d.captioner), d.endpoint, d.model, d.prompt, d.every_s, d.max_tokens, d.max_side};
   }
   return j;
 }
@@ -90,10 +91,11 @@ Result<AnalyzeSettings> make_analyze_settings(const AnalyzeRequest& request, con
     s.stream.id = id;
     s.stream.url = s.video;
     s.model_path = config->model.path;
+    s.rectangular = config->model.rectangular;
   }
   if (!request.classes.empty()) s.stream.classes = request.classes;
   s.captions = request.captions;
-  if (s.captions && s.stream.describe.captioner == "off")
+  if (s.captions && s.stream.describe.captioner == CaptionerKind::kOff)
     return fail(ErrorCode::kInvalidArgument, "captions: the config's describe.captioner is off");
   if (!request.model.empty()) s.model_path = request.model;
   if (s.model_path.empty()) s.model_path = default_model;

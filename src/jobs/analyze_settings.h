@@ -21,6 +21,7 @@ struct AnalyzeSettings {
   double sample_fps = 1;    // analysed frames per media second
   double chunk_s = 300;     // chunk length, media seconds
   std::string model_path;   // ONNX model
+  bool rectangular = true;  // model.rectangular: stride-multiple inputs per frame shape (dynamic-size models)
   StreamConfig stream;      // conf, iou, max_det, classes, tracker, zones, lines, hwaccel, decode_threads
   std::string config_text;  // the -c file's text, if any (part of the job key)
   double stitch_iou = 0.3;  // tracks across a chunk boundary join at this IoU or more

@@ -231,7 +231,9 @@ class ChunkFeed {
     frame_w_ = vf.width();
     frame_h_ = vf.height();
     const auto c0 = clock_type::now();
-    const auto [aw, ah] = analysis_size(SubstreamConfig{}, ctx_.model.input_w, ctx_.model.input_h, vf.width(), vf.height());
+    // Straight to the size the detector letterboxes it to: its input for this frame shape, at the nominal scale.
+    const InputSize input = ctx_.scheduler.detector().input_size_for(vf.width(), vf.height());
+    const auto [aw, ah] = analysis_size(SubstreamConfig{}, input.width, input.height, vf.width(), vf.height());
     auto image = converter_.to_image(vf, PixelFormat::kBgr24, aw, ah);
     convert_ms_ += ms_since(c0);
     if (!image) return fail(image.error());

@@ -44,6 +44,8 @@ json event_json(const ChunkEvent& e) {
   return j;
 }
 
+}  // namespace
+
 json stats_json(const ChunkStats& s) {
   return {{"seeks", s.seeks},
           {"frames_decoded", s.frames_decoded},
@@ -55,6 +57,8 @@ json stats_json(const ChunkStats& s) {
           {"convert_ms", s.convert_ms},
           {"elapsed_s", s.elapsed_s}};
 }
+
+namespace {
 
 // ---- reading ----
 

@@ -44,6 +44,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>  // declarations only: stats_json below
+
 #include "core/detection.h"
 #include "core/error.h"
 #include "core/event.h"
@@ -109,6 +111,8 @@ struct ChunkResult {
 
 // The stored JSON text (schema above).
 std::string to_text(const ChunkResult& result);
+// The "stats" object of that text (run.json shows it per chunk attempt).
+nlohmann::json stats_json(const ChunkStats& stats);
 
 // The inverse of to_text. kBadInput for text that is not JSON or not of the
 // schema, naming the field. Never throws.

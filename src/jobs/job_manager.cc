@@ -121,7 +121,8 @@ std::string JobManager::out_dir(std::int64_t id) const {
 Result<const Detector*> JobManager::detector() {
   std::lock_guard lock(detector_mu_);
   if (!detector_) {
-    auto d = open_analysis_detector(options_.model_path, options_.device, options_.threads);
+    auto d = open_analysis_detector(options_.model_path, options_.device, options_.threads,
+                                    options_.config.model.rectangular);
     if (!d) return fail(d.error());
     detector_ = std::move(*d);
   }

@@ -150,6 +150,7 @@ Result<MergedResults> merge_results(const AnalyzeSettings& settings, const Video
   const merge::ZonesAndLines zl =
       merge::summarize_zones_and_lines(out.events, settings.stream.zones, settings.stream.lines);
   out.thumbs = merge::busiest_moments(*done);
+  for (const merge::DoneChunk& d : *done) out.totals += d.result.stats;
   const std::vector<ChunkDamage> damaged = merge::merge_damaged(*done);
 
   std::int64_t samples_lost = 0;
@@ -183,7 +184,7 @@ Result<MergedResults> merge_results(const AnalyzeSettings& settings, const Video
   out.results["video"]["stream"] = settings.stream.id;
   if (settings.captions) {
     out.results["captions"] = captions_json(*done);
-    out.results["options"]["captioner"] = settings.stream.describe.captioner;
+    out.results["options"]["captioner"] = to_string(settings.stream.describe.captioner);
   }
   return out;
 }

@@ -48,6 +48,7 @@ struct MergedResults {
   std::vector<Event> events;       // events.jsonl, in order (offline: wall_time 0, written without it)
   std::string timeline_csv;        // timeline.csv
   std::vector<ChunkThumb> thumbs;  // busiest moments with their JPEGs (for the report)
+  ChunkStats totals;               // the done chunks' decode figures, summed (run.json)
 };
 
 // kBadInput when a done chunk's result is not valid JSON of the expected shape.

@@ -73,11 +73,14 @@ void decode_end2end(const float* p, std::int64_t k, const DecodeOptions& o, std:
   }
 }
 
-// One NanoDet level: cls [cells, C], dis [cells, 4*(reg_max+1)] (logits per bin).
-void decode_nanodet_level(const ModelInfo& info, const NanoDetHead& head, const float* cls, const float* dis,
-                          std::int64_t cells, std::int64_t classes, const DecodeOptions& o,
+// A head's grid at a call's input width/height.
+int grid_cells(int pixels, int stride) { return (pixels + stride - 1) / stride; }
+
+// One NanoDet level: cls [cells, C], dis [cells, 4*(reg_max+1)] (logits per bin),
+// cell i at row i / grid_w, column i % grid_w.
+void decode_nanodet_level(const ModelInfo& info, const NanoDetHead& head, int grid_w, const float* cls,
+                          const float* dis, std::int64_t cells, std::int64_t classes, const DecodeOptions& o,
                           std::vector<Detection>& out) {
-  const int grid_w = (info.input_w + head.stride - 1) / head.stride;
   const int bins = info.reg_max + 1;
   const auto stride = static_cast<float>(head.stride);
   std::vector<float> prob(static_cast<std::size_t>(bins));
@@ -111,8 +114,44 @@ void decode_nanodet_level(const ModelInfo& info, const NanoDetHead& head, const 
 
 }  // namespace
 
+Result<void> check_output_shapes(const ModelInfo& info, const std::vector<Tensor>& outputs, InputSize input) {
+  if (input.width <= 0 || input.height <= 0) input = info.input_size();
+  const auto shape_text = [](const std::vector<std::int64_t>& shape) {
+    std::string t = "[";
+    for (std::size_t d = 0; d < shape.size(); ++d) {
+      if (d) t += ',';
+      t += std::to_string(shape[d]);
+    }
+    t += ']';
+    return t;
+  };
+  if (outputs.size() != info.outputs.size())
+    return fail(ErrorCode::kRuntime, "model " + info.path + ": " + std::to_string(outputs.size()) +
+                                         " outputs, expected " + std::to_string(info.outputs.size()));
+  const std::vector<NanoDetHead> no_heads;
+  for (const NanoDetHead& head : info.arch == ModelArch::kNanoDet ? info.heads : no_heads) {
+    const std::int64_t cells = static_cast<std::int64_t>(grid_cells(input.width, head.stride)) *
+                               grid_cells(input.height, head.stride);
+    for (const int idx : {head.cls_output, head.dis_output}) {
+      const Tensor& t = outputs.at(static_cast<std::size_t>(idx));
+      if (t.shape.size() != 3 || t.shape[1] != cells)
+        return fail(ErrorCode::kRuntime, "model " + info.path + ": output " + info.outputs[static_cast<std::size_t>(idx)].name +
+                                             " has shape " + shape_text(t.shape) + ", expected " +
+                                             std::to_string(cells) + " cells for a " + std::to_string(input.width) +
+                                             "x" + std::to_string(input.height) + " input at stride " +
+                                             std::to_string(head.stride));
+    }
+  }
+  for (std::size_t i = 0; i < outputs.size(); ++i)
+    if (outputs[i].shape.size() < 2)
+      return fail(ErrorCode::kRuntime, "model " + info.path + ": output " + info.outputs[i].name + " has shape " +
+                                           shape_text(outputs[i].shape));
+  return {};
+}
+
 std::vector<Detection> decode_detections(const ModelInfo& info, const std::vector<Tensor>& outputs, int batch_idx,
-                                         const DecodeOptions& options) {
+                                         const DecodeOptions& options, InputSize input) {
+  if (input.width <= 0 || input.height <= 0) input = info.input_size();
   std::vector<Detection> candidates;
   const auto b = static_cast<std::int64_t>(batch_idx);
   auto slice = [&](const Tensor& t) {
@@ -145,7 +184,8 @@ std::vector<Detection> decode_detections(const ModelInfo& info, const std::vecto
       for (const NanoDetHead& head : info.heads) {
         const Tensor& cls = outputs.at(static_cast<std::size_t>(head.cls_output));
         const Tensor& dis = outputs.at(static_cast<std::size_t>(head.dis_output));
-        decode_nanodet_level(info, head, slice(cls), slice(dis), cls.shape[1], cls.shape[2], options, candidates);
+        decode_nanodet_level(info, head, grid_cells(input.width, head.stride), slice(cls), slice(dis), cls.shape[1],
+                             cls.shape[2], options, candidates);
       }
       break;
   }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/detection.h"
+#include "core/error.h"
 #include "core/tensor.h"
 #include "inference/model_info.h"
 
@@ -20,9 +21,17 @@ struct DecodeOptions {
   bool class_agnostic = false;   // NMS across classes
 };
 
-// outputs: in ModelInfo::outputs order, batch-major; batch_idx selects the image.
-// Returns detections in model-input pixels, sorted by score, descending.
+// outputs: in ModelInfo::outputs order, batch-major, of one call at `input`
+// (W x H; {} = the nominal size); batch_idx selects the image. NanoDet grids
+// are ceil(W / stride) x ceil(H / stride) cells of that call; YOLO outputs
+// carry their own count. Returns detections in model-input pixels, sorted by
+// score, descending.
 std::vector<Detection> decode_detections(const ModelInfo& info, const std::vector<Tensor>& outputs, int batch_idx,
-                                         const DecodeOptions& options);
+                                         const DecodeOptions& options, InputSize input = {});
+
+// The outputs of a call at `input` have the shapes the decoder reads: one per
+// ModelInfo output, NanoDet heads with grid_w x grid_h cells. An error names
+// the output and both shapes.
+Result<void> check_output_shapes(const ModelInfo& info, const std::vector<Tensor>& outputs, InputSize input);
 
 }  // namespace vigil

@@ -131,17 +131,24 @@ BatchScheduler::Stats BatchScheduler::stats() const {
   return s;
 }
 
+InputSize BatchScheduler::input_size_of(const BatchRequest& request) const {
+  return request.image ? detector_.input_size_for(request.image->width, request.image->height) : InputSize{};
+}
+
 std::vector<BatchScheduler::Job> BatchScheduler::take_batch_locked(std::unique_lock<std::mutex>& lock) {
   const auto max_batch = static_cast<std::size_t>(std::max(1, options_.max_batch));
   for (;;) {
     if (stop_) return {};
     std::vector<Job> jobs;
     if (options_.offline) {
-      // One client per batch, exactly max_batch requests unless it finished.
+      // One client per batch, exactly max_batch requests of one input size
+      // unless its run of that size ends (another size follows, or it finished).
       for (auto& [id, c] : clients_) {
         if (c->running > 0 || c->queue.empty()) continue;
-        if (c->queue.size() < max_batch && !c->finished) continue;
-        const std::size_t n = std::min(max_batch, c->queue.size());
+        const InputSize size = input_size_of(c->queue.front());
+        std::size_t n = 1;
+        while (n < c->queue.size() && n < max_batch && input_size_of(c->queue[n]) == size) ++n;
+        if (n < max_batch && n == c->queue.size() && !c->finished) continue;
         for (std::size_t i = 0; i < n; ++i) {
           jobs.push_back({id, std::move(c->queue.front())});
           c->queue.pop_front();
@@ -161,6 +168,9 @@ std::vector<BatchScheduler::Job> BatchScheduler::take_batch_locked(std::unique_l
       continue;
     }
     std::sort(ready.begin(), ready.end());
+    // The oldest request's input size; requests of other sizes wait for a later batch.
+    const InputSize size = input_size_of(clients_[ready.front().second]->queue.front());
+    std::erase_if(ready, [&](const auto& r) { return input_size_of(clients_[r.second]->queue.front()) != size; });
     const auto deadline = ready.front().first + std::chrono::milliseconds(options_.wait_ms);
     if (ready.size() < max_batch && std::chrono::steady_clock::now() < deadline) {
       work_cv_.wait_until(lock, deadline);
@@ -238,6 +248,7 @@ void BatchScheduler::run_batch(std::vector<Job>& jobs) {
     stats_.images += images.size();
     ++stats_.batch_histogram[std::min<std::size_t>(images.size(), kMaxBatchHistogram)];
     if (!r) ++stats_.errors;
+    stats_.runs += static_cast<std::uint64_t>(t.runs);
   }
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     BatchResult res;

@@ -10,6 +10,10 @@
 // has 2 x max_batch queued. A batch holds requests of ONE client only, exactly
 // max_batch of them (fewer only at the end, after finish()), so batch
 // composition, and with it every result, does not depend on timing.
+// One input size per batch (the detector's input_size_for each image): live,
+// the oldest request's size, the others wait for a later batch; offline, the
+// leading run of one size in the client's queue (cut at max_batch, at a size
+// change or at the end), which still depends only on the submitted sequence.
 //
 // Threads: submit*/finish/register/unregister from any thread; callbacks run
 // on a worker thread, for one client in submission order.
@@ -98,11 +102,13 @@ class BatchScheduler {
     std::uint64_t images = 0;
     std::uint64_t replaced = 0;
     std::uint64_t errors = 0;
+    std::uint64_t runs = 0;  // backend calls: one per input size in a batch
     std::array<std::uint64_t, kMaxBatchHistogram + 1> batch_histogram{};  // [size] = count
     std::size_t queued = 0;
   };
   Stats stats() const;
   const BatchSchedulerOptions& options() const { return options_; }
+  const Detector& detector() const { return detector_; }
 
  private:
   struct Client {
@@ -117,6 +123,7 @@ class BatchScheduler {
     BatchRequest request;
   };
 
+  InputSize input_size_of(const BatchRequest& request) const;
   void worker_loop();
   std::vector<Job> take_batch_locked(std::unique_lock<std::mutex>& lock);
   void run_batch(std::vector<Job>& jobs);

@@ -13,17 +13,18 @@ namespace vigil {
 namespace {
 
 std::string settings_key(const DescribeConfig& c) {
-  if (c.captioner == "template") return "template";
-  return nlohmann::json{c.captioner, c.endpoint, c.model, c.api_key, c.prompt, c.max_tokens, c.max_side, c.timeout_s}
+  if (c.captioner == CaptionerKind::kTemplate) return "template";
+  return nlohmann::json{to_string(c.captioner), c.endpoint, c.model, c.api_key, c.prompt, c.max_tokens, c.max_side, c.timeout_s}
       .dump();
 }
 
 }  // namespace
 
 Result<std::shared_ptr<Captioner>> make_captioner(const DescribeConfig& config, const std::string& path) {
-  if (config.captioner == "template") return std::shared_ptr<Captioner>(std::make_shared<TemplateCaptioner>());
-  if (config.captioner != "vlm")
-    return fail(ErrorCode::kInvalidArgument, path + ".captioner: '" + config.captioner + "' makes no captions");
+  if (config.captioner == CaptionerKind::kTemplate) return std::shared_ptr<Captioner>(std::make_shared<TemplateCaptioner>());
+  if (config.captioner != CaptionerKind::kVlm)
+    return fail(ErrorCode::kInvalidArgument,
+                path + ".captioner: '" + std::string(to_string(config.captioner)) + "' makes no captions");
   VlmOptions o;
   o.endpoint = config.endpoint;
   o.model = config.model;
@@ -80,7 +81,7 @@ CaptionServiceStats CaptionService::stats() const {
     for (double* v : {&c.stats.latency.avg, &c.stats.latency.p50, &c.stats.latency.p95, &c.stats.latency.p99,
                       &c.stats.latency.max})
       *v = round1(*v);
-    if (e.config.captioner == "vlm") {
+    if (e.config.captioner == CaptionerKind::kVlm) {
       c.endpoint = e.config.endpoint;
       c.model = e.config.model;
     }

@@ -32,7 +32,7 @@ Result<std::shared_ptr<Captioner>> make_captioner(const DescribeConfig& config, 
 
 // One scheduler's figures; latency in ms rounded to 0.1.
 struct CaptionerStats {
-  std::string captioner;                // "template" or "vlm"
+  CaptionerKind captioner = CaptionerKind::kTemplate;  // template or vlm
   std::optional<std::string> endpoint;  // vlm only
   std::optional<std::string> model;     // vlm only
   CaptionStats stats;

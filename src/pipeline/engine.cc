@@ -52,7 +52,7 @@ Result<std::unique_ptr<Engine>> Engine::create(EngineConfig config) {
   auto provider = parse_execution_provider(e->config_.model.device);
   if (!provider) return fail(ErrorCode::kInvalidArgument, "model.device: " + provider.error().message);
   bo.provider = *provider;
-  auto det = Detector::create(bo);
+  auto det = Detector::create(bo, DetectorOptions{.rectangular = e->config_.model.rectangular});
   if (!det) return fail(det.error());
   e->detector_ = std::move(*det);
 

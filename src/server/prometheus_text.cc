@@ -60,7 +60,7 @@ void histogram(std::ostringstream& os, const std::string& label, const LatencyWi
 }
 
 std::string captioner_labels(const CaptionerStats& c) {
-  return "captioner=\"" + prometheus_label_value(c.captioner) + "\",endpoint=\"" +
+  return "captioner=\"" + prometheus_label_value(to_string(c.captioner)) + "\",endpoint=\"" +
          prometheus_label_value(c.endpoint.value_or("")) + "\"";
 }
 

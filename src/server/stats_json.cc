@@ -12,7 +12,7 @@ json latency_json(const LatencySummary& s) {
 
 json captioner_json(const CaptionerStats& c) {
   const CaptionStats& s = c.stats;
-  json j = {{"captioner", c.captioner},
+  json j = {{"captioner", to_string(c.captioner)},
             {"requests", s.requests},
             {"done", s.done},
             {"errors", s.errors},

@@ -238,13 +238,80 @@ struct SqliteStore::Impl {
   }
 };
 
-Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, SqliteStoreOptions options) {
-  if (options.queue_capacity < 1 || options.batch_max < 1 || options.batch_wait_ms < 1 || options.busy_timeout_ms < 0)
+namespace {
+
+Error newer_schema(const std::string& path, std::int64_t version) {
+  return Error{ErrorCode::kUnsupported, "event database '" + path + "' has schema version " + std::to_string(version) +
+                                            ", newer than this build's " + std::to_string(SqliteStore::kSchemaVersion) +
+                                            "; it was left unchanged (use a newer Vigil)"};
+}
+
+Result<void> check_options(const std::string& path, const SqliteStoreOptions& o) {
+  if (o.queue_capacity < 1 || o.batch_max < 1 || o.batch_wait_ms < 1 || o.busy_timeout_ms < 0)
     return fail(ErrorCode::kInvalidArgument, "event database '" + path +
                                                  "': queue_capacity, batch_max and batch_wait_ms must be >= 1 and "
                                                  "busy_timeout_ms >= 0");
-  if (auto ok = check_sqlite_path(kLabel, path); !ok) return fail(ok.error());
+  return check_sqlite_path(kLabel, path);
+}
 
+// Reads the header first: a file that is not a database fails here, before
+// anything (journal mode, schema) could write to it. Then WAL mode.
+Result<void> check_header_and_set_wal(sqlite3* w, const std::string& path) {
+  if (sqlite3_db_readonly(w, "main") == 1)
+    return fail(ErrorCode::kBadInput, "event database '" + path + "' is read-only (file permissions)");
+  auto version = exec_int(w, path, "PRAGMA user_version");
+  if (!version) return fail(version.error());
+  if (*version > SqliteStore::kSchemaVersion) return fail(newer_schema(path, *version));
+  auto mode = exec_one(w, path, "PRAGMA journal_mode=WAL");
+  if (!mode) return fail(mode.error());
+  if (const auto* m = std::get_if<std::string>(&*mode); !m || *m != "wal")
+    return fail(ErrorCode::kRuntime, "event database '" + path + "': cannot switch to WAL mode");
+  if (auto r = exec_one(w, path, "PRAGMA synchronous=NORMAL"); !r) return fail(r.error());
+  return {};
+}
+
+// Inside the write transaction: refuses a foreign or newer database, creates
+// or upgrades the schema.
+Result<void> migrate_schema(sqlite3* w, const std::string& path) {
+  auto v = exec_int(w, path, "PRAGMA user_version");
+  if (!v) return fail(v.error());
+  if (*v > SqliteStore::kSchemaVersion) return fail(newer_schema(path, *v));
+  if (*v == 0) {
+    auto tables =
+        exec_int(w, path, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
+    if (!tables) return fail(tables.error());
+    if (*tables > 0)
+      return fail(ErrorCode::kBadInput, "'" + path +
+                                            "' is an SQLite database but not a Vigil event store (it has "
+                                            "tables and no schema version); it was left unchanged");
+  }
+  for (const char* sql : kSchemaV1)
+    if (auto r = exec_one(w, path, sql); !r) return fail(r.error());
+  if (*v < 2)
+    for (const char* sql : kSchemaV2)
+      if (auto r = exec_one(w, path, sql); !r) return fail(r.error());
+  if (*v < SqliteStore::kSchemaVersion)
+    if (auto r = exec_one(w, path, "PRAGMA user_version = " + std::to_string(SqliteStore::kSchemaVersion)); !r)
+      return fail(r.error());
+  return {};
+}
+
+// Schema check and creation in one write transaction, so two processes
+// opening a new file at once do not both create it.
+Result<void> migrate_in_transaction(sqlite3* w, const std::string& path) {
+  if (auto r = exec_one(w, path, "BEGIN IMMEDIATE"); !r) return fail(r.error());
+  auto migrated = migrate_schema(w, path);
+  if (migrated) {
+    if (auto r = exec_one(w, path, "COMMIT"); !r) migrated = fail(r.error());
+  }
+  if (!migrated) (void)exec_one(w, path, "ROLLBACK");
+  return migrated;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, SqliteStoreOptions options) {
+  if (auto ok = check_options(path, options); !ok) return fail(ok.error());
   auto impl = std::make_unique<Impl>();
   impl->path = path;
   impl->options = options;
@@ -252,61 +319,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, 
   auto db = open_connection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, options.busy_timeout_ms);
   if (!db) return fail(db.error());
   sqlite3* w = db->get();
-  if (sqlite3_db_readonly(w, "main") == 1)
-    return fail(ErrorCode::kBadInput, "event database '" + path + "' is read-only (file permissions)");
-
-  // Reading the header first: a file that is not a database fails here, before
-  // anything (journal mode, schema) could write to it.
-  auto version = exec_int(w, path, "PRAGMA user_version");
-  if (!version) return fail(version.error());
-  const auto newer = [&](std::int64_t v) {
-    return Error{ErrorCode::kUnsupported, "event database '" + path + "' has schema version " + std::to_string(v) +
-                                              ", newer than this build's " + std::to_string(kSchemaVersion) +
-                                              "; it was left unchanged (use a newer Vigil)"};
-  };
-  if (*version > kSchemaVersion) return fail(newer(*version));
-
-  auto mode = exec_one(w, path, "PRAGMA journal_mode=WAL");
-  if (!mode) return fail(mode.error());
-  if (const auto* m = std::get_if<std::string>(&*mode); !m || *m != "wal")
-    return fail(ErrorCode::kRuntime, "event database '" + path + "': cannot switch to WAL mode");
-  if (auto r = exec_one(w, path, "PRAGMA synchronous=NORMAL"); !r) return fail(r.error());
-
-  // Schema check and creation in one write transaction, so two processes
-  // opening a new file at once do not both create it.
-  if (auto r = exec_one(w, path, "BEGIN IMMEDIATE"); !r) return fail(r.error());
-  const auto in_transaction = [&]() -> Result<void> {
-    auto v = exec_int(w, path, "PRAGMA user_version");
-    if (!v) return fail(v.error());
-    if (*v > kSchemaVersion) return fail(newer(*v));
-    if (*v == 0) {
-      auto tables = exec_int(w, path,
-                             "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
-      if (!tables) return fail(tables.error());
-      if (*tables > 0)
-        return fail(ErrorCode::kBadInput, "'" + path +
-                                              "' is an SQLite database but not a Vigil event store (it has "
-                                              "tables and no schema version); it was left unchanged");
-    }
-    for (const char* sql : kSchemaV1)
-      if (auto r = exec_one(w, path, sql); !r) return fail(r.error());
-    if (*v < 2)
-      for (const char* sql : kSchemaV2)
-        if (auto r = exec_one(w, path, sql); !r) return fail(r.error());
-    if (*v < kSchemaVersion)
-      if (auto r = exec_one(w, path, "PRAGMA user_version = " + std::to_string(kSchemaVersion)); !r)
-        return fail(r.error());
-    return {};
-  }();
-  if (!in_transaction) {
-    (void)exec_one(w, path, "ROLLBACK");
-    return fail(in_transaction.error());
-  }
-  if (auto r = exec_one(w, path, "COMMIT"); !r) {
-    (void)exec_one(w, path, "ROLLBACK");
-    return fail(r.error());
-  }
-
+  if (auto r = check_header_and_set_wal(w, path); !r) return fail(r.error());
+  if (auto r = migrate_in_transaction(w, path); !r) return fail(r.error());
   for (auto [stmt, sql] : {std::pair{&impl->begin_stmt, "BEGIN IMMEDIATE"}, std::pair{&impl->commit_stmt, "COMMIT"},
                            std::pair{&impl->rollback_stmt, "ROLLBACK"}, std::pair{&impl->insert_stmt, kInsertSql}}) {
     auto s = prepare(w, path, sql);

@@ -28,6 +28,8 @@ done
 TMP=$(mktemp -d /tmp/vigil-e2e.XXXXXX)
 export VIGIL_SCREENSHOT=${VIGIL_SCREENSHOT:-$BUILD/dashboard.png}
 LOG=${VIGIL_LOG:-${VIGIL_SCREENSHOT%.*}.vigil.log}
+# The screenshot folder (build/test_tmp) is made by other tests too; run alone, this test makes it.
+mkdir -p "$(dirname "$VIGIL_SCREENSHOT")" "$(dirname "$LOG")"
 PORT=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 cat > "$TMP/vigil.yaml" <<YAML
 streams:

@@ -88,7 +88,7 @@ std::vector<json> jsonl_captions(const std::string& path) {
 TEST(Captions, VlmCaptionsReachJsonlSqliteStatsAndMetrics) {
   FakeChatServer server([](const SeenRequest&, int) { return Reply{200, chat_answer("  People walk across a plaza.\n"), 0.05}; });
   DescribeConfig d;
-  d.captioner = "vlm";
+  d.captioner = CaptionerKind::kVlm;
   d.endpoint = server.url();
   d.model = "SmolVLM-500M-Instruct";
   d.every_s = 1;
@@ -152,7 +152,7 @@ TEST(Captions, SlowServerSkipsCaptionsButNotVideo) {
   // Each answer takes 2 s; a caption is asked for on every analysed frame (5/s).
   FakeChatServer server([](const SeenRequest&, int) { return Reply{200, chat_answer("slow"), 2.0}; });
   DescribeConfig d;
-  d.captioner = "vlm";
+  d.captioner = CaptionerKind::kVlm;
   d.endpoint = server.url();
   d.every_frames = 1;
   const std::string dir = test::tmp_dir("captions") + "/slow";
@@ -184,7 +184,7 @@ TEST(Captions, ServerErrorsTimeoutsAndRefusalsAreCountedWhileThePipelineRuns) {
     return Reply{200, chat_answer("late"), 3.0};
   });
   DescribeConfig d;
-  d.captioner = "vlm";
+  d.captioner = CaptionerKind::kVlm;
   d.endpoint = server.url();
   d.every_s = 0.5;
   d.timeout_s = 1;
@@ -254,7 +254,7 @@ TEST(Captions, BadDescribeConfigIsRefusedWithItsPath) {
   ASSERT_TRUE(ok) << ok.error().message;
   EXPECT_EQ(ok->streams[0].describe.every_s, 5);
   EXPECT_EQ(ok->streams[1].describe.every_s, 30);
-  EXPECT_EQ(ok->streams[1].describe.captioner, "vlm");
+  EXPECT_EQ(ok->streams[1].describe.captioner, CaptionerKind::kVlm);
 }
 
 }  // namespace

@@ -101,5 +101,64 @@ TEST(ModelConversion, OnnxRuntimeMatchesTfjsReference) {
   EXPECT_EQ(compared, info.outputs.size());
 }
 
+// The dynamic height/width of the conversion: at 416x256 (a 16:9 frame's
+// input) ONNX Runtime agrees with the TF.js graph run at that size (its
+// ResizeBilinear nodes resizing by the factors they have at 416, see
+// reference.js), every output within 1e-3, with 52x32, 26x16 and 13x8 cells.
+TEST(ModelConversion, DynamicSizeMatchesTfjsAt416x256) {
+  BackendOptions o;
+  o.model_path = VIGIL_DEFAULT_MODEL;
+  o.provider = ExecutionProvider::kCpu;
+  auto backend = Backend::open(o);
+  ASSERT_TRUE(backend) << backend.error().message;
+  const ModelInfo& info = (*backend)->info();
+  ASSERT_TRUE(info.dynamic_hw);
+  EXPECT_EQ(info.stride, 32);
+  const InputSize size{416, 256};
+  const PreprocessSpec spec = PreprocessSpec::from(info, size);
+  const std::size_t per = spec.tensor_elements();
+  const std::vector<std::string> images = {kImages[0], kImages[3]};
+  std::vector<float> input(per * images.size());
+  for (std::size_t i = 0; i < images.size(); ++i) {
+    auto img = load_image(images[i]);
+    ASSERT_TRUE(img) << img.error().message;
+    letterbox_into(*img, spec, input.data() + per * i);
+  }
+  const std::string dir = test::tmp_dir("model_conversion_rect");
+  {
+    std::ofstream f(dir + "/input.f32", std::ios::binary);
+    f.write(reinterpret_cast<const char*>(input.data()), static_cast<std::streamsize>(input.size() * sizeof(float)));
+  }
+  auto ref = test::run_process("node " VIGIL_REFERENCE_JS " raw --model " VIGIL_TFJS_MODEL " --input " + dir +
+                               "/input.f32 --shape " + std::to_string(images.size()) + ",3,256,416 --out-prefix " + dir +
+                               "/ref");
+  ASSERT_EQ(ref.exit_code, 0) << ref.err;
+  std::ifstream mf(dir + "/ref.json");
+  const auto manifest = nlohmann::json::parse(mf);
+  auto out = (*backend)->run(input.data(), static_cast<int>(images.size()), size);
+  ASSERT_TRUE(out) << out.error().message;
+  std::size_t compared = 0;
+  for (const auto& entry : manifest["outputs"]) {
+    const std::string name = entry["name"];
+    std::size_t idx = info.outputs.size();
+    for (std::size_t k = 0; k < info.outputs.size(); ++k)
+      if (info.outputs[k].name == name) idx = k;
+    ASSERT_LT(idx, info.outputs.size()) << name;
+    const int stride = std::stoi(name.substr(name.rfind("stride") + 6));
+    const Tensor& t = (*out)[idx];
+    ASSERT_EQ(t.shape.size(), 3U);
+    EXPECT_EQ(t.shape[1], (416 / stride) * (256 / stride)) << name;
+    const std::vector<float> tfjs = read_f32(entry["file"].get<std::string>());
+    ASSERT_EQ(tfjs.size(), t.data.size()) << name;
+    EXPECT_LE(max_abs_diff(tfjs.data(), t.data.data(), tfjs.size()), 1e-3F) << name << " at 416x256";
+    ++compared;
+  }
+  EXPECT_EQ(compared, info.outputs.size());
+  // Not a multiple of the stride: refused with the size in the message.
+  auto bad = (*backend)->run(input.data(), 1, InputSize{416, 250});
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("416x250"), std::string::npos) << bad.error().message;
+}
+
 }  // namespace
 }  // namespace vigil

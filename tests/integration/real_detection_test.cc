@@ -3,6 +3,8 @@
 // independent TF.js reference pipeline (tools/model_convert/reference.js:
 // jpeg-js decode, letterbox, the original TF.js graph, JS decode + NMS) gives
 // for the same object, computed here in the test run.
+#include <algorithm>
+#include <cstdio>
 #include <map>
 #include <set>
 #include <sstream>
@@ -109,6 +111,77 @@ TEST_F(RealDetection, DogBicycleAndCarOrTruck) { check(kDog, {"dog", "bicycle", 
 // alike, with letterbox preprocessing; see docs/performance.md.
 TEST_F(RealDetection, PersonHorseAndDog) { check(kPerson, {"person", "horse|cow", "dog"}); }
 
+// Rectangular inputs against the square one on real photos: dog.jpg (768x576
+// -> 416x320), person.jpg (640x424 -> 416x288) and a 16:9 crop of dog.jpg
+// (768x432 -> 416x256). Every square box above the threshold has a rect box
+// of its class with IoU >= 0.5 (recall) and the other way round (precision);
+// both >= 0.9 over the images, and the same classes per image.
+TEST(RealDetectionRect, AgreesWithTheSquareInput) {
+  BackendOptions bo;
+  bo.model_path = VIGIL_DEFAULT_MODEL;
+  bo.provider = ExecutionProvider::kCpu;
+  auto rect = Detector::create(bo, DetectorOptions{.rectangular = true});
+  auto square = Detector::create(bo, DetectorOptions{.rectangular = false});
+  ASSERT_TRUE(rect && square);
+  ASSERT_TRUE((*rect)->info().dynamic_hw);
+  auto dog = load_image("/usr/share/darknet/data/dog.jpg");
+  auto person = load_image("/usr/share/darknet/data/person.jpg");
+  ASSERT_TRUE(dog && person);
+  Image wide(PixelFormat::kBgr24, dog->width, dog->width * 9 / 16);  // rows 72..503 of dog.jpg
+  const int top = (dog->height - wide.height) / 2;
+  for (int y = 0; y < wide.height; ++y)
+    std::copy_n(dog->pixels.data() + static_cast<std::size_t>(y + top) * static_cast<std::size_t>(dog->stride()),
+                static_cast<std::size_t>(wide.stride()), wide.pixels.data() + static_cast<std::size_t>(y) * static_cast<std::size_t>(wide.stride()));
+  const std::vector<std::pair<std::string, const Image*>> images = {
+      {"dog.jpg", &*dog}, {"person.jpg", &*person}, {"dog.jpg 16:9", &wide}};
+  const std::vector<InputSize> expected_input = {{416, 320}, {416, 288}, {416, 256}};
+  DecodeOptions o;
+  o.conf = 0.35F;
+  o.iou = 0.5F;
+  const auto matched = [](const Detection& d, const std::vector<Detection>& others) {
+    for (const auto& x : others)
+      if (x.class_id == d.class_id && iou(x.box, d.box) >= 0.5F) return true;
+    return false;
+  };
+  int square_n = 0, square_found = 0, rect_n = 0, rect_found = 0;
+  float min_iou = 1;
+  for (std::size_t i = 0; i < images.size(); ++i) {
+    const auto& [name, img] = images[i];
+    EXPECT_EQ((*rect)->input_size_for(img->width, img->height), expected_input[i]) << name;
+    const Image* one[] = {img};
+    auto rs = (*rect)->detect(one, o);
+    auto ss = (*square)->detect(one, o);
+    ASSERT_TRUE(rs && ss);
+    const auto& r = (*rs)[0];
+    const auto& q = (*ss)[0];
+    std::set<int> rc, qc;
+    for (const auto& d : r) rc.insert(d.class_id);
+    for (const auto& d : q) qc.insert(d.class_id);
+    EXPECT_EQ(rc, qc) << name << ": classes differ";
+    for (const auto& d : q) {
+      ++square_n;
+      square_found += matched(d, r) ? 1 : 0;
+      float best = 0;
+      for (const auto& x : r)
+        if (x.class_id == d.class_id) best = std::max(best, iou(x.box, d.box));
+      min_iou = std::min(min_iou, best);
+    }
+    for (const auto& d : r) {
+      ++rect_n;
+      rect_found += matched(d, q) ? 1 : 0;
+    }
+  }
+  ASSERT_GT(square_n, 5);
+  const double recall = static_cast<double>(square_found) / square_n;
+  const double precision = rect_n ? static_cast<double>(rect_found) / rect_n : 0;
+  std::printf("rect vs square: %d square boxes, %d rect boxes, recall %.3f, precision %.3f, min IoU %.3f\n", square_n,
+              rect_n, recall, precision, static_cast<double>(min_iou));
+  RecordProperty("recall", std::to_string(recall));
+  RecordProperty("precision", std::to_string(precision));
+  EXPECT_GE(recall, 0.9);
+  EXPECT_GE(precision, 0.9);
+}
+
 TEST(RealDetectionCli, JsonLinesWithTheDefaultModel) {
   auto r = test::run_process(std::string(VIGIL_BINARY) + " detect --json --model " VIGIL_DEFAULT_MODEL
                              " /usr/share/darknet/data/dog.jpg");
@@ -116,6 +189,7 @@ TEST(RealDetectionCli, JsonLinesWithTheDefaultModel) {
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["width"], 768);
   EXPECT_EQ(j["height"], 576);
+  EXPECT_EQ(j["input"], nlohmann::json::array({416, 320}));  // rectangular: 416x312 rounded up to the stride
   std::set<std::string> classes;
   for (const auto& d : j["detections"]) {
     classes.insert(d["class"].get<std::string>());

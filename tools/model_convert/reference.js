@@ -5,6 +5,9 @@
 //        --input IN.f32 --shape 4,3,416,416 --out-prefix PREFIX
 //       Runs a raw little-endian float32 NCHW tensor, writes PREFIX.<onnx_output_name>.f32 for the six
 //       outputs (cls_pred_stride{8,16,32} [N,HW,80], dis_pred_stride{8,16,32} [N,HW,44]) and PREFIX.json.
+//       H and W may be other multiples of 32 up to 416 (e.g. 4,3,256,416): the graph's input shape is
+//       relaxed and its four ResizeBilinear nodes, whose sizes are constants of the 416 graph, resize
+//       by the same factors (x2, x0.5) instead (see sizedResize below).
 //
 //   node tools/model_convert/reference.js detect --model third_party/human-models/nanodet.json \
 //        [--conf 0.35] [--iou 0.5] IMAGE.jpg...
@@ -249,12 +252,21 @@ function installFastKernels(tf) {
 // ---------------------------------------------------------------------------------------------
 // TF.js model loading (custom IOHandler reading model.json + weight shards with fs, no fetch)
 // ---------------------------------------------------------------------------------------------
-function fileIOHandler(jsonPath, holder = {}) {
+function fileIOHandler(jsonPath, holder = {}, dynamicHW = false) {
   return {
     load: async () => {
       if (!fs.existsSync(jsonPath)) throw new Error(`model json '${jsonPath}' not found`);
       const j = JSON.parse(fs.readFileSync(jsonPath, 'utf8'));
       holder.json = j;
+      if (dynamicHW) {
+        // The executor checks inputs against the placeholder's shape; -1 accepts any H and W.
+        for (const n of j.modelTopology.node) {
+          if (n.op !== 'Placeholder') continue;
+          const dims = n.attr.shape.shape.dim;
+          dims[2].size = '-1';
+          dims[3].size = '-1';
+        }
+      }
       const dir = path.dirname(jsonPath);
       const specs = [];
       const bufs = [];
@@ -294,11 +306,31 @@ async function initTf(opts) {
   return tf;
 }
 
-async function loadModel(tf, modelPath) {
+// Runs of the graph at H x W other than 416 x 416: its ResizeBilinear sizes are constants of the
+// 416 graph (13->26, 26->52 up; 52->26, 26->13 down). The kernel is wrapped to resize by the factor
+// the node has at 416 (its constant size over the input it has there, 416 / the input's stride),
+// which is what the converted ONNX graph's Resize scales do at any size.
+function installSizedResize(tf, runH) {
+  const orig = tf.getKernel('ResizeBilinear', 'cpu');
+  if (!orig) die('no ResizeBilinear kernel to wrap');
+  tf.unregisterKernel('ResizeBilinear', 'cpu');
+  tf.registerKernel({
+    kernelName: 'ResizeBilinear', backendName: 'cpu',
+    kernelFunc: (args) => {
+      const [, h, w] = args.inputs.images.shape;  // NHWC
+      const nominalIn = INPUT / (runH / h);
+      const factor = args.attrs.size[0] / nominalIn;
+      const size = [Math.round(h * factor), Math.round(w * factor)];
+      return orig.kernelFunc({ ...args, attrs: { ...args.attrs, size } });
+    },
+  });
+}
+
+async function loadModel(tf, modelPath, dynamicHW = false) {
   let model;
   const holder = {};
   try {
-    model = await tf.loadGraphModel(fileIOHandler(path.resolve(modelPath), holder));
+    model = await tf.loadGraphModel(fileIOHandler(path.resolve(modelPath), holder, dynamicHW));
   } catch (e) {
     die(`cannot load TF.js model '${modelPath}': ${e.message}`);
   }
@@ -313,23 +345,26 @@ async function loadModel(tf, modelPath) {
     const o = { name: tfName, shape: [1, n, c] };
     const stride = STRIDES.find(s => (INPUT / s) * (INPUT / s) === n);
     if (!stride || (c !== NUM_CLASSES && c !== 4 * (REG_MAX + 1))) die(`unexpected output ${o.name} ${o.shape}`);
-    outMap.push({ tfName: o.name, name: `${c === NUM_CLASSES ? 'cls' : 'dis'}_pred_stride${stride}`, n, c });
+    outMap.push({ tfName: o.name, name: `${c === NUM_CLASSES ? 'cls' : 'dis'}_pred_stride${stride}`, n, c, stride });
   }
   const order = ['cls', 'dis'].flatMap(k => STRIDES.map(s => `${k}_pred_stride${s}`));
   outMap.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
   return { model, outMap };
 }
 
-// Runs a [N,3,416,416] Float32Array. The TF.js graph hard-codes batch 1 (input signature
-// [1,3,416,416] and Reshape targets [1,80,-1] / [1,44,-1]), so each batch slice is executed
-// separately and the outputs are concatenated along dim 0.
-function runModel(tf, m, data, batch) {
-  const per = 3 * INPUT * INPUT;
-  const outs = m.outMap.map(o => ({ ...o, data: new Float32Array(batch * o.n * o.c) }));
+// Runs a [N,3,H,W] Float32Array (416 x 416 unless given). The TF.js graph hard-codes batch 1 (input
+// signature [1,3,416,416] and Reshape targets [1,80,-1] / [1,44,-1]), so each batch slice is
+// executed separately and the outputs are concatenated along dim 0.
+function runModel(tf, m, data, batch, H = INPUT, W = INPUT) {
+  const per = 3 * H * W;
+  const outs = m.outMap.map(o => {
+    const n = (H / o.stride) * (W / o.stride);
+    return { ...o, n, data: new Float32Array(batch * n * o.c) };
+  });
   const times = [];
   for (let b = 0; b < batch; b++) {
     const t0 = process.hrtime.bigint();
-    const x = tf.tensor4d(data.subarray(b * per, (b + 1) * per), [1, 3, INPUT, INPUT], 'float32');
+    const x = tf.tensor4d(data.subarray(b * per, (b + 1) * per), [1, 3, H, W], 'float32');
     const res = m.model.execute(x, m.outMap.map(o => o.tfName));
     const arr = Array.isArray(res) ? res : [res];
     arr.forEach((t, i) => {
@@ -519,9 +554,12 @@ options: --stock-kernels --verbose --color BGR|RGB --center-offset 0.5 --pad 0`;
 async function cmdRaw(opts) {
   for (const k of ['model', 'input', 'shape', 'out-prefix']) if (!opts[k]) die(`raw: --${k} is required\n${USAGE}`);
   const shape = opts.shape.split(',').map(Number);
-  if (shape.length !== 4 || shape[1] !== 3 || shape[2] !== INPUT || shape[3] !== INPUT || !(shape[0] >= 1)) {
-    die(`raw: --shape must be N,3,${INPUT},${INPUT}`);
+  const sizeOk = (v) => Number.isInteger(v) && v > 0 && v <= INPUT && v % 32 === 0;
+  if (shape.length !== 4 || shape[1] !== 3 || !sizeOk(shape[2]) || !sizeOk(shape[3]) || !(shape[0] >= 1)) {
+    die(`raw: --shape must be N,3,H,W with H and W multiples of 32 up to ${INPUT} (e.g. 1,3,${INPUT},${INPUT})`);
   }
+  const [, , H, W] = shape;
+  const square = H === INPUT && W === INPUT;
   let buf;
   try { buf = fs.readFileSync(opts.input); } catch (e) { die(`cannot read '${opts.input}': ${e.message}`); }
   const count = shape.reduce((a, b) => a * b, 1);
@@ -529,8 +567,9 @@ async function cmdRaw(opts) {
   const data = new Float32Array(count);
   for (let i = 0; i < count; i++) data[i] = buf.readFloatLE(i * 4);
   const tf = await initTf(opts);
-  const m = await loadModel(tf, opts.model);
-  const { outs, times } = runModel(tf, m, data, shape[0]);
+  if (!square) installSizedResize(tf, H);
+  const m = await loadModel(tf, opts.model, !square);
+  const { outs, times } = runModel(tf, m, data, shape[0], H, W);
   const prefix = opts['out-prefix'];
   fs.mkdirSync(path.dirname(path.resolve(prefix)), { recursive: true });
   const meta = { outputs: [] };

@@ -30,6 +30,14 @@ How it works
 * The batch dimension of the graph input is made symbolic ('batch') and is
   tracked through the graph; Reshape targets that hard-code the original batch
   size get 0 ("copy from input") in that position so any batch size works.
+* Presets with ``dynamic_hw`` also make the input's height and width symbolic
+  ('height', 'width') and the outputs' cell axes ('cells_strideS'). This holds
+  for a fully convolutional graph: convolutions and pooling do not depend on
+  the size, Resize nodes are emitted with scales (x2, x0.5), and the heads'
+  Reshapes end in -1. The graph is traced at the preset's nominal size, so any
+  size works whose feature maps keep the nominal parity at every stride-2 op
+  (explicit SAME pads) and whose up/downsampled maps meet their lateral maps:
+  multiples of the largest stride (``vigil.stride``).
 
 Exit codes: 0 ok, 2 bad input (missing json/bin, unsupported op/attribute).
 """
@@ -54,6 +62,7 @@ OPSET = 13
 PRODUCER = "vigil-model-convert"
 PRODUCER_VERSION = "1.0"
 BATCH = "batch"
+HEIGHT, WIDTH = "height", "width"
 
 COCO80 = [
     "person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat",
@@ -80,6 +89,7 @@ PRESETS = {
         "num_classes": 80,
         "reg_max": 10,
         "strides": (8, 16, 32),
+        "dynamic_hw": True,
         "metadata": {
             "vigil.arch": "nanodet",
             "vigil.input_size": "416,416",
@@ -88,6 +98,9 @@ PRESETS = {
             "vigil.mean": "103.53,116.28,123.675",
             "vigil.std": "57.375,57.12,58.395",
             "vigil.strides": "8,16,32",
+            # Height and width may be any multiple of this (the input is dynamic); 416,416 stays the
+            # nominal size: the letterbox scale and the largest input.
+            "vigil.stride": "32",
             "vigil.reg_max": "10",
             # NanoDet v0.x anchor points sit at cell centres: ((col + 0.5) * stride, (row + 0.5) * stride)
             # (measured on mirrored images, see README.md).
@@ -258,8 +271,9 @@ class Val:
 
 
 class Converter:
-    def __init__(self, model, weights, input_name):
+    def __init__(self, model, weights, input_name, dynamic_hw=False):
         self.model = model
+        self.dynamic_hw = dynamic_hw
         self.topo = model["modelTopology"]
         self.weights = weights
         self.input_name = input_name
@@ -420,7 +434,13 @@ class Converter:
         b = dims[0] if dims[0] > 0 else 1
         shape = [b] + dims[1:]
         name = self.uniq(self.input_name)
-        self.inputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, [BATCH] + dims[1:]))
+        onnx_dims = [BATCH] + dims[1:]
+        if self.dynamic_hw:
+            if len(dims) != 4 or dims[1] != 3:
+                raise ConvertError("input '%s': dynamic height/width needs an NCHW image input [N,3,H,W], got %s"
+                                   % (node["name"], dims))
+            onnx_dims = [BATCH, 3, HEIGHT, WIDTH]
+        self.inputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, onnx_dims))
         self.vals[node["name"]] = Val(name, ident(len(shape)), shape, 0)
 
     def out_key(self, node, k=0):
@@ -948,7 +968,8 @@ def build(model_json, preset_name):
         raise ConvertError("'%s' is not a TF.js graph model (format=%s)" % (model_json, model.get("format")))
     weights = load_weights(model_json, model.get("weightsManifest", []))
 
-    conv = Converter(model, weights, preset["input_name"])
+    dynamic_hw = preset.get("dynamic_hw", False)
+    conv = Converter(model, weights, preset["input_name"], dynamic_hw)
     conv.convert()
 
     # outputs in signature order (else every Identity sink)
@@ -1007,6 +1028,8 @@ def build(model_json, preset_name):
                     if x == t:
                         n.output[i] = out_name
         dims = [BATCH if a == v.batch else d for a, d in enumerate(v.shape)]
+        if dynamic_hw:
+            dims[1] = "cells_stride%d" % int(out_name.rsplit("stride", 1)[1])
         outputs_vi.append(helper.make_tensor_value_info(out_name, TensorProto.FLOAT, dims))
 
     optimize(conv.nodes, conv.inits, order)
