@@ -124,7 +124,7 @@ const Section<MotionConfig>& motion_section() {
     t.add(number("global_change", &M::global_change, Range::above_to(0, 1),
                  "fraction of the picture changing at once that counts as a lighting change: no motion, new background"));
     t.add(flag("crops", &M::crops,
-               "detect on square crops around motion and tracks (resized to the model input) when they are few, "
+               "detect on crops around motion and tracks (of the model input's shape, resized to it) when they are few, "
                "small and cost no more than the frame"));
     t.add(integer("max_crops", &M::max_crops, Range::between(1, 16), "crops: most regions per frame"));
     t.add(number("max_crop_area", &M::max_crop_area, Range::above_to(0, 1),

@@ -43,11 +43,12 @@ const char* to_string(RegionDecision d) {
   return "unknown";
 }
 
-Box region_around(const Box& box, float margin, int min_side, int frame_w, int frame_h) {
-  const float longest = std::max(box.width(), box.height());
-  const float side = std::ceil(std::max(longest * margin, static_cast<float>(min_side)));
-  const float w = std::min(side, static_cast<float>(frame_w));
-  const float h = std::min(side, static_cast<float>(frame_h));
+Box region_around(const Box& box, float margin, int min_side, int frame_w, int frame_h, double aspect) {
+  const auto a = static_cast<float>(aspect > 0 ? aspect : 1);
+  const float min_w = a >= 1 ? static_cast<float>(min_side) : static_cast<float>(min_side) * a;
+  const float want_w = std::ceil(std::max({box.width() * margin, box.height() * margin * a, min_w}));
+  const float w = std::min(want_w, static_cast<float>(frame_w));
+  const float h = std::min(std::ceil(want_w / a), static_cast<float>(frame_h));
   const float x = place((box.x1 + box.x2) / 2, w, static_cast<float>(frame_w));
   const float y = place((box.y1 + box.y2) / 2, h, static_cast<float>(frame_h));
   return Box{x, y, x + w, y + h};
@@ -63,14 +64,14 @@ RegionPlan plan_regions(const RegionPlanInput& in, const RegionPlanOptions& opti
   if (!options.crops || in.frame_w <= 0 || in.frame_h <= 0) return plan;
   std::vector<Box> regions;
   for (const auto* list : {&in.motion, &in.tracks})
-    for (const Box& b : *list) regions.push_back(region_around(b, options.margin, in.min_side, in.frame_w, in.frame_h));
-  // Merge until no two overlap: the union, made square again (it already has its margins).
+    for (const Box& b : *list) regions.push_back(region_around(b, options.margin, in.min_side, in.frame_w, in.frame_h, in.aspect));
+  // Merge until no two overlap: the union, in the region shape again (it already has its margins).
   for (bool merged = true; merged;) {
     merged = false;
     for (std::size_t i = 0; i < regions.size() && !merged; ++i)
       for (std::size_t j = i + 1; j < regions.size(); ++j) {
         if (!intersect(regions[i], regions[j])) continue;
-        regions[i] = region_around(union_of(regions[i], regions[j]), 1.0F, in.min_side, in.frame_w, in.frame_h);
+        regions[i] = region_around(union_of(regions[i], regions[j]), 1.0F, in.min_side, in.frame_w, in.frame_h, in.aspect);
         regions.erase(regions.begin() + static_cast<std::ptrdiff_t>(j));
         merged = true;
         break;

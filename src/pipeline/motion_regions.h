@@ -6,14 +6,17 @@
 //           (DropReason::kNoMotion);
 //   kFull   the whole frame (calibrating, a global change, a refresh due,
 //           crops off, or crops that would be too many, too large or dearer);
-//   kCrops  square regions around each box (side = longest edge x margin, at
-//           least the model's input side, as Frigate sizes them: an object
-//           gets at least the model's resolution), shifted inside the frame,
+//   kCrops  regions of the model input's shape around each box (squares for a
+//           square input, as Frigate sizes them; the stream's rectangular
+//           input otherwise): each box's edges x margin fit, at least the
+//           model's input size (an object gets at least the model's
+//           resolution), shifted inside the frame,
 //           merged while any two overlap; each is resized to the model input
 //           and all of a frame's crops go in one detector call.
-// Cost: model-input pixels (full_cost for the frame, crop_cost per crop); with
-// one fixed input size both are the same, so crops are chosen only for a single
-// region; with smaller per-crop inputs more regions pay.
+// Cost: model-input pixels (full_cost for the frame, crop_cost per crop); a
+// region of the frame input's shape costs what the frame costs, so crops are
+// chosen only for a single region (their gain is resolution on the object);
+// with smaller per-crop inputs more regions pay.
 //
 // merge_crop_detections puts the crops' detections (already in full-frame
 // pixels) back together: a box that touches an inner crop edge (an edge that
@@ -38,7 +41,8 @@ struct RegionPlanInput {
   std::vector<Box> tracks;  // active tracks predicted to this frame, full-frame pixels
   bool whole_frame = false;  // calibrating, global change or refresh due: analyse everything
   int frame_w = 0, frame_h = 0;
-  int min_side = 0;          // smallest region side, full-frame pixels (the model input's larger side)
+  int min_side = 0;          // smallest region's larger side, full-frame pixels (the model input's larger side)
+  double aspect = 1;         // region width / height: the model input's shape for this stream (1 = square)
   double full_cost = 1;      // model-input pixels of the whole frame
   double crop_cost = 1;      // model-input pixels of one crop
 };
@@ -57,9 +61,10 @@ struct RegionPlan {
 
 RegionPlan plan_regions(const RegionPlanInput& in, const RegionPlanOptions& options);
 
-// The square region (side = max(longest edge x margin, min_side), capped by
-// the frame) centred on `box` and shifted inside the frame; integer corners.
-Box region_around(const Box& box, float margin, int min_side, int frame_w, int frame_h);
+// The region of shape `aspect` (width / height) that holds `box` x margin and
+// whose larger side is at least min_side, capped by the frame, centred on
+// `box` and shifted inside the frame; integer corners.
+Box region_around(const Box& box, float margin, int min_side, int frame_w, int frame_h, double aspect = 1);
 
 // per_crop[i]: detections of crop regions[i], full-frame pixels. `edge_tol`:
 // pixels within which a box counts as touching a crop edge.

@@ -307,10 +307,13 @@ RegionPlan StreamPipeline::plan_regions_for(const CapturedFrame& cf, LoopState& 
   in.whole_frame = m.calibrating || m.global_change || refresh;
   in.frame_w = vf.width();
   in.frame_h = vf.height();
-  // A crop is at least the model's input in analysed pixels (Frigate: regions of at least the model size).
-  in.min_side = static_cast<int>(std::ceil(std::max(ctx_.model.input_w, ctx_.model.input_h) * to_full));
-  // One fixed model input: a crop costs what the whole frame costs.
-  in.full_cost = static_cast<double>(ctx_.model.input_w) * ctx_.model.input_h;
+  // Regions take the shape of the input the whole frame runs at (square, or
+  // the stream's rectangle), at least its size in analysed pixels (Frigate:
+  // regions of at least the model size), so a crop costs what the frame costs.
+  const InputSize input = ctx_.scheduler.detector().input_size_for(aw, ah);
+  in.min_side = static_cast<int>(std::ceil(std::max(input.width, input.height) * to_full));
+  in.aspect = static_cast<double>(input.width) / std::max(1, input.height);
+  in.full_cost = static_cast<double>(input.width) * input.height;
   in.crop_cost = in.full_cost;
   RegionPlanOptions opt;
   opt.crops = mc.crops;

@@ -113,6 +113,24 @@ TEST(RegionPlan, RegionsAreClippedToASmallFrame) {
   EXPECT_EQ(r.y2, 240);
 }
 
+TEST(RegionPlan, RegionsTakeARectangularInputsShape) {
+  // 16:9 with rectangular inference: the frame runs at 416x256, aspect 1.625.
+  RegionPlanInput in = input_1280x720();
+  in.aspect = 416.0 / 256.0;
+  in.tracks = {{600, 300, 680, 500}};  // 80x200: height x margin x aspect = 439 > 416
+  const RegionPlan p = plan_regions(in, crops_on());
+  ASSERT_EQ(p.decision, RegionDecision::kCrops);
+  ASSERT_EQ(p.regions.size(), 1U);
+  EXPECT_EQ(p.regions[0].width(), 439);
+  EXPECT_EQ(p.regions[0].height(), 271);  // ceil(439 / 1.625)
+  EXPECT_LE(p.regions[0].y1, 300);
+  EXPECT_GE(p.regions[0].y2, 500);
+  // A small box: the model's size, 416 x 256.
+  const Box r = region_around({100, 100, 120, 120}, 1.35F, 416, 1280, 720, 1.625);
+  EXPECT_EQ(r.width(), 416);
+  EXPECT_EQ(r.height(), 256);
+}
+
 Detection det(float x1, float y1, float x2, float y2, float score, int cls = 0) {
   return Detection{Box{x1, y1, x2, y2}, cls, score};
 }
