@@ -12,8 +12,10 @@ all: build
 
 # Installs whatever is missing (Debian packages, ONNX Runtime, default model,
 # test media); a second run changes nothing and takes a few seconds.
+# GPU=1: also the CUDA/TensorRT build of ONNX Runtime (README, "Using a GPU").
+GPU ?= 0
 setup:
-	@./scripts/setup.sh
+	@GPU=$(GPU) ./scripts/setup.sh
 	@./scripts/web_setup.sh
 
 build: setup

@@ -81,6 +81,12 @@ else
   log "ONNX Runtime: present"
 fi
 
+# ---- ONNX Runtime with the CUDA / TensorRT providers (optional) ----------------
+# make setup GPU=1 (or VIGIL_GPU=1): third_party/onnxruntime-gpu (scripts/setup_gpu.sh).
+if [ "${GPU:-0}" = 1 ] || [ "${VIGIL_GPU:-0}" = 1 ]; then
+  CPU_ORT=$ORT scripts/setup_gpu.sh "$TP/onnxruntime-gpu"
+fi
+
 # ---- Node reference tools (TF.js runs the original model) -----------------------
 NODE_DIR=$TP/node
 if [ ! -f "$NODE_DIR/node_modules/@tensorflow/tfjs/package.json" ] || [ ! -f "$NODE_DIR/node_modules/jpeg-js/package.json" ]; then

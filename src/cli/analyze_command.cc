@@ -37,7 +37,7 @@ struct AnalyzeArgs {
   int batch = 1;
   int threads = 0;
   std::string model;
-  std::string device = "auto";
+  std::string device;  // empty: $DEVICE, else the config's model.device, else auto
   std::string classes;
   std::string config;
   std::string out_dir = "vigil-analysis";
@@ -259,8 +259,9 @@ int analyze_video(AnalyzeRun& run, const std::string& video) {
     if (auto r = check_resumable(jo.out_dir, jo.settings.key(), video); !r) return report_failure(r.error(), false);
   if (!run.detector) {
     const EngineConfig& cfg = run.config.config;
-    const std::string device = a.device != "auto" || !run.config.given ? a.device : cfg.model.device;
-    auto det = open_analysis_detector(jo.settings.model_path, device, a.threads > 0 ? a.threads : cfg.model.threads,
+    auto device = resolve_device(a.device, run.config.given ? cfg.model.device : "auto");
+    if (!device) return report_failure(device.error(), false);
+    auto det = open_analysis_detector(jo.settings.model_path, *device, a.threads > 0 ? a.threads : cfg.model.threads,
                                       jo.settings.rectangular);
     if (!det) return report_failure(det.error());
     run.detector = std::move(*det);
@@ -313,7 +314,8 @@ std::function<int()> add_analyze_command(CLI::App& app) {
   cmd->add_option("--batch", args->batch, "Images per inference batch")->capture_default_str();
   cmd->add_option("--threads", args->threads, "Inference threads (0 = one per core)")->capture_default_str();
   cmd->add_option("--model", args->model, "ONNX model (default: the config's, else the embedded NanoDet-m)");
-  cmd->add_option("--device", args->device, "Execution provider: auto|cpu|cuda|tensorrt")->capture_default_str();
+  cmd->add_option("--device", args->device,
+                  "Execution provider: auto|cpu|cuda|tensorrt (default: $DEVICE, else the config's, else auto)");
   cmd->add_option("--classes", args->classes, "Only these classes, comma-separated (e.g. person,car)");
   cmd->add_option("-c,--config", args->config, "YAML config: model, detection, tracker, zones and lines");
   cmd->add_option("-o,--out", args->out_dir, "Output directory (job.db, results, report)")->capture_default_str();

@@ -31,7 +31,7 @@ struct BenchArgs {
   int width = 1280, height = 720;
   int iterations = 30;
   int warmup = 3;
-  std::string device = "cpu";
+  std::string device;  // empty: $DEVICE, else cpu
   bool spin = false;
   bool json = false;
   std::string input = "rect";  // rect: the engine's choice for the frame; square: the nominal input
@@ -73,7 +73,12 @@ int run_bench(const BenchArgs& a) {
     std::cerr << "vigil bench model: " << (!batches ? batches.error().message : threads.error().message) << "\n";
     return kExitBadInput;
   }
-  auto provider = parse_execution_provider(a.device);
+  auto device = resolve_device(a.device, "cpu");
+  if (!device) {
+    std::cerr << "vigil bench model: " << device.error().message << "\n";
+    return kExitBadInput;
+  }
+  auto provider = parse_execution_provider(*device);
   if (!provider) {
     std::cerr << "vigil bench model: --device: " << provider.error().message << "\n";
     return kExitBadInput;
@@ -282,7 +287,7 @@ std::function<int()> add_bench_command(CLI::App& app) {
   model->add_option("--height", args->height, "Frame height")->capture_default_str()->check(CLI::Range(16, 8192));
   model->add_option("--iterations", args->iterations, "Timed runs per configuration")->capture_default_str()->check(CLI::Range(1, 100000));
   model->add_option("--warmup", args->warmup, "Untimed runs first")->capture_default_str()->check(CLI::Range(0, 1000));
-  model->add_option("--device", args->device, "auto|cpu|cuda|tensorrt")->capture_default_str();
+  model->add_option("--device", args->device, "auto|cpu|cuda|tensorrt (default: $DEVICE, else cpu)");
   model->add_flag("--spin", args->spin, "Let idle inference threads spin (as vigil detect does; the engine does not)");
   model->add_option("--input", args->input,
                     "Model input: rect (what the engine runs for the frame: the smallest stride multiple holding "

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
+
 namespace CLI {
 class App;
 }
@@ -27,6 +29,12 @@ std::function<int()> add_config_doc_command(CLI::App& app);
 // --model default: $MODEL_PATH, else models/nanodet-m-416.onnx next to the
 // binary's ../models, the working directory's models/, or the source tree's.
 std::string default_model_path();
+
+// The execution provider of a command: --device when given (non-empty),
+// else $DEVICE (auto, cpu, cuda/gpu, tensorrt/trt), else `fallback`. A bad
+// DEVICE value is an error naming DEVICE; a bad --device is left to the
+// provider parser.
+Result<std::string> resolve_device(const std::string& flag, const std::string& fallback);
 
 // "person, car,,dog" -> {"person", "car", "dog"} (trimmed, empty items dropped).
 std::vector<std::string> split_list(const std::string& s);

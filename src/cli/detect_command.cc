@@ -27,7 +27,7 @@ struct DetectArgs {
   float iou = 0.5F;
   int max_det = 100;
   std::string classes;
-  std::string device = "auto";
+  std::string device;  // empty: $DEVICE, else auto
   int threads = 0;
   bool json = false;
   std::string out_dir;
@@ -74,7 +74,9 @@ Result<std::unique_ptr<Detector>> open_detector(const DetectArgs& args) {
   bo.model_path = args.model.empty() ? default_model_path() : args.model;
   bo.intra_threads = args.threads;
   bo.spin = true;  // the model runs alone here
-  auto provider = parse_execution_provider(args.device);
+  auto device = resolve_device(args.device, "auto");
+  if (!device) return fail(device.error());
+  auto provider = parse_execution_provider(*device);
   if (!provider) return fail(ErrorCode::kInvalidArgument, "--device: " + provider.error().message);
   bo.provider = *provider;
   return Detector::create(bo, DetectorOptions{.rectangular = args.rectangular});
@@ -198,7 +200,7 @@ std::function<int()> add_detect_command(CLI::App& app) {
   cmd->add_option("--iou", args->iou, "NMS IoU threshold")->capture_default_str()->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--max-det", args->max_det, "Detections kept per image")->capture_default_str()->check(CLI::Range(1, 100000));
   cmd->add_option("--classes", args->classes, "Keep only these classes, comma-separated (e.g. person,car)");
-  cmd->add_option("--device", args->device, "Execution provider: auto|cpu|cuda|tensorrt")->capture_default_str();
+  cmd->add_option("--device", args->device, "Execution provider: auto|cpu|cuda|tensorrt (default: $DEVICE, else auto)");
   cmd->add_option("--threads", args->threads, "Inference threads (0 = one per core)")->capture_default_str()->check(CLI::Range(0, 256));
   cmd->add_flag("--json", args->json, "JSON Lines on stdout, one object per image");
   cmd->add_option("--max-pixels", args->max_pixels,

@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
+#include "config/engine_config.h"
 
 namespace vigil::cli {
 
@@ -33,6 +34,12 @@ std::string default_model_path() {
   return candidates.back().string();
 }
 
+Result<std::string> resolve_device(const std::string& flag, const std::string& fallback) {
+  if (!flag.empty()) return flag;
+  const char* env = std::getenv("DEVICE");
+  if (!env || !*env) return fallback;
+  return device_from_env(env);
+}
 
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;

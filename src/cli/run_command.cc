@@ -149,6 +149,11 @@ Result<EngineConfig> run_config(const RunArgs& a, bool demo) {
   if (auto env = apply_env_overrides(cfg, environment()); !env) return fail(env.error());
   if (!a.model.empty()) cfg.model.path = a.model;
   if (const char* d = std::getenv("VIGIL_TEST_INFERENCE_DELAY_MS"); d && *d) cfg.test_inference_delay_ms = std::atoi(d);
+  if (const char* b = std::getenv("VIGIL_CPU_BUDGET"); b && *b) {
+    const std::string v = b;
+    if (v != "on" && v != "off") return fail(ErrorCode::kInvalidArgument, "VIGIL_CPU_BUDGET: '" + v + "' is not on or off");
+    cfg.cpu_budget = v == "on";
+  }
   if (cfg.model.path.empty()) cfg.model.path = default_model_path();
   if (cfg.offline)
     for (auto& s : cfg.streams) s.loop = false;  // an offline run ends

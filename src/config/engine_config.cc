@@ -1,6 +1,7 @@
 #include "config/engine_config.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -277,7 +278,8 @@ const Section<StreamConfig>& stream_section() {
     t.add(integer("max_pixels", &S::max_pixels, Range::at_least(kMinFramePixels),
                   "frames larger than this (width x height) are refused"));
     t.add(integer("decode_threads", &S::decode_threads, Range::between(0, 64),
-                  "FFmpeg decoder threads per stream; 0 = FFmpeg's choice"));
+                  "FFmpeg decoder threads per stream; 0 = auto: 1 when the streams are at least as many as the "
+                  "cores, else cores / streams (at most 4)"));
     t.add(number("conf", &S::conf, Range::between(0, 1), "minimum detection score"));
     t.add(number("iou", &S::iou, Range::above_to(0, 1), "NMS IoU threshold"));
     t.add(integer("max_det", &S::max_det, Range::between(1, 10000), "detections kept per frame"));
@@ -299,6 +301,16 @@ const Section<StreamConfig>& stream_section() {
 }
 
 // ---- the whole file ------------------------------------------------------------
+// A TensorRT-only flag set with a device that never runs TensorRT is a
+// mistake worth naming rather than ignoring.
+std::function<void(const ModelConfig&, const std::string&, ConfigIssues&)> check_tensorrt_only(
+    bool ModelConfig::*member) {
+  return [member](const ModelConfig& m, const std::string& path, ConfigIssues& issues) {
+    if (m.*member && (m.device == "cpu" || m.device == "cuda"))
+      issues.add(path, "only used with device tensorrt or auto (device is " + m.device + ")");
+  };
+}
+
 const Section<ModelConfig>& model_section() {
   using M = ModelConfig;
   static const Section<M> s = [] {
@@ -313,9 +325,23 @@ const Section<ModelConfig>& model_section() {
                   issues.add(path, "'" + m.device + "' is not one of auto, cpu, cuda, tensorrt");
               }));
     t.add(integer("threads", &M::threads, Range::between(0, 256),
-                  "ONNX Runtime intra-op threads per inference call; 0 = one per core"));
+                  "ONNX Runtime intra-op threads per inference call; 0 = auto: the usable cores / `workers` (at "
+                  "least 1), not pinned to cores"));
     t.add(flag("arena", &M::arena,
                "ONNX Runtime CPU memory arena: ~10% more inference throughput under load for ~40 MB more memory"));
+    t.add(flag("trt_fp16", &M::trt_fp16, "TensorRT: FP16 kernels where faster (device tensorrt or auto)")
+              .verify(check_tensorrt_only(&M::trt_fp16)));
+    t.add(flag("trt_int8", &M::trt_int8,
+               "TensorRT: INT8 kernels; needs a QDQ (quantised) ONNX model, whose scales TensorRT uses")
+              .verify(check_tensorrt_only(&M::trt_int8)));
+    t.add(text("trt_cache_dir", &M::trt_cache_dir,
+               "TensorRT: folder for built engines and timing caches, reused by later runs (building one takes "
+               "minutes); empty = none")
+              .verify([](const M& m, const std::string& path, ConfigIssues& issues) {
+                if (m.trt_cache_dir.empty()) return;
+                if (m.device == "cpu" || m.device == "cuda")
+                  issues.add(path, "only used with device tensorrt or auto (device is " + m.device + ")");
+              }));
     t.add(flag("rectangular", &M::rectangular,
                "models with dynamic height/width: run each frame at the smallest input of the model's stride that "
                "holds its letterbox (416x256 for 16:9); false = the square input"));
@@ -629,6 +655,16 @@ Result<EngineConfig> load_config_file(const std::string& path) {
   return c;
 }
 
+Result<std::string> device_from_env(const std::string& value) {
+  std::string d = value;
+  std::transform(d.begin(), d.end(), d.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  if (d == "gpu") d = "cuda";
+  if (d == "trt") d = "tensorrt";
+  if (d != "auto" && d != "cpu" && d != "cuda" && d != "tensorrt")
+    return fail(ErrorCode::kInvalidArgument, "DEVICE: '" + value + "' is not one of auto, cpu, cuda (gpu), tensorrt (trt)");
+  return d;
+}
+
 Result<void> apply_env_overrides(EngineConfig& c, const std::map<std::string, std::string>& env) {
   auto get = [&](const char* k) -> const std::string* {
     auto it = env.find(k);
@@ -636,9 +672,9 @@ Result<void> apply_env_overrides(EngineConfig& c, const std::map<std::string, st
   };
   if (const auto* v = get("MODEL_PATH")) c.model.path = *v;
   if (const auto* v = get("DEVICE")) {
-    std::string d = *v;
-    if (d == "gpu") d = "cuda";
-    c.model.device = d;
+    auto d = device_from_env(*v);
+    if (!d) return fail(d.error());
+    c.model.device = *d;
   }
   if (const auto* v = get("BATCH_SIZE")) {
     try {

@@ -72,7 +72,7 @@ struct StreamConfig {
   double timeout_s = 10;
   double watchdog_s = 10;
   std::int64_t max_pixels = 8192LL * 4320;
-  int decode_threads = 1;
+  int decode_threads = 0;  // 0 = auto (core/cpu_budget.h: from streams and cores)
   float conf = 0.35F;
   float iou = 0.5F;
   int max_det = 100;
@@ -86,8 +86,13 @@ struct StreamConfig {
 struct ModelConfig {
   std::string path;  // empty = the default model
   std::string device = "auto";
-  int threads = 0;
+  int threads = 0;  // 0 = auto (core/cpu_budget.h: cores / workers)
   bool arena = false;  // ONNX Runtime CPU memory arena (faster, more memory)
+  // TensorRT (device tensorrt, or auto when it loads): FP16 / INT8 kernels
+  // and the folder where built engines are kept between runs ("" = none).
+  bool trt_fp16 = false;
+  bool trt_int8 = false;
+  std::string trt_cache_dir;
   bool rectangular = true;  // dynamic-size models: smallest stride-multiple input per frame shape
 };
 
@@ -130,6 +135,11 @@ struct EngineConfig {
   // Test-only (not in YAML; env VIGIL_TEST_INFERENCE_DELAY_MS for the CLI):
   // extra milliseconds per inference batch, to emulate a slow detector.
   int test_inference_delay_ms = 0;
+  // Not in YAML (env VIGIL_CPU_BUDGET=off for the CLI, to measure without
+  // it): false = 0 threads mean what they did before the budget: ONNX
+  // Runtime's default pool (one pinned thread per core) and FFmpeg's own
+  // decoder thread count.
+  bool cpu_budget = true;
 };
 
 // The rows of the options table, in table order: every option with its
@@ -163,6 +173,10 @@ Result<EngineConfig> load_config_file(const std::string& path);
 // MODEL_PATH (applied to every stream for SUBSTREAM_SCALE). `env` maps names
 // to values (the caller passes the real environment).
 Result<void> apply_env_overrides(EngineConfig& config, const std::map<std::string, std::string>& env);
+// The device named by the DEVICE variable: auto, cpu, cuda (or gpu),
+// tensorrt (or trt), any case; kInvalidArgument naming DEVICE otherwise.
+// Every command takes it as its default device.
+Result<std::string> device_from_env(const std::string& value);
 
 // Checks one stream (as added at run time through the API too); `path` is
 // its name in messages ("streams[2]"). All problems at once, one a line.

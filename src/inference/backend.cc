@@ -1,6 +1,7 @@
 #include "inference/backend.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -47,6 +48,28 @@ bool looks_like_onnx(const std::string& path) {
 
 }  // namespace
 
+std::optional<std::string> non_onnx_model_hint(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  constexpr const char* kExport = "; export it to ONNX (Ultralytics: `yolo export model=";
+  const std::string name = std::filesystem::path(path).filename().string();
+  if (ext == ".pt" || ext == ".pth" || ext == ".torchscript")
+    return "a PyTorch model (" + ext + "), not ONNX" + kExport + name +
+           " format=onnx`, which writes a .onnx file beside it; other PyTorch models: torch.onnx.export) and give "
+           "the .onnx file";
+  if (ext == ".engine" || ext == ".plan" || ext == ".trt")
+    return "a TensorRT engine (" + ext + "), not ONNX: engines are tied to one GPU and TensorRT version; give "
+           "the ONNX model it was built from (Ultralytics: `yolo export model=MODEL.pt format=onnx`) with "
+           "device: tensorrt, and ONNX Runtime builds its own engine (kept in model.trt_cache_dir)";
+  if (ext == ".tflite" || ext == ".pb" || ext == ".h5" || ext == ".keras")
+    return "a TensorFlow model (" + ext + "), not ONNX: convert it to ONNX (tf2onnx; Ultralytics models: `yolo "
+           "export model=MODEL.pt format=onnx`) and give the .onnx file";
+  if (ext == ".safetensors" || ext == ".ckpt")
+    return "model weights (" + ext + "), not an ONNX graph: export the model to ONNX (Ultralytics: `yolo export "
+           "model=MODEL.pt format=onnx`) and give the .onnx file";
+  return std::nullopt;
+}
+
 Result<ExecutionProvider> parse_execution_provider(const std::string& name) {
   if (name == "auto") return ExecutionProvider::kAuto;
   if (name == "cpu") return ExecutionProvider::kCpu;
@@ -90,6 +113,7 @@ namespace {
 Result<void> check_model_file(const std::string& path) {
   std::error_code ec;
   if (path.empty()) return fail(ErrorCode::kInvalidArgument, "no model path given");
+  if (auto hint = non_onnx_model_hint(path)) return fail(ErrorCode::kBadInput, "model " + path + ": " + *hint);
   if (!std::filesystem::exists(path, ec)) return fail(ErrorCode::kNotFound, "model " + path + ": no such file");
   if (!std::filesystem::is_regular_file(path, ec))
     return fail(ErrorCode::kBadInput, "model " + path + ": not a regular file");
@@ -118,6 +142,34 @@ Ort::SessionOptions session_options(const BackendOptions& options) {
   return so;
 }
 
+// model.trt_* onto TensorRT's provider options; "" or the reason it failed
+// (the cache folder cannot be made, an option ONNX Runtime refuses).
+std::string apply_tensorrt_options(const OrtApi& api, OrtTensorRTProviderOptionsV2* trt, const BackendOptions& options) {
+  std::vector<std::pair<std::string, std::string>> kv = {{"trt_fp16_enable", options.trt_fp16 ? "1" : "0"},
+                                                         {"trt_int8_enable", options.trt_int8 ? "1" : "0"}};
+  if (!options.trt_cache_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(options.trt_cache_dir, ec);
+    if (ec || !std::filesystem::is_directory(options.trt_cache_dir, ec))
+      return "model.trt_cache_dir " + options.trt_cache_dir + ": cannot make the folder";
+    kv.emplace_back("trt_engine_cache_enable", "1");
+    kv.emplace_back("trt_engine_cache_path", options.trt_cache_dir);
+    kv.emplace_back("trt_timing_cache_enable", "1");
+    kv.emplace_back("trt_timing_cache_path", options.trt_cache_dir);
+  }
+  std::vector<const char*> keys, values;
+  for (const auto& [k, v] : kv) {
+    keys.push_back(k.c_str());
+    values.push_back(v.c_str());
+  }
+  if (OrtStatus* st = api.UpdateTensorRTProviderOptions(trt, keys.data(), values.data(), keys.size())) {
+    std::string msg = std::string("TensorRT options refused: ") + api.GetErrorMessage(st);
+    api.ReleaseStatus(st);
+    return msg;
+  }
+  return "";
+}
+
 // One session on `provider` ("cpu", "cuda", "tensorrt"; TensorRT falls back
 // to CUDA inside ONNX Runtime for the nodes it cannot take); nullptr and
 // ONNX Runtime's message in `err` when it does not start.
@@ -130,6 +182,10 @@ std::unique_ptr<Ort::Session> try_session(const BackendOptions& options, const s
       Ort::ThrowOnError(api.CreateTensorRTProviderOptions(&trt));
       std::unique_ptr<OrtTensorRTProviderOptionsV2, decltype(api.ReleaseTensorRTProviderOptions)> guard(
           trt, api.ReleaseTensorRTProviderOptions);
+      if (auto set = apply_tensorrt_options(api, trt, options); !set.empty()) {
+        err = set;
+        return nullptr;
+      }
       so.AppendExecutionProvider_TensorRT_V2(*trt);
     }
     if (provider == "tensorrt" || provider == "cuda") {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,7 +36,18 @@ struct BackendOptions {
   // ONNX Runtime's CPU memory arena: ~10% more throughput under load, ~40 MB
   // more resident memory (docs/performance.md).
   bool arena = true;
+  // TensorRT only (provider tensorrt, or auto when TensorRT starts): FP16
+  // and INT8 kernels (INT8 takes its scales from a QDQ model), and a folder
+  // where built engines and timing caches are kept ("" = build every run).
+  bool trt_fp16 = false;
+  bool trt_int8 = false;
+  std::string trt_cache_dir;
 };
+
+// For a model file that is not ONNX by its extension (.pt, .pth, .engine,
+// .tflite...): what it is and how to get an ONNX model from it; nullopt for
+// any other name. Pure.
+std::optional<std::string> non_onnx_model_hint(const std::string& path);
 
 class Backend {
  public:

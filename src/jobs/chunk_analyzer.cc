@@ -205,7 +205,8 @@ VideoSourceOptions chunk_source_options(const AnalyzeSettings& s) {
   vo.hwaccel = HwAccel::kNone;
   if (s.stream.hwaccel != HwAccel::kAuto) vo.hwaccel = s.stream.hwaccel;
   vo.max_pixels = s.stream.max_pixels;
-  vo.decode_threads = s.stream.decode_threads;
+  // 0 (auto): one thread; the chunk workers already take a core each.
+  vo.decode_threads = s.stream.decode_threads > 0 ? s.stream.decode_threads : 1;
   vo.strict = true;
   return vo;
 }

@@ -5,12 +5,22 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
+#include <string>
 
 namespace vigil {
 
 inline constexpr double kBytesPerMiB = 1024.0 * 1024.0;
 
 double process_rss_mb();  // resident set size, MiB
+
+// Cores this process may use: the CPUs of its affinity mask (taskset,
+// docker --cpuset-cpus), fewer when a cgroup CPU quota (docker --cpus,
+// cgroup v2 cpu.max) allows less; at least 1. Reads /proc and /sys.
+int usable_cores();
+// The whole cores a cgroup v2 cpu.max line allows ("200000 100000" -> 2,
+// "150000 100000" -> 2: rounded up), nullopt for "max ..." or bad text.
+std::optional<int> cores_of_cpu_max(const std::string& text);
 
 class CpuMeter {
  public:

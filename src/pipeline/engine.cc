@@ -9,6 +9,7 @@
 
 #include "analytics/interval_controller.h"
 #include "metrics/gpu_stats.h"
+#include "core/cpu_budget.h"
 #include "metrics/system_stats.h"
 #include "store/jsonl_sink.h"
 #include "store/sqlite_store.h"
@@ -35,6 +36,35 @@ std::string drops_text(const std::map<std::string, std::uint64_t>& drops) {
 
 }  // namespace
 
+CpuBudget cpu_budget_of(const EngineConfig& config, int cores) {
+  CpuBudget b;
+  b.cores = cores;
+  b.workers = config.workers;
+  b.cpu_budget = config.cpu_budget;
+  const int streams = static_cast<int>(config.streams.size());
+  if (config.cpu_budget) {
+    b.inference_threads = resolve_threads(config.model.threads, auto_inference_threads(cores, config.workers));
+    b.decode_threads = auto_decode_threads(streams, cores);
+  } else {
+    b.inference_threads = config.model.threads;  // 0: ONNX Runtime's own default
+    b.decode_threads = 1;                        // the fixed default before the budget
+  }
+  return b;
+}
+
+namespace {
+
+void log_cpu_budget(const CpuBudget& b, const EngineConfig& config, const std::string& provider) {
+  spdlog::info("cpu budget: {} usable cores, {} streams: decoders {} thread(s) each unless set, inference {} "
+               "worker(s) x {} intra-op thread(s) on {}{}",
+               b.cores, config.streams.size(), b.decode_threads, b.workers,
+               b.inference_threads > 0 ? std::to_string(b.inference_threads) : std::string("ONNX Runtime's default"),
+               provider,
+               b.cpu_budget ? "" : " (VIGIL_CPU_BUDGET=off)");
+}
+
+}  // namespace
+
 Engine::Engine(EngineConfig config)
     : config_(std::move(config)),
       captions_(std::make_unique<CaptionService>()),
@@ -45,10 +75,14 @@ Engine::~Engine() { stop(); }
 Result<std::unique_ptr<Engine>> Engine::create(EngineConfig config) {
   if (auto v = validate_config(config); !v) return fail(v.error());
   auto e = std::unique_ptr<Engine>(new Engine(std::move(config)));
+  e->budget_ = cpu_budget_of(e->config_, usable_cores());
   BackendOptions bo;
   bo.model_path = e->config_.model.path;
-  bo.intra_threads = e->config_.model.threads;
+  bo.intra_threads = e->budget_.inference_threads;
   bo.arena = e->config_.model.arena;
+  bo.trt_fp16 = e->config_.model.trt_fp16;
+  bo.trt_int8 = e->config_.model.trt_int8;
+  bo.trt_cache_dir = e->config_.model.trt_cache_dir;
   auto provider = parse_execution_provider(e->config_.model.device);
   if (!provider) return fail(ErrorCode::kInvalidArgument, "model.device: " + provider.error().message);
   bo.provider = *provider;
@@ -94,7 +128,9 @@ Result<std::unique_ptr<Engine>> Engine::create(EngineConfig config) {
   }
   e->ctx_ = std::unique_ptr<StreamContext>(new StreamContext{*e->scheduler_, e->events_, e->metrics_,
                                                              e->analysis_latency_, e->detector_->info(),
-                                                             e->config_.offline, e->captions_.get()});
+                                                             e->config_.offline, e->captions_.get(),
+                                                             e->budget_.decode_threads});
+  log_cpu_budget(e->budget_, e->config_, e->detector_->backend().provider());
   for (std::size_t i = 0; i < e->config_.streams.size(); ++i) {
     auto p = StreamPipeline::create(e->config_.streams[i], *e->ctx_, e->next_stream_number_++);
     if (!p) {
@@ -144,6 +180,9 @@ Result<void> Engine::add_stream(StreamConfig config) {
     std::lock_guard lock(mu_);
     if (streams_.count(config.id))
       return fail(ErrorCode::kInvalidArgument, "streams[" + config.id + "].id: a stream with this id exists");
+    // Streams added later size their decoders for the engine they join
+    // (those already running keep theirs until they reopen).
+    if (budget_.cpu_budget) ctx_->auto_decode_threads = auto_decode_threads(static_cast<int>(streams_.size()) + 1, budget_.cores);
     auto created = StreamPipeline::create(std::move(config), *ctx_, next_stream_number_++);
     if (!created) return fail(created.error());
     p = std::shared_ptr<StreamPipeline>(std::move(*created));
@@ -321,6 +360,7 @@ EngineStats Engine::stats() const {
     g.memory_total_mb = round3(g.memory_total_mb);
   }
   out.provider = detector_->backend().provider();
+  out.budget = budget_;
   out.uptime_s = round3(std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
   return out;
 }

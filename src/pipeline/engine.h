@@ -32,6 +32,13 @@ class EventOrderSpool;
 class JsonlSink;
 class SqliteStore;
 
+// The engine's threads for `config` on `cores` usable cores: model.threads
+// 0 -> auto_inference_threads(cores, workers), decoders of streams with
+// decode_threads 0 -> auto_decode_threads(streams, cores); with
+// config.cpu_budget false, what 0 and the defaults meant before (ONNX
+// Runtime's default pool, 1 decoder thread). Pure.
+CpuBudget cpu_budget_of(const EngineConfig& config, int cores);
+
 class Engine {
  public:
   // Loads the model, opens the event sinks, validates and builds the streams.
@@ -79,6 +86,7 @@ class Engine {
   std::string report() const;
 
   EngineConfig config_;
+  CpuBudget budget_;  // fixed at create()
   std::unique_ptr<Detector> detector_;
   StageMetrics metrics_;
   LatencyWindow analysis_latency_;

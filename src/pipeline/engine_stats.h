@@ -35,6 +35,16 @@ struct StageStats {
   double load_ms_per_s = 0;             // ms of stage work per second of wall time, smoothed over ~5 s
 };
 
+// The threads the engine chose at start (core/cpu_budget.h; model.threads
+// and decode_threads set to 0 take these).
+struct CpuBudget {
+  int cores = 1;              // usable cores (affinity mask, cgroup quota)
+  int workers = 1;            // inference workers
+  int inference_threads = 0;  // ONNX Runtime intra-op threads per worker; 0 = its own default
+  int decode_threads = 1;     // FFmpeg threads of each stream's decoder (auto) at start
+  bool cpu_budget = true;     // false: VIGIL_CPU_BUDGET=off (the defaults before the budget)
+};
+
 // Counters of an event sink (SQLite store or JSON Lines file).
 struct EventSinkStats {
   std::uint64_t stored = 0;   // SQLite only: events committed
@@ -62,6 +72,7 @@ struct EngineStats {
   double ram_mb = 0;                    // resident set size, MiB
   std::vector<GpuSample> gpus;          // empty without NVML
   std::string provider;                 // execution provider in use
+  CpuBudget budget;
   double uptime_s = 0;
 
   const StageStats& stage(Stage s) const { return stages[static_cast<std::size_t>(s)]; }

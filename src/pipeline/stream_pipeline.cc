@@ -85,7 +85,7 @@ StreamPipeline::StreamPipeline(StreamConfig config, StreamContext& ctx, std::uni
   co.source.hwaccel = config_.hwaccel;
   co.source.skip_frame = config_.skip_frame;
   co.source.max_pixels = config_.max_pixels;
-  co.source.decode_threads = config_.decode_threads;
+  co.source.decode_threads = config_.decode_threads > 0 ? config_.decode_threads : ctx_.auto_decode_threads;
   co.loop = config_.loop;
   co.pace = !ctx_.offline;
   co.offline = ctx_.offline;

@@ -80,6 +80,9 @@ struct StreamContext {
   const ModelInfo& model;
   bool offline = false;
   class CaptionService* captions = nullptr;  // null: no captions
+  // FFmpeg threads for a stream whose decode_threads is 0 (the engine's CPU
+  // budget; read when a pipeline is made, under the engine's stream lock).
+  int auto_decode_threads = 1;
 };
 
 // Motion regions of the latest analysis candidate (motion.enabled): immutable

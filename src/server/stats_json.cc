@@ -109,6 +109,9 @@ json to_json(const EngineStats& st) {
                            {"memory_used_mb", g.memory_used_mb}, {"memory_total_mb", g.memory_total_mb}});
   }
   j["provider"] = st.provider;
+  j["cpu_budget"] = {{"cores", st.budget.cores}, {"workers", st.budget.workers},
+                     {"inference_threads", st.budget.inference_threads}, {"decode_threads", st.budget.decode_threads},
+                     {"enabled", st.budget.cpu_budget}};
   j["uptime_s"] = st.uptime_s;
   return j;
 }
