@@ -16,6 +16,7 @@
 #      THREADS (model.threads, default 0 = auto), WORKERS (default 1),
 #      VIGIL_CPU_BUDGET=off (passed on: the thread defaults before the CPU budget),
 #      DEFAULTS (extra `defaults:` entries, e.g. "motion: {enabled: true}"),
+#      MODEL_CFG (extra `model:` entries, e.g. "precision: fp32, rectangular: false"),
 #      VIDEO (another source instead of the upscaled vtest, e.g. a quiet scene)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,7 +36,7 @@ for n in "${counts[@]}"; do
   cfg=$OUT/streams_$n.yaml
   {
     echo "adaptive: false"
-    echo "model: {threads: ${THREADS:-0}}"
+    echo "model: {threads: ${THREADS:-0}${MODEL_CFG:+, $MODEL_CFG}}"
     echo "workers: ${WORKERS:-1}"
     echo "stats_interval_s: 0"
     echo "defaults: {every: 4, loop: true${DEFAULTS:+, $DEFAULTS}}"

@@ -32,7 +32,7 @@ struct BenchArgs {
   int iterations = 30;
   int warmup = 3;
   std::string device;  // empty: $DEVICE, else cpu
-  std::string precisions = "auto";
+  std::string precisions = "fp32";
   bool spin = false;
   bool json = false;
   std::string input = "rect";  // rect: the engine's choice for the frame; square: the nominal input
@@ -95,7 +95,7 @@ int run_bench(const BenchArgs& a) {
   }
   std::vector<ModelChoice> models;
   for (const auto& text : split_list(a.precisions)) {
-    auto choice = choose_model_for(a.model.empty() ? default_model_path() : a.model, text, "--precision");
+    auto choice = choose_model_for(a.model.empty() ? default_model_path() : a.model, text, "--precision", *device);
     if (!choice) {
       std::cerr << "vigil bench model: " << choice.error().message << "\n";
       return kExitBadInput;
@@ -323,7 +323,12 @@ std::function<int()> add_bench_command(CLI::App& app) {
   trk->add_option("--every", targs->every, "Analyse every Nth frame")->capture_default_str()->check(CLI::Range(1, 1000));
   trk->add_option("--classes", targs->classes, "Classes to track, comma-separated")->capture_default_str();
   trk->add_flag("--json", targs->json, "JSON output");
-  return [args, targs, trk]() { return trk->parsed() ? run_tracker_bench(*targs) : run_bench(*args); };
+  std::function<int()> agreement;
+  CLI::App* agr = add_agreement_command(*bench, agreement);
+  return [args, targs, trk, agr, agreement]() {
+    if (agr->parsed()) return agreement();
+    return trk->parsed() ? run_tracker_bench(*targs) : run_bench(*args);
+  };
 }
 
 }  // namespace vigil::cli

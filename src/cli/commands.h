@@ -24,6 +24,9 @@ constexpr int kExitBadInput = 2;
 // Registers the subcommand; the returned function runs it after parsing.
 std::function<int()> add_detect_command(CLI::App& app);
 std::function<int()> add_bench_command(CLI::App& app);
+// `vigil bench agreement` (cli/bench_agreement.cc), registered under `bench`;
+// `run` is set to run it.
+CLI::App* add_agreement_command(CLI::App& bench, std::function<int()>& run);
 std::function<int()> add_run_command(CLI::App& app);
 std::function<int()> add_analyze_command(CLI::App& app);
 std::function<int()> add_config_doc_command(CLI::App& app);
@@ -36,8 +39,12 @@ std::string default_model_path();
 // The file to load for `precision` (inference/model_choice.h), with one log
 // line naming it and why; `option` names the setting in errors
 // ("--precision", "model.precision"). `text` as the user wrote it.
-Result<ModelChoice> choose_model_for(const std::string& model_path, const std::string& text, const std::string& option);
-Result<ModelChoice> choose_model_for(const std::string& model_path, ModelPrecision precision, const std::string& option);
+// `device`: the resolved device (auto|cpu|cuda|tensorrt); auto precision keeps
+// float32 on a GPU provider (inference/model_choice.h).
+Result<ModelChoice> choose_model_for(const std::string& model_path, const std::string& text, const std::string& option,
+                                     const std::string& device);
+Result<ModelChoice> choose_model_for(const std::string& model_path, ModelPrecision precision, const std::string& option,
+                                     const std::string& device);
 // The execution provider of a command: --device when given (non-empty),
 // else $DEVICE (auto, cpu, cuda/gpu, tensorrt/trt), else `fallback`. A bad
 // DEVICE value is an error naming DEVICE; a bad --device is left to the

@@ -1,14 +1,12 @@
 #include "pipeline/batch_scheduler.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "pipeline/motion_regions.h"
 
 namespace vigil {
-namespace {
 
-// Detections of request `q` from the detector's results [begin, end) (one per
-// image the request put in the call), in full-frame pixels.
 std::vector<Detection> request_detections(const BatchRequest& q, std::vector<std::vector<Detection>>& results,
                                           std::size_t begin, std::size_t end, const DecodeOptions& decode) {
   auto to_full = [&q](Detection& d, float dx, float dy) {
@@ -36,7 +34,24 @@ std::vector<Detection> request_detections(const BatchRequest& q, std::vector<std
                                2.0F * std::max(q.to_full_x, q.to_full_y), decode.class_agnostic);
 }
 
-}  // namespace
+RequestCrop cut_crop(const Image& image, const Box& region, float to_full_x, float to_full_y) {
+  RequestCrop c;
+  c.region = region;
+  const int x1 = std::clamp(static_cast<int>(std::floor(region.x1 / to_full_x)), 0, image.width - 1);
+  const int y1 = std::clamp(static_cast<int>(std::floor(region.y1 / to_full_y)), 0, image.height - 1);
+  const int x2 = std::clamp(static_cast<int>(std::ceil(region.x2 / to_full_x)), x1 + 1, image.width);
+  const int y2 = std::clamp(static_cast<int>(std::ceil(region.y2 / to_full_y)), y1 + 1, image.height);
+  Image out(image.format, x2 - x1, y2 - y1);
+  const auto bpp = static_cast<std::size_t>(channels(image.format));
+  for (int y = y1; y < y2; ++y)
+    std::copy_n(image.row(y) + static_cast<std::size_t>(x1) * bpp, static_cast<std::size_t>(out.stride()),
+                out.row(y - y1));
+  c.x = x1;
+  c.y = y1;
+  c.image = std::make_shared<const Image>(std::move(out));
+  return c;
+}
+
 
 BatchScheduler::BatchScheduler(const Detector& detector, BatchSchedulerOptions options, StageMetrics& metrics)
     : detector_(detector), options_(options), metrics_(metrics) {

@@ -58,6 +58,17 @@ struct BatchRequest {
   std::vector<RequestCrop> crops;
 };
 
+// Copies `region` (full-frame pixels) out of the analysed image `image`
+// (`to_full_*`: its scale to full-frame pixels), clipped to it.
+RequestCrop cut_crop(const Image& image, const Box& region, float to_full_x, float to_full_y);
+
+// Detections of request `q` from a detector's results [begin, end) (one per
+// image the request put in the call: its image, or each of its crops in
+// order), in full-frame pixels; crops merged (merge_crop_detections). The
+// results are moved from.
+std::vector<Detection> request_detections(const BatchRequest& q, std::vector<std::vector<Detection>>& results,
+                                          std::size_t begin, std::size_t end, const DecodeOptions& decode);
+
 struct BatchResult {
   BatchRequest request;
   std::vector<Detection> detections;  // full-frame pixels

@@ -122,4 +122,34 @@ std::vector<Detection> merge_crop_detections(const std::vector<Box>& regions,
   return nms(std::move(kept), iou, max_det, class_agnostic);
 }
 
+MotionPlanner::Planned MotionPlanner::plan(const std::uint8_t* luma, int w, int h, int stride, double pts,
+                                           std::vector<Box> tracks, InputSize input, double to_full) {
+  Planned out;
+  if (!config_.enabled || luma == nullptr) return out;
+  out.motion = detector_.detect(luma, w, h, stride);
+  RegionPlanInput in;
+  in.motion = out.motion.boxes;
+  in.tracks = std::move(tracks);
+  // A refresh is due once refresh_s of media time passed (or time went back: a looped file).
+  const bool refresh = config_.refresh_s > 0 &&
+                       (last_full_pts_ < 0 || pts < last_full_pts_ || pts - last_full_pts_ >= config_.refresh_s);
+  in.whole_frame = out.motion.calibrating || out.motion.global_change || refresh;
+  in.frame_w = w;
+  in.frame_h = h;
+  // Regions take the shape of the input the whole frame runs at (square, or
+  // the stream's rectangle), at least its size in analysed pixels (Frigate:
+  // regions of at least the model size), so a crop costs what the frame costs.
+  in.min_side = static_cast<int>(std::ceil(std::max(input.width, input.height) * to_full));
+  in.aspect = static_cast<double>(input.width) / std::max(1, input.height);
+  in.full_cost = static_cast<double>(input.width) * input.height;
+  in.crop_cost = in.full_cost;
+  RegionPlanOptions opt;
+  opt.crops = config_.crops;
+  opt.max_crops = config_.max_crops;
+  opt.max_area = config_.max_crop_area;
+  out.plan = plan_regions(in, opt);
+  if (out.plan.decision == RegionDecision::kFull) last_full_pts_ = pts;
+  return out;
+}
+
 }  // namespace vigil

@@ -29,7 +29,9 @@
 
 #include <vector>
 
+#include "analytics/motion_detector.h"
 #include "core/detection.h"
+#include "inference/letterbox.h"
 
 namespace vigil {
 
@@ -72,5 +74,29 @@ std::vector<Detection> merge_crop_detections(const std::vector<Box>& regions,
                                              std::vector<std::vector<Detection>> per_crop, int frame_w,
                                              int frame_h, float iou, int max_det, float edge_tol = 2.0F,
                                              bool class_agnostic = false);
+
+// One stream's motion regions over time: its MotionDetector and when the
+// whole frame was last analysed (refresh_s). The live stream loop and
+// `vigil bench agreement` both plan with it. Not thread-safe: one caller.
+class MotionPlanner {
+ public:
+  explicit MotionPlanner(const MotionConfig& config) : config_(config), detector_(config) {}
+
+  struct Planned {
+    RegionPlan plan;
+    MotionResult motion;
+  };
+  // luma: the frame's Y plane (w x h, `stride` bytes a row); pts: media
+  // seconds; tracks: the active tracks predicted to pts (full-frame pixels);
+  // input: the model input the analysed frame runs at; to_full: full-frame
+  // pixels per analysed pixel (substreams). Without motion.enabled: kFull.
+  Planned plan(const std::uint8_t* luma, int w, int h, int stride, double pts, std::vector<Box> tracks,
+               InputSize input, double to_full);
+
+ private:
+  MotionConfig config_;
+  MotionDetector detector_;
+  double last_full_pts_ = -1;  // media time of the last whole frame planned
+};
 
 }  // namespace vigil

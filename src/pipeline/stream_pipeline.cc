@@ -236,8 +236,7 @@ struct StreamPipeline::LoopState {
   SimilarityGate gate;
   SimilarityGate scene_gate;
   FrameConverter converter;
-  MotionDetector motion;
-  double last_full_pts = -1;                         // media time of the last whole frame analysed
+  MotionPlanner motion;
   std::shared_ptr<const MotionView> motion_view;     // the latest candidate's (motion.enabled)
   int since_analysis = std::numeric_limits<int>::max() / 2;  // the first frame is a candidate
   std::vector<Event> pending_events;                         // since the last displayed frame
@@ -290,69 +289,23 @@ bool StreamPipeline::passes_gate(const VideoFrame& vf, LoopState& st) {
 }
 
 RegionPlan StreamPipeline::plan_regions_for(const CapturedFrame& cf, LoopState& st) {
-  RegionPlan full;
   const VideoFrame& vf = *cf.frame;
-  const MotionConfig& mc = config_.motion;
-  if (!mc.enabled || !vf.has_luma()) return full;
+  if (!config_.motion.enabled || !vf.has_luma()) return RegionPlan{};
   const auto m0 = clock::now();
-  const MotionResult m = st.motion.detect(vf.luma(), vf.width(), vf.height(), vf.luma_stride());
   const auto [aw, ah] = analysis_size(config_.substream, 0, 0, vf.width(), vf.height());
   const double to_full = static_cast<double>(vf.width()) / std::max(1, aw);
-  RegionPlanInput in;
-  in.motion = m.boxes;
-  in.tracks = analysis_->tracker().predicted_boxes(cf.pts);
-  // A refresh is due once refresh_s of media time passed (or time went back: a looped file).
-  const bool refresh = mc.refresh_s > 0 && (st.last_full_pts < 0 || cf.pts < st.last_full_pts ||
-                                            cf.pts - st.last_full_pts >= mc.refresh_s);
-  in.whole_frame = m.calibrating || m.global_change || refresh;
-  in.frame_w = vf.width();
-  in.frame_h = vf.height();
-  // Regions take the shape of the input the whole frame runs at (square, or
-  // the stream's rectangle), at least its size in analysed pixels (Frigate:
-  // regions of at least the model size), so a crop costs what the frame costs.
-  const InputSize input = ctx_.scheduler.detector().input_size_for(aw, ah);
-  in.min_side = static_cast<int>(std::ceil(std::max(input.width, input.height) * to_full));
-  in.aspect = static_cast<double>(input.width) / std::max(1, input.height);
-  in.full_cost = static_cast<double>(input.width) * input.height;
-  in.crop_cost = in.full_cost;
-  RegionPlanOptions opt;
-  opt.crops = mc.crops;
-  opt.max_crops = mc.max_crops;
-  opt.max_area = mc.max_crop_area;
-  RegionPlan plan = plan_regions(in, opt);
-  if (plan.decision == RegionDecision::kFull) st.last_full_pts = cf.pts;
+  MotionPlanner::Planned p =
+      st.motion.plan(vf.luma(), vf.width(), vf.height(), vf.luma_stride(), cf.pts,
+                     analysis_->tracker().predicted_boxes(cf.pts), ctx_.scheduler.detector().input_size_for(aw, ah), to_full);
   auto view = std::make_shared<MotionView>();
-  view->boxes = m.boxes;
-  view->regions = plan.regions;
-  view->decision = plan.decision;
+  view->boxes = std::move(p.motion.boxes);
+  view->regions = p.plan.regions;
+  view->decision = p.plan.decision;
   st.motion_view = std::move(view);
   ctx_.metrics.add(Stage::kGate, ms_between(m0, clock::now()));
-  return plan;
+  return p.plan;
 }
 
-namespace {
-
-// Copies `region` (full-frame pixels) out of the analysed image (`to_full_*`:
-// its scale to full-frame pixels), clipped to it.
-RequestCrop cut_crop(const Image& image, const Box& region, float to_full_x, float to_full_y) {
-  RequestCrop c;
-  c.region = region;
-  const int x1 = std::clamp(static_cast<int>(std::floor(region.x1 / to_full_x)), 0, image.width - 1);
-  const int y1 = std::clamp(static_cast<int>(std::floor(region.y1 / to_full_y)), 0, image.height - 1);
-  const int x2 = std::clamp(static_cast<int>(std::ceil(region.x2 / to_full_x)), x1 + 1, image.width);
-  const int y2 = std::clamp(static_cast<int>(std::ceil(region.y2 / to_full_y)), y1 + 1, image.height);
-  Image out(image.format, x2 - x1, y2 - y1);
-  const auto bpp = static_cast<std::size_t>(channels(image.format));
-  for (int y = y1; y < y2; ++y)
-    std::copy_n(image.row(y) + static_cast<std::size_t>(x1) * bpp, static_cast<std::size_t>(out.stride()),
-                out.row(y - y1));
-  c.x = x1;
-  c.y = y1;
-  c.image = std::make_shared<const Image>(std::move(out));
-  return c;
-}
-
-}  // namespace
 
 bool StreamPipeline::submit(const CapturedFrame& cf, LoopState& st, const RegionPlan& plan) {
   const VideoFrame& vf = *cf.frame;
