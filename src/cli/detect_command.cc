@@ -28,7 +28,7 @@ struct DetectArgs {
   int max_det = 100;
   std::string classes;
   std::string device;  // empty: $DEVICE, else auto
-  std::string precision = "auto";
+  std::string precision = "fp32";  // as model.precision's default
   int threads = 0;
   bool json = false;
   std::string out_dir;
@@ -71,14 +71,15 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs,
 }
 
 Result<std::unique_ptr<Detector>> open_detector(const DetectArgs& args) {
-  auto choice = choose_model_for(args.model.empty() ? default_model_path() : args.model, args.precision, "--precision");
+  auto device = resolve_device(args.device, "auto");
+  if (!device) return fail(device.error());
+  auto choice =
+      choose_model_for(args.model.empty() ? default_model_path() : args.model, args.precision, "--precision", *device);
   if (!choice) return fail(choice.error());
   BackendOptions bo;
   bo.model_path = choice->path;
   bo.intra_threads = args.threads;
   bo.spin = true;  // the model runs alone here
-  auto device = resolve_device(args.device, "auto");
-  if (!device) return fail(device.error());
   auto provider = parse_execution_provider(*device);
   if (!provider) return fail(ErrorCode::kInvalidArgument, "--device: " + provider.error().message);
   bo.provider = *provider;

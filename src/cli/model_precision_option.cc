@@ -2,20 +2,23 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
+#include "inference/backend.h"
 
 namespace vigil::cli {
 
-Result<ModelChoice> choose_model_for(const std::string& model_path, ModelPrecision precision, const std::string& option) {
-  auto choice = choose_model_file(model_path, precision);
+Result<ModelChoice> choose_model_for(const std::string& model_path, ModelPrecision precision, const std::string& option,
+                                     const std::string& device) {
+  auto choice = choose_model_file(model_path, precision, cpu_features(), device_uses_gpu(device));
   if (!choice) return fail(choice.error().code, option + ": " + choice.error().message);
   spdlog::info("model {} ({}, {}: {})", choice->path, to_string(choice->precision), option, choice->reason);
   return choice;
 }
 
-Result<ModelChoice> choose_model_for(const std::string& model_path, const std::string& text, const std::string& option) {
+Result<ModelChoice> choose_model_for(const std::string& model_path, const std::string& text, const std::string& option,
+                                     const std::string& device) {
   auto precision = parse_model_precision(text);
   if (!precision) return fail(precision.error().code, option + ": " + precision.error().message);
-  return choose_model_for(model_path, *precision, option);
+  return choose_model_for(model_path, *precision, option, device);
 }
 
 }  // namespace vigil::cli

@@ -165,7 +165,8 @@ Result<EngineConfig> run_config(const RunArgs& a, bool demo) {
     for (auto& s : cfg.streams) s.loop = false;  // an offline run ends
   if (auto v = validate_config(cfg); !v) return fail(v.error());
   if (cfg.streams.empty()) return fail(ErrorCode::kInvalidArgument, "the config has no streams");
-  auto choice = choose_model_for(cfg.model.path, cfg.model.precision, a.precision.empty() ? "model.precision" : "--precision");
+  auto choice = choose_model_for(cfg.model.path, cfg.model.precision, a.precision.empty() ? "model.precision" : "--precision",
+                                 cfg.model.device);
   if (!choice) return fail(choice.error());
   cfg.model.path = choice->path;  // the engine and its jobs load this file
   return cfg;

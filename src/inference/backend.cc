@@ -99,6 +99,15 @@ struct Backend::Impl {
 Backend::Backend(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Backend::~Backend() = default;
 const ModelInfo& Backend::info() const { return impl_->info; }
+bool gpu_provider_available() {
+  const std::vector<std::string> available = Ort::GetAvailableProviders();
+  return has_provider(available, "CUDAExecutionProvider") || has_provider(available, "TensorrtExecutionProvider");
+}
+
+bool device_uses_gpu(const std::string& device) {
+  return device == "cuda" || device == "tensorrt" || (device == "auto" && gpu_provider_available());
+}
+
 std::string onnxruntime_version() {
   const OrtApiBase* base = OrtGetApiBase();
   return base ? base->GetVersionString() : "unknown";

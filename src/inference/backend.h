@@ -22,6 +22,14 @@ enum class GraphOptLevel { kDisabled, kBasic, kExtended, kAll };
 Result<ExecutionProvider> parse_execution_provider(const std::string& name);
 Result<GraphOptLevel> parse_graph_opt_level(const std::string& name);
 
+// True when this ONNX Runtime build has the CUDA or TensorRT provider
+// (the GPU package, scripts/setup_gpu.sh); device auto then tries the GPU.
+bool gpu_provider_available();
+
+// True when `device` (auto|cpu|cuda|tensorrt) runs the model on a GPU
+// provider: cuda and tensorrt always, auto when gpu_provider_available().
+bool device_uses_gpu(const std::string& device);
+
 // The ONNX Runtime version in use, e.g. "1.29.0".
 std::string onnxruntime_version();
 

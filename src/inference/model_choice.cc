@@ -31,7 +31,8 @@ bool is_int8_model_name(const std::string& path) {
   return stem.size() > suffix.size() && stem.compare(stem.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-Result<ModelChoice> choose_model_file(const std::string& model_path, ModelPrecision requested, const CpuFeatures& cpu) {
+Result<ModelChoice> choose_model_file(const std::string& model_path, ModelPrecision requested, const CpuFeatures& cpu,
+                                      bool gpu) {
   if (is_int8_model_name(model_path)) {
     if (requested == ModelPrecision::kFp32)
       return fail(ErrorCode::kInvalidArgument, "fp32: " + model_path +
@@ -48,6 +49,9 @@ Result<ModelChoice> choose_model_file(const std::string& model_path, ModelPrecis
       return ModelChoice{int8, ModelPrecision::kInt8, "requested"};
     case ModelPrecision::kAuto: break;
   }
+  if (gpu)
+    return ModelChoice{model_path, ModelPrecision::kFp32,
+                       "auto: a GPU provider runs the model (the INT8 copy is for CPUs; TensorRT makes its own)"};
   if (!exists(int8)) return ModelChoice{model_path, ModelPrecision::kFp32, "auto: no INT8 copy (" + int8 + ")"};
   if (!cpu.has_int8_dot())
     return ModelChoice{model_path, ModelPrecision::kFp32,

@@ -32,7 +32,10 @@ bool is_int8_model_name(const std::string& path);
 // 2x faster than float32 there, docs/performance.md), else fp32. A model
 // named like an INT8 copy runs as given for auto and int8; fp32 then is an
 // error.
+// `gpu`: the model runs on a GPU provider (CUDA, TensorRT); auto then keeps
+// float32 (the QDQ copy is made for CPUs; TensorRT builds its own FP16/INT8
+// engines from the float32 graph, model.trt_fp16 / trt_int8).
 Result<ModelChoice> choose_model_file(const std::string& model_path, ModelPrecision requested,
-                                      const CpuFeatures& cpu = cpu_features());
+                                      const CpuFeatures& cpu = cpu_features(), bool gpu = false);
 
 }  // namespace vigil

@@ -87,6 +87,19 @@ TEST_F(ModelChoiceTest, AutoWithoutACopyOrWithoutVnniIsFp32) {
   EXPECT_EQ(old_cpu->path, fp32_);
 }
 
+TEST_F(ModelChoiceTest, AutoOnAGpuProviderKeepsFloat32) {
+  make_int8_copy();
+  auto c = choose_model_file(fp32_, ModelPrecision::kAuto, with_vnni(), /*gpu=*/true);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->path, fp32_);
+  EXPECT_EQ(c->precision, ModelPrecision::kFp32);
+  EXPECT_NE(c->reason.find("GPU"), std::string::npos) << c->reason;
+  // Asked for by name, the copy still runs there.
+  auto i = choose_model_file(fp32_, ModelPrecision::kInt8, with_vnni(), /*gpu=*/true);
+  ASSERT_TRUE(i);
+  EXPECT_EQ(i->precision, ModelPrecision::kInt8);
+}
+
 TEST_F(ModelChoiceTest, AutoWithTheCopyOnAVnniCpuIsInt8) {
   make_int8_copy();
   auto c = choose_model_file(fp32_, ModelPrecision::kAuto, with_vnni());
@@ -121,7 +134,7 @@ TEST(ModelPrecisionConfig, ParsedAndBadValuesNamed) {
   EXPECT_EQ(c->model.precision, ModelPrecision::kInt8);
   auto d = parse_config("model: m.onnx\n");
   ASSERT_TRUE(d);
-  EXPECT_EQ(d->model.precision, ModelPrecision::kAuto);
+  EXPECT_EQ(d->model.precision, ModelPrecision::kFp32);  // the default: exact detections
   auto bad = parse_config("model:\n  precision: int4\n", "vigil.yaml");
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message.find("model.precision: 'int4' is not one of auto, fp32, int8 (vigil.yaml:2:14)"),
