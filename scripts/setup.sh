@@ -115,6 +115,8 @@ if [ ! -s "$MODEL" ] || [ tools/model_convert/tfjs_to_onnx.py -nt "$MODEL" ]; th
 else
   log "default model: present ($MODEL)"
 fi
+# Its INT8 copy (models/nanodet-m-416-int8.onnx) is calibrated by the vigil
+# binary, so `make build` makes it after compiling (Makefile, tools/quantize).
 
 # ---- Test media (from Debian packages) -------------------------------------------
 for f in /usr/share/doc/opencv-doc/examples/data/vtest.avi /usr/share/darknet/data/dog.jpg \

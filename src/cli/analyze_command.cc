@@ -38,6 +38,7 @@ struct AnalyzeArgs {
   int threads = 0;
   std::string model;
   std::string device;  // empty: $DEVICE, else the config's model.device, else auto
+  std::string precision;  // empty: the config's model.precision, else auto
   std::string classes;
   std::string config;
   std::string out_dir = "vigil-analysis";
@@ -245,6 +246,14 @@ int analyze_video(AnalyzeRun& run, const std::string& video) {
   auto settings = make_analyze_settings(req, run.config.given ? &run.config.config : nullptr, run.config.text,
                                         default_model_path());
   if (!settings) return report_failure(settings.error(), false);
+  // The file that runs is part of the job's key and of run.json.
+  auto choice = a.precision.empty()
+                    ? choose_model_for(settings->model_path,
+                                       run.config.given ? run.config.config.model.precision : ModelPrecision::kAuto,
+                                       "model.precision")
+                    : choose_model_for(settings->model_path, a.precision, "--precision");
+  if (!choice) return report_failure(choice.error(), false);
+  settings->model_path = choice->path;
   AnalyzeJobOptions jo;
   jo.settings = *settings;
   jo.workers = a.workers;
@@ -316,6 +325,7 @@ std::function<int()> add_analyze_command(CLI::App& app) {
   cmd->add_option("--model", args->model, "ONNX model (default: the config's, else the embedded NanoDet-m)");
   cmd->add_option("--device", args->device,
                   "Execution provider: auto|cpu|cuda|tensorrt (default: $DEVICE, else the config's, else auto)");
+  cmd->add_option("--precision", args->precision, "auto|fp32|int8 (default: the config's model.precision, else auto)");
   cmd->add_option("--classes", args->classes, "Only these classes, comma-separated (e.g. person,car)");
   cmd->add_option("-c,--config", args->config, "YAML config: model, detection, tracker, zones and lines");
   cmd->add_option("-o,--out", args->out_dir, "Output directory (job.db, results, report)")->capture_default_str();

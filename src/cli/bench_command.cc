@@ -32,6 +32,7 @@ struct BenchArgs {
   int iterations = 30;
   int warmup = 3;
   std::string device;  // empty: $DEVICE, else cpu
+  std::string precisions = "auto";
   bool spin = false;
   bool json = false;
   std::string input = "rect";  // rect: the engine's choice for the frame; square: the nominal input
@@ -92,13 +93,30 @@ int run_bench(const BenchArgs& a) {
     std::cerr << "vigil bench model: --image " << frame.error().message << "\n";
     return kExitBadInput;
   }
+  std::vector<ModelChoice> models;
+  for (const auto& text : split_list(a.precisions)) {
+    auto choice = choose_model_for(a.model.empty() ? default_model_path() : a.model, text, "--precision");
+    if (!choice) {
+      std::cerr << "vigil bench model: " << choice.error().message << "\n";
+      return kExitBadInput;
+    }
+    models.push_back(*choice);
+  }
+  if (models.empty()) {
+    std::cerr << "vigil bench model: --precision: empty list\n";
+    return kExitBadInput;
+  }
   nlohmann::json rows = nlohmann::json::array();
   if (!a.json)
-    std::printf("%-7s %-5s %-6s | %-17s | %-17s | %-17s | %9s %8s  %s\n", "threads", "batch", "iters",
-                "preprocess p50/p95", "inference p50/p95", "postproc p50/p95", "images/s", "pp/inf", "input");
-  for (int th : *threads) {
+    std::printf("%-9s %-7s %-5s %-6s | %-17s | %-17s | %-17s | %9s %8s  %s\n", "precision", "threads", "batch",
+                "iters", "preprocess p50/p95", "inference p50/p95", "postproc p50/p95", "images/s", "pp/inf", "input");
+  std::vector<std::pair<const ModelChoice*, int>> runs;  // (model, threads), precision-major
+  for (const auto& m : models)
+    for (int th : *threads) runs.emplace_back(&m, th);
+  for (const auto& [model_of_run, th] : runs) {
+    const ModelChoice& model = *model_of_run;
     BackendOptions bo;
-    bo.model_path = a.model.empty() ? default_model_path() : a.model;
+    bo.model_path = model.path;
     bo.intra_threads = th;
     bo.provider = *provider;
     bo.spin = a.spin;
@@ -136,14 +154,15 @@ int run_bench(const BenchArgs& a) {
         auto stage = [](const LatencySummary& s) {
           return nlohmann::json{{"avg_ms", s.avg}, {"p50_ms", s.p50}, {"p95_ms", s.p95}, {"max_ms", s.max}};
         };
-        rows.push_back({{"threads", th}, {"batch", b}, {"iterations", a.iterations},
+        rows.push_back({{"precision", to_string(model.precision)}, {"model", model.path},
+                        {"threads", th}, {"batch", b}, {"iterations", a.iterations},
                         {"preprocess", stage(sp)}, {"inference", stage(si)}, {"postprocess", stage(so)},
                         {"images_per_sec", ips}, {"pre_post_over_inference", ratio},
                         {"provider", (*det)->backend().provider()}, {"input", {input.width, input.height}}});
       } else {
-        std::printf("%-7d %-5d %-6d | %7.2f / %7.2f | %7.2f / %7.2f | %7.2f / %7.2f | %9.1f %7.1f%%  %s\n", th, b,
-                    a.iterations, sp.p50, sp.p95, si.p50, si.p95, so.p50, so.p95, ips, 100.0 * ratio,
-                    input_text.c_str());
+        std::printf("%-9s %-7d %-5d %-6d | %7.2f / %7.2f | %7.2f / %7.2f | %7.2f / %7.2f | %9.1f %7.1f%%  %s\n",
+                    to_string(model.precision), th, b, a.iterations, sp.p50, sp.p95, si.p50, si.p95, so.p50, so.p95,
+                    ips, 100.0 * ratio, input_text.c_str());
         std::fflush(stdout);
       }
     }
@@ -288,6 +307,9 @@ std::function<int()> add_bench_command(CLI::App& app) {
   model->add_option("--iterations", args->iterations, "Timed runs per configuration")->capture_default_str()->check(CLI::Range(1, 100000));
   model->add_option("--warmup", args->warmup, "Untimed runs first")->capture_default_str()->check(CLI::Range(0, 1000));
   model->add_option("--device", args->device, "auto|cpu|cuda|tensorrt (default: $DEVICE, else cpu)");
+  model->add_option("--precision", args->precisions,
+                    "auto|fp32|int8, comma-separated (e.g. fp32,int8: both, one after the other)")
+      ->capture_default_str();
   model->add_flag("--spin", args->spin, "Let idle inference threads spin (as vigil detect does; the engine does not)");
   model->add_option("--input", args->input,
                     "Model input: rect (what the engine runs for the frame: the smallest stride multiple holding "

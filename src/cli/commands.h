@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/model_precision.h"
+#include "inference/model_choice.h"
 
 namespace CLI {
 class App;
@@ -25,11 +27,17 @@ std::function<int()> add_bench_command(CLI::App& app);
 std::function<int()> add_run_command(CLI::App& app);
 std::function<int()> add_analyze_command(CLI::App& app);
 std::function<int()> add_config_doc_command(CLI::App& app);
+std::function<int()> add_calibrate_command(CLI::App& app);
 
 // --model default: $MODEL_PATH, else models/nanodet-m-416.onnx next to the
 // binary's ../models, the working directory's models/, or the source tree's.
 std::string default_model_path();
 
+// The file to load for `precision` (inference/model_choice.h), with one log
+// line naming it and why; `option` names the setting in errors
+// ("--precision", "model.precision"). `text` as the user wrote it.
+Result<ModelChoice> choose_model_for(const std::string& model_path, const std::string& text, const std::string& option);
+Result<ModelChoice> choose_model_for(const std::string& model_path, ModelPrecision precision, const std::string& option);
 // The execution provider of a command: --device when given (non-empty),
 // else $DEVICE (auto, cpu, cuda/gpu, tensorrt/trt), else `fallback`. A bad
 // DEVICE value is an error naming DEVICE; a bad --device is left to the

@@ -28,6 +28,7 @@ struct DetectArgs {
   int max_det = 100;
   std::string classes;
   std::string device;  // empty: $DEVICE, else auto
+  std::string precision = "auto";
   int threads = 0;
   bool json = false;
   std::string out_dir;
@@ -70,8 +71,10 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs,
 }
 
 Result<std::unique_ptr<Detector>> open_detector(const DetectArgs& args) {
+  auto choice = choose_model_for(args.model.empty() ? default_model_path() : args.model, args.precision, "--precision");
+  if (!choice) return fail(choice.error());
   BackendOptions bo;
-  bo.model_path = args.model.empty() ? default_model_path() : args.model;
+  bo.model_path = choice->path;
   bo.intra_threads = args.threads;
   bo.spin = true;  // the model runs alone here
   auto device = resolve_device(args.device, "auto");
@@ -201,6 +204,9 @@ std::function<int()> add_detect_command(CLI::App& app) {
   cmd->add_option("--max-det", args->max_det, "Detections kept per image")->capture_default_str()->check(CLI::Range(1, 100000));
   cmd->add_option("--classes", args->classes, "Keep only these classes, comma-separated (e.g. person,car)");
   cmd->add_option("--device", args->device, "Execution provider: auto|cpu|cuda|tensorrt (default: $DEVICE, else auto)");
+  cmd->add_option("--precision", args->precision,
+                  "auto|fp32|int8: the model or its INT8 copy <stem>-int8.onnx (docs/config.md, model.precision)")
+      ->capture_default_str();
   cmd->add_option("--threads", args->threads, "Inference threads (0 = one per core)")->capture_default_str()->check(CLI::Range(0, 256));
   cmd->add_flag("--json", args->json, "JSON Lines on stdout, one object per image");
   cmd->add_option("--max-pixels", args->max_pixels,

@@ -115,6 +115,7 @@ int main(int argc, char** argv) {
       {"run", vigil::cli::add_run_command(app)},
       {"analyze", vigil::cli::add_analyze_command(app)},
       {"config-doc", vigil::cli::add_config_doc_command(app)},
+      {"calibrate", vigil::cli::add_calibrate_command(app)},
   };
   try {
     app.parse(argc, argv);

@@ -36,6 +36,7 @@ struct RunArgs {
   std::vector<std::string> sources;
   int every = 0;
   std::string model;
+  std::string precision;  // empty: the config's model.precision
   bool offline = false;
   double duration = 0;
   std::string events;
@@ -155,10 +156,18 @@ Result<EngineConfig> run_config(const RunArgs& a, bool demo) {
     cfg.cpu_budget = v == "on";
   }
   if (cfg.model.path.empty()) cfg.model.path = default_model_path();
+  if (!a.precision.empty()) {
+    auto p = parse_model_precision(a.precision);
+    if (!p) return fail(p.error().code, "--precision: " + p.error().message);
+    cfg.model.precision = *p;
+  }
   if (cfg.offline)
     for (auto& s : cfg.streams) s.loop = false;  // an offline run ends
   if (auto v = validate_config(cfg); !v) return fail(v.error());
   if (cfg.streams.empty()) return fail(ErrorCode::kInvalidArgument, "the config has no streams");
+  auto choice = choose_model_for(cfg.model.path, cfg.model.precision, a.precision.empty() ? "model.precision" : "--precision");
+  if (!choice) return fail(choice.error());
+  cfg.model.path = choice->path;  // the engine and its jobs load this file
   return cfg;
 }
 
@@ -327,6 +336,7 @@ std::function<int()> add_run_command(CLI::App& app) {
   cmd->add_option("sources", a->sources, "Sources: file paths, rtsp://, http(s)://, webcam:N");
   cmd->add_option("--every", a->every, "Analyse every Nth frame (overrides the config)")->check(CLI::Range(1, 1000));
   cmd->add_option("--model", a->model, "ONNX model (default: the embedded NanoDet-m 416; env MODEL_PATH)");
+  cmd->add_option("--precision", a->precision, "auto|fp32|int8 (overrides model.precision)");
   cmd->add_flag("--offline", a->offline, "Process files as fast as possible without drops; exit when they end");
   cmd->add_option("--duration", a->duration, "Stop after this many seconds")->check(CLI::Range(0.0, 1e9));
   cmd->add_option("--events", a->events, "Write events as JSON Lines to this file (- = stdout)");

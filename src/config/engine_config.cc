@@ -313,6 +313,10 @@ const Section<ModelConfig>& model_section() {
     t.add(flag("rectangular", &M::rectangular,
                "models with dynamic height/width: run each frame at the smallest input of the model's stride that "
                "holds its letterbox (416x256 for 16:9); false = the square input"));
+    t.add(choice<M, ModelPrecision>(
+        "precision", &M::precision, kModelPrecisionNames,
+        "fp32, int8 (the INT8 copy <stem>-int8.onnx beside the model, made by `make build`; error if missing) or "
+        "auto (int8 when that copy exists and the CPU has VNNI, else fp32)"));
     return t;
   }();
   return s;

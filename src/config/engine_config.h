@@ -24,6 +24,7 @@
 #include "core/decode_options.h"
 #include "core/enum_names.h"
 #include "core/error.h"
+#include "core/model_precision.h"
 #include "tracking/tracker.h"
 
 namespace vigil {
@@ -92,6 +93,8 @@ struct ModelConfig {
   bool trt_int8 = false;
   std::string trt_cache_dir;
   bool rectangular = true;  // dynamic-size models: smallest stride-multiple input per frame shape
+  // float32 model or its INT8 copy "<stem>-int8.onnx" (inference/model_choice.h)
+  ModelPrecision precision = ModelPrecision::kAuto;
 };
 
 struct EventsConfig {
