@@ -14,7 +14,9 @@
 # Usage: bench/streams.sh [N...]      (default: 2 4 6 8 10)
 # Env: DURATION (default 40), VIGIL (default build/vigil), OUT (default build/bench),
 #      THREADS (model.threads, default 0 = auto), WORKERS (default 1),
-#      VIGIL_CPU_BUDGET=off (passed on: the thread defaults before the CPU budget)
+#      VIGIL_CPU_BUDGET=off (passed on: the thread defaults before the CPU budget),
+#      DEFAULTS (extra `defaults:` entries, e.g. "motion: {enabled: true}"),
+#      VIDEO (another source instead of the upscaled vtest, e.g. a quiet scene)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VIGIL=${VIGIL:-build/vigil}
@@ -23,8 +25,8 @@ DURATION=${DURATION:-40}
 counts=("$@")
 [ ${#counts[@]} -gt 0 ] || counts=(2 4 6 8 10)
 mkdir -p "$OUT"
-video=$OUT/vtest720p25.mp4
-if [ ! -s "$video" ]; then
+video=${VIDEO:-$OUT/vtest720p25.mp4}
+if [ -z "${VIDEO:-}" ] && [ ! -s "$video" ]; then
   ffmpeg -nostdin -hide_banner -loglevel error -y -stream_loop 1 -i /usr/share/doc/opencv-doc/examples/data/vtest.avi \
     -vf "scale=1280:720,fps=25" -t 120 -c:v libx264 -preset veryfast -g 50 -pix_fmt yuv420p "$video"
 fi
@@ -36,7 +38,7 @@ for n in "${counts[@]}"; do
     echo "model: {threads: ${THREADS:-0}}"
     echo "workers: ${WORKERS:-1}"
     echo "stats_interval_s: 0"
-    echo "defaults: {every: 4, loop: true}"
+    echo "defaults: {every: 4, loop: true${DEFAULTS:+, $DEFAULTS}}"
     echo "streams:"
     for i in $(seq 1 "$n"); do echo "  - {id: s$i, url: $video}"; done
   } > "$cfg"

@@ -109,6 +109,35 @@ const Section<GateConfig>& gate_section() {
   return s;
 }
 
+const Section<MotionConfig>& motion_section() {
+  using M = MotionConfig;
+  static const Section<M> s = [] {
+    Section<M> t;
+    t.on_present = [](M& m) { m.enabled = true; };  // writing a motion section turns it on unless it says otherwise
+    t.add(flag("enabled", &M::enabled,
+               "analyse only frames with motion or tracked objects (others are dropped as `no_motion`)"));
+    t.add(integer("threshold", &M::threshold, Range::between(1, 254),
+                  "luma difference from the running background (0..255) above which a pixel moved"));
+    t.add(integer("min_area", &M::min_area, Range::between(0, 100000000),
+                  "smallest motion box, full-frame pixels (width x height)"));
+    t.add(integer("height", &M::height, Range::between(16, 720), "rows of the motion image (aspect kept)"));
+    t.add(number("alpha", &M::alpha, Range::above_to(0, 1), "background update weight per analysis candidate"));
+    t.add(number("global_change", &M::global_change, Range::above_to(0, 1),
+                 "fraction of the picture changing at once that counts as a lighting change: no motion, new background"));
+    t.add(flag("crops", &M::crops,
+               "detect on crops around motion and tracks (of the model input's shape, resized to it) when they are few, "
+               "small and cost no more than the frame"));
+    t.add(integer("max_crops", &M::max_crops, Range::between(1, 16), "crops: most regions per frame"));
+    t.add(number("max_crop_area", &M::max_crop_area, Range::above_to(0, 1),
+                 "crops: largest fraction of the frame they may cover"));
+    t.add(number("refresh_s", &M::refresh_s, Range::between(0, kMaxCaptionPeriodS),
+                 "analyse the whole frame at least this often (media seconds) even without motion; 0 = never"));
+    t.check = [](const M& m, const std::string& path, ConfigIssues& issues) { add_result(issues, m.validate(path)); };
+    return t;
+  }();
+  return s;
+}
+
 const Section<TrackerConfig>& tracker_section() {
   using T = TrackerConfig;
   static const Section<T> s = [] {
@@ -233,6 +262,9 @@ const Section<StreamConfig>& stream_section() {
     t.add(section("gate", &S::gate, gate_section(),
                   "similarity gate; writing the section turns it on unless `enabled: false`")
               .patch());
+    t.add(section("motion", &S::motion, motion_section(),
+                  "motion regions: skip frames without motion, optionally detect on crops; writing the section turns "
+                  "it on unless `enabled: false`"));
     t.add(choice<S, HwAccel>("hwaccel", &S::hwaccel, kHwAccelNames,
                              "hardware decoding: auto (try CUDA, VAAPI, else software), none, cuda, vaapi"));
     t.add(choice<S, SkipFrame>("skip_frame", &S::skip_frame, kSkipFrameNames,

@@ -18,6 +18,7 @@
 
 #include "analytics/interval_controller.h"
 #include "analytics/line.h"
+#include "analytics/motion_detector.h"
 #include "analytics/similarity_gate.h"
 #include "analytics/zone.h"
 #include "config/config_node.h"
@@ -66,6 +67,7 @@ struct StreamConfig {
   int every = 1;
   SubstreamConfig substream;
   GateConfig gate;
+  MotionConfig motion;
   HwAccel hwaccel = HwAccel::kAuto;
   SkipFrame skip_frame = SkipFrame::kNone;
   double timeout_s = 10;

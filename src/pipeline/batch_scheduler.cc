@@ -2,7 +2,41 @@
 
 #include <algorithm>
 
+#include "pipeline/motion_regions.h"
+
 namespace vigil {
+namespace {
+
+// Detections of request `q` from the detector's results [begin, end) (one per
+// image the request put in the call), in full-frame pixels.
+std::vector<Detection> request_detections(const BatchRequest& q, std::vector<std::vector<Detection>>& results,
+                                          std::size_t begin, std::size_t end, const DecodeOptions& decode) {
+  auto to_full = [&q](Detection& d, float dx, float dy) {
+    d.box.x1 = (d.box.x1 + dx) * q.to_full_x;
+    d.box.x2 = (d.box.x2 + dx) * q.to_full_x;
+    d.box.y1 = (d.box.y1 + dy) * q.to_full_y;
+    d.box.y2 = (d.box.y2 + dy) * q.to_full_y;
+  };
+  if (q.crops.empty()) {
+    auto dets = std::move(results[begin]);
+    for (auto& d : dets) to_full(d, 0, 0);
+    return dets;
+  }
+  std::vector<Box> regions;
+  std::vector<std::vector<Detection>> per_crop;
+  for (std::size_t k = 0; begin + k < end; ++k) {
+    const RequestCrop& c = q.crops[k];
+    auto dets = std::move(results[begin + k]);
+    for (auto& d : dets) to_full(d, static_cast<float>(c.x), static_cast<float>(c.y));
+    regions.push_back(c.region);
+    per_crop.push_back(std::move(dets));
+  }
+  // A box within 2 analysed pixels of an inner crop edge counts as cut by it.
+  return merge_crop_detections(regions, std::move(per_crop), q.frame_w, q.frame_h, decode.iou, decode.max_det,
+                               2.0F * std::max(q.to_full_x, q.to_full_y), decode.class_agnostic);
+}
+
+}  // namespace
 
 BatchScheduler::BatchScheduler(const Detector& detector, BatchSchedulerOptions options, StageMetrics& metrics)
     : detector_(detector), options_(options), metrics_(metrics) {
@@ -184,10 +218,21 @@ void BatchScheduler::run_batch(std::vector<Job>& jobs) {
     }
   }
   static const DecodeOptions kDefaults;
+  // A request is one image, or its crops (motion regions): images [first[i], first[i + 1]).
+  std::vector<std::size_t> first;
   for (std::size_t i = 0; i < jobs.size(); ++i) {
-    images.push_back(jobs[i].request.image.get());
-    options.push_back(owners[i] ? &owners[i]->decode : &kDefaults);
+    first.push_back(images.size());
+    const DecodeOptions* decode = owners[i] ? &owners[i]->decode : &kDefaults;
+    if (jobs[i].request.crops.empty()) {
+      images.push_back(jobs[i].request.image.get());
+      options.push_back(decode);
+    }
+    for (const auto& c : jobs[i].request.crops) {
+      images.push_back(c.image.get());
+      options.push_back(decode);
+    }
   }
+  first.push_back(images.size());
   DetectTimings t;
   auto r = detector_.detect(images, options, &t);
   if (options_.test_delay_ms > 0) {
@@ -200,22 +245,16 @@ void BatchScheduler::run_batch(std::vector<Job>& jobs) {
   {
     std::lock_guard lock(mu_);
     ++stats_.batches;
-    stats_.images += jobs.size();
-    ++stats_.batch_histogram[std::min<std::size_t>(jobs.size(), kMaxBatchHistogram)];
+    stats_.images += images.size();
+    ++stats_.batch_histogram[std::min<std::size_t>(images.size(), kMaxBatchHistogram)];
     if (!r) ++stats_.errors;
     stats_.runs += static_cast<std::uint64_t>(t.runs);
   }
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     BatchResult res;
-    res.batch_size = static_cast<int>(jobs.size());
+    res.batch_size = static_cast<int>(images.size());
     if (r) {
-      res.detections = std::move((*r)[i]);
-      for (auto& d : res.detections) {
-        d.box.x1 *= jobs[i].request.to_full_x;
-        d.box.x2 *= jobs[i].request.to_full_x;
-        d.box.y1 *= jobs[i].request.to_full_y;
-        d.box.y2 *= jobs[i].request.to_full_y;
-      }
+      res.detections = request_detections(jobs[i].request, *r, first[i], first[i + 1], *options[first[i]]);
     } else {
       res.ok = false;
       res.error = r.error().message;

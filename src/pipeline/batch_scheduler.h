@@ -38,6 +38,13 @@
 
 namespace vigil {
 
+// A crop of a request's image (motion regions, pipeline/motion_regions.h).
+struct RequestCrop {
+  std::shared_ptr<const Image> image;  // the crop, cut from the request's image
+  int x = 0, y = 0;                    // its top-left corner in the request image's pixels
+  Box region;                          // the same region in full-frame pixels
+};
+
 struct BatchRequest {
   std::int64_t seq = 0;  // the stream's frame number
   double pts = 0;        // media seconds
@@ -45,6 +52,10 @@ struct BatchRequest {
   std::shared_ptr<const Image> image;  // what the detector sees (full frame or substream)
   float to_full_x = 1, to_full_y = 1;  // box scale from `image` pixels to full-frame pixels
   int frame_w = 0, frame_h = 0;        // full-frame size
+  // Non-empty: the detector sees these crops instead of `image` (one image
+  // each, in the same call) and their boxes are merged back into full-frame
+  // pixels (merge_crop_detections). `image` stays the whole picture (captions).
+  std::vector<RequestCrop> crops;
 };
 
 struct BatchResult {

@@ -5,12 +5,14 @@
 #include "describe/caption_scheduler.h"
 #include "pipeline/caption_service.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include <spdlog/spdlog.h>
 
 #include "analytics/interval_controller.h"
+#include "analytics/motion_detector.h"
 #include "analytics/similarity_gate.h"
 #include "pipeline/analysis_stage.h"
 
@@ -37,6 +39,7 @@ const char* to_string(DropReason reason) {
     case DropReason::kConvertError: return "convert_error";
     case DropReason::kCaptureOverwritten: return "capture_overwritten";
     case DropReason::kCaptureBehind: return "capture_behind";
+    case DropReason::kNoMotion: return "no_motion";
   }
   return "unknown";
 }
@@ -220,7 +223,7 @@ void StreamPipeline::caption(const BatchResult& r, const AnalysisUpdate& u) {
 // What the stream loop keeps between frames (loop thread only).
 struct StreamPipeline::LoopState {
   explicit LoopState(const StreamConfig& config)
-      : gate(config.gate), scene_gate(scene_gate_config(config.describe.scene_threshold)) {}
+      : gate(config.gate), scene_gate(scene_gate_config(config.describe.scene_threshold)), motion(config.motion) {}
 
   // Scene changes for captions: the difference to the last frame that changed the scene.
   static GateConfig scene_gate_config(double scene_threshold) {
@@ -233,6 +236,9 @@ struct StreamPipeline::LoopState {
   SimilarityGate gate;
   SimilarityGate scene_gate;
   FrameConverter converter;
+  MotionDetector motion;
+  double last_full_pts = -1;                         // media time of the last whole frame analysed
+  std::shared_ptr<const MotionView> motion_view;     // the latest candidate's (motion.enabled)
   int since_analysis = std::numeric_limits<int>::max() / 2;  // the first frame is a candidate
   std::vector<Event> pending_events;                         // since the last displayed frame
   bool applied = false;                                      // a result was applied since then
@@ -254,7 +260,9 @@ void StreamPipeline::loop() {
     count_frame(*cf);
     if (++st.since_analysis >= every_effective_.load() && passes_gate(*cf->frame, st)) {
       st.since_analysis = 0;
-      if (!submit(*cf, st)) break;  // offline: the scheduler stopped
+      const RegionPlan plan = plan_regions_for(*cf, st);
+      if (plan.decision == RegionDecision::kSkip) count_drop(DropReason::kNoMotion);
+      else if (!submit(*cf, st, plan)) break;  // offline: the scheduler stopped
     }
     update_activity(st.gate);
     notify_observers(*cf, st);
@@ -281,13 +289,78 @@ bool StreamPipeline::passes_gate(const VideoFrame& vf, LoopState& st) {
   return changed;
 }
 
-bool StreamPipeline::submit(const CapturedFrame& cf, LoopState& st) {
+RegionPlan StreamPipeline::plan_regions_for(const CapturedFrame& cf, LoopState& st) {
+  RegionPlan full;
+  const VideoFrame& vf = *cf.frame;
+  const MotionConfig& mc = config_.motion;
+  if (!mc.enabled || !vf.has_luma()) return full;
+  const auto m0 = clock::now();
+  const MotionResult m = st.motion.detect(vf.luma(), vf.width(), vf.height(), vf.luma_stride());
+  const auto [aw, ah] = analysis_size(config_.substream, 0, 0, vf.width(), vf.height());
+  const double to_full = static_cast<double>(vf.width()) / std::max(1, aw);
+  RegionPlanInput in;
+  in.motion = m.boxes;
+  in.tracks = analysis_->tracker().predicted_boxes(cf.pts);
+  // A refresh is due once refresh_s of media time passed (or time went back: a looped file).
+  const bool refresh = mc.refresh_s > 0 && (st.last_full_pts < 0 || cf.pts < st.last_full_pts ||
+                                            cf.pts - st.last_full_pts >= mc.refresh_s);
+  in.whole_frame = m.calibrating || m.global_change || refresh;
+  in.frame_w = vf.width();
+  in.frame_h = vf.height();
+  // Regions take the shape of the input the whole frame runs at (square, or
+  // the stream's rectangle), at least its size in analysed pixels (Frigate:
+  // regions of at least the model size), so a crop costs what the frame costs.
+  const InputSize input = ctx_.scheduler.detector().input_size_for(aw, ah);
+  in.min_side = static_cast<int>(std::ceil(std::max(input.width, input.height) * to_full));
+  in.aspect = static_cast<double>(input.width) / std::max(1, input.height);
+  in.full_cost = static_cast<double>(input.width) * input.height;
+  in.crop_cost = in.full_cost;
+  RegionPlanOptions opt;
+  opt.crops = mc.crops;
+  opt.max_crops = mc.max_crops;
+  opt.max_area = mc.max_crop_area;
+  RegionPlan plan = plan_regions(in, opt);
+  if (plan.decision == RegionDecision::kFull) st.last_full_pts = cf.pts;
+  auto view = std::make_shared<MotionView>();
+  view->boxes = m.boxes;
+  view->regions = plan.regions;
+  view->decision = plan.decision;
+  st.motion_view = std::move(view);
+  ctx_.metrics.add(Stage::kGate, ms_between(m0, clock::now()));
+  return plan;
+}
+
+namespace {
+
+// Copies `region` (full-frame pixels) out of the analysed image (`to_full_*`:
+// its scale to full-frame pixels), clipped to it.
+RequestCrop cut_crop(const Image& image, const Box& region, float to_full_x, float to_full_y) {
+  RequestCrop c;
+  c.region = region;
+  const int x1 = std::clamp(static_cast<int>(std::floor(region.x1 / to_full_x)), 0, image.width - 1);
+  const int y1 = std::clamp(static_cast<int>(std::floor(region.y1 / to_full_y)), 0, image.height - 1);
+  const int x2 = std::clamp(static_cast<int>(std::ceil(region.x2 / to_full_x)), x1 + 1, image.width);
+  const int y2 = std::clamp(static_cast<int>(std::ceil(region.y2 / to_full_y)), y1 + 1, image.height);
+  Image out(image.format, x2 - x1, y2 - y1);
+  const auto bpp = static_cast<std::size_t>(channels(image.format));
+  for (int y = y1; y < y2; ++y)
+    std::copy_n(image.row(y) + static_cast<std::size_t>(x1) * bpp, static_cast<std::size_t>(out.stride()),
+                out.row(y - y1));
+  c.x = x1;
+  c.y = y1;
+  c.image = std::make_shared<const Image>(std::move(out));
+  return c;
+}
+
+}  // namespace
+
+bool StreamPipeline::submit(const CapturedFrame& cf, LoopState& st, const RegionPlan& plan) {
   const VideoFrame& vf = *cf.frame;
   const auto c0 = clock::now();
   const auto [aw, ah] = analysis_size(config_.substream, 0, 0, vf.width(), vf.height());
   auto image = st.converter.to_image(vf, PixelFormat::kBgr24, aw, ah);
-  ctx_.metrics.add(Stage::kConvert, ms_between(c0, clock::now()));
   if (!image) {
+    ctx_.metrics.add(Stage::kConvert, ms_between(c0, clock::now()));
     count_drop(DropReason::kConvertError);
     return true;
   }
@@ -300,6 +373,9 @@ bool StreamPipeline::submit(const CapturedFrame& cf, LoopState& st) {
   req.to_full_x = static_cast<float>(vf.width()) / static_cast<float>(aw);
   req.to_full_y = static_cast<float>(vf.height()) / static_cast<float>(ah);
   req.image = std::make_shared<const Image>(std::move(*image));
+  if (plan.decision == RegionDecision::kCrops)
+    for (const Box& r : plan.regions) req.crops.push_back(cut_crop(*req.image, r, req.to_full_x, req.to_full_y));
+  ctx_.metrics.add(Stage::kConvert, ms_between(c0, clock::now()));
   if (caption_trigger_ && config_.describe.on_scene_change && vf.has_luma()) {
     st.scene_gate.should_analyse(
         make_thumbnail(vf.luma(), vf.width(), vf.height(), vf.luma_stride(), config_.gate.thumb_w, config_.gate.thumb_h));
@@ -308,6 +384,12 @@ bool StreamPipeline::submit(const CapturedFrame& cf, LoopState& st) {
   {
     std::lock_guard lock(mu_);
     ++submitted_;
+    if (req.crops.empty()) {
+      ++regions_.full;
+    } else {
+      ++regions_.crops;
+      regions_.crop_images += req.crops.size();
+    }
   }
   if (ctx_.offline) return ctx_.scheduler.submit_wait(client_, std::move(req));
   if (ctx_.scheduler.submit_latest(client_, std::move(req))) count_drop(DropReason::kAnalysisReplaced);
@@ -344,6 +426,7 @@ void StreamPipeline::notify_observers(const CapturedFrame& cf, LoopState& st) {
     fr.analysed = st.applied;
     fr.analytics = std::move(figures);
     fr.display_fps = display_rate_.rate();
+    fr.motion = st.motion_view;
     for (auto& [id, fn] : observers) fn(fr);
   }
   st.pending_events.clear();
@@ -381,6 +464,7 @@ StreamSnapshot StreamPipeline::snapshot() const {
   s.frames = frames_;
   s.analysed = analytics_->analysed;
   s.submitted = submitted_;
+  s.regions = regions_;
   s.queue_depth = inbox_.size();
   s.tracks = analytics_->tracks;
   {

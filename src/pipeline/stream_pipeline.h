@@ -39,6 +39,7 @@
 #include "pipeline/analysis_stage.h"
 #include "pipeline/batch_scheduler.h"
 #include "pipeline/event_bus.h"
+#include "pipeline/motion_regions.h"
 #include "pipeline/stream_capture.h"
 
 namespace vigil {
@@ -54,6 +55,7 @@ enum class DropReason {
   kConvertError,        // it could not be converted for the detector
   kCaptureOverwritten,  // live: the capture thread replaced it before the loop took it
   kCaptureBehind,       // live: part of a burst above the source rate (LiveRateGate)
+  kNoMotion,            // motion regions: nothing moved and nothing was tracked
 };
 const char* to_string(DropReason reason);  // "gate", "analysis_replaced", ...
 using DropCounts = std::map<DropReason, std::uint64_t>;
@@ -83,6 +85,21 @@ struct StreamContext {
   int auto_decode_threads = 1;
 };
 
+// Motion regions of the latest analysis candidate (motion.enabled): immutable
+// once published, shared by every FrameResult until the next candidate.
+struct MotionView {
+  std::vector<Box> boxes;    // motion boxes, full-frame pixels
+  std::vector<Box> regions;  // the crops analysed (decision kCrops), full-frame pixels
+  RegionDecision decision = RegionDecision::kFull;
+};
+
+// Requests by what the detector saw (motion regions); skipped frames are drops (kNoMotion).
+struct RegionCounts {
+  std::uint64_t full = 0;   // whole frames submitted
+  std::uint64_t crops = 0;  // frames submitted as crops
+  std::uint64_t crop_images = 0;  // crops in those frames
+};
+
 // What observers (the web server) get for every displayed frame.
 struct FrameResult {
   std::string stream;
@@ -94,6 +111,7 @@ struct FrameResult {
   bool analysed = false;      // an analysis result was applied on this frame
   std::shared_ptr<const AnalyticsSnapshot> analytics;  // the latest figures; never null
   double display_fps = 0;     // frames through the stream loop per second
+  std::shared_ptr<const MotionView> motion;  // null unless motion.enabled
 };
 using FrameObserver = std::function<void(const FrameResult&)>;
 
@@ -111,6 +129,7 @@ struct StreamSnapshot {
   int every_effective = 1;  // after adaptive control
   DropCounts drops;
   std::uint64_t frames = 0, analysed = 0, submitted = 0;
+  RegionCounts regions;  // submitted requests: whole frames vs crops
   std::size_t queue_depth = 0;  // analysis results waiting to be applied
   std::size_t tracks = 0;
   std::string caption;       // the latest caption ("" if none yet)
@@ -154,8 +173,10 @@ class StreamPipeline {
   void loop();
   void count_frame(const CapturedFrame& cf);
   bool passes_gate(const VideoFrame& vf, LoopState& st);
-  // Converts and submits; false when the offline scheduler stopped.
-  bool submit(const CapturedFrame& cf, LoopState& st);
+  // Motion regions: what to analyse of this candidate (kFull when motion is off).
+  RegionPlan plan_regions_for(const CapturedFrame& cf, LoopState& st);
+  // Converts (and crops, per `plan`) and submits; false when the offline scheduler stopped.
+  bool submit(const CapturedFrame& cf, LoopState& st, const RegionPlan& plan);
   void update_activity(const SimilarityGate& gate);
   void notify_observers(const CapturedFrame& cf, LoopState& st);
   // Offline, at the end of the input: waits for and applies the last results.
@@ -203,6 +224,7 @@ class StreamPipeline {
   std::map<int, FrameObserver> observers_;
   int next_observer_ = 1;
   std::uint64_t frames_ = 0, submitted_ = 0;
+  RegionCounts regions_;
   std::shared_ptr<const AnalyticsSnapshot> analytics_ = std::make_shared<const AnalyticsSnapshot>();
   RateMeter display_rate_, analysed_rate_;
 };

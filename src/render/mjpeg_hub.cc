@@ -18,6 +18,7 @@ Result<void> MjpegVariant::validate() const {
 
 MjpegVariant MjpegVariant::clamped() const {
   MjpegVariant v = *this;
+  v.motion = overlay && motion;  // motion boxes are drawn on the overlay only
   v.quality = std::clamp(quality, 1, 100);
   v.fps = std::isfinite(fps) && fps > 0 ? std::min(fps, kMaxFps) : kMaxFps;
   v.max_width = std::max(0, max_width);
@@ -168,6 +169,7 @@ Result<std::vector<std::uint8_t>> MjpegHub::encode(const MjpegVariant& variant, 
   auto image = encoder_.to_bgr(frame, variant.max_width);
   if (!image) return fail(image.error());
   OverlayInput in = overlay;
+  if (!variant.motion) in.motion = in.regions = nullptr;
   in.source_w = frame.width();
   in.source_h = frame.height();
   draw_overlay(*image, in);

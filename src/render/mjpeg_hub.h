@@ -36,6 +36,7 @@ struct MjpegVariant {
   int quality = 80;      // JPEG quality 1..100
   double fps = 10;       // maximum frames per second sent, 0 < fps <= kMaxFps (media time)
   int max_width = 0;     // 0 = source width; else downscaled to at most this width (aspect kept)
+  bool motion = false;   // overlay variants: also draw the motion boxes and crops (OverlayInput::motion)
 
   static constexpr double kMaxFps = 30;
   // What viewers may ask for is quantised to these steps, so that N clients

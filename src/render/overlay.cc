@@ -236,6 +236,29 @@ void draw_tracks(Canvas& c, const OverlayInput& in) {
   }
 }
 
+void draw_boxes(Canvas& c, const std::vector<Box>& boxes, Rgb rgb, bool dashed) {
+  for (const Box& b : boxes) {
+    const cv::Point p1 = c.point(PointF{b.x1, b.y1});
+    const cv::Point p2 = c.point(PointF{b.x2, b.y2});
+    if (!dashed) {
+      cv::rectangle(c.mat, p1, p2, c.color(rgb), c.thickness, cv::LINE_8);
+      continue;
+    }
+    // Dashes of 8 pixels along each side.
+    const cv::Point corners[4] = {p1, {p2.x, p1.y}, p2, {p1.x, p2.y}};
+    for (int k = 0; k < 4; ++k) {
+      const cv::Point a = corners[k], d = corners[(k + 1) % 4] - a;
+      const double len = std::hypot(d.x, d.y);
+      for (double s = 0; s < len; s += 16) {
+        const double e = std::min(len, s + 8);
+        cv::line(c.mat, a + cv::Point(static_cast<int>(d.x * s / len), static_cast<int>(d.y * s / len)),
+                 a + cv::Point(static_cast<int>(d.x * e / len), static_cast<int>(d.y * e / len)), c.color(rgb),
+                 c.thickness, cv::LINE_8);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void draw_overlay(Image& image, const OverlayInput& input) {
@@ -252,6 +275,8 @@ void draw_overlay(Image& image, const OverlayInput& input) {
   // Back to front: zones, lines, trails, boxes (labels stay readable on top).
   if (input.zones) draw_zones(c, input, src_w, src_h);
   if (input.lines) draw_lines(c, input, src_w, src_h);
+  if (input.motion) draw_boxes(c, *input.motion, Rgb{255, 220, 0}, false);
+  if (input.regions) draw_boxes(c, *input.regions, Rgb{0, 220, 255}, true);
   if (input.tracks && input.trails) draw_trails(c, input);
   if (input.tracks) draw_tracks(c, input);
 }

@@ -85,6 +85,10 @@ struct OverlayInput {
   const std::map<std::string, std::map<std::string, std::int64_t>>* line_counts = nullptr;
   const std::vector<std::string>* class_names = nullptr;  // [class_id]; missing ids print "classN"
   const TrailHistory* trails = nullptr;
+  // Motion regions (source-frame pixels): motion boxes drawn as thin yellow
+  // outlines, the crops analysed as dashed cyan ones. Null: not drawn.
+  const std::vector<Box>* motion = nullptr;
+  const std::vector<Box>* regions = nullptr;
   // Size of the frame the coordinates refer to; 0 = the image's own size.
   int source_w = 0;
   int source_h = 0;

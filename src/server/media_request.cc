@@ -55,7 +55,8 @@ Result<void> read_media_params(MediaRequest& m, const std::map<std::string, std:
   auto width = int_param(query, "width", 0, 0, kMaxMediaWidth);
   auto overlay = int_param(query, "overlay", 1, 0, 1);
   auto video = int_param(query, "video", 1, 0, 1);
-  for (const auto* r : {&fps, &quality, &width, &overlay, &video})
+  auto motion = int_param(query, "motion", 0, 0, 1);
+  for (const auto* r : {&fps, &quality, &width, &overlay, &video, &motion})
     if (!*r) return fail(r->error());
   m.variant.fps = snapshot ? MjpegVariant::kMaxFps : *fps;
   m.variant.quality = *quality;
@@ -63,6 +64,7 @@ Result<void> read_media_params(MediaRequest& m, const std::map<std::string, std:
   // The WebSocket feed sends plain frames: the browser draws the overlay from the JSON.
   // MJPEG and snapshots draw it unless overlay=0.
   m.variant.overlay = socket ? false : *overlay == 1;
+  m.variant.motion = m.variant.overlay && *motion == 1;  // motion boxes are part of the overlay
   m.video = *video == 1;
   return {};
 }

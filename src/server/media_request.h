@@ -40,7 +40,8 @@ inline constexpr int kMaxMediaWidth = 16384;
 MediaRequest classify_media(const std::string& path);
 
 // fps (1..kMaxFps; WebSocket 1..15), quality (1..100), width (0..16384),
-// overlay (0/1), video (0/1) into m.variant and m.video, with each kind's
+// overlay (0/1), motion (0/1: with the overlay, draw motion boxes and crops),
+// video (0/1) into m.variant and m.video, with each kind's
 // defaults. kInvalidArgument names the parameter and its range.
 Result<void> read_media_params(MediaRequest& m, const std::map<std::string, std::string>& query);
 

@@ -79,6 +79,18 @@ void stream_families(std::ostringstream& os, const std::vector<StreamSnapshot>& 
   for (const auto& s : streams)
     os << "vigil_stream_frames_total{stream=\"" << prometheus_label_value(s.id) << "\"} " << fmt(s.frames) << '\n';
 
+  family(os, "vigil_analyses_total", "counter",
+         "Frames submitted for analysis by what the detector saw: full (the whole frame) or crops (motion regions).");
+  for (const auto& s : streams) {
+    const std::string id = prometheus_label_value(s.id);
+    os << "vigil_analyses_total{stream=\"" << id << "\",kind=\"full\"} " << fmt(s.regions.full) << '\n';
+    os << "vigil_analyses_total{stream=\"" << id << "\",kind=\"crops\"} " << fmt(s.regions.crops) << '\n';
+  }
+  family(os, "vigil_crop_images_total", "counter", "Crops sent to the detector (motion regions), by stream.");
+  for (const auto& s : streams)
+    os << "vigil_crop_images_total{stream=\"" << prometheus_label_value(s.id) << "\"} " << fmt(s.regions.crop_images)
+       << '\n';
+
   family(os, "vigil_drops_total", "counter", "Frames not analysed or not shown, by stream and reason.");
   for (const auto& s : streams) {
     const std::string id = prometheus_label_value(s.id);

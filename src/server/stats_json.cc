@@ -56,6 +56,7 @@ json to_json(const StreamSnapshot& s) {
           {"drops", drop_names(s.drops)},
           {"frames", s.frames},
           {"analysed", s.analysed},
+          {"regions", {{"full", s.regions.full}, {"crops", s.regions.crops}, {"crop_images", s.regions.crop_images}}},
           {"queue_depth", s.queue_depth},
           {"tracks", s.tracks},
           {"occupancy", s.occupancy},

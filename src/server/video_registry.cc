@@ -144,6 +144,10 @@ void StreamVideo::on_frame(const FrameResult& r) {
       in.line_counts = r.analytics ? &r.analytics->line_counts : nullptr;
       in.class_names = &class_names_;
       in.trails = &trails_;
+      if (r.motion) {
+        in.motion = &r.motion->boxes;
+        in.regions = &r.motion->regions;
+      }
       hub_->on_frame(*r.frame, r.pts, in);
     }
     if (!queues.empty() && (r.analysed || !r.events.empty())) {
@@ -169,6 +173,7 @@ json StreamVideo::stats_json() const {
                                ? v.encode_ms_total / static_cast<double>(v.frames_encoded + v.encode_errors)
                                : 0.0;
         out["variants"].push_back({{"overlay", v.variant.overlay},
+                                   {"motion", v.variant.motion},
                                    {"quality", v.variant.quality},
                                    {"fps", v.variant.fps},
                                    {"max_width", v.variant.max_width},

@@ -173,6 +173,14 @@ std::vector<Track> Tracker::predict(double t) const {
   return out;
 }
 
+std::vector<Box> Tracker::predicted_boxes(double t) const {
+  const double dt = std::max(0.0, t - last_t_);
+  std::vector<Box> out;
+  for (const auto* list : {&active_, &lost_})
+    for (const Entry& e : *list) out.push_back(e.filter.predicted_box(dt));
+  return out;
+}
+
 void Tracker::apply_match(Entry& entry, const Detection& det, double t) {
   Track& track = entry.track;
   entry.filter.update(det.box);

@@ -82,6 +82,9 @@ class Tracker {
   // update; earlier is treated as the last update), by ascending id. Changes
   // nothing: called on every displayed frame so boxes move between analysed frames.
   std::vector<Track> predict(double t) const;
+  // The boxes of every track held (tentative, confirmed and lost), extrapolated
+  // to time t like predict(): where objects may be (motion regions).
+  std::vector<Box> predicted_boxes(double t) const;
 
   // Forgets every track, reporting nothing (the caller ends them itself), and
   // makes the next update the stream's first analysed frame again.

@@ -61,6 +61,14 @@ with open(path, "r+b") as f:
 PY
   mv "$out/damaged.tmp.ts" "$out/damaged.ts"
 fi
+# A quiet scene (motion regions): a textured static background, empty for 3 s;
+# then person.jpg (a person, a horse, a dog), scaled to 480 px, slides in from
+# the left for ~5 s and stays still for the last ~4 s. 960x540, 25 fps, 12 s.
+PERSON=/usr/share/darknet/data/person.jpg
+mk motion_scene.mp4 ff -f lavfi -i "color=c=0x5a6470:s=960x540:r=25:d=12,drawgrid=w=48:h=48:t=2:c=0x46505c" \
+  -loop 1 -i "$PERSON" -filter_complex \
+  "[1]scale=480:-2,format=yuv420p[o];[0][o]overlay=x='if(lt(t,3),-600,min((t-3)*160-480,300))':y=110:shortest=1" \
+  -t 12 -c:v libx264 -preset veryfast -pix_fmt yuv420p -g 50
 # An empty file.
 : > "$out/empty.mp4"
 echo "test videos in $out"
