@@ -25,8 +25,31 @@ Ort::Env& ort_env() {
   return env;
 }
 
+// The folder of the libonnxruntime.so this process mapped, from
+// /proc/self/maps; "" when not found.
+std::string onnxruntime_library_dir() {
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    const auto at = line.find('/');
+    if (at == std::string::npos || line.find("libonnxruntime.so", at) == std::string::npos) continue;
+    return std::filesystem::path(line.substr(at)).parent_path().string();
+  }
+  return "";
+}
+
+// A provider ONNX Runtime lists, or whose shared library sits beside
+// libonnxruntime.so: the npm GPU package adds libonnxruntime_providers_cuda.so
+// and _tensorrt.so to a core library that lists only the CPU provider, yet
+// loads them when a session asks for them.
 bool has_provider(const std::vector<std::string>& available, const char* name) {
-  return std::find(available.begin(), available.end(), name) != available.end();
+  if (std::find(available.begin(), available.end(), name) != available.end()) return true;
+  const char* lib = std::strcmp(name, "TensorrtExecutionProvider") == 0 ? "libonnxruntime_providers_tensorrt.so"
+                    : std::strcmp(name, "CUDAExecutionProvider") == 0   ? "libonnxruntime_providers_cuda.so"
+                                                                        : nullptr;
+  static const std::string dir = onnxruntime_library_dir();
+  std::error_code ec;
+  return lib && !dir.empty() && std::filesystem::exists(std::filesystem::path(dir) / lib, ec);
 }
 
 std::string join(const std::vector<std::string>& v) {
