@@ -11,6 +11,7 @@
 // (models/detection_match.h), both at or above the stream's score threshold.
 // Times are the wall time per analysed frame of each path, one image per
 // detector call (batch 1), inference threads as configured.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -21,6 +22,7 @@
 
 #include "cli/commands.h"
 #include "config/engine_config.h"
+#include "inference/backend.h"
 #include "inference/model_choice.h"
 #include "media/video_source.h"
 #include "metrics/system_stats.h"
@@ -102,11 +104,6 @@ Result<std::unique_ptr<Detector>> open_detector(const std::string& path, const M
 
 const char* motion_mode(const MotionConfig& m) { return !m.enabled ? "off" : m.crops ? "crops" : "skip"; }
 
-struct PathTotals {
-  double ms = 0;
-  std::int64_t detections = 0;
-};
-
 struct FastCounts {
   std::int64_t skipped = 0, full = 0, crops = 0, crop_images = 0;
 };
@@ -157,106 +154,120 @@ class FastPath {
   FrameConverter conv_;
 };
 
+// The two detectors: float32 square (exact) and the configured one (fast).
+struct Paths {
+  std::unique_ptr<Detector> exact, fast;
+  ModelChoice fast_model;
+};
+
+Result<Paths> open_paths(const AgreementSetup& s) {
+  const bool gpu = device_uses_gpu(s.model.device);
+  auto fast_model = choose_model_file(s.model.path, s.model.precision, cpu_features(), gpu);
+  if (!fast_model) return fail(fast_model.error());
+  auto exact_model = choose_model_file(s.model.path, ModelPrecision::kFp32, cpu_features(), gpu);
+  if (!exact_model) return fail(exact_model.error());
+  auto exact = open_detector(exact_model->path, s.model, false);
+  if (!exact) return fail(exact.error());
+  auto fast = open_detector(fast_model->path, s.model, s.model.rectangular);
+  if (!fast) return fail(fast.error());
+  return Paths{std::move(*exact), std::move(*fast), *fast_model};
+}
+
+struct Tally {
+  std::int64_t frames = 0;
+  double exact_ms = 0, fast_ms = 0;  // summed over the frames
+  MatchCounts match;
+  FastCounts counts;
+};
+
+// Both paths over every `every`th frame until `frames` were analysed (or the video ended).
+Result<Tally> measure(VideoSource& src, Paths& paths, const AgreementSetup& s, int frames) {
+  const DecodeOptions exact_decode = decode_options(s.stream, paths.exact->info());
+  FastPath fast_path(*paths.fast, s, paths.fast->info());
+  FrameConverter conv;
+  Tally t;
+  for (std::int64_t decoded = 0; t.frames < frames;) {
+    auto r = src.read();
+    if (!r) return fail(r.error());
+    if (!r->has_value()) break;
+    if (decoded++ % s.every != 0) continue;
+    const VideoFrame& vf = *(*r)->frame;
+    const auto e0 = clock_type::now();
+    auto img = conv.to_image(vf, PixelFormat::kBgr24);
+    if (!img) return fail(img.error());
+    const Image* one[] = {&*img};
+    auto e = paths.exact->detect(one, exact_decode);
+    if (!e) return fail(e.error());
+    t.exact_ms += ms_since(e0);
+    const auto f0 = clock_type::now();
+    auto f = fast_path.run(vf, (*r)->pts, t.counts);
+    if (!f) return fail(f.error());
+    t.fast_ms += ms_since(f0);
+    // Scores from the configured threshold: decoding keeps lower ones for the tracker.
+    t.match += match_detections((*e)[0], *f, 0.5F, s.stream.conf);
+    ++t.frames;
+  }
+  return t;
+}
+
+nlohmann::json agreement_json(const Tally& t, const Paths& p, const AgreementSetup& s) {
+  const double n = static_cast<double>(std::max<std::int64_t>(1, t.frames));
+  const double exact_ms = t.exact_ms / n, fast_ms = t.fast_ms / n;
+  return {{"frames", t.frames},
+          {"recall", t.match.recall()},
+          {"precision", t.match.precision()},
+          {"speedup", fast_ms > 0 ? exact_ms / fast_ms : 0.0},
+          {"exact_ms", exact_ms},
+          {"fast_ms", fast_ms},
+          {"exact_detections", t.match.reference},
+          {"fast_detections", t.match.candidate},
+          {"matched", t.match.matched},
+          {"fast_model", p.fast_model.path},
+          {"fast_precision", to_string(p.fast_model.precision)},
+          {"rectangular", p.fast->rectangular()},
+          {"motion", motion_mode(s.stream.motion)},
+          {"every", s.every},
+          {"skipped", t.counts.skipped},
+          {"full_frames", t.counts.full},
+          {"crop_frames", t.counts.crops},
+          {"crop_images", t.counts.crop_images}};
+}
+
+void print_agreement(const nlohmann::json& j) {
+  std::printf("frames %lld (every %d), fast: %s %s, motion %s\n", j["frames"].get<long long>(), j["every"].get<int>(),
+              j["fast_precision"].get<std::string>().c_str(), j["rectangular"].get<bool>() ? "rectangular" : "square",
+              j["motion"].get<std::string>().c_str());
+  std::printf("recall %.3f  precision %.3f  (%lld exact, %lld fast, %lld matched)\n", j["recall"].get<double>(),
+              j["precision"].get<double>(), j["exact_detections"].get<long long>(),
+              j["fast_detections"].get<long long>(), j["matched"].get<long long>());
+  std::printf("exact %.2f ms/frame, fast %.2f ms/frame: %.2fx; fast frames: %lld full, %lld crops (%lld images), %lld "
+              "skipped\n",
+              j["exact_ms"].get<double>(), j["fast_ms"].get<double>(), j["speedup"].get<double>(),
+              j["full_frames"].get<long long>(), j["crop_frames"].get<long long>(), j["crop_images"].get<long long>(),
+              j["skipped"].get<long long>());
+}
+
+int bad_input(const Error& e) {
+  std::cerr << "vigil bench agreement: " << e.message << "\n";
+  return kExitBadInput;
+}
+
 int run_agreement(const AgreementArgs& a) {
   auto setup = agreement_setup(a);
-  if (!setup) {
-    std::cerr << "vigil bench agreement: " << setup.error().message << "\n";
-    return kExitBadInput;
-  }
-  auto fast_model = choose_model_file(setup->model.path, setup->model.precision);
-  auto exact_model = choose_model_file(setup->model.path, ModelPrecision::kFp32);
-  if (!fast_model || !exact_model) {
-    std::cerr << "vigil bench agreement: " << (fast_model ? exact_model.error() : fast_model.error()).message << "\n";
-    return kExitBadInput;
-  }
-  auto exact = open_detector(exact_model->path, setup->model, false);
-  if (!exact) {
-    std::cerr << "vigil bench agreement: " << exact.error().message << "\n";
-    return kExitBadInput;
-  }
-  auto fast = open_detector(fast_model->path, setup->model, setup->model.rectangular);
-  if (!fast) {
-    std::cerr << "vigil bench agreement: " << fast.error().message << "\n";
-    return kExitBadInput;
-  }
+  if (!setup) return bad_input(setup.error());
+  auto paths = open_paths(*setup);
+  if (!paths) return bad_input(paths.error());
   VideoSourceOptions vo;
   vo.url = a.video;
   vo.hwaccel = HwAccel::kNone;
   auto src = VideoSource::open(vo);
-  if (!src) {
-    std::cerr << "vigil bench agreement: " << src.error().message << "\n";
-    return kExitBadInput;
-  }
-  const DecodeOptions exact_decode = decode_options(setup->stream, (*exact)->info());
-  FastPath fast_path(**fast, *setup, (*fast)->info());
-  FrameConverter conv;
-  MatchCounts match;
-  PathTotals exact_t, fast_t;
-  FastCounts counts;
-  std::int64_t decoded = 0, analysed = 0;
-  while (analysed < a.frames) {
-    auto r = (*src)->read();
-    if (!r) {
-      std::cerr << "vigil bench agreement: " << r.error().message << "\n";
-      return kExitBadInput;
-    }
-    if (!r->has_value()) break;
-    if (decoded++ % setup->every != 0) continue;
-    const VideoFrame& vf = *(*r)->frame;
-    const auto e0 = clock_type::now();
-    auto img = conv.to_image(vf, PixelFormat::kBgr24);
-    if (!img) continue;
-    const Image* one[] = {&*img};
-    auto e = (*exact)->detect(one, exact_decode);
-    exact_t.ms += ms_since(e0);
-    const auto f0 = clock_type::now();
-    auto f = fast_path.run(vf, (*r)->pts, counts);
-    fast_t.ms += ms_since(f0);
-    if (!e || !f) {
-      std::cerr << "vigil bench agreement: " << (e ? f.error() : e.error()).message << "\n";
-      return kExitRuntime;
-    }
-    match += match_detections((*e)[0], *f, 0.5F, setup->stream.conf);  // the configured threshold (decode keeps lower scores for the tracker)
-    ++analysed;
-  }
-  if (analysed == 0) {
-    std::cerr << "vigil bench agreement: " << a.video << ": no frame decoded\n";
-    return kExitBadInput;
-  }
-  const double n = static_cast<double>(analysed);
-  const double exact_ms = exact_t.ms / n, fast_ms = fast_t.ms / n;
-  const nlohmann::json out = {{"frames", analysed},
-                              {"recall", match.recall()},
-                              {"precision", match.precision()},
-                              {"speedup", fast_ms > 0 ? exact_ms / fast_ms : 0.0},
-                              {"exact_ms", exact_ms},
-                              {"fast_ms", fast_ms},
-                              {"exact_detections", match.reference},
-                              {"fast_detections", match.candidate},
-                              {"matched", match.matched},
-                              {"fast_model", fast_model->path},
-                              {"fast_precision", to_string(fast_model->precision)},
-                              {"rectangular", (*fast)->rectangular()},
-                              {"motion", motion_mode(setup->stream.motion)},
-                              {"every", setup->every},
-                              {"skipped", counts.skipped},
-                              {"full_frames", counts.full},
-                              {"crop_frames", counts.crops},
-                              {"crop_images", counts.crop_images}};
-  if (a.json) {
-    std::cout << out.dump() << "\n";
-    return kExitOk;
-  }
-  std::printf("frames %lld (every %d), fast: %s %s, motion %s\n", static_cast<long long>(analysed), setup->every,
-              to_string(fast_model->precision), (*fast)->rectangular() ? "rectangular" : "square",
-              motion_mode(setup->stream.motion));
-  std::printf("recall %.3f  precision %.3f  (%lld exact, %lld fast, %lld matched)\n", match.recall(), match.precision(),
-              static_cast<long long>(match.reference), static_cast<long long>(match.candidate),
-              static_cast<long long>(match.matched));
-  std::printf("exact %.2f ms/frame, fast %.2f ms/frame: %.2fx; fast frames: %lld full, %lld crops (%lld images), %lld skipped\n",
-              exact_ms, fast_ms, out["speedup"].get<double>(), static_cast<long long>(counts.full),
-              static_cast<long long>(counts.crops), static_cast<long long>(counts.crop_images),
-              static_cast<long long>(counts.skipped));
+  if (!src) return bad_input(src.error());
+  auto tally = measure(**src, *paths, *setup, a.frames);
+  if (!tally) return bad_input(tally.error());
+  if (tally->frames == 0) return bad_input(Error{ErrorCode::kBadInput, a.video + ": no frame decoded"});
+  const nlohmann::json out = agreement_json(*tally, *paths, *setup);
+  if (a.json) std::cout << out.dump() << "\n";
+  else print_agreement(out);
   return kExitOk;
 }
 

@@ -349,7 +349,7 @@ const Section<ModelConfig>& model_section() {
         "precision", &M::precision, kModelPrecisionNames,
         "fp32, int8 (the INT8 copy <stem>-int8.onnx beside the model, made by `make build`; error if missing) or "
         "auto (int8 when that copy exists, the CPU has VNNI and no GPU runs the model, else fp32); default fp32: "
-        "INT8 is ~2x faster on VNNI CPUs and finds fewer of the float32 detections (docs/performance.md)"));
+        "INT8 is ~2x faster on VNNI CPUs and agrees less with the float32 detections (docs/performance.md)"));
     return t;
   }();
   return s;

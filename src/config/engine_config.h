@@ -96,9 +96,10 @@ struct ModelConfig {
   std::string trt_cache_dir;
   bool rectangular = true;  // dynamic-size models: smallest stride-multiple input per frame shape
   // float32 model or its INT8 copy "<stem>-int8.onnx" (inference/model_choice.h)
-  // fp32 by default: the INT8 copy is ~2x faster here but finds 0.89 of the
-  // float32 detections on vtest (bench agreement, docs/performance.md), under
-  // the 0.95 the exact path is held to; auto or int8 trade that for speed.
+  // fp32 by default: the INT8 copy is ~2x faster here, but on vtest 7% of its
+  // detections are not float32's (bench agreement precision 0.93,
+  // docs/performance.md), under the 0.95 the fast path is held to; auto or
+  // int8 trade that for speed.
   ModelPrecision precision = ModelPrecision::kFp32;
 };
 
