@@ -1,6 +1,7 @@
 // BatchScheduler with a real Detector on a test model whose outputs are known
 // (tests/tools/make_test_models.py: yolov8.onnx, a person at [150,200,250,400]
 // in its 640x640 input).
+#include "batch_collector.h"
 #include "pipeline/batch_scheduler.h"
 
 #include <condition_variable>
@@ -33,22 +34,7 @@ BatchRequest request(std::int64_t seq, float to_full = 1) {
   return r;
 }
 
-struct Collector {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::vector<BatchResult> results;
-  BatchScheduler::Callback callback() {
-    return [this](BatchResult&& r) {
-      std::lock_guard lock(mu);
-      results.push_back(std::move(r));
-      cv.notify_all();
-    };
-  }
-  bool wait_for(std::size_t n) {
-    std::unique_lock lock(mu);
-    return cv.wait_for(lock, 10s, [&] { return results.size() >= n; });
-  }
-};
+using Collector = test::BatchCollector;
 
 DecodeOptions decode() {
   DecodeOptions d;

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "media/image_io.h"
+#include "batch_collector.h"
 #include "pipeline/batch_scheduler.h"
 
 namespace vigil {
@@ -97,22 +98,7 @@ BatchRequest frame(std::int64_t seq, int w, int h) {
   return r;
 }
 
-struct Collector {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::vector<BatchResult> results;
-  BatchScheduler::Callback callback() {
-    return [this](BatchResult&& r) {
-      std::lock_guard lock(mu);
-      results.push_back(std::move(r));
-      cv.notify_all();
-    };
-  }
-  bool wait_for(std::size_t n) {
-    std::unique_lock lock(mu);
-    return cv.wait_for(lock, 30s, [&] { return results.size() >= n; });
-  }
-};
+using Collector = test::BatchCollector;
 
 // Four streams, two 16:9 and two 4:3, all pending at once with room for 8 in
 // a batch: two batches of 2 (the sizes apart), not one of 4.
