@@ -343,8 +343,8 @@ const Section<ModelConfig>& model_section() {
                   issues.add(path, "only used with device tensorrt or auto (device is " + m.device + ")");
               }));
     t.add(flag("rectangular", &M::rectangular,
-               "models with dynamic height/width: run each frame at the smallest input of the model's stride that "
-               "holds its letterbox (416x256 for 16:9); false = the square input"));
+               "models with dynamic height/width: run each frame at a smaller input that holds its letterbox on the "
+               "square input's stride grid (416x288 for 16:9); false = the square input"));
     t.add(choice<M, ModelPrecision>(
         "precision", &M::precision, kModelPrecisionNames,
         "fp32, int8 (the INT8 copy <stem>-int8.onnx beside the model, made by `make build`; error if missing) or "

@@ -42,10 +42,19 @@ Box LetterboxTransform::to_model(const Box& b) const {
 
 namespace {
 
-// The smallest multiple of `stride` >= `pixels`, at most `nominal`.
-int round_up_to_stride(float pixels, int stride, int nominal) {
-  const int needed = std::max(1, static_cast<int>(std::ceil(pixels)));
-  return std::min(nominal, (needed + stride - 1) / stride * stride);
+// One axis of a rectangular input: the square letterbox's scaled size plus,
+// on each side, its padding modulo the stride, so the picture starts at the
+// same offset modulo the stride as in the square input and every feature
+// map's cells cover the same pixels of the frame (the model sees the frame
+// through the same windows; only padding far from the picture is gone).
+// Grown by a stride on each side while it is under the exact scaled size
+// (which keeps the nominal scale), rounded up to a stride multiple (the
+// centred padding stays the same: the sum is one pixel short of a multiple
+// at most), at most the nominal size (which is the square input itself).
+int grid_aligned_extent(int scaled, int square_pad, float exact, int stride, int nominal) {
+  int extent = scaled + 2 * (square_pad % stride);
+  while (static_cast<float>(extent) < exact) extent += 2 * stride;
+  return std::min(nominal, (extent + stride - 1) / stride * stride);
 }
 
 }  // namespace
@@ -53,12 +62,11 @@ int round_up_to_stride(float pixels, int stride, int nominal) {
 InputSize choose_input_size(const ModelInfo& info, int src_w, int src_h, bool rectangular) {
   const InputSize nominal = info.input_size();
   if (!rectangular || !info.dynamic_hw || src_w <= 0 || src_h <= 0 || info.stride <= 0) return nominal;
-  const float scale = std::min(static_cast<float>(nominal.width) / static_cast<float>(src_w),
-                               static_cast<float>(nominal.height) / static_cast<float>(src_h));
-  // ceil of the exact scaled size (not of its rounding), so that the chosen
-  // size's letterbox has the nominal scale on both axes.
-  return {round_up_to_stride(static_cast<float>(src_w) * scale, info.stride, nominal.width),
-          round_up_to_stride(static_cast<float>(src_h) * scale, info.stride, nominal.height)};
+  const LetterboxTransform square = compute_letterbox(src_w, src_h, nominal.width, nominal.height);
+  return {grid_aligned_extent(square.new_w, square.pad_x, static_cast<float>(src_w) * square.scale, info.stride,
+                              nominal.width),
+          grid_aligned_extent(square.new_h, square.pad_y, static_cast<float>(src_h) * square.scale, info.stride,
+                              nominal.height)};
 }
 
 PreprocessSpec PreprocessSpec::from(const ModelInfo& info) { return from(info, info.input_size()); }

@@ -31,11 +31,15 @@ LetterboxTransform compute_letterbox(int src_w, int src_h, int dst_w, int dst_h)
 
 // The model input a src_w x src_h frame is run at. Square (the model's
 // nominal input_w x input_h) unless `rectangular` and the model's height and
-// width are dynamic; then the smallest multiples of the model's stride that
-// hold the frame letterboxed at the nominal scale, at most the nominal size:
-// 1280x720 into 416 -> 416x234 -> 416x256; 640x480 -> 416x320; 720x1280 ->
-// 256x416. The letterbox into that size keeps the nominal scale, so boxes are
-// where the square input puts them; only the padding shrinks.
+// width are dynamic; then, per axis, the frame letterboxed at the nominal
+// scale plus its square padding modulo the stride on each side, rounded up
+// to a stride multiple, at most the nominal size: the picture lies on the
+// same stride grid as in the square input, so the feature maps see the same
+// windows of the frame and the detections stay the square input's (measured:
+// docs/performance.md, "Fast path agreement"). 1280x720 into 416 -> 416x234,
+// square padding 91 = 2 x 32 + 27 -> 416x288 (padding 27); 640x480 ->
+// 416x312, padding 52 = 32 + 20 -> 416x352; 720x1280 -> 288x416. The scale,
+// and so every box, is the square input's; only the padding shrinks.
 InputSize choose_input_size(const ModelInfo& info, int src_w, int src_h, bool rectangular);
 
 struct PreprocessSpec {

@@ -101,8 +101,8 @@ TEST(ModelConversion, OnnxRuntimeMatchesTfjsReference) {
   EXPECT_EQ(compared, info.outputs.size());
 }
 
-// The dynamic height/width of the conversion: at 416x256 (a 16:9 frame's
-// input) ONNX Runtime agrees with the TF.js graph run at that size (its
+// The dynamic height/width of the conversion: at 416x256 (a size
+// no aspect picks, so not one the other tests cover) ONNX Runtime agrees with the TF.js graph run at that size (its
 // ResizeBilinear nodes resizing by the factors they have at 416, see
 // reference.js), every output within 1e-3, with 52x32, 26x16 and 13x8 cells.
 TEST(ModelConversion, DynamicSizeMatchesTfjsAt416x256) {

@@ -3,7 +3,7 @@
 // input order, each equal to the image's own run), and BatchScheduler forms
 // its batches from requests of one size, live and offline. With the default
 // model (dynamic height/width, rectangular inputs): 768x576 and 1280x720 run
-// at 416x320 and 416x256.
+// at 416x352 and 416x288.
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -38,9 +38,9 @@ TEST(MixedShapeDetect, OneRunPerInputSizeAndResultsInInputOrder) {
   auto det = default_detector();
   ASSERT_TRUE(det);
   ASSERT_TRUE(det->info().dynamic_hw) << "models/nanodet-m-416.onnx is not the dynamic-size conversion";
-  const Image dog = load("/usr/share/darknet/data/dog.jpg");        // 768x576 -> 416x320
+  const Image dog = load("/usr/share/darknet/data/dog.jpg");        // 768x576 -> 416x352
   const Image person = load("/usr/share/darknet/data/person.jpg");  // 640x424 -> 416x288
-  ASSERT_EQ(det->input_size_for(dog.width, dog.height), (InputSize{416, 320}));
+  ASSERT_EQ(det->input_size_for(dog.width, dog.height), (InputSize{416, 352}));
   ASSERT_EQ(det->input_size_for(person.width, person.height), (InputSize{416, 288}));
   const Image* mixed[] = {&dog, &person, &dog};
   DecodeOptions o;
@@ -115,8 +115,8 @@ TEST(MixedShapeScheduler, LiveBatchesHoldOneInputSize) {
   for (int i = 0; i < 4; ++i) client[i] = s.add_client(DecodeOptions{}, col[i].callback());
   s.submit_latest(client[0], frame(1, 1280, 720));
   s.submit_latest(client[1], frame(2, 640, 480));
-  s.submit_latest(client[2], frame(3, 1920, 1080));  // 416x256 too
-  s.submit_latest(client[3], frame(4, 768, 576));    // 416x320 too
+  s.submit_latest(client[2], frame(3, 1920, 1080));  // 416x288 too
+  s.submit_latest(client[3], frame(4, 768, 576));    // 416x352 too
   for (auto& c : col) ASSERT_TRUE(c.wait_for(1));
   for (int i = 0; i < 4; ++i) {
     ASSERT_TRUE(col[i].results[0].ok) << col[i].results[0].error;

@@ -114,7 +114,7 @@ TEST(RegionPlan, RegionsAreClippedToASmallFrame) {
 }
 
 TEST(RegionPlan, RegionsTakeARectangularInputsShape) {
-  // 16:9 with rectangular inference: the frame runs at 416x256, aspect 1.625.
+  // A 16:9 frame with a rectangular input of 416x256 (aspect 1.625).
   RegionPlanInput in = input_1280x720();
   in.aspect = 416.0 / 256.0;
   in.tracks = {{600, 300, 680, 500}};  // 80x200: height x margin x aspect = 439 > 416

@@ -2,6 +2,7 @@
 // (choose_input_size), the letterbox at that size, what describe_model reads
 // about dynamic height/width and the stride, and the NanoDet decoder on
 // synthetic outputs of non-square grids (a known box at a known cell).
+#include <algorithm>
 #include <cmath>
 
 #include <gtest/gtest.h>
@@ -22,16 +23,17 @@ ModelInfo dynamic_model(int w = 416, int h = 416, int stride = 32) {
   return m;
 }
 
-TEST(ChooseInputSize, SmallestStrideMultipleHoldingTheLetterbox) {
+TEST(ChooseInputSize, TheLetterboxOnTheSquareInputsStrideGrid) {
   const ModelInfo m = dynamic_model();
-  EXPECT_EQ(choose_input_size(m, 1280, 720, true), (InputSize{416, 256}));   // 416x234
-  EXPECT_EQ(choose_input_size(m, 1920, 1080, true), (InputSize{416, 256}));
-  EXPECT_EQ(choose_input_size(m, 640, 480, true), (InputSize{416, 320}));    // 4:3: 416x312
-  EXPECT_EQ(choose_input_size(m, 720, 1280, true), (InputSize{256, 416}));   // portrait
-  EXPECT_EQ(choose_input_size(m, 480, 640, true), (InputSize{320, 416}));
+  EXPECT_EQ(choose_input_size(m, 1280, 720, true), (InputSize{416, 288}));   // 416x234, square pad 91 = 64 + 27
+  EXPECT_EQ(choose_input_size(m, 1920, 1080, true), (InputSize{416, 288}));
+  EXPECT_EQ(choose_input_size(m, 640, 480, true), (InputSize{416, 352}));    // 4:3: 416x312, pad 52 = 32 + 20
+  EXPECT_EQ(choose_input_size(m, 720, 1280, true), (InputSize{288, 416}));   // portrait
+  EXPECT_EQ(choose_input_size(m, 480, 640, true), (InputSize{352, 416}));
   EXPECT_EQ(choose_input_size(m, 416, 416, true), (InputSize{416, 416}));
-  EXPECT_EQ(choose_input_size(m, 2000, 100, true), (InputSize{416, 32}));    // 416x21 -> one stride
-  EXPECT_EQ(choose_input_size(m, 320, 180, true), (InputSize{416, 256}));    // upscaled like the square input
+  EXPECT_EQ(choose_input_size(m, 2000, 100, true), (InputSize{416, 32}));    // 416x21, pad 197 = 192 + 5 -> 31 -> 32
+  EXPECT_EQ(choose_input_size(m, 320, 180, true), (InputSize{416, 288}));    // upscaled like the square input
+  EXPECT_EQ(choose_input_size(m, 720, 528, true), (InputSize{416, 352}));    // Megamind.avi: 416x305, pad 55 = 32 + 23
 }
 
 TEST(ChooseInputSize, SquareWhenOffOrFixedOrUnknown) {
@@ -46,8 +48,9 @@ TEST(ChooseInputSize, SquareWhenOffOrFixedOrUnknown) {
 }
 
 // Over many frame sizes: the chosen size is a stride multiple within the
-// nominal input, and its letterbox has the square input's scale and scaled
-// size, so only the padding differs.
+// nominal input, its letterbox has the square input's scale and scaled
+// size, so only the padding differs, and the picture lies on the square
+// input's stride grid.
 TEST(ChooseInputSize, KeepsTheNominalScaleForEveryFrameSize) {
   const ModelInfo m = dynamic_model();
   int checked = 0;
@@ -62,53 +65,59 @@ TEST(ChooseInputSize, KeepsTheNominalScaleForEveryFrameSize) {
       const auto rect = compute_letterbox(w, h, in.width, in.height);
       ASSERT_EQ(rect.new_w, square.new_w) << w << "x" << h << " at " << in.width << "x" << in.height;
       ASSERT_EQ(rect.new_h, square.new_h) << w << "x" << h << " at " << in.width << "x" << in.height;
-      // The smallest that holds the exact scaled size (ceil, so at most one stride over its rounding).
-      ASSERT_LE(in.width - rect.new_w, 32) << w << "x" << h;
-      ASSERT_LE(in.height - rect.new_h, 32) << w << "x" << h;
-      ASSERT_TRUE(in.width == 416 || in.width - 32 < static_cast<float>(w) * square.scale) << w << "x" << h;
-      ASSERT_TRUE(in.height == 416 || in.height - 32 < static_cast<float>(h) * square.scale) << w << "x" << h;
+      // The picture on the square input's stride grid: the same offset modulo the stride.
+      ASSERT_EQ(rect.pad_x % 32, square.pad_x % 32) << w << "x" << h << " at " << in.width << "x" << in.height;
+      ASSERT_EQ(rect.pad_y % 32, square.pad_y % 32) << w << "x" << h << " at " << in.width << "x" << in.height;
+      // And no larger than that needs: under a stride more on each side than the
+      // aligned padding or the exact scaled size (+1: the rounding to a multiple).
+      auto small_enough = [&](int extent, int nominal_pad, int scaled, float exact) {
+        const float aligned = static_cast<float>(scaled + 2 * (nominal_pad % 32));
+        return extent == 416 || static_cast<float>(extent) < std::max(aligned, exact) + 65;
+      };
+      ASSERT_TRUE(small_enough(in.width, square.pad_x, square.new_w, static_cast<float>(w) * square.scale)) << w << "x" << h;
+      ASSERT_TRUE(small_enough(in.height, square.pad_y, square.new_h, static_cast<float>(h) * square.scale)) << w << "x" << h;
       ++checked;
     }
   }
   EXPECT_GT(checked, 10000);
 }
 
-TEST(LetterboxRect, SixteenByNineInto416x256) {
-  const auto t = compute_letterbox(1280, 720, 416, 256);
+TEST(LetterboxRect, SixteenByNineInto416x288) {
+  const auto t = compute_letterbox(1280, 720, 416, 288);
   EXPECT_EQ(t.new_w, 416);
   EXPECT_EQ(t.new_h, 234);
   EXPECT_EQ(t.pad_x, 0);
-  EXPECT_EQ(t.pad_y, 11);
+  EXPECT_EQ(t.pad_y, 27);
   const Box src{100, 200, 500, 600};
   const Box back = t.to_source(t.to_model(src));
   EXPECT_NEAR(back.x1, src.x1, 1e-3);
   EXPECT_NEAR(back.y2, src.y2, 1e-3);
-  // The same source box lands 80 rows higher than in the square input (pad 11 vs 91).
+  // The same source box lands two strides (64 rows) higher than in the square input (pad 27 vs 91).
   const auto sq = compute_letterbox(1280, 720, 416, 416);
   EXPECT_EQ(sq.pad_y, 91);
-  EXPECT_NEAR(sq.to_model(src).y1 - t.to_model(src).y1, 80, 1e-3);
+  EXPECT_NEAR(sq.to_model(src).y1 - t.to_model(src).y1, 64, 1e-3);
   EXPECT_NEAR(sq.to_model(src).x1, t.to_model(src).x1, 1e-4);
 }
 
 TEST(LetterboxRect, WritesAPortraitTensorWithPaddedColumns) {
-  Image img(PixelFormat::kBgr24, 90, 160);  // 9:16, into 256x416 -> 234x416, pad_x 11
+  Image img(PixelFormat::kBgr24, 90, 160);  // 9:16, into 288x416 -> 234x416, pad_x 27 (square: 91)
   for (std::size_t i = 0; i < img.pixels.size(); ++i) img.pixels[i] = 200;
   const ModelInfo m = dynamic_model();
   const InputSize in = choose_input_size(m, img.width, img.height, true);
-  ASSERT_EQ(in, (InputSize{256, 416}));
+  ASSERT_EQ(in, (InputSize{288, 416}));
   PreprocessSpec spec = PreprocessSpec::from(m, in);
-  ASSERT_EQ(spec.width, 256);
+  ASSERT_EQ(spec.width, 288);
   ASSERT_EQ(spec.height, 416);
   spec.pad_value = 0;
   std::vector<float> t(spec.tensor_elements(), -999);
   const auto lb = letterbox_into(img, spec, t.data());
   EXPECT_EQ(lb.new_w, 234);
-  EXPECT_EQ(lb.pad_x, 11);
-  auto at = [&](int c, int y, int x) { return t[static_cast<std::size_t>((c * 416 + y) * 256 + x)]; };
-  EXPECT_FLOAT_EQ(at(0, 200, 10), 0);            // left padding
-  EXPECT_FLOAT_EQ(at(0, 200, 11), 200 / 255.0F);  // first image column
-  EXPECT_FLOAT_EQ(at(2, 415, 244), 200 / 255.0F);  // last image column, last row
-  EXPECT_FLOAT_EQ(at(2, 415, 245), 0);             // right padding
+  EXPECT_EQ(lb.pad_x, 27);
+  auto at = [&](int c, int y, int x) { return t[static_cast<std::size_t>((c * 416 + y) * 288 + x)]; };
+  EXPECT_FLOAT_EQ(at(0, 200, 26), 0);             // left padding
+  EXPECT_FLOAT_EQ(at(0, 200, 27), 200 / 255.0F);  // first image column
+  EXPECT_FLOAT_EQ(at(2, 415, 260), 200 / 255.0F);  // last image column, last row
+  EXPECT_FLOAT_EQ(at(2, 415, 261), 0);             // right padding
 }
 
 RawModelDescription nanodet_raw(std::int64_t cells_dim, bool dynamic_input) {
