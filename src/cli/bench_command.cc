@@ -312,8 +312,8 @@ std::function<int()> add_bench_command(CLI::App& app) {
       ->capture_default_str();
   model->add_flag("--spin", args->spin, "Let idle inference threads spin (as vigil detect does; the engine does not)");
   model->add_option("--input", args->input,
-                    "Model input: rect (what the engine runs for the frame: the smallest stride multiple holding "
-                    "its letterbox, on dynamic-size models) or square (the nominal input)")
+                    "Model input: rect (what the engine runs for the frame on dynamic-size models: its letterbox "
+                    "on the square input's stride grid, 416x288 for 16:9) or square (the nominal input)")
       ->capture_default_str();
   model->add_flag("--json", args->json, "JSON output");
   auto targs = std::make_shared<TrackerBenchArgs>();
