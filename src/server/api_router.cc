@@ -40,7 +40,7 @@ ApiRouter::~ApiRouter() = default;
 void ApiRouter::add_routes() {
   add_static_routes();
   table_.add({"/healthz", RouteAccess::kToken, RouteNeeds::kNothing,
-              {{"GET", [](const RouteCall&) { return json_ok({{"status", "ok"}}); }}}});
+              {{"GET", [this](const RouteCall&) { return stats_.health(); }}}});
   table_.add({"/api/stats", RouteAccess::kToken, RouteNeeds::kNothing,
               {{"GET", [this](const RouteCall&) { return stats_.stats(); }}}});
   table_.add({"/api/stats/reset", RouteAccess::kToken, RouteNeeds::kNothing,
