@@ -29,6 +29,7 @@ class MemoryEngine final : public StreamEngine {
     std::lock_guard lock(mu_);
     if (throw_on_stats_) throw std::runtime_error("stats exploded");
     EngineStats st;
+    st.running = true;
     for (const auto& id : order_) {
       StreamSnapshot s;
       s.id = id;

@@ -57,7 +57,7 @@ const Section<DescribeConfig>& describe_section() {
               }));
     t.add(integer("every_frames", &D::every_frames, Range::at_least(0), "caption every N frames; 0 = off"));
     t.add(number("every_s", &D::every_s, Range::between(0, kMaxCaptionPeriodS),
-                 "caption every S seconds of video; 0 = off (`vigil analyze --captions`: default 60)"));
+                 "caption every S seconds of video; 0 = off (`vigil analyze --captions` with 0: one caption per chunk)"));
     t.add(flag("on_scene_change", &D::on_scene_change,
                "caption when the frame differs from the last captioned one by scene_threshold"));
     t.add(number("scene_threshold", &D::scene_threshold, Range::inside(0, 1),
@@ -98,7 +98,8 @@ const Section<GateConfig>& gate_section() {
   static const Section<G> s = [] {
     Section<G> t;
     t.on_present = [](G& g) { g.enabled = true; };  // writing a gate section turns it on unless it says otherwise
-    t.add(flag("enabled", &G::enabled, "skip analysing frames too similar to the last analysed one"));
+    t.add(flag("enabled", &G::enabled, "skip analysing frames too similar to the last analysed one")
+              .doc_default("false; true once `gate:` is written"));
     t.add(number("similarity", &G::similarity, Range::above_to(0, 1),
                  "similarity (0..1) at or above which a frame is skipped"));
     t.add(integer("max_skip", &G::max_skip, Range::at_least(0),
@@ -115,7 +116,8 @@ const Section<MotionConfig>& motion_section() {
     Section<M> t;
     t.on_present = [](M& m) { m.enabled = true; };  // writing a motion section turns it on unless it says otherwise
     t.add(flag("enabled", &M::enabled,
-               "analyse only frames with motion or tracked objects (others are dropped as `no_motion`)"));
+               "analyse only frames with motion or tracked objects (others are dropped as `no_motion`)")
+              .doc_default("false; true once `motion:` is written"));
     t.add(integer("threshold", &M::threshold, Range::between(1, 254),
                   "luma difference from the running background (0..255) above which a pixel moved"));
     t.add(integer("min_area", &M::min_area, Range::between(0, 100000000),

@@ -323,6 +323,7 @@ EngineStats Engine::stats() const {
   {
     std::lock_guard lock(mu_);
     for (const auto& [id, s] : streams_) streams.push_back(s);
+    out.running = running_;
   }
   for (const auto& s : streams) out.streams.push_back(rounded(s->snapshot()));
   for (std::size_t i = 0; i < kStageCount; ++i) {

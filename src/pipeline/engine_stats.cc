@@ -21,6 +21,13 @@ std::size_t EngineStats::active_streams() const {
   return static_cast<std::size_t>(std::count_if(streams.begin(), streams.end(), [](const auto& s) { return s.up; }));
 }
 
+std::vector<std::string> EngineStats::down_streams() const {
+  std::vector<std::string> out;
+  for (const auto& s : streams)
+    if (!s.up && !s.ended) out.push_back(s.id);
+  return out;
+}
+
 std::array<Stage, kStageCount> stages_by_name() {
   std::array<Stage, kStageCount> out{};
   for (std::size_t i = 0; i < kStageCount; ++i) out[i] = static_cast<Stage>(i);

@@ -53,6 +53,7 @@ struct EventSinkStats {
 };
 
 struct EngineStats {
+  bool running = false;                 // between Engine::start() and stop()
   std::vector<StreamSnapshot> streams;  // in stream id order
   std::array<StageStats, kStageCount> stages{};  // indexed by Stage
   LatencySummary analysis_latency;      // capture -> result applied
@@ -80,6 +81,9 @@ struct EngineStats {
   const StreamSnapshot* find_stream(const std::string& id) const;
   double display_fps_sum() const;       // rounded to 0.001
   std::size_t active_streams() const;   // streams that are up
+  // Ids of the streams that are down: not up and not ended (a file that
+  // reached its end without loop is finished, not down); in stream id order.
+  std::vector<std::string> down_streams() const;
 };
 
 // The stages in the order of their names (the order /metrics and the JSON

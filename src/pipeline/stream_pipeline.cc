@@ -140,7 +140,10 @@ void StreamPipeline::count_drop(DropReason reason, std::uint64_t n) {
   drops_[reason] += n;
 }
 
-void StreamPipeline::publish(const Event& e) { ctx_.events.publish(e); }
+void StreamPipeline::publish(const Event& e) {
+  event_tally_->count(e.kind);
+  ctx_.events.publish(e);
+}
 
 void StreamPipeline::on_result(BatchResult&& r) {
   std::lock_guard lock(mu_);
@@ -196,8 +199,8 @@ double StreamPipeline::take_scene_diff(std::int64_t seq) {
 void StreamPipeline::caption(const BatchResult& r, const AnalysisUpdate& u) {
   CaptionScene scene = caption_scene(*analysis_, r, u);
   // The callback runs on the scheduler's worker, possibly after this stream
-  // is gone: it holds only the engine's event bus and the shared caption box.
-  captions_->submit(std::move(scene), [&bus = ctx_.events, box = caption_box_](Result<Caption> c,
+  // is gone: it holds only the engine's event bus, the shared caption box and the event tally.
+  captions_->submit(std::move(scene), [&bus = ctx_.events, box = caption_box_, tally = event_tally_](Result<Caption> c,
                                                                                  const CaptionScene& sc) {
     if (!c) {
       spdlog::debug("stream {}: caption failed: {}", sc.stream, c.error().message);
@@ -216,6 +219,7 @@ void StreamPipeline::caption(const BatchResult& r, const AnalysisUpdate& u) {
       box->text = c->text;
       box->pts = sc.pts;
     }
+    tally->count(e.kind);
     bus.publish(e);
   });
 }
@@ -410,6 +414,11 @@ StreamSnapshot StreamPipeline::snapshot() const {
   s.every_effective = every_effective_.load();
   s.activity = activity_.load();
   s.last_error = cs.last_error;
+  s.reconnects = cs.reconnects;
+  {
+    std::lock_guard tally_lock(event_tally_->mu);
+    s.events = event_tally_->by_kind;
+  }
   std::lock_guard lock(mu_);
   s.drops = drops_;
   if (cs.overwritten) s.drops[DropReason::kCaptureOverwritten] = cs.overwritten;

@@ -137,6 +137,8 @@ struct StreamSnapshot {
   double activity = 0;
   Occupancy occupancy;
   LineTotals line_counts;  // line -> {in, out}
+  std::map<EventKind, std::uint64_t> events;  // events published by this stream, by kind (kinds that occurred)
+  std::uint64_t reconnects = 0;  // the capture reopened its source after a failure
   std::string last_error;
 };
 
@@ -208,6 +210,15 @@ class StreamPipeline {
     double pts = 0;
   };
   std::shared_ptr<CaptionBox> caption_box_ = std::make_shared<CaptionBox>();
+  struct EventTally {  // events published, by kind; shared with caption callbacks like the box
+    std::mutex mu;
+    std::map<EventKind, std::uint64_t> by_kind;
+    void count(EventKind kind) {
+      std::lock_guard lock(mu);
+      ++by_kind[kind];
+    }
+  };
+  std::shared_ptr<EventTally> event_tally_ = std::make_shared<EventTally>();
   int client_ = 0;
   std::thread thread_;
   std::atomic<bool> stop_{false};

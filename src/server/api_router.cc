@@ -5,6 +5,7 @@
 #include "server/event_routes.h"
 #include "jobs/job_manager.h"
 #include "server/job_routes.h"
+#include "server/openapi.h"
 #include "server/static_files.h"
 #include "server/url_codec.h"
 
@@ -40,17 +41,25 @@ ApiRouter::~ApiRouter() = default;
 void ApiRouter::add_routes() {
   add_static_routes();
   table_.add({"/healthz", RouteAccess::kToken, RouteNeeds::kNothing,
-              {{"GET", [](const RouteCall&) { return json_ok({{"status", "ok"}}); }}}});
+              {{"GET", [this](const RouteCall&) { return stats_.health(); },
+                "Engine and stream health: ok, degraded (200), down or stopped (503), with the streams down"}}});
   table_.add({"/api/stats", RouteAccess::kToken, RouteNeeds::kNothing,
-              {{"GET", [this](const RouteCall&) { return stats_.stats(); }}}});
+              {{"GET", [this](const RouteCall&) { return stats_.stats(); },
+                "Engine statistics: streams, stages, bottleneck, history"}}});
   table_.add({"/api/stats/reset", RouteAccess::kToken, RouteNeeds::kNothing,
-              {{"POST", [this](const RouteCall&) { return stats_.reset(); }}}});
+              {{"POST", [this](const RouteCall&) { return stats_.reset(); }, "Reset the stage timings and counters"}}});
   table_.add({"/metrics", RouteAccess::kToken, RouteNeeds::kNothing,
-              {{"GET", [this](const RouteCall&) { return stats_.metrics(); }}}});
+              {{"GET", [this](const RouteCall&) { return stats_.metrics(); }, "Prometheus metrics (text format 0.0.4)"}},
+              "text/plain"});
   table_.add({"/api/events", RouteAccess::kToken, RouteNeeds::kNothing,
-              {{"GET", [this](const RouteCall& c) { return get_events(engine_, c.query); }}}});
+              {{"GET", [this](const RouteCall& c) { return get_events(engine_, c.query); },
+                "Stored events (with --db), filtered by stream, kind, zone, line, time"}}});
   add_stream_routes();
   add_job_routes();
+  // Last: the document lists every route added before it, itself included.
+  table_.add({"/api/openapi.json", RouteAccess::kToken, RouteNeeds::kNothing,
+              {{"GET", [this](const RouteCall&) { return json_ok(openapi_document(table_)); },
+                "This API as an OpenAPI 3.1 document, generated from the route table"}}});
 }
 
 void ApiRouter::add_static_routes() {
@@ -58,36 +67,50 @@ void ApiRouter::add_static_routes() {
   const RouteHandler file = [this](const RouteCall& c) { return static_file_response(web_dir_, c.param); };
   const RouteHandler login_page = [this](const RouteCall&) { return static_file_response(web_dir_, "login.html"); };
   table_.add({"/login", RouteAccess::kPublic, RouteNeeds::kToken,
-              {{"GET", login_page},
-               {"HEAD", login_page},
-               {"POST", [this](const RouteCall& c) { return auth_.login(c.request); }}}});
-  table_.add({"/", RouteAccess::kPublic, RouteNeeds::kNothing, {{"GET", index}, {"HEAD", index}}});
-  table_.add({"/index.html", RouteAccess::kPublic, RouteNeeds::kNothing, {{"GET", index}, {"HEAD", index}}});
-  table_.add({"/static/{path*}", RouteAccess::kPublic, RouteNeeds::kNothing, {{"GET", file}, {"HEAD", file}}});
+              {{"GET", login_page, "The sign-in page"},
+               {"HEAD", login_page, "The sign-in page's headers"},
+               {"POST", [this](const RouteCall& c) { return auth_.login(c.request); },
+                "Sign in: the token in, the vigil_token cookie out"}},
+              "text/html"});
+  table_.add({"/", RouteAccess::kPublic, RouteNeeds::kNothing,
+              {{"GET", index, "The dashboard (303 to /login without credentials)"},
+               {"HEAD", index, "The dashboard's headers"}},
+              "text/html"});
+  table_.add({"/index.html", RouteAccess::kPublic, RouteNeeds::kNothing,
+              {{"GET", index, "The dashboard"}, {"HEAD", index, "The dashboard's headers"}}, "text/html"});
+  table_.add({"/static/{path*}", RouteAccess::kPublic, RouteNeeds::kNothing,
+              {{"GET", file, "A file of the dashboard"}, {"HEAD", file, "A file of the dashboard: headers"}},
+              "application/octet-stream"});
 }
 
 void ApiRouter::add_stream_routes() {
   const RouteHandler list = [this](const RouteCall&) { return streams_.list(); };
   const RouteHandler add = [this](const RouteCall& c) { return streams_.add(c.request.body); };
-  table_.add({"/api/streams", RouteAccess::kToken, RouteNeeds::kNothing, {{"GET", list}, {"POST", add}}});
-  table_.add({"/api/streams/", RouteAccess::kToken, RouteNeeds::kNothing, {{"GET", list}, {"POST", add}}});
+  for (const char* pattern : {"/api/streams", "/api/streams/"})
+    table_.add({pattern, RouteAccess::kToken, RouteNeeds::kNothing,
+                {{"GET", list, "The streams with their config and status"},
+                 {"POST", add, "Add a stream (201)"}}});
   table_.add({"/api/streams/{id}", RouteAccess::kToken, RouteNeeds::kNothing,
-              {{"GET", [this](const RouteCall& c) { return streams_.get(c.param); }},
-               {"PATCH", [this](const RouteCall& c) { return streams_.patch(c.param, c.request.body); }},
-               {"DELETE", [this](const RouteCall& c) { return streams_.remove(c.param); }}}});
+              {{"GET", [this](const RouteCall& c) { return streams_.get(c.param); }, "One stream: config and status"},
+               {"PATCH", [this](const RouteCall& c) { return streams_.patch(c.param, c.request.body); },
+                "Change a stream's options, zones or lines"},
+               {"DELETE", [this](const RouteCall& c) { return streams_.remove(c.param); }, "Remove a stream"}}});
 }
 
 void ApiRouter::add_job_routes() {
   // Registered with or without a JobManager: without one they answer 503.
   const RouteHandler list = [this](const RouteCall&) { return jobs_->list(); };
   const RouteHandler submit = [this](const RouteCall& c) { return jobs_->submit(c.request.body); };
-  table_.add({"/api/jobs", RouteAccess::kToken, RouteNeeds::kJobs, {{"GET", list}, {"POST", submit}}});
-  table_.add({"/api/jobs/", RouteAccess::kToken, RouteNeeds::kJobs, {{"GET", list}, {"POST", submit}}});
+  for (const char* pattern : {"/api/jobs", "/api/jobs/"})
+    table_.add({pattern, RouteAccess::kToken, RouteNeeds::kJobs,
+                {{"GET", list, "The offline analysis jobs"},
+                 {"POST", submit, "Queue an offline analysis of a file in --media-dir (201)"}}});
   table_.add({"/api/jobs/{id}/report", RouteAccess::kToken, RouteNeeds::kJobs,
-              {{"GET", [this](const RouteCall& c) { return jobs_->report(c.param); }}}});
+              {{"GET", [this](const RouteCall& c) { return jobs_->report(c.param); }, "A finished job's HTML report"}},
+              "text/html"});
   table_.add({"/api/jobs/{id}", RouteAccess::kToken, RouteNeeds::kJobs,
-              {{"GET", [this](const RouteCall& c) { return jobs_->get(c.param); }},
-               {"DELETE", [this](const RouteCall& c) { return jobs_->cancel(c.param); }}}});
+              {{"GET", [this](const RouteCall& c) { return jobs_->get(c.param); }, "One job: state, progress, results"},
+               {"DELETE", [this](const RouteCall& c) { return jobs_->cancel(c.param); }, "Cancel a job"}}});
 }
 
 // `/`: the dashboard; a browser without credentials is sent to /login

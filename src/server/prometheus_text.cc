@@ -64,7 +64,50 @@ std::string captioner_labels(const CaptionerStats& c) {
          prometheus_label_value(c.endpoint.value_or("")) + "\"";
 }
 
+// Up/down, reconnects and the events of each stream (the "camera down" alert reads these).
+void stream_state_families(std::ostringstream& os, const std::vector<StreamSnapshot>& streams) {
+  family(os, "vigil_stream_up", "gauge", "1 while a stream's source delivers frames, 0 while it is down or ended.");
+  for (const auto& s : streams)
+    os << "vigil_stream_up{stream=\"" << prometheus_label_value(s.id) << "\"} " << (s.up ? 1 : 0) << '\n';
+
+  family(os, "vigil_stream_reconnects_total", "counter",
+         "Times a stream's capture reopened its source after a failure, since the stream was added.");
+  for (const auto& s : streams)
+    os << "vigil_stream_reconnects_total{stream=\"" << prometheus_label_value(s.id) << "\"} " << fmt(s.reconnects)
+       << '\n';
+
+  family(os, "vigil_events_total", "counter", "Events published by a stream since it was added, by kind.");
+  for (const auto& s : streams) {
+    const std::string id = prometheus_label_value(s.id);
+    for (const auto& [kind, n] : s.events)
+      os << "vigil_events_total{stream=\"" << id << "\",kind=\"" << to_string(kind) << "\"} " << fmt(n) << '\n';
+  }
+}
+
+// Zone occupancy and line counts, after each stream's latest analysis result.
+void analytics_families(std::ostringstream& os, const std::vector<StreamSnapshot>& streams) {
+  family(os, "vigil_zone_occupancy", "gauge", "Tracks inside a zone now, by stream, zone and class.");
+  for (const auto& s : streams) {
+    const std::string id = prometheus_label_value(s.id);
+    for (const auto& [zone, classes] : s.occupancy)
+      for (const auto& [cls, n] : classes)
+        os << "vigil_zone_occupancy{stream=\"" << id << "\",zone=\"" << prometheus_label_value(zone) << "\",class=\""
+           << prometheus_label_value(cls) << "\"} " << n << '\n';
+  }
+  family(os, "vigil_line_crossings_total", "counter",
+         "Line crossings since the stream was added, by stream, line and direction (in, out).");
+  for (const auto& s : streams) {
+    const std::string id = prometheus_label_value(s.id);
+    for (const auto& [line, dirs] : s.line_counts)
+      for (const auto& [dir, n] : dirs)
+        os << "vigil_line_crossings_total{stream=\"" << id << "\",line=\"" << prometheus_label_value(line)
+           << "\",direction=\"" << prometheus_label_value(dir) << "\"} " << n << '\n';
+  }
+}
+
 void stream_families(std::ostringstream& os, const std::vector<StreamSnapshot>& streams) {
+  stream_state_families(os, streams);
+  analytics_families(os, streams);
   family(os, "vigil_stream_fps", "gauge",
          "Frames per second of a stream: source (nominal), display (through the stream loop), analysed.");
   for (const auto& s : streams) {

@@ -8,6 +8,11 @@
 //   vigil_analysis_latency_seconds         summary, capture -> result applied
 //   vigil_stream_fps{stream,kind}          gauge, kind = source|display|analysed
 //   vigil_stream_frames_total{stream}      counter, frames through the stream loop
+//   vigil_stream_up{stream}                gauge, 1 up, 0 down or ended
+//   vigil_stream_reconnects_total{stream}  counter, source reopened after a failure
+//   vigil_events_total{stream,kind}        counter, kinds that occurred
+//   vigil_zone_occupancy{stream,zone,class} gauge, tracks inside now
+//   vigil_line_crossings_total{stream,line,direction} counter, direction = in|out
 //   vigil_drops_total{stream,reason}       counter
 //   vigil_batch_size_avg                   gauge
 //   vigil_inferences_total                 counter (images inferred)

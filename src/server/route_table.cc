@@ -3,15 +3,25 @@
 namespace vigil {
 
 const RouteHandler* Route::handler(const std::string& method) const {
-  for (const auto& [m, h] : methods)
-    if (m == method) return &h;
+  for (const auto& m : methods)
+    if (m.method == method) return &m.handler;
   return nullptr;
 }
 
 std::string Route::allow() const {
   std::string out;
-  for (const auto& [m, h] : methods) out += (out.empty() ? "" : ", ") + m;
+  for (const auto& m : methods) out += (out.empty() ? "" : ", ") + m.method;
   return out;
+}
+
+std::string route_param_name(std::string_view pattern) {
+  const std::size_t open = pattern.find('{');
+  if (open == std::string_view::npos) return "";
+  const std::size_t close = pattern.find('}', open);
+  if (close == std::string_view::npos) return "";
+  std::string_view name = pattern.substr(open + 1, close - open - 1);
+  if (!name.empty() && name.back() == '*') name.remove_suffix(1);
+  return std::string(name);
 }
 
 bool match_route(std::string_view pattern, std::string_view path, std::string* param) {

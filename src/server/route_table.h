@@ -40,15 +40,29 @@ enum class RouteNeeds {
   kToken,  // a configured token (else 404: /login)
 };
 
+// One method of a route: its handler and what it does, in a sentence (the
+// operation's summary in GET /api/openapi.json).
+struct RouteMethod {
+  std::string method;  // "GET", "POST"...
+  RouteHandler handler;
+  std::string summary;
+};
+
 struct Route {
   std::string pattern;
   RouteAccess access = RouteAccess::kToken;
   RouteNeeds needs = RouteNeeds::kNothing;
-  std::vector<std::pair<std::string, RouteHandler>> methods;  // in the order Allow lists them
+  std::vector<RouteMethod> methods;  // in the order Allow lists them
+  // The media type of a successful answer (OpenAPI responses).
+  std::string media_type = "application/json";
 
   const RouteHandler* handler(const std::string& method) const;
   std::string allow() const;  // "GET, POST"
 };
+
+// The name of the pattern's parameter ("id" for {id}, "path" for {path*});
+// "" when it has none.
+std::string route_param_name(std::string_view pattern);
 
 // `path` matches `pattern`; *param gets what {id} or {path*} matched.
 bool match_route(std::string_view pattern, std::string_view path, std::string* param);

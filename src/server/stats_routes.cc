@@ -8,6 +8,23 @@
 
 namespace vigil {
 
+const char* to_string(Health h) {
+  switch (h) {
+    case Health::kOk: return "ok";
+    case Health::kDegraded: return "degraded";
+    case Health::kDown: return "down";
+    case Health::kStopped: return "stopped";
+  }
+  return "?";
+}
+
+Health health_of(bool running, std::size_t up, std::size_t down) {
+  if (!running) return Health::kStopped;
+  if (down == 0) return Health::kOk;
+  return up == 0 ? Health::kDown : Health::kDegraded;
+}
+
+
 using nlohmann::json;
 
 ApiResponse StatsRoutes::stats() {
@@ -53,6 +70,13 @@ ApiResponse StatsRoutes::metrics() {
   r.content_type = kPrometheusContentType;
   r.body = prometheus_text(engine_.stats());
   return r;
+}
+
+ApiResponse StatsRoutes::health() {
+  const EngineStats st = engine_.stats();
+  const auto down = st.down_streams();
+  const Health h = health_of(st.running, st.active_streams(), down.size());
+  return json_ok({{"status", to_string(h)}, {"down", down}}, h == Health::kOk || h == Health::kDegraded ? 200 : 503);
 }
 
 void StatsRoutes::sample() {

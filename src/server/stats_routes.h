@@ -1,7 +1,7 @@
 // The figure routes: GET /api/stats (EngineStats' JSON, the dashboard's
 // aliases, each stream's video encoder figures and a two-minute history),
-// POST /api/stats/reset, GET /metrics (Prometheus text) (docs/api.md,
-// "Stats").
+// POST /api/stats/reset, GET /metrics (Prometheus text), GET /healthz
+// (docs/api.md, "Stats" and "Health").
 //
 // Threads: any, at the same time; sample() from the server's 1 s timer.
 #pragma once
@@ -17,6 +17,15 @@ namespace vigil {
 
 class VideoRegistry;
 
+// What /healthz says (docs/api.md, "Health"): stopped (the engine is not
+// running: 503), down (at least one stream is down and none is up: 503),
+// degraded (some streams down, some up: 200), ok (none down: 200, also with
+// no streams). A stream is down when it is neither up nor ended.
+enum class Health { kOk, kDegraded, kDown, kStopped };
+const char* to_string(Health h);
+// Pure: the engine's state and its stream counts (up, down) -> the health.
+Health health_of(bool running, std::size_t up, std::size_t down);
+
 class StatsRoutes {
  public:
   static constexpr std::size_t kHistorySamples = 120;  // one a second: two minutes
@@ -29,6 +38,7 @@ class StatsRoutes {
   ApiResponse stats();
   ApiResponse reset();
   ApiResponse metrics();
+  ApiResponse health();  // {"status": to_string(Health), "down": [ids]}
   // Appends one sample of the history (fps sum, inference avg ms, CPU %, RSS MiB).
   void sample();
 

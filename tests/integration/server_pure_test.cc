@@ -9,6 +9,7 @@
 #include "server/prometheus_text.h"
 #include "config/engine_config.h"
 #include "server/stats_json.h"
+#include "server/stats_routes.h"
 #include "server/stream_request.h"
 #include "test_support.h"
 
@@ -73,6 +74,55 @@ TEST(PrometheusText, HasEveryFamilyAndPassesPromtool) {
                            "# TYPE vigil_drops_total counter\n", "# HELP vigil_inferences_total "})
     EXPECT_NE(t.find(line), std::string::npos) << line << "\n" << t;
   EXPECT_EQ(promtool(t), 0) << t;
+}
+
+TEST(PrometheusText, StreamStateZonesLinesAndEvents) {
+  EngineStats st = sample_stats();
+  StreamSnapshot& cam1 = st.streams[0];
+  cam1.up = true;
+  cam1.reconnects = 2;
+  cam1.occupancy = {{"door \"A\"", {{"person", 3}, {"car", 0}}}};
+  cam1.line_counts = {{"gate", {{"in", 7}, {"out", 4}}}};
+  cam1.events = {{EventKind::kZoneEnter, 5}, {EventKind::kStreamUp, 1}};
+  const std::string t = prometheus_text(st);
+  for (const char* line : {"# TYPE vigil_stream_up gauge\n", "vigil_stream_up{stream=\"cam1\"} 1\n",
+                           "vigil_stream_up{stream=\"cam-2\"} 0\n",
+                           "# TYPE vigil_stream_reconnects_total counter\n",
+                           "vigil_stream_reconnects_total{stream=\"cam1\"} 2\n",
+                           "vigil_stream_reconnects_total{stream=\"cam-2\"} 0\n",
+                           "vigil_zone_occupancy{stream=\"cam1\",zone=\"door \\\"A\\\"\",class=\"person\"} 3\n",
+                           "vigil_zone_occupancy{stream=\"cam1\",zone=\"door \\\"A\\\"\",class=\"car\"} 0\n",
+                           "vigil_line_crossings_total{stream=\"cam1\",line=\"gate\",direction=\"in\"} 7\n",
+                           "vigil_line_crossings_total{stream=\"cam1\",line=\"gate\",direction=\"out\"} 4\n",
+                           "vigil_events_total{stream=\"cam1\",kind=\"zone_enter\"} 5\n",
+                           "vigil_events_total{stream=\"cam1\",kind=\"stream_up\"} 1\n",
+                           "# TYPE vigil_events_total counter\n", "# TYPE vigil_zone_occupancy gauge\n",
+                           "# TYPE vigil_line_crossings_total counter\n"})
+    EXPECT_NE(t.find(line), std::string::npos) << line << "\n" << t;
+  EXPECT_EQ(promtool(t), 0) << t;
+}
+
+TEST(Health, FromEngineStateAndStreamCounts) {
+  EXPECT_EQ(health_of(false, 2, 0), Health::kStopped);
+  EXPECT_EQ(health_of(false, 0, 0), Health::kStopped);
+  EXPECT_EQ(health_of(true, 0, 0), Health::kOk);  // no streams
+  EXPECT_EQ(health_of(true, 3, 0), Health::kOk);
+  EXPECT_EQ(health_of(true, 1, 2), Health::kDegraded);
+  EXPECT_EQ(health_of(true, 0, 1), Health::kDown);
+  EXPECT_EQ(health_of(true, 0, 3), Health::kDown);
+  EXPECT_STREQ(to_string(Health::kDegraded), "degraded");
+  EXPECT_STREQ(to_string(Health::kDown), "down");
+}
+
+TEST(Health, DownStreamsAreNeitherUpNorEnded) {
+  EngineStats st;
+  st.streams.resize(3);
+  st.streams[0].id = "a";
+  st.streams[0].up = true;
+  st.streams[1].id = "b";  // down
+  st.streams[2].id = "c";
+  st.streams[2].ended = true;  // a file that finished
+  EXPECT_EQ(st.down_streams(), std::vector<std::string>{"b"});
 }
 
 TEST(PrometheusText, EmptyDocumentStillValid) {

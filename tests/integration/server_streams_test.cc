@@ -26,10 +26,11 @@ using test::frames_of;
 class ServerStreamsTest : public test::ServerFixture {};
 
 TEST_F(ServerStreamsTest, HealthzAnswersOk) {
+  wait_frames(1);  // cam1 is up
   const Reply r = get(port_, "/healthz");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.content_type, "application/json");
-  EXPECT_EQ(r.parsed(), json({{"status", "ok"}}));
+  EXPECT_EQ(r.parsed(), json({{"status", "ok"}, {"down", json::array()}}));
 }
 
 TEST_F(ServerStreamsTest, KeepAliveServesSeveralRequestsOnOneConnection) {

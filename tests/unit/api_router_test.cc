@@ -4,6 +4,7 @@
 // router over the real Engine and real sockets: tests/integration/server_*_test.cc.
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -216,7 +217,7 @@ TEST_F(RouterTest, UnknownRoutesMethodsAndHosts) {
   ApiRouter& r = router();
   ApiResponse a = r.handle(req("GET", "/healthz"));
   EXPECT_EQ(a.status, 200);
-  EXPECT_EQ(body_of(a), json({{"status", "ok"}}));
+  EXPECT_EQ(body_of(a), json({{"status", "ok"}, {"down", json::array()}}));
   expect_error(r.handle(req("GET", "/no/such/route")), 404, "/no/such/route");
   a = r.handle(req("DELETE", "/healthz"));
   expect_error(a, 405, "DELETE");
@@ -235,6 +236,75 @@ TEST_F(RouterTest, UnknownRoutesMethodsAndHosts) {
     EXPECT_EQ(route.pattern.front(), '/');
     EXPECT_FALSE(route.methods.empty()) << route.pattern;
   }
+}
+
+// GET /api/openapi.json: valid JSON, OpenAPI 3.1.0, and every route of the
+// table with each of its methods, a summary, its path parameter, responses
+// and the security its access implies.
+TEST_F(RouterTest, OpenApiDocumentListsEveryRouteAndMethod) {
+  ServerOptions o;
+  o.token = "t";
+  ApiRouter& r = router(o);
+  expect_error(r.handle(req("GET", "/api/openapi.json")), 401);  // describing the API needs the token too
+  ApiRequest get = req("GET", "/api/openapi.json");
+  get.authorization = "Bearer t";
+  const ApiResponse a = r.handle(get);
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.content_type, "application/json");
+  const json doc = json::parse(a.body);  // throws (fails the test) when it is not JSON
+  EXPECT_EQ(doc["openapi"], "3.1.0");
+  ASSERT_TRUE(doc["info"].is_object());
+  EXPECT_TRUE(doc["info"]["title"].is_string());
+  EXPECT_TRUE(doc["info"]["version"].is_string());
+  ASSERT_TRUE(doc["paths"].is_object());
+  EXPECT_EQ(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+  std::size_t operations = 0;
+  for (const Route& route : r.routes().routes()) {
+    std::string path = route.pattern;
+    if (const auto star = path.find("*}"); star != std::string::npos) path.erase(star, 1);
+    ASSERT_TRUE(doc["paths"].contains(path)) << route.pattern << " missing from the document";
+    const json& item = doc["paths"][path];
+    std::size_t listed = 0;
+    for (const auto& [key, value] : item.items())
+      if (key != "parameters" && key != "summary" && key != "description") ++listed;
+    EXPECT_EQ(listed, route.methods.size()) << path << ": operations that are not methods of the route";
+    for (const RouteMethod& m : route.methods) {
+      std::string method = m.method;
+      for (char& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      ASSERT_TRUE(item.contains(method)) << m.method << " " << path;
+      const json& op = item[method];
+      ++operations;
+      EXPECT_FALSE(m.summary.empty()) << m.method << " " << route.pattern << ": no summary in the route table";
+      EXPECT_EQ(op["summary"], m.summary);
+      EXPECT_TRUE(op["operationId"].is_string());
+      ASSERT_TRUE(op["responses"].is_object()) << m.method << " " << path;
+      EXPECT_TRUE(op["responses"].contains("200")) << m.method << " " << path;
+      for (const auto& [code, resp] : op["responses"].items())
+        EXPECT_TRUE(resp["description"].is_string()) << m.method << " " << path << " " << code;
+      EXPECT_EQ(op["responses"].contains("401"), route.access == RouteAccess::kToken) << m.method << " " << path;
+      EXPECT_EQ(op.contains("security") && op["security"].empty(), route.access == RouteAccess::kPublic) << path;
+      const std::string param = route_param_name(route.pattern);
+      if (param.empty()) {
+        EXPECT_FALSE(op.contains("parameters")) << path;
+      } else {
+        ASSERT_TRUE(op["parameters"].is_array()) << path;
+        EXPECT_EQ(op["parameters"][0]["name"], param);
+        EXPECT_EQ(op["parameters"][0]["in"], "path");
+        EXPECT_EQ(op["parameters"][0]["required"], true);
+        EXPECT_NE(path.find("{" + param + "}"), std::string::npos) << path;
+      }
+    }
+  }
+  // Operation ids are unique (OpenAPI requires it).
+  std::set<std::string> ids;
+  for (const auto& [path, item] : doc["paths"].items())
+    for (const auto& [method, op] : item.items()) EXPECT_TRUE(ids.insert(op["operationId"]).second) << op["operationId"];
+  EXPECT_EQ(ids.size(), operations);
+  // The table has what the API documents (a sample: the document is derived, this guards the derivation).
+  EXPECT_TRUE(doc["paths"]["/api/streams/{id}"].contains("patch"));
+  EXPECT_TRUE(doc["paths"]["/static/{path}"].contains("head"));
+  EXPECT_TRUE(doc["paths"]["/api/openapi.json"].contains("get"));
+  EXPECT_TRUE(doc["paths"]["/metrics"]["get"]["responses"]["200"]["content"].contains("text/plain"));
 }
 
 TEST_F(RouterTest, StreamsAddListPatchDelete) {
