@@ -122,9 +122,10 @@ void MqttSink::stop(double drain_s) {
 
 void MqttSink::add_event(const Event& event) {
   if (event.kind == EventKind::kStreamUp || event.kind == EventKind::kStreamDown) {
+    const std::string status = config_.topic_prefix + "/" + topic_level(event.stream) + "/status";
     std::lock_guard lock(mu_);
-    set_retained_locked(config_.topic_prefix + "/" + topic_level(event.stream) + "/status",
-                        event.kind == EventKind::kStreamUp ? "up" : "down");
+    add_discovery_locked(event.stream, "up", status, true, event.stream + " up");
+    set_retained_locked(status, event.kind == EventKind::kStreamUp ? "up" : "down");
   }
   events_.push(event);  // wakes the worker, which publishes dirty figures too
 }
@@ -134,16 +135,14 @@ void MqttSink::update(const StreamFigures& f) {
   {
     std::lock_guard lock(mu_);
     const std::string status = base + "/status";
-    if (!retained_.count(status) && config_.home_assistant)
-      add_discovery_locked(f.stream, "up", status, true, f.stream + " up");
+    add_discovery_locked(f.stream, "up", status, true, f.stream + " up");
     set_retained_locked(status, f.up ? "up" : "down");
     for (const auto& [zone, classes] : f.occupancy) {
       int all = 0;
       for (const auto& [cls, n] : classes) all += n;
       auto put = [&](const std::string& cls, int n) {
         const std::string topic = base + "/" + topic_level(zone) + "/" + topic_level(cls);
-        if (!retained_.count(topic) && config_.home_assistant)
-          add_discovery_locked(f.stream, zone + "_" + cls, topic, false, f.stream + " " + zone + " " + cls);
+        add_discovery_locked(f.stream, zone + "_" + cls, topic, false, f.stream + " " + zone + " " + cls);
         set_retained_locked(topic, std::to_string(n));
       };
       put("all", all);
@@ -163,8 +162,7 @@ void MqttSink::update(const StreamFigures& f) {
       for (const char* dir : {"in", "out"}) {
         const auto c = counts.find(dir);
         const std::string topic = base + "/" + topic_level(line) + "/" + dir;
-        if (!retained_.count(topic) && config_.home_assistant)
-          add_discovery_locked(f.stream, line + "_" + dir, topic, false, f.stream + " " + line + " " + dir);
+        add_discovery_locked(f.stream, line + "_" + dir, topic, false, f.stream + " " + line + " " + dir);
         set_retained_locked(topic, std::to_string(c == counts.end() ? 0 : c->second));
       }
   }
@@ -181,7 +179,11 @@ void MqttSink::set_retained_locked(const std::string& topic, const std::string& 
 
 void MqttSink::add_discovery_locked(const std::string& stream, const std::string& object, const std::string& state_topic,
                                     bool binary, const std::string& name) {
+  if (!config_.home_assistant) return;
   const std::string id = object_id(stream + "_" + object);
+  const std::string topic =
+      std::string("homeassistant/") + (binary ? "binary_sensor" : "sensor") + "/" + node_ + "/" + id + "/config";
+  if (retained_.count(topic)) return;  // announced already
   nlohmann::json c = {
       {"name", name},
       {"state_topic", state_topic},
@@ -201,8 +203,6 @@ void MqttSink::add_discovery_locked(const std::string& stream, const std::string
   } else {
     c["state_class"] = "measurement";
   }
-  const std::string topic =
-      std::string("homeassistant/") + (binary ? "binary_sensor" : "sensor") + "/" + node_ + "/" + id + "/config";
   set_retained_locked(topic, c.dump());
 }
 

@@ -81,7 +81,7 @@ class MqttSink {
   void publish_dirty();
   void publish_events(std::chrono::steady_clock::time_point until);
   bool publish(const std::string& topic, const std::string& payload, bool retain);
-  // Under mu_: sets a retained topic's value, marks it dirty when it changed.
+  // Under mu_ (add_discovery_locked: once per object, only with home_assistant): sets a retained topic's value, marks it dirty when it changed.
   void set_retained_locked(const std::string& topic, const std::string& payload);
   void add_discovery_locked(const std::string& stream, const std::string& object, const std::string& state_topic,
                             bool binary, const std::string& name);
