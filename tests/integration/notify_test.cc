@@ -28,6 +28,8 @@
 #include <mosquitto.h>
 #include <nlohmann/json.hpp>
 
+#include "server/prometheus_text.h"
+#include "server/stats_json.h"
 #include "test_support.h"
 #include "wait.h"
 
@@ -197,7 +199,7 @@ std::string write_config(const std::string& dir, const std::string& extra, int s
 }
 
 std::unique_ptr<Child> start_vigil(const std::string& dir, const std::string& cfg, const std::string& events = "") {
-  std::vector<std::string> argv{VIGIL_BINARY, "run", "-c", cfg, "--no-server"};
+  std::vector<std::string> argv{VIGIL_BINARY, "run", "-c", cfg, "--no-server", "--stats", dir + "/stats.json"};
   if (!events.empty()) {
     argv.push_back("--events");
     argv.push_back(events);
@@ -319,7 +321,13 @@ TEST(Mqtt, QueuedEventsArriveAfterABrokerRestart) {
     return true;
   };
   EXPECT_TRUE(test::eventually(received, 60s)) << log_of(dir);
+  std::filesystem::remove(dir + "/stats.json");
   vigil->signal(SIGTERM);
+  std::ifstream sf(dir + "/stats.json");
+  ASSERT_TRUE(sf) << log_of(dir);
+  const auto st = nlohmann::json::parse(sf);
+  EXPECT_EQ(st["mqtt"]["connects"], 2) << st.dump();
+  EXPECT_EQ(st["mqtt"]["dropped"], 0) << st.dump();
 }
 
 // A minimal HTTP/1.1 receiver: answers the n-th request (from 1) with
@@ -441,7 +449,42 @@ TEST(Webhook, RetriedUntilDeliveredAndFilteredByKindAndStream) {
     EXPECT_EQ(e["stream"], "cam2") << req.body;
   }
   for (const auto& req : flaky.requests()) EXPECT_EQ(nlohmann::json::parse(req.body)["stream"], "cam1") << req.body;
+
+  // The delivery figures, in the stats written at exit.
+  std::filesystem::remove(dir + "/stats.json");
   vigil->signal(SIGTERM);
+  std::ifstream sf(dir + "/stats.json");
+  ASSERT_TRUE(sf) << log_of(dir);
+  const auto st = nlohmann::json::parse(sf);
+  ASSERT_EQ(st["webhooks"].size(), 2U) << st.dump();
+  EXPECT_GE(st["webhooks"][0]["delivered"].get<int>(), 1);
+  EXPECT_GE(st["webhooks"][0]["retries"].get<int>(), 2);
+  EXPECT_EQ(st["webhooks"][0]["url"], "http://127.0.0.1:" + std::to_string(flaky.port()) + "/hook");
+  EXPECT_GE(st["webhooks"][1]["delivered"].get<int>(), 2);
+  EXPECT_FALSE(st.contains("mqtt"));
+}
+
+TEST(NotifyStats, InStatsJsonAndPrometheusText) {
+  EngineStats st;
+  st.mqtt = MqttStats{.connected = true, .connects = 2, .published = 812, .dropped = 3, .failed = 1, .queued = 0};
+  st.webhooks.push_back(
+      WebhookStats{.url = "http://h/hook", .delivered = 40, .failed = 2, .dropped = 1, .retries = 5, .queued = 0});
+  const auto j = to_json(st);
+  EXPECT_EQ(j["mqtt"]["connects"], 2);
+  EXPECT_EQ(j["mqtt"]["dropped"], 3);
+  EXPECT_EQ(j["webhooks"][0]["delivered"], 40);
+  EXPECT_EQ(j["webhooks"][0]["failed"], 2);
+  const std::string t = prometheus_text(st);
+  for (const char* line : {"vigil_mqtt_connected 1\n", "vigil_mqtt_messages_total{result=\"published\"} 812\n",
+                           "vigil_mqtt_messages_total{result=\"dropped\"} 3\n",
+                           "vigil_webhook_deliveries_total{hook=\"0\",result=\"delivered\"} 40\n",
+                           "vigil_webhook_deliveries_total{hook=\"0\",result=\"failed\"} 2\n",
+                           "vigil_webhook_deliveries_total{hook=\"0\",result=\"dropped\"} 1\n"})
+    EXPECT_NE(t.find(line), std::string::npos) << line << "\n" << t;
+  const std::string file = test::tmp_dir("notify_stats") + "/metrics.txt";
+  std::ofstream(file) << t;
+  EXPECT_EQ(test::run_process("/usr/bin/promtool check metrics < " + file).exit_code, 0) << t;
+  EXPECT_EQ(prometheus_text(EngineStats{}).find("vigil_mqtt"), std::string::npos);
 }
 
 }  // namespace
