@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "config/config_table.h"
+#include "core/event.h"
 #include "media/source_url.h"
 
 namespace vigil {
@@ -381,6 +382,102 @@ const Section<EventsConfig>& events_section() {
   return s;
 }
 
+bool starts_with(const std::string& s, std::string_view prefix) { return s.rfind(prefix, 0) == 0; }
+
+const Section<MqttConfig>& mqtt_section() {
+  using V = MqttConfig;
+  static const Section<V> s = [] {
+    Section<V> t;
+    t.add(text("url", &V::url, "MQTT broker, mqtt://host[:port] (port 1883 when absent); empty = no MQTT")
+              .verify([](const V& v, const std::string& path, ConfigIssues& issues) {
+                if (v.url.empty()) return;
+                if (!starts_with(v.url, "mqtt://"))
+                  issues.add(path, "'" + v.url + "': must start with mqtt://");
+                else if (v.url.size() == 7 || v.url[7] == ':' || v.url.find_first_of("/?@", 7) != std::string::npos)
+                  issues.add(path, "'" + v.url + "': must be mqtt://host[:port], without user, path or query");
+              }));
+    t.add(text("username", &V::username, "broker user name; empty = anonymous"));
+    t.add(text("password", &V::password, "broker password (${NAME} reads it from the environment)").hide_from_api());
+    t.add(text("client_id", &V::client_id, "MQTT client id (unique per broker)")
+              .verify([](const V& v, const std::string& path, ConfigIssues& issues) {
+                if (v.client_id.empty()) issues.add(path, "must not be empty");
+              }));
+    t.add(text("topic_prefix", &V::topic_prefix, "first level of every topic (<prefix>/<stream>/events ...)")
+              .verify([](const V& v, const std::string& path, ConfigIssues& issues) {
+                if (v.topic_prefix.empty() || v.topic_prefix.find_first_of("+#") != std::string::npos ||
+                    v.topic_prefix.front() == '/' || v.topic_prefix.back() == '/')
+                  issues.add(path, "'" + v.topic_prefix + "': must be non-empty, without + or # and without a "
+                                   "leading or trailing /");
+              }));
+    t.add(integer("qos", &V::qos, Range::between(0, 2), "MQTT quality of service of every message"));
+    t.add(flag("home_assistant", &V::home_assistant,
+               "publish Home Assistant MQTT discovery configs (homeassistant/sensor/..., binary_sensor/...)"));
+    t.add(integer("queue", &V::queue, Range::between(1, 1000000),
+                  "messages kept while the broker is away; the oldest are dropped (counted)"));
+    return t;
+  }();
+  return s;
+}
+
+Field<WebhookConfig> headers_field() {
+  using V = WebhookConfig;
+  Field<V> f = blank_field<V>("headers", FieldType::kSection, "extra HTTP request headers, name: value");
+  f.default_text = "{}";
+  f.read = [](const ConfigNode& n, V& out, const std::string& path, ConfigIssues& issues) {
+    if (n.kind != ConfigNode::Kind::kMap) return issue_expected(n, path, "a mapping of header: value", issues);
+    out.headers.clear();
+    for (const auto& [key, value] : n.members) {
+      auto v = node_string(value);
+      if (!v) {
+        issue_expected(value, join_path(path, key), "a string", issues);
+        continue;
+      }
+      out.headers[key] = *v;
+    }
+  };
+  f.write = [](const V& v) {
+    ConfigNode m = ConfigNode::map();
+    for (const auto& [k, val] : v.headers) m.set(k, ConfigNode::of_string(val));
+    return m;
+  };
+  f.check = [](const V& v, const std::string& path, ConfigIssues& issues) {
+    for (const auto& [k, val] : v.headers) {
+      const bool bad_name = k.empty() || k.find_first_of(" :\r\n\t") != std::string::npos;
+      if (bad_name) issues.add(join_path(path, k), "is not a valid header name");
+      if (val.find_first_of("\r\n") != std::string::npos) issues.add(join_path(path, k), "must not hold a line break");
+    }
+  };
+  return f;
+}
+
+const Section<WebhookConfig>& webhook_section() {
+  using V = WebhookConfig;
+  static const Section<V> s = [] {
+    Section<V> t;
+    t.add(required_text("url", &V::url, "where events are POSTed (http:// or https://)")
+              .verify([](const V& v, const std::string& path, ConfigIssues& issues) {
+                if (!v.url.empty() && !starts_with(v.url, "http://") && !starts_with(v.url, "https://"))
+                  issues.add(path, "'" + v.url + "': must start with http:// or https://");
+              }));
+    t.add(names("kinds", &V::kinds, "event kinds sent (zone_enter, line_cross, ...); empty = every kind")
+              .verify([](const V& v, const std::string& path, ConfigIssues& issues) {
+                for (std::size_t i = 0; i < v.kinds.size(); ++i)
+                  if (!parse_event_kind(v.kinds[i]))
+                    issues.add(index_path(path, i), "'" + v.kinds[i] + "' is not an event kind (track_new, "
+                               "track_lost, zone_enter, zone_exit, dwell, line_cross, stream_up, stream_down, caption)");
+              }));
+    t.add(names("streams", &V::streams, "streams whose events are sent; empty = every stream"));
+    t.add(headers_field());
+    t.add(integer("retries", &V::retries, Range::between(0, 100),
+                  "further attempts after a failed delivery (backoff 0.5 s doubling, at most 30 s)"));
+    t.add(number("timeout_s", &V::timeout_s, Range::above_to(0, 600), "seconds per attempt"));
+    t.add(integer("queue", &V::queue, Range::between(1, 100000),
+                  "events waiting for this hook; the oldest are dropped (counted)"));
+    return t;
+  }();
+  return s;
+}
+
 const Section<JobsConfig>& jobs_section() {
   using J = JobsConfig;
   static const Section<J> s = [] {
@@ -503,6 +600,19 @@ Field<EngineConfig> streams_field() {
   return f;
 }
 
+// A hook that names a stream the config does not have is a typo, not a
+// filter that matches nothing.
+void check_webhook_streams(const EngineConfig& c, ConfigIssues& issues) {
+  std::set<std::string> ids;
+  for (const auto& st : c.streams) ids.insert(st.id);
+  if (ids.empty()) return;  // streams come from the command line or the API
+  for (std::size_t h = 0; h < c.webhooks.size(); ++h)
+    for (std::size_t i = 0; i < c.webhooks[h].streams.size(); ++i)
+      if (!ids.count(c.webhooks[h].streams[i]))
+        issues.add(index_path(join_path(index_path("webhooks", h), "streams"), i),
+                   "'" + c.webhooks[h].streams[i] + "' is not a stream of this config");
+}
+
 const Section<EngineConfig>& engine_section() {
   using E = EngineConfig;
   static const Section<E> s = [] {
@@ -522,10 +632,13 @@ const Section<EngineConfig>& engine_section() {
     t.add(section("events", &E::events, events_section(), "where events are written"));
     t.add(section("jobs", &E::jobs, jobs_section(), "offline jobs of the server"));
     t.add(section("server", &E::server, server_section(), "the HTTP server's protections"));
+    t.add(section("mqtt", &E::mqtt, mqtt_section(), "events and figures to an MQTT broker (off while url is empty)"));
+    t.add(list("webhooks", &E::webhooks, webhook_section(), "HTTP endpoints that receive events as JSON POSTs"));
     // describe and defaults are read before streams, which start from them.
     t.add(describe_field());
     t.add(defaults_field());
     t.add(streams_field());
+    t.check = [](const E& c, const std::string&, ConfigIssues& issues) { check_webhook_streams(c, issues); };
     return t;
   }();
   return s;

@@ -108,6 +108,31 @@ struct EventsConfig {
   std::string sqlite;  // SQLite database file, empty = none
 };
 
+// MQTT (src/notify/mqtt_sink.h): events, occupancy, line counts and stream
+// state to a broker; Home Assistant discovery. Off while url is empty.
+struct MqttConfig {
+  std::string url;                   // mqtt://host[:port] (1883 when absent); empty = off
+  std::string username;              // optional
+  std::string password;              // optional; ${NAME} in the file
+  std::string client_id = "vigil";
+  std::string topic_prefix = "vigil";
+  int qos = 1;
+  bool home_assistant = true;        // publish MQTT discovery configs (homeassistant/...)
+  int queue = 1000;                  // messages kept while the broker is away (drop-oldest)
+  bool enabled() const { return !url.empty(); }
+};
+
+// One webhook (src/notify/webhook_sink.h): events POSTed as JSON.
+struct WebhookConfig {
+  std::string url;                           // http:// or https://
+  std::vector<std::string> kinds;            // event kinds sent; empty = every kind
+  std::vector<std::string> streams;          // streams whose events are sent; empty = every stream
+  std::map<std::string, std::string> headers;  // extra request headers
+  int retries = 5;                           // further attempts after a failed one (backoff 0.5 s doubling, <= 30 s)
+  double timeout_s = 5;                      // per attempt
+  int queue = 100;                           // events waiting per hook (drop-oldest)
+};
+
 struct JobsConfig {
   std::string dir = "vigil-jobs";  // job database (jobs.db) and one output directory per job
   int concurrency = 1;             // jobs analysed at once; the rest wait in the queue
@@ -135,6 +160,8 @@ struct EngineConfig {
   EventsConfig events;
   JobsConfig jobs;
   ServerConfig server;
+  MqttConfig mqtt;
+  std::vector<WebhookConfig> webhooks;
   // The `defaults:` (and top-level `describe:`) settings, id and url empty:
   // what streams not listed in the file start from (vigil analyze, jobs).
   StreamConfig defaults;

@@ -11,6 +11,8 @@
 #include "metrics/gpu_stats.h"
 #include "core/cpu_budget.h"
 #include "metrics/system_stats.h"
+#include "notify/mqtt_sink.h"
+#include "notify/webhook_sink.h"
 #include "store/jsonl_sink.h"
 #include "store/sqlite_store.h"
 
@@ -126,6 +128,18 @@ Result<std::unique_ptr<Engine>> Engine::create(EngineConfig config) {
       }
     });
   }
+  if (e->config_.mqtt.enabled()) {
+    auto mqtt = MqttSink::start(e->config_.mqtt);
+    if (!mqtt) return fail(mqtt.error());
+    e->mqtt_ = std::move(*mqtt);
+    e->events_.subscribe([m = e->mqtt_.get()](const Event& ev) { m->add_event(ev); });
+  }
+  for (std::size_t i = 0; i < e->config_.webhooks.size(); ++i) {
+    auto hook = WebhookSink::start(e->config_.webhooks[i]);
+    if (!hook) return fail(hook.error().code, "webhooks[" + std::to_string(i) + "]: " + hook.error().message);
+    e->events_.subscribe([h = hook->get()](const Event& ev) { h->add_event(ev); });
+    e->webhooks_.push_back(std::move(*hook));
+  }
   e->ctx_ = std::unique_ptr<StreamContext>(new StreamContext{*e->scheduler_, e->events_, e->metrics_,
                                                              e->analysis_latency_, e->detector_->info(),
                                                              e->config_.offline, e->captions_.get(),
@@ -172,6 +186,23 @@ void Engine::stop() {
   if (jsonl_ && ordered_events_ && !ordered_finished_.exchange(true)) ordered_events_->finish(*jsonl_);
   if (jsonl_) jsonl_->flush();
   if (sqlite_) sqlite_->flush();
+  if (mqtt_) {
+    publish_figures();
+    mqtt_->stop();
+  }
+  for (auto& h : webhooks_) h->stop();
+}
+
+void Engine::publish_figures() {
+  std::vector<std::shared_ptr<StreamPipeline>> streams;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, s] : streams_) streams.push_back(s);
+  }
+  for (const auto& s : streams) {
+    const StreamSnapshot snap = s->snapshot();
+    mqtt_->update(StreamFigures{snap.id, snap.up, snap.occupancy, snap.line_counts});
+  }
 }
 
 Result<void> Engine::add_stream(StreamConfig config) {
@@ -279,6 +310,7 @@ void Engine::control_loop() {
       bottleneck_ = std::string(name_bottleneck(loads));
     }
     prev = st;
+    if (mqtt_) publish_figures();
     if (config_.adaptive && !config_.offline) adapt_intervals();
     if (config_.stats_interval_s > 0 &&
         std::chrono::duration<double>(now - last_report).count() >= config_.stats_interval_s) {
@@ -346,6 +378,8 @@ EngineStats Engine::stats() const {
   if (jsonl_)
     out.events_jsonl =
         EventSinkStats{0, jsonl_->dropped(), jsonl_->errors() + (ordered_events_ ? ordered_events_->errors() : 0)};
+  if (mqtt_) out.mqtt = mqtt_->stats();
+  for (const auto& h : webhooks_) out.webhooks.push_back(h->stats());
   {
     std::lock_guard lock(sample_mu_);
     out.bottleneck = bottleneck_;

@@ -1,5 +1,5 @@
 // Engine: owns the detector, the one BatchScheduler, the event bus and its
-// sinks (JSON Lines, SQLite), every StreamPipeline, and a control thread that
+// sinks (JSON Lines, SQLite, MQTT, webhooks), every StreamPipeline, and a control thread that
 // once a second adapts each stream's analysis interval to the measured
 // inference capacity, samples CPU/RSS/GPU, and every stats_interval_s writes
 // a one-screen report naming the bottleneck stage.
@@ -30,6 +30,8 @@ namespace vigil {
 
 class EventOrderSpool;
 class JsonlSink;
+class MqttSink;
+class WebhookSink;
 class SqliteStore;
 
 // The engine's threads for `config` on `cores` usable cores: model.threads
@@ -83,6 +85,7 @@ class Engine {
   void announce(StreamChange change, const std::string& id);
   void control_loop();
   void adapt_intervals();
+  void publish_figures();  // streams' occupancy, line counts and state to the MQTT sink
   std::string report() const;
 
   EngineConfig config_;
@@ -102,6 +105,10 @@ class Engine {
   std::unique_ptr<EventOrderSpool> ordered_events_;
   std::atomic<bool> ordered_finished_{false};  // finish() runs once, in the first stop()
   std::unique_ptr<SqliteStore> sqlite_;
+  // Notification sinks (src/notify): their EventBus subscribers only enqueue;
+  // the control thread hands the MQTT sink the streams' figures once a second.
+  std::unique_ptr<MqttSink> mqtt_;
+  std::vector<std::unique_ptr<WebhookSink>> webhooks_;
   std::unique_ptr<StreamContext> ctx_;
 
   mutable std::mutex mu_;

@@ -24,6 +24,7 @@
 #include "metrics/latency_summary.h"
 #include "metrics/latency_window.h"
 #include "metrics/stage_metrics.h"
+#include "notify/notify_stats.h"
 #include "pipeline/caption_service.h"
 #include "pipeline/stream_pipeline.h"
 
@@ -67,6 +68,8 @@ struct EngineStats {
   CaptionServiceStats captions;
   std::optional<EventSinkStats> events_store;  // with events.sqlite
   std::optional<EventSinkStats> events_jsonl;  // with events.jsonl
+  std::optional<MqttStats> mqtt;               // with mqtt.url
+  std::vector<WebhookStats> webhooks;          // one per webhooks[] entry, in config order
   std::string bottleneck;               // the stage with the largest load; "" when nothing ran
   double inferences_per_sec = 0, batches_per_sec = 0;
   double cpu_percent = 0;               // percent of one core

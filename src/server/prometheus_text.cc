@@ -157,6 +157,29 @@ void caption_families(std::ostringstream& os, const CaptionServiceStats& caption
     summary(os, "vigil_caption_latency_seconds", captioner_labels(c), c.stats.latency);
 }
 
+// The notification sinks (src/notify): MQTT messages and webhook deliveries by result.
+void notify_families(std::ostringstream& os, const EngineStats& stats) {
+  if (stats.mqtt) {
+    family(os, "vigil_mqtt_connected", "gauge", "1 while the MQTT broker connection is up.");
+    os << "vigil_mqtt_connected " << (stats.mqtt->connected ? 1 : 0) << '\n';
+    family(os, "vigil_mqtt_messages_total", "counter",
+           "MQTT messages by result: published, failed (refused by the client), dropped (queue full while away).");
+    os << "vigil_mqtt_messages_total{result=\"published\"} " << fmt(stats.mqtt->published) << '\n';
+    os << "vigil_mqtt_messages_total{result=\"failed\"} " << fmt(stats.mqtt->failed) << '\n';
+    os << "vigil_mqtt_messages_total{result=\"dropped\"} " << fmt(stats.mqtt->dropped) << '\n';
+  }
+  if (stats.webhooks.empty()) return;
+  family(os, "vigil_webhook_deliveries_total", "counter",
+         "Webhook events by hook (index in webhooks[]) and result: delivered, failed (after every retry), dropped.");
+  for (std::size_t i = 0; i < stats.webhooks.size(); ++i) {
+    const auto& h = stats.webhooks[i];
+    const std::string lb = "hook=\"" + std::to_string(i) + "\",result=";
+    os << "vigil_webhook_deliveries_total{" << lb << "\"delivered\"} " << fmt(h.delivered) << '\n';
+    os << "vigil_webhook_deliveries_total{" << lb << "\"failed\"} " << fmt(h.failed) << '\n';
+    os << "vigil_webhook_deliveries_total{" << lb << "\"dropped\"} " << fmt(h.dropped) << '\n';
+  }
+}
+
 }  // namespace
 
 std::string prometheus_label_value(const std::string& value) {
@@ -203,6 +226,7 @@ std::string prometheus_text(const EngineStats& stats) {
   os << "vigil_process_resident_memory_bytes " << fmt(std::round(stats.ram_mb * kBytesPerMiB)) << '\n';
 
   caption_families(os, stats.captions);
+  notify_families(os, stats);
   return os.str();
 }
 

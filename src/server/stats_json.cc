@@ -96,6 +96,16 @@ json to_json(const EngineStats& st) {
     j["events_store"] = {
         {"stored", st.events_store->stored}, {"dropped", st.events_store->dropped}, {"errors", st.events_store->errors}};
   if (st.events_jsonl) j["events_jsonl"] = {{"dropped", st.events_jsonl->dropped}, {"errors", st.events_jsonl->errors}};
+  if (st.mqtt)
+    j["mqtt"] = {{"connected", st.mqtt->connected}, {"connects", st.mqtt->connects}, {"published", st.mqtt->published},
+                 {"failed", st.mqtt->failed},       {"dropped", st.mqtt->dropped},   {"queued", st.mqtt->queued}};
+  if (!st.webhooks.empty()) {
+    json hooks = json::array();
+    for (const auto& h : st.webhooks)
+      hooks.push_back({{"url", h.url}, {"delivered", h.delivered}, {"failed", h.failed}, {"dropped", h.dropped},
+                       {"retries", h.retries}, {"queued", h.queued}});
+    j["webhooks"] = hooks;
+  }
   j["bottleneck"] = st.bottleneck;
   j["inferences_per_sec"] = st.inferences_per_sec;
   j["batches_per_sec"] = st.batches_per_sec;

@@ -1,0 +1,491 @@
+// MQTT and webhooks end to end: a real mosquitto broker started here on
+// 127.0.0.1 (a free port, a temporary config), the real `vigil run` on the
+// vtest20.mp4 fixture with a zone and a line, a libmosquitto subscriber and
+// a plain-socket HTTP receiver in the test. Every wait is a condition with a
+// deadline (tests/wait.h).
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <mosquitto.h>
+#include <nlohmann/json.hpp>
+
+#include "server/prometheus_text.h"
+#include "server/stats_json.h"
+#include "test_support.h"
+#include "wait.h"
+
+namespace vigil {
+namespace {
+
+using namespace std::chrono_literals;
+const std::string kVideos = VIGIL_TEST_VIDEOS_DIR;
+
+int free_port() {
+  const int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(s);
+  return ntohs(a.sin_port);
+}
+
+bool port_open(int port) {
+  const int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool ok = ::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(s);
+  return ok;
+}
+
+// A child process (argv[0] is the program path); killed with SIGKILL by the destructor.
+class Child {
+ public:
+  explicit Child(std::vector<std::string> argv, const std::string& log = "/dev/null") {
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (fd >= 0) {
+        ::dup2(fd, 1);
+        ::dup2(fd, 2);
+      }
+      std::vector<char*> args;
+      for (auto& a : argv) args.push_back(a.data());
+      args.push_back(nullptr);
+      ::execv(args[0], args.data());
+      ::_exit(127);
+    }
+  }
+  ~Child() { signal(SIGKILL); }
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+  // Sends `sig` and reaps the process.
+  void signal(int sig) {
+    if (pid_ <= 0) return;
+    ::kill(pid_, sig);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+// mosquitto on 127.0.0.1:port with its config (and persistence, when asked) in `dir`.
+class Broker {
+ public:
+  Broker(std::string dir, int port, bool persistence) : dir_(std::move(dir)), port_(port), persistence_(persistence) {}
+  bool start() {
+    const std::string conf = dir_ + "/mosquitto.conf";
+    {
+      std::ofstream f(conf);
+      f << "listener " << port_ << " 127.0.0.1\nallow_anonymous true\n";
+      if (persistence_) f << "persistence true\npersistence_location " << dir_ << "/\nautosave_interval 0\n";
+      else f << "persistence false\n";
+    }
+    child_ = std::make_unique<Child>(std::vector<std::string>{"/usr/sbin/mosquitto", "-c", conf},
+                                     dir_ + "/mosquitto.log");
+    return test::eventually([&] { return port_open(port_); }, 10s);
+  }
+  // SIGTERM: a clean exit (saves the persistence database).
+  void stop() {
+    if (child_) child_->signal(SIGTERM);
+    child_.reset();
+  }
+  int port() const { return port_; }
+
+ private:
+  std::string dir_;
+  int port_;
+  bool persistence_;
+  std::unique_ptr<Child> child_;
+};
+
+struct Message {
+  std::string topic, payload;
+  bool retained = false;
+};
+
+// A libmosquitto subscriber to "#" with its own network thread; reconnects by itself.
+class Subscriber {
+ public:
+  Subscriber(int port, const std::string& client_id = "", bool clean = true) {
+    mosquitto_lib_init();
+    mosq_ = mosquitto_new(client_id.empty() ? nullptr : client_id.c_str(), clean, this);
+    mosquitto_connect_callback_set(mosq_, [](mosquitto* m, void* self, int rc) {
+      if (rc == 0) mosquitto_subscribe(m, nullptr, "#", 1);
+      static_cast<Subscriber*>(self)->connected_ = rc == 0;
+    });
+    mosquitto_subscribe_callback_set(mosq_, [](mosquitto*, void* self, int, int, const int*) {
+      static_cast<Subscriber*>(self)->subscribed_ = true;
+    });
+    mosquitto_message_callback_set(mosq_, [](mosquitto*, void* self, const mosquitto_message* m) {
+      auto* s = static_cast<Subscriber*>(self);
+      std::lock_guard lock(s->mu_);
+      s->messages_.push_back({m->topic, std::string(static_cast<const char*>(m->payload), m->payloadlen), m->retain});
+    });
+    mosquitto_reconnect_delay_set(mosq_, 1, 1, false);
+    mosquitto_connect(mosq_, "127.0.0.1", port, 30);
+    mosquitto_loop_start(mosq_);
+  }
+  ~Subscriber() {
+    mosquitto_disconnect(mosq_);
+    mosquitto_loop_stop(mosq_, true);
+    mosquitto_destroy(mosq_);
+  }
+  bool subscribed() const { return subscribed_; }
+  std::vector<Message> messages() const {
+    std::lock_guard lock(mu_);
+    return messages_;
+  }
+  // The last message on `topic`, if any.
+  std::optional<Message> last(const std::string& topic) const {
+    std::lock_guard lock(mu_);
+    for (auto it = messages_.rbegin(); it != messages_.rend(); ++it)
+      if (it->topic == topic) return *it;
+    return std::nullopt;
+  }
+  bool has(const std::string& topic, const std::string& payload) const {
+    auto m = last(topic);
+    return m && m->payload == payload;
+  }
+
+ private:
+  mosquitto* mosq_ = nullptr;
+  std::atomic<bool> connected_{false}, subscribed_{false};
+  mutable std::mutex mu_;
+  std::vector<Message> messages_;
+};
+
+std::string write_config(const std::string& dir, const std::string& extra, int streams = 1) {
+  const std::string cfg = dir + "/vigil.yaml";
+  std::ofstream f(cfg);
+  f << "model: " VIGIL_DEFAULT_MODEL "\n"
+       "stats_interval_s: 0\n"
+       "defaults:\n"
+       "  every: 2\n"
+       "  loop: true\n"
+       "  zones: [{name: plaza, polygon: [[0.1, 0.3], [0.9, 0.3], [0.9, 0.95], [0.1, 0.95]]}]\n"
+       "  lines: [{name: crossing, a: [0.05, 0.6], b: [0.95, 0.6]}]\n"
+       "streams:\n";
+  for (int i = 1; i <= streams; ++i) f << "  - {id: cam" << i << ", url: " << kVideos << "/vtest20.mp4}\n";
+  f << extra;
+  return cfg;
+}
+
+std::unique_ptr<Child> start_vigil(const std::string& dir, const std::string& cfg, const std::string& events = "") {
+  std::vector<std::string> argv{VIGIL_BINARY, "run", "-c", cfg, "--no-server", "--stats", dir + "/stats.json"};
+  if (!events.empty()) {
+    argv.push_back("--events");
+    argv.push_back(events);
+  }
+  return std::make_unique<Child>(argv, dir + "/vigil.log");
+}
+
+std::string log_of(const std::string& dir) {
+  std::ifstream f(dir + "/vigil.log");
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+bool is_event_of(const Message& m, const std::string& stream) {
+  auto j = nlohmann::json::parse(m.payload, nullptr, false);
+  return !j.is_discarded() && j.value("stream", "") == stream && j.contains("kind") && j.contains("pts");
+}
+
+TEST(Mqtt, EventsRetainedFiguresDiscoveryAndLastWill) {
+  const std::string dir = test::tmp_dir("notify_mqtt");
+  Broker broker(dir, free_port(), false);
+  ASSERT_TRUE(broker.start());
+  Subscriber sub(broker.port());
+  ASSERT_TRUE(test::eventually([&] { return sub.subscribed(); }, 10s));
+  const std::string cfg = write_config(
+      dir, "mqtt: {url: \"mqtt://127.0.0.1:" + std::to_string(broker.port()) + "\", client_id: vigil-test}\n");
+  auto vigil = start_vigil(dir, cfg);
+
+  ASSERT_TRUE(test::eventually([&] { return sub.has("vigil/available", "online"); }, 30s)) << log_of(dir);
+  // Events: the JSON of events.jsonl, on the stream's topic.
+  ASSERT_TRUE(test::eventually(
+      [&] {
+        for (const auto& m : sub.messages())
+          if (m.topic == "vigil/cam1/events" && is_event_of(m, "cam1")) return true;
+        return false;
+      },
+      60s))
+      << log_of(dir);
+  ASSERT_TRUE(test::eventually([&] { return sub.has("vigil/cam1/status", "up"); }, 10s));
+  ASSERT_TRUE(test::eventually([&] { return sub.last("vigil/cam1/plaza/all") && sub.last("vigil/cam1/crossing/in"); }, 10s));
+  const auto occupancy = sub.last("vigil/cam1/plaza/all");
+  EXPECT_GE(std::stoi(occupancy->payload), 0);
+
+  // Home Assistant discovery: retained JSON pointing at the state topics.
+  const auto sensor = sub.last("homeassistant/sensor/vigil-test/cam1_plaza_all/config");
+  ASSERT_TRUE(sensor);
+  const auto sj = nlohmann::json::parse(sensor->payload);
+  EXPECT_EQ(sj["state_topic"], "vigil/cam1/plaza/all");
+  EXPECT_EQ(sj["availability_topic"], "vigil/available");
+  EXPECT_EQ(sj["unique_id"], "vigil-test_cam1_plaza_all");
+  EXPECT_EQ(sj["device"]["identifiers"][0], "vigil-test");
+  const auto line = sub.last("homeassistant/sensor/vigil-test/cam1_crossing_out/config");
+  ASSERT_TRUE(line);
+  EXPECT_EQ(nlohmann::json::parse(line->payload)["state_topic"], "vigil/cam1/crossing/out");
+  const auto up = sub.last("homeassistant/binary_sensor/vigil-test/cam1_up/config");
+  ASSERT_TRUE(up);
+  const auto uj = nlohmann::json::parse(up->payload);
+  EXPECT_EQ(uj["state_topic"], "vigil/cam1/status");
+  EXPECT_EQ(uj["payload_on"], "up");
+  EXPECT_EQ(uj["device_class"], "connectivity");
+
+  // Retained: a subscriber that comes later gets the state at once.
+  Subscriber late(broker.port());
+  ASSERT_TRUE(test::eventually(
+      [&] {
+        const auto s = late.last("vigil/cam1/status");
+        const auto o = late.last("vigil/cam1/plaza/all");
+        const auto d = late.last("homeassistant/binary_sensor/vigil-test/cam1_up/config");
+        return s && s->retained && s->payload == "up" && o && o->retained && d && d->retained;
+      },
+      10s));
+  EXPECT_FALSE(late.last("vigil/cam1/events")) << "events are not retained";
+
+  // The last will: killed without a word, the broker says offline for it.
+  vigil->signal(SIGKILL);
+  EXPECT_TRUE(test::eventually([&] { return sub.has("vigil/available", "offline"); }, 60s));
+}
+
+TEST(Mqtt, QueuedEventsArriveAfterABrokerRestart) {
+  const std::string dir = test::tmp_dir("notify_mqtt_restart");
+  std::filesystem::remove(dir + "/mosquitto.db");
+  // Persistence keeps the test subscriber's session (clean_session false, qos 1)
+  // across the restart, so what vigil flushes on reconnect is kept for it
+  // whichever of the two reconnects first.
+  Broker broker(dir, free_port(), true);
+  ASSERT_TRUE(broker.start());
+  auto sub = std::make_unique<Subscriber>(broker.port(), "restart-test", false);
+  ASSERT_TRUE(test::eventually([&] { return sub->subscribed(); }, 10s));
+  const std::string cfg =
+      write_config(dir, "mqtt: {url: \"mqtt://127.0.0.1:" + std::to_string(broker.port()) + "\", queue: 5000}\n");
+  const std::string events = dir + "/events.jsonl";
+  std::filesystem::remove(events);
+  auto vigil = start_vigil(dir, cfg, events);
+  ASSERT_TRUE(test::eventually([&] { return sub->last("vigil/cam1/events").has_value(); }, 60s)) << log_of(dir);
+
+  broker.stop();
+  const double down_at =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  // Events happen while the broker is away (the JSON Lines file shows them).
+  auto events_after = [&](double t) {
+    std::vector<nlohmann::json> out;
+    std::ifstream f(events);
+    for (std::string l; std::getline(f, l);) {
+      auto j = nlohmann::json::parse(l, nullptr, false);
+      if (!j.is_discarded() && j.value("wall_time", 0.0) > t + 0.5) out.push_back(j);
+    }
+    return out;
+  };
+  ASSERT_TRUE(test::eventually([&] { return events_after(down_at).size() >= 3; }, 60s));
+  const auto while_down = events_after(down_at);
+
+  ASSERT_TRUE(broker.start());
+  // The queued events reach the subscriber: every one logged while the broker was away.
+  auto received = [&] {
+    std::multiset<std::string> got;
+    for (const auto& m : sub->messages())
+      if (m.topic == "vigil/cam1/events") got.insert(nlohmann::json::parse(m.payload).dump());
+    for (const auto& e : while_down)
+      if (!got.count(e.dump())) return false;
+    return true;
+  };
+  EXPECT_TRUE(test::eventually(received, 60s)) << log_of(dir);
+  std::filesystem::remove(dir + "/stats.json");
+  vigil->signal(SIGTERM);
+  std::ifstream sf(dir + "/stats.json");
+  ASSERT_TRUE(sf) << log_of(dir);
+  const auto st = nlohmann::json::parse(sf);
+  EXPECT_EQ(st["mqtt"]["connects"], 2) << st.dump();
+  EXPECT_EQ(st["mqtt"]["dropped"], 0) << st.dump();
+}
+
+// A minimal HTTP/1.1 receiver: answers the n-th request (from 1) with
+// status(n), records every request body.
+class HttpReceiver {
+ public:
+  explicit HttpReceiver(std::function<int(int)> status) : status_(std::move(status)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::listen(fd_, 16);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~HttpReceiver() {
+    stop_ = true;
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+  }
+  int port() const { return port_; }
+  struct Request {
+    std::string head, body;
+    int answered = 0;
+  };
+  std::vector<Request> requests() const {
+    std::lock_guard lock(mu_);
+    return requests_;
+  }
+
+ private:
+  void serve() {
+    while (!stop_) {
+      const int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) continue;
+      timeval tv{5, 0};
+      ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      std::string data;
+      char buf[4096];
+      std::size_t need = std::string::npos;
+      while (true) {
+        const auto head_end = data.find("\r\n\r\n");
+        if (head_end != std::string::npos && need == std::string::npos) {
+          std::size_t length = 0;
+          const auto at = data.find("Content-Length: ");
+          if (at != std::string::npos && at < head_end) length = std::stoul(data.substr(at + 16));
+          need = head_end + 4 + length;
+        }
+        if (need != std::string::npos && data.size() >= need) break;
+        const ssize_t n = ::recv(c, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        data.append(buf, static_cast<std::size_t>(n));
+      }
+      const auto head_end = data.find("\r\n\r\n");
+      Request r;
+      if (head_end != std::string::npos) {
+        r.head = data.substr(0, head_end);
+        r.body = data.substr(head_end + 4);
+      }
+      int status = 0;
+      {
+        std::lock_guard lock(mu_);
+        status = status_(static_cast<int>(requests_.size()) + 1);
+        r.answered = status;
+        requests_.push_back(r);
+      }
+      const std::string reply = "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+      ::send(c, reply.data(), reply.size(), MSG_NOSIGNAL);
+      ::close(c);
+    }
+  }
+
+  std::function<int(int)> status_;
+  int fd_ = -1, port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  mutable std::mutex mu_;
+  std::vector<Request> requests_;
+};
+
+TEST(Webhook, RetriedUntilDeliveredAndFilteredByKindAndStream) {
+  const std::string dir = test::tmp_dir("notify_webhook");
+  HttpReceiver flaky([](int n) { return n <= 2 ? 500 : 200; });
+  HttpReceiver filtered([](int) { return 204; });
+  const std::string cfg = write_config(
+      dir,
+      "webhooks:\n"
+      "  - {url: \"http://127.0.0.1:" + std::to_string(flaky.port()) + "/hook\", streams: [cam1], retries: 5,"
+      " headers: {X-Token: s3cret}}\n"
+      "  - {url: \"http://127.0.0.1:" + std::to_string(filtered.port()) + "/hook\", kinds: [zone_enter], streams: [cam2]}\n",
+      2);
+  auto vigil = start_vigil(dir, cfg);
+
+  ASSERT_TRUE(test::eventually([&] { return flaky.requests().size() >= 3; }, 90s)) << log_of(dir);
+  const auto r = flaky.requests();
+  EXPECT_EQ(r[0].answered, 500);
+  EXPECT_EQ(r[1].answered, 500);
+  EXPECT_EQ(r[2].answered, 200);
+  // The same event, three times: the third delivery carries what the first tried.
+  EXPECT_EQ(r[0].body, r[1].body);
+  EXPECT_EQ(r[0].body, r[2].body);
+  const auto j = nlohmann::json::parse(r[2].body);
+  EXPECT_EQ(j["stream"], "cam1");
+  EXPECT_TRUE(j.contains("kind"));
+  EXPECT_NE(r[2].head.find("POST /hook "), std::string::npos) << r[2].head;
+  EXPECT_NE(r[2].head.find("Content-Type: application/json"), std::string::npos) << r[2].head;
+  EXPECT_NE(r[2].head.find("X-Token: s3cret"), std::string::npos) << r[2].head;
+
+  ASSERT_TRUE(test::eventually([&] { return filtered.requests().size() >= 2; }, 90s)) << log_of(dir);
+  for (const auto& req : filtered.requests()) {
+    const auto e = nlohmann::json::parse(req.body);
+    EXPECT_EQ(e["kind"], "zone_enter") << req.body;
+    EXPECT_EQ(e["stream"], "cam2") << req.body;
+  }
+  for (const auto& req : flaky.requests()) EXPECT_EQ(nlohmann::json::parse(req.body)["stream"], "cam1") << req.body;
+
+  // The delivery figures, in the stats written at exit.
+  std::filesystem::remove(dir + "/stats.json");
+  vigil->signal(SIGTERM);
+  std::ifstream sf(dir + "/stats.json");
+  ASSERT_TRUE(sf) << log_of(dir);
+  const auto st = nlohmann::json::parse(sf);
+  ASSERT_EQ(st["webhooks"].size(), 2U) << st.dump();
+  EXPECT_GE(st["webhooks"][0]["delivered"].get<int>(), 1);
+  EXPECT_GE(st["webhooks"][0]["retries"].get<int>(), 2);
+  EXPECT_EQ(st["webhooks"][0]["url"], "http://127.0.0.1:" + std::to_string(flaky.port()) + "/hook");
+  EXPECT_GE(st["webhooks"][1]["delivered"].get<int>(), 2);
+  EXPECT_FALSE(st.contains("mqtt"));
+}
+
+TEST(NotifyStats, InStatsJsonAndPrometheusText) {
+  EngineStats st;
+  st.mqtt = MqttStats{.connected = true, .connects = 2, .published = 812, .dropped = 3, .failed = 1, .queued = 0};
+  st.webhooks.push_back(
+      WebhookStats{.url = "http://h/hook", .delivered = 40, .failed = 2, .dropped = 1, .retries = 5, .queued = 0});
+  const auto j = to_json(st);
+  EXPECT_EQ(j["mqtt"]["connects"], 2);
+  EXPECT_EQ(j["mqtt"]["dropped"], 3);
+  EXPECT_EQ(j["webhooks"][0]["delivered"], 40);
+  EXPECT_EQ(j["webhooks"][0]["failed"], 2);
+  const std::string t = prometheus_text(st);
+  for (const char* line : {"vigil_mqtt_connected 1\n", "vigil_mqtt_messages_total{result=\"published\"} 812\n",
+                           "vigil_mqtt_messages_total{result=\"dropped\"} 3\n",
+                           "vigil_webhook_deliveries_total{hook=\"0\",result=\"delivered\"} 40\n",
+                           "vigil_webhook_deliveries_total{hook=\"0\",result=\"failed\"} 2\n",
+                           "vigil_webhook_deliveries_total{hook=\"0\",result=\"dropped\"} 1\n"})
+    EXPECT_NE(t.find(line), std::string::npos) << line << "\n" << t;
+  const std::string file = test::tmp_dir("notify_stats") + "/metrics.txt";
+  std::ofstream(file) << t;
+  EXPECT_EQ(test::run_process("/usr/bin/promtool check metrics < " + file).exit_code, 0) << t;
+  EXPECT_EQ(prometheus_text(EngineStats{}).find("vigil_mqtt"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace vigil
