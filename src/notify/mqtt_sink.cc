@@ -266,23 +266,32 @@ void MqttSink::run() {
     ReconnectPolicy backoff{0.5, 30.0};
     bool session = false;     // a TCP session exists (CONNECT sent)
     bool announced = false;   // on_connected() ran for this session
+    auto wait_backoff = [&] {
+      const double delay = backoff.next_delay();
+      const auto until = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(delay));
+      while (!stop_ && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(kLoopMs));
+    };
     while (!stop_) {
       if (!session) {
         session = connect_once();
         if (!session) {
-          const double delay = backoff.next_delay();
-          const auto until = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(delay));
-          while (!stop_ && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(kLoopMs));
+          if (backoff.failures == 0)
+            spdlog::warn("mqtt: cannot connect to {}:{}; retrying with backoff (events wait, at most {})",
+                         address_.host, address_.port, config_.queue);
+          wait_backoff();
           continue;
         }
       }
       const int rc = mosquitto_loop(client_->mosq, connected_ ? 0 : kLoopMs, 1);
       if (rc != MOSQ_ERR_SUCCESS) {
-        if (connected_ || announced) spdlog::warn("mqtt: connection to {}:{} lost: {}", address_.host, address_.port,
-                                                  mosquitto_strerror(rc));
+        if (announced) spdlog::warn("mqtt: connection to {}:{} lost: {}", address_.host, address_.port,
+                                    mosquitto_strerror(rc));
+        const bool was_up = announced;
         connected_ = false;
         session = false;
         announced = false;
+        // A session that never got to CONNACK (refused: bad credentials) waits too, not only a failed connect.
+        if (!was_up) wait_backoff();
         continue;
       }
       if (!connected_) continue;

@@ -28,6 +28,7 @@
 #include <mosquitto.h>
 #include <nlohmann/json.hpp>
 
+#include "notify/mqtt_sink.h"
 #include "server/prometheus_text.h"
 #include "server/stats_json.h"
 #include "test_support.h"
@@ -462,6 +463,72 @@ TEST(Webhook, RetriedUntilDeliveredAndFilteredByKindAndStream) {
   EXPECT_EQ(st["webhooks"][0]["url"], "http://127.0.0.1:" + std::to_string(flaky.port()) + "/hook");
   EXPECT_GE(st["webhooks"][1]["delivered"].get<int>(), 2);
   EXPECT_FALSE(st.contains("mqtt"));
+}
+
+TEST(MqttSink, FiguresOnChangeOnlyAndZeroWhenAClassLeaves) {
+  const std::string dir = test::tmp_dir("notify_mqtt_sink");
+  Broker broker(dir, free_port(), false);
+  ASSERT_TRUE(broker.start());
+  Subscriber sub(broker.port());
+  ASSERT_TRUE(test::eventually([&] { return sub.subscribed(); }, 10s));
+  MqttConfig c;
+  c.url = "mqtt://127.0.0.1:" + std::to_string(broker.port());
+  c.topic_prefix = "home/v";
+  auto sink = MqttSink::start(c);
+  ASSERT_TRUE(sink) << sink.error().message;
+  auto& m = **sink;
+  m.update(StreamFigures{"cam", true, {{"door", {{"person", 2}}}, {"a/b", {}}}, {{"gate", {{"in", 1}}}}});
+  ASSERT_TRUE(test::eventually([&] { return sub.has("home/v/cam/door/person", "2"); }, 10s));
+  EXPECT_TRUE(test::eventually([&] { return sub.has("home/v/cam/door/all", "2"); }, 10s));
+  EXPECT_TRUE(test::eventually([&] { return sub.has("home/v/cam/a_b/all", "0"); }, 10s)) << "'/' in a name is '_'";
+  EXPECT_TRUE(test::eventually([&] { return sub.has("home/v/cam/gate/in", "1") && sub.has("home/v/cam/gate/out", "0"); }, 10s));
+  EXPECT_TRUE(sub.has("home/v/cam/status", "up"));
+  // The same figures again publish nothing; a change publishes only itself.
+  m.update(StreamFigures{"cam", true, {{"door", {{"person", 2}}}, {"a/b", {}}}, {{"gate", {{"in", 1}}}}});
+  m.update(StreamFigures{"cam", true, {{"door", {}}, {"a/b", {}}}, {{"gate", {{"in", 1}}}}});
+  ASSERT_TRUE(test::eventually([&] { return sub.has("home/v/cam/door/person", "0"); }, 10s)) << "the class left";
+  EXPECT_TRUE(test::eventually([&] { return sub.has("home/v/cam/door/all", "0"); }, 10s));
+  int person = 0, gate_in = 0;
+  for (const auto& msg : sub.messages()) {
+    person += msg.topic == "home/v/cam/door/person";
+    gate_in += msg.topic == "home/v/cam/gate/in";
+  }
+  EXPECT_EQ(person, 2) << "2, then 0";
+  EXPECT_EQ(gate_in, 1) << "unchanged: published once";
+  // A stream_down event changes the status at once.
+  Event down;
+  down.kind = EventKind::kStreamDown;
+  down.stream = "cam";
+  m.add_event(down);
+  EXPECT_TRUE(test::eventually([&] { return sub.has("home/v/cam/status", "down"); }, 10s));
+  EXPECT_TRUE(test::eventually([&] { return sub.last("home/v/cam/events").has_value(); }, 10s));
+  // A clean stop says offline.
+  m.stop();
+  EXPECT_TRUE(test::eventually([&] { return sub.has("home/v/available", "offline"); }, 10s));
+  EXPECT_EQ(m.stats().connects, 1U);
+  EXPECT_EQ(m.stats().failed, 0U);
+}
+
+TEST(MqttSink, BrokerDownAtStartIsNotAnError) {
+  const int port = free_port();
+  MqttConfig c;
+  c.url = "mqtt://127.0.0.1:" + std::to_string(port);
+  c.queue = 2;
+  auto sink = MqttSink::start(c);
+  ASSERT_TRUE(sink) << sink.error().message;
+  Event e;
+  e.stream = "cam";
+  for (int i = 0; i < 5; ++i) (*sink)->add_event(e);
+  EXPECT_FALSE((*sink)->stats().connected);
+  EXPECT_EQ((*sink)->stats().dropped, 3U) << "a queue of 2 keeps the newest 2";
+  EXPECT_EQ((*sink)->stats().queued, 2U);
+  // The broker comes: the sink connects by itself and empties its queue.
+  const std::string dir = test::tmp_dir("notify_mqtt_late");
+  Broker broker(dir, port, false);
+  ASSERT_TRUE(broker.start());
+  Subscriber sub(port);
+  ASSERT_TRUE(test::eventually([&] { return sub.subscribed(); }, 10s));
+  EXPECT_TRUE(test::eventually([&] { return (*sink)->stats().connected && (*sink)->stats().queued == 0; }, 30s));
 }
 
 TEST(NotifyStats, InStatsJsonAndPrometheusText) {
