@@ -1,6 +1,7 @@
 // The engine the server tests share: the default model on the CPU, one
 // looping 20 s file stream `cam1` (every 2nd frame analysed), events in a
-// fresh SQLite file under the test tmp dir `dir_name`.
+// fresh SQLite file under the test tmp dir `dir_name`. Returned once cam1 is
+// up (so /healthz is "ok" from the first request), or an error after 10 s.
 #pragma once
 
 #include <filesystem>
@@ -9,6 +10,7 @@
 
 #include "pipeline/engine.h"
 #include "test_support.h"
+#include "wait.h"
 
 namespace vigil::test {
 
@@ -25,7 +27,13 @@ inline Result<std::unique_ptr<Engine>> start_looping_engine(const std::string& d
   s.every = 2;
   c.streams.push_back(s);
   auto e = Engine::create(c);
-  if (e) (*e)->start();
+  if (!e) return e;
+  (*e)->start();
+  const auto cam1_up = [&] {
+    const EngineStats st = (*e)->stats();
+    return !st.streams.empty() && st.streams.front().up;
+  };
+  if (!eventually(cam1_up, std::chrono::seconds(10))) return fail(ErrorCode::kRuntime, "cam1 did not come up in 10 s");
   return e;
 }
 
