@@ -140,7 +140,15 @@ void StreamPipeline::count_drop(DropReason reason, std::uint64_t n) {
   drops_[reason] += n;
 }
 
-void StreamPipeline::publish(const Event& e) { ctx_.events.publish(e); }
+namespace {
+// Gives the event its id, "<stream>-<prefix><n>" (Event::id), then publishes it.
+void publish_with_id(EventBus& bus, std::atomic<std::uint64_t>& count, Event e, const char* prefix = "") {
+  e.id = e.stream + "-" + prefix + std::to_string(++count);
+  bus.publish(e);
+}
+}  // namespace
+
+void StreamPipeline::publish(const Event& e) { publish_with_id(ctx_.events, *event_count_, e); }
 
 void StreamPipeline::on_result(BatchResult&& r) {
   std::lock_guard lock(mu_);
@@ -197,7 +205,7 @@ void StreamPipeline::caption(const BatchResult& r, const AnalysisUpdate& u) {
   CaptionScene scene = caption_scene(*analysis_, r, u);
   // The callback runs on the scheduler's worker, possibly after this stream
   // is gone: it holds only the engine's event bus and the shared caption box.
-  captions_->submit(std::move(scene), [&bus = ctx_.events, box = caption_box_](Result<Caption> c,
+  captions_->submit(std::move(scene), [&bus = ctx_.events, box = caption_box_, count = caption_count_](Result<Caption> c,
                                                                                  const CaptionScene& sc) {
     if (!c) {
       spdlog::debug("stream {}: caption failed: {}", sc.stream, c.error().message);
@@ -216,7 +224,7 @@ void StreamPipeline::caption(const BatchResult& r, const AnalysisUpdate& u) {
       box->text = c->text;
       box->pts = sc.pts;
     }
-    bus.publish(e);
+    publish_with_id(bus, *count, std::move(e), "caption-");
   });
 }
 

@@ -21,6 +21,11 @@ extern "C" {
 #include "media/clip_writer.h"
 #include "media/packet_ring.h"
 #include "media/video_source.h"
+#include "render/event_snapshot.h"
+#include "render/overlay.h"
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
 
 namespace fs = std::filesystem;
 using namespace vigil;
@@ -202,4 +207,62 @@ TEST_F(ClipTest, EmptyFeedIsAnErrorNamingTheClip) {
   ASSERT_FALSE(info);
   EXPECT_NE(info.error().message.find(path), std::string::npos) << info.error().message;
   EXPECT_FALSE(fs::exists(path + ".part"));
+}
+
+namespace {
+int colour_distance(const cv::Vec3b& bgr, const Rgb& c) {
+  return std::abs(bgr[0] - c.b) + std::abs(bgr[1] - c.g) + std::abs(bgr[2] - c.r);
+}
+}  // namespace
+
+TEST_F(ClipTest, SnapshotIsAJpegOfTheFrameWithTheEventsBox) {
+  auto src = open_source(nullptr);
+  ASSERT_TRUE(src);
+  std::shared_ptr<const VideoFrame> frame;
+  for (int i = 0; i < 30; ++i) {
+    auto r = src->read();
+    ASSERT_TRUE(r && r->has_value());
+    frame = (*r)->frame;
+  }
+  Detection d;
+  d.box = {100, 150, 300, 450};
+  d.class_id = 0;
+  d.score = 0.9f;
+  const std::string boxed = (test_dir() / "snap_boxed.jpg").string();
+  const std::string plain = (test_dir() / "snap_plain.jpg").string();
+  ASSERT_TRUE(write_event_snapshot(boxed, *frame, {d}, {"person"}));
+  ASSERT_TRUE(write_event_snapshot(plain, *frame, {}, {"person"}));
+  EXPECT_FALSE(fs::exists(boxed + ".part"));
+  const std::string bytes = read_bytes(boxed);
+  ASSERT_GE(bytes.size(), 4u);
+  EXPECT_EQ(static_cast<unsigned char>(bytes[0]), 0xFF);
+  EXPECT_EQ(static_cast<unsigned char>(bytes[1]), 0xD8) << "JPEG SOI marker";
+  const cv::Mat img = cv::imread(boxed, cv::IMREAD_COLOR);
+  const cv::Mat ref = cv::imread(plain, cv::IMREAD_COLOR);
+  ASSERT_FALSE(img.empty());
+  EXPECT_EQ(img.cols, src->width());
+  EXPECT_EQ(img.rows, src->height());
+  const Rgb c = class_color(0);
+  // On each edge of the box (away from the label), the box colour; the same
+  // pixel of the snapshot without boxes is not.
+  const cv::Point edges[] = {{100, 300}, {300, 300}, {200, 450}};
+  for (const cv::Point& p : edges) {
+    EXPECT_LT(colour_distance(img.at<cv::Vec3b>(p), c), 60) << "at " << p.x << "," << p.y;
+    EXPECT_GT(colour_distance(ref.at<cv::Vec3b>(p), c), 60) << "at " << p.x << "," << p.y;
+  }
+  // Inside the box, the picture is untouched.
+  EXPECT_LT(colour_distance(img.at<cv::Vec3b>(300, 200), Rgb{ref.at<cv::Vec3b>(300, 200)[2],
+                                                                ref.at<cv::Vec3b>(300, 200)[1],
+                                                                ref.at<cv::Vec3b>(300, 200)[0]}), 30);
+}
+
+TEST_F(ClipTest, SnapshotIntoAnUnwritablePlaceNamesThePath) {
+  auto src = open_source(nullptr);
+  ASSERT_TRUE(src);
+  auto r = src->read();
+  ASSERT_TRUE(r && r->has_value());
+  const std::string path = "/proc/vigil_no_such_dir/snap.jpg";
+  auto w = write_event_snapshot(path, *(*r)->frame, {}, {});
+  ASSERT_FALSE(w);
+  EXPECT_NE(w.error().message.find("/proc/vigil_no_such_dir"), std::string::npos) << w.error().message;
 }
