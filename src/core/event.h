@@ -25,6 +25,13 @@ const char* to_string(EventKind k);          // "track_new", "zone_enter", ...
 std::optional<EventKind> parse_event_kind(const std::string& s);
 
 struct Event {
+  // "<stream>-<n>": n counts the events a stream published (1, 2, ...);
+  // captions, published from the scheduler's worker, count apart
+  // ("<stream>-caption-<n>"). So ids are unique per engine run and the same
+  // in every `--offline` run of the same input (neither order depends on
+  // thread timing).
+  // Empty for events not published by a live stream (`vigil analyze`).
+  std::string id;
   EventKind kind = EventKind::kTrackNew;
   std::string stream;       // stream id
   double pts = 0;           // media time, seconds

@@ -126,6 +126,7 @@ struct VideoSource::Impl {
   std::int64_t corrupt = 0;
   int consecutive_errors = 0;
   PacketFilter filter;
+  std::shared_ptr<PacketRing> ring;
   int h264_length_size = -1;  // -1: not H.264
   double last_packet = -std::numeric_limits<double>::infinity();
   std::int64_t packets_decoded = 0;
@@ -388,6 +389,7 @@ struct VideoSource::Impl {
     if (*got == PacketRead::kSkipped) return {};
     const double dts = ts_seconds(packet->dts != AV_NOPTS_VALUE ? packet->dts : packet->pts);
     if (std::isfinite(dts)) last_packet = dts;
+    if (ring) ring->push(packet.get());
     if (filter && !filter(packet_info(dts))) {
       ++packets_dropped;
       av_packet_unref(packet.get());
@@ -534,6 +536,13 @@ void VideoSource::flush_decoder() { avcodec_flush_buffers(impl_->codec.get()); }
 
 double VideoSource::last_packet_time() const { return impl_->last_packet; }
 void VideoSource::set_packet_filter(PacketFilter filter) { impl_->filter = std::move(filter); }
+void VideoSource::set_packet_ring(std::shared_ptr<PacketRing> ring) {
+  impl_->ring = std::move(ring);
+  if (impl_->ring) {
+    const AVStream* st = impl_->fmt->streams[impl_->stream_index];
+    impl_->ring->begin_source(st->codecpar, st->time_base, st->start_time);
+  }
+}
 std::int64_t VideoSource::packets_decoded() const { return impl_->packets_decoded; }
 std::int64_t VideoSource::packets_dropped() const { return impl_->packets_dropped; }
 

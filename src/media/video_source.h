@@ -16,6 +16,7 @@
 
 #include "core/decode_options.h"
 #include "core/error.h"
+#include "media/packet_ring.h"
 #include "media/source_url.h"
 #include "media/video_frame.h"
 
@@ -94,6 +95,9 @@ class VideoSource {
   double last_packet_time() const;
   // Called for every packet of the video stream before it is decoded.
   void set_packet_filter(PacketFilter filter);
+  // Every packet of the video stream also goes to `ring` (a reference, before
+  // the filter sees it); setting it starts a new source there.
+  void set_packet_ring(std::shared_ptr<PacketRing> ring);
   std::int64_t packets_decoded() const;  // sent to the decoder
   std::int64_t packets_dropped() const;  // dropped by the filter
 

@@ -140,9 +140,17 @@ void StreamPipeline::count_drop(DropReason reason, std::uint64_t n) {
   drops_[reason] += n;
 }
 
+namespace {
+// Gives the event its id, "<stream>-<prefix><n>" (Event::id), then publishes it.
+void publish_with_id(EventBus& bus, std::atomic<std::uint64_t>& count, Event e, const char* prefix = "") {
+  e.id = e.stream + "-" + prefix + std::to_string(++count);
+  bus.publish(e);
+}
+}  // namespace
+
 void StreamPipeline::publish(const Event& e) {
   event_tally_->count(e.kind);
-  ctx_.events.publish(e);
+  publish_with_id(ctx_.events, *event_count_, e);
 }
 
 void StreamPipeline::on_result(BatchResult&& r) {
@@ -199,8 +207,9 @@ double StreamPipeline::take_scene_diff(std::int64_t seq) {
 void StreamPipeline::caption(const BatchResult& r, const AnalysisUpdate& u) {
   CaptionScene scene = caption_scene(*analysis_, r, u);
   // The callback runs on the scheduler's worker, possibly after this stream
-  // is gone: it holds only the engine's event bus, the shared caption box and the event tally.
-  captions_->submit(std::move(scene), [&bus = ctx_.events, box = caption_box_, tally = event_tally_](Result<Caption> c,
+  // is gone: it holds only the engine's event bus, the shared caption box, the event tally and the caption count.
+  captions_->submit(std::move(scene), [&bus = ctx_.events, box = caption_box_, tally = event_tally_,
+                                       count = caption_count_](Result<Caption> c,
                                                                                  const CaptionScene& sc) {
     if (!c) {
       spdlog::debug("stream {}: caption failed: {}", sc.stream, c.error().message);
@@ -220,7 +229,7 @@ void StreamPipeline::caption(const BatchResult& r, const AnalysisUpdate& u) {
       box->pts = sc.pts;
     }
     tally->count(e.kind);
-    bus.publish(e);
+    publish_with_id(bus, *count, std::move(e), "caption-");
   });
 }
 

@@ -219,6 +219,13 @@ class StreamPipeline {
     }
   };
   std::shared_ptr<EventTally> event_tally_ = std::make_shared<EventTally>();
+  // Events this stream published: the n of their ids ("<stream>-<n>").
+  std::shared_ptr<std::atomic<std::uint64_t>> event_count_ = std::make_shared<std::atomic<std::uint64_t>>(0);
+  // Captions count apart ("<stream>-caption-<n>"): they are published from
+  // the scheduler's worker, so sharing the stream's counter would make ids
+  // depend on thread timing. Shared with the callbacks, which may outlive
+  // the stream.
+  std::shared_ptr<std::atomic<std::uint64_t>> caption_count_ = std::make_shared<std::atomic<std::uint64_t>>(0);
   int client_ = 0;
   std::thread thread_;
   std::atomic<bool> stop_{false};

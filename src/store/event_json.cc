@@ -60,6 +60,7 @@ double round_ms(double seconds) { return round3(seconds); }
 nlohmann::json to_json(const Event& e) {
   nlohmann::json j = nlohmann::json::object();
   j["kind"] = to_string(e.kind);
+  if (!e.id.empty()) j["id"] = e.id;
   j["stream"] = e.stream;
   j["pts"] = round_ms(e.pts);
   j["wall_time"] = round_ms(e.wall_time);
@@ -90,6 +91,7 @@ Result<Event> read_event(const nlohmann::json& j, bool wall_time_required) {
   const auto parsed = parse_event_kind(kind);
   if (!parsed) return fail(ErrorCode::kBadInput, "event JSON: unknown kind '" + kind + "'");
   e.kind = *parsed;
+  if (auto err = read_string(j, "id", e.id, false)) return fail(*err);
   if (auto err = read_string(j, "stream", e.stream, true)) return fail(*err);
   if (auto err = read_number(j, "pts", e.pts, true)) return fail(*err);
   if (auto err = read_number(j, "wall_time", e.wall_time, wall_time_required)) return fail(*err);

@@ -5,6 +5,8 @@
 // Always present: "kind" (to_string(EventKind)), "stream", "pts" (media
 // seconds) and "wall_time" (Unix seconds), both rounded to 1e-3.
 // Present only where they apply:
+//   "id"                  non-empty: "<stream>-<n>" (Event::id; live and
+//                         `vigil run --offline` events, not `vigil analyze`)
 //   "track_id"            track_id >= 0
 //   "class", "class_id"   class_id >= 0
 //   "zone"                non-empty (zone_enter / zone_exit / dwell)

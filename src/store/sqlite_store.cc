@@ -48,13 +48,19 @@ constexpr const char* kSchemaV2[] = {
     "ALTER TABLE events ADD COLUMN captioner TEXT",
 };
 
+// Version 3 adds the event id ("<stream>-<n>", Event::id).
+constexpr const char* kSchemaV3[] = {
+    "ALTER TABLE events ADD COLUMN event_id TEXT",
+    "CREATE INDEX IF NOT EXISTS events_event_id ON events(event_id)",
+};
+
 constexpr const char* kInsertSql =
     "INSERT INTO events(kind, stream, pts, wall_time, track_id, class, class_id, zone, line, direction, dwell_s, text, "
-    "latency_ms, captioner) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+    "latency_ms, captioner, event_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
 
 constexpr const char* kSelectSql =
     "SELECT id, kind, stream, pts, wall_time, track_id, class, class_id, zone, line, direction, dwell_s, text, "
-    "latency_ms, captioner "
+    "latency_ms, captioner, event_id "
     "FROM events";
 
 bool has_dwell(EventKind k) { return k == EventKind::kZoneExit || k == EventKind::kDwell; }
@@ -104,7 +110,8 @@ void bind_event(SqliteStatement& s, const Event& e) {
       .bind_if(11, has_dwell(e.kind), e.dwell_s)
       .bind_static_or_null(12, e.text)
       .bind_if(13, e.kind == EventKind::kCaption, e.latency_ms)
-      .bind_static_or_null(14, e.captioner);
+      .bind_static_or_null(14, e.captioner)
+      .bind_static_or_null(15, e.id);
 }
 
 // The event of a row of kSelectSql.
@@ -129,6 +136,7 @@ Result<Event> event_of_row(const SqliteStatement& st, const std::string& path) {
   e.text = st.text(12);
   e.latency_ms = st.real(13);  // 0 for NULL
   e.captioner = st.text(14);
+  e.id = st.text(15);
   return e;
 }
 
@@ -289,6 +297,9 @@ Result<void> migrate_schema(sqlite3* w, const std::string& path) {
     if (auto r = exec_one(w, path, sql); !r) return fail(r.error());
   if (*v < 2)
     for (const char* sql : kSchemaV2)
+      if (auto r = exec_one(w, path, sql); !r) return fail(r.error());
+  if (*v < 3)
+    for (const char* sql : kSchemaV3)
       if (auto r = exec_one(w, path, sql); !r) return fail(r.error());
   if (*v < SqliteStore::kSchemaVersion)
     if (auto r = exec_one(w, path, "PRAGMA user_version = " + std::to_string(SqliteStore::kSchemaVersion)); !r)

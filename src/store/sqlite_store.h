@@ -22,7 +22,7 @@
 // not race with other calls: it stops accepting events, commits everything
 // queued, joins the writer and closes both connections.
 //
-// Schema (PRAGMA user_version = kSchemaVersion = 2): see docs/api.md, "Events".
+// Schema (PRAGMA user_version = kSchemaVersion = 3): see docs/api.md, "Events".
 // A file that is not an SQLite database, an SQLite database that is not a
 // Vigil event store, or one written with a newer schema version is refused by
 // open() and left untouched.
@@ -56,7 +56,7 @@ struct EventQuery {
 
 class SqliteStore {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
   static constexpr int kMaxQueryLimit = 10000;
 
   // Opens or creates the database at path (its directory must exist) and

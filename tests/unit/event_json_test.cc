@@ -121,6 +121,20 @@ TEST(EventJson, TimesAreRoundedToMilliseconds) {
   EXPECT_EQ(j.at("wall_time").dump(), "1712345678.123");
 }
 
+TEST(EventJson, IdAppearsWhenSetAndRoundTrips) {
+  Event e;
+  e.kind = EventKind::kZoneEnter;
+  e.stream = "cam1";
+  e.zone = "door";
+  EXPECT_FALSE(to_json(e).contains("id")) << "no id: no key (vigil analyze's events)";
+  e.id = "cam1-42";
+  const auto j = to_json(e);
+  EXPECT_EQ(j.at("id"), "cam1-42");
+  const auto back = event_from_json(j);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->id, "cam1-42");
+}
+
 TEST(EventJson, UnknownKeysAreIgnored) {
   const auto j = nlohmann::json::parse(R"({"kind":"stream_up","stream":"a","pts":1,"wall_time":2,"future":[1]})");
   const auto e = event_from_json(j);
@@ -147,6 +161,7 @@ TEST(EventJson, BadInputNamesTheField) {
       {R"({"kind":"dwell","stream":"a","pts":1,"wall_time":2,"track_id":1.5})", "'track_id' must be an integer"},
       {R"({"kind":"dwell","stream":"a","pts":1,"wall_time":2,"class_id":99999999999})", "'class_id' is out of range"},
       {R"({"kind":"dwell","stream":"a","pts":1,"wall_time":2,"zone":null})", "'zone' must be a string"},
+      {R"({"kind":"dwell","stream":"a","pts":1,"wall_time":2,"id":7})", "'id' must be a string"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.json);

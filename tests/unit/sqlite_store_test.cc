@@ -267,10 +267,10 @@ TEST_F(SqliteStoreTest, WalModeAndSchemaVersion) {
   ASSERT_TRUE(store);
   RawDb raw(path_);
   EXPECT_EQ(raw.text("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(raw.text("PRAGMA user_version"), "2");
+  EXPECT_EQ(raw.text("PRAGMA user_version"), "3");
   EXPECT_EQ(raw.text("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' "
                      "AND name NOT LIKE 'sqlite_%'"),
-            "4");
+            "5");
 }
 
 TEST_F(SqliteStoreTest, VersionOneFileIsUpgradedKeepingItsEvents) {
@@ -305,7 +305,34 @@ TEST_F(SqliteStoreTest, VersionOneFileIsUpgradedKeepingItsEvents) {
   EXPECT_EQ(rows->at(0).captioner, "vlm");
   EXPECT_EQ(rows->at(1).zone, "door");  // the old event is kept
   RawDb raw(path_);
-  EXPECT_EQ(raw.text("PRAGMA user_version"), "2");
+  EXPECT_EQ(raw.text("PRAGMA user_version"), "3");
+}
+
+TEST_F(SqliteStoreTest, VersionTwoFileGainsEventIdsKeepingItsEvents) {
+  {
+    RawDb raw(path_);
+    raw.exec("CREATE TABLE events(id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, stream TEXT NOT NULL, "
+             "pts REAL NOT NULL, wall_time REAL NOT NULL, track_id INTEGER, class TEXT, class_id INTEGER, "
+             "zone TEXT, line TEXT, direction TEXT, dwell_s REAL, text TEXT, latency_ms REAL, captioner TEXT)");
+    raw.exec("INSERT INTO events(kind, stream, pts, wall_time, zone) VALUES('zone_enter', 'cam1', 1.5, 100, 'door')");
+    raw.exec("PRAGMA user_version = 2");
+  }
+  auto store = open_ok();
+  ASSERT_TRUE(store);
+  Event e = event("cam1", EventKind::kZoneExit, 101);
+  e.id = "cam1-7";
+  ASSERT_TRUE(store->add_wait(e));
+  store->flush();
+  EventQuery q;
+  q.limit = 10;
+  auto rows = store->query(q);
+  ASSERT_TRUE(rows) << rows.error().message;
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ(rows->at(0).id, "cam1-7");
+  EXPECT_EQ(rows->at(1).id, "");  // stored before ids: kept, without one
+  EXPECT_EQ(rows->at(1).zone, "door");
+  RawDb raw(path_);
+  EXPECT_EQ(raw.text("PRAGMA user_version"), "3");
 }
 
 TEST_F(SqliteStoreTest, TextFileIsRefusedAndLeftUnchanged) {
@@ -327,15 +354,15 @@ TEST_F(SqliteStoreTest, NewerSchemaVersionIsRefusedAndLeftUnchanged) {
     RawDb raw(path_);
     raw.exec("CREATE TABLE events(id INTEGER PRIMARY KEY, kind TEXT, future TEXT)");
     raw.exec("INSERT INTO events(kind, future) VALUES('zone_enter', 'x')");
-    raw.exec("PRAGMA user_version = 3");
+    raw.exec("PRAGMA user_version = 4");
   }
   const auto store = SqliteStore::open(path_);
   ASSERT_FALSE(store.has_value());
   EXPECT_EQ(store.error().code, ErrorCode::kUnsupported);
   EXPECT_NE(store.error().message.find(path_), std::string::npos) << store.error().message;
-  EXPECT_NE(store.error().message.find("schema version 3"), std::string::npos) << store.error().message;
+  EXPECT_NE(store.error().message.find("schema version 4"), std::string::npos) << store.error().message;
   RawDb raw(path_);
-  EXPECT_EQ(raw.text("PRAGMA user_version"), "3");
+  EXPECT_EQ(raw.text("PRAGMA user_version"), "4");
   EXPECT_EQ(raw.text("SELECT future FROM events"), "x");
 }
 
