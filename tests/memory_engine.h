@@ -24,6 +24,8 @@ class MemoryEngine final : public StreamEngine {
   // The stats of every stream: up, `display_fps` frames per second shown.
   static constexpr double kDisplayFps = 12.5;
   static constexpr double kInferenceAvgMs = 40;
+  // What streams added through the API start from (set before serving).
+  StreamConfig defaults;
 
   EngineStats stats() const override {
     std::lock_guard lock(mu_);
@@ -64,6 +66,7 @@ class MemoryEngine final : public StreamEngine {
     if (it == streams_.end()) return std::nullopt;
     return it->second;
   }
+  StreamConfig stream_defaults() const override { return defaults; }
   Result<void> add_stream(StreamConfig config) override {
     std::lock_guard lock(mu_);
     ++adds_;

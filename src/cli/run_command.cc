@@ -2,25 +2,33 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <thread>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
 #include "config/engine_config.h"
+#include "config/stream_state.h"
 #include "jobs/analyze_settings.h"
 #include "jobs/job_manager.h"
 #include "pipeline/engine.h"
 #include "server/http_server.h"
 #include "server/stats_json.h"
+#include "server/stream_request.h"
 #include "store/event_json.h"
 
 extern char** environ;
@@ -128,10 +136,90 @@ int sources_exit_code(const Engine& e, const std::vector<StreamConfig>& streams,
   return kExitRuntime;
 }
 
+// The state file of a run with a config (config/stream_state.h): the
+// streams as the config and the command line give them (what the state is
+// computed against), and whether the file may be written: not when it
+// exists and cannot be read, so that nothing stored in it is lost.
+struct StateFile {
+  std::string path;  // empty: no config, nothing persists
+  std::vector<StreamConfig> base;
+  bool writable = true;
+  std::mutex mu;  // one write at a time (API changes come from the HTTP threads)
+};
+
+// The state file's streams over `cfg`'s; a file that cannot be read is
+// reported (on stderr and the log) and kept, and the config's streams run.
+void apply_state_file(StateFile& state, EngineConfig& cfg) {
+  state.base = cfg.streams;
+  std::ifstream f(state.path);
+  if (!f) return;  // none yet
+  std::stringstream text;
+  text << f.rdbuf();
+  auto parsed = parse_stream_state(text.str(), state.path);
+  if (!parsed) {
+    state.writable = false;
+    spdlog::error("state file {} cannot be read; it is kept as it is, the config's streams run, and changes made "
+                  "through the API are not saved until it is fixed or removed:\n{}",
+                  state.path, parsed.error().message);
+    return;
+  }
+  cfg.streams = apply_stream_state(cfg.streams, *parsed);
+  spdlog::info("state file {}: {} stream(s) added or changed, {} removed through the API", state.path,
+               parsed->streams.size(), parsed->removed.size());
+}
+
+// Whole or not at all: a temp file beside it (mode 0600: it holds the
+// streams' URLs, credentials included), fsync, rename, fsync of the folder.
+Result<void> write_file_atomically(const std::string& path, const std::string& content) {
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return fail(ErrorCode::kRuntime, tmp + ": cannot create: " + std::strerror(errno));
+  const bool written = [&] {
+    std::size_t done = 0;
+    while (done < content.size()) {
+      const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      done += static_cast<std::size_t>(n);
+    }
+    return ::fsync(fd) == 0;
+  }();
+  const int err = errno;
+  ::close(fd);
+  if (!written) {
+    ::unlink(tmp.c_str());
+    return fail(ErrorCode::kRuntime, tmp + ": cannot write: " + std::strerror(err));
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int rerr = errno;
+    ::unlink(tmp.c_str());
+    return fail(ErrorCode::kRuntime, path + ": cannot replace: " + std::strerror(rerr));
+  }
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  if (const int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
+    (void)::fsync(dfd);
+    ::close(dfd);
+  }
+  return {};
+}
+
+// After a stream was added, changed or removed: the state file again, from
+// the engine's streams now. Runs on the thread that changed the stream.
+void save_state_file(StateFile& state, const Engine& e) {
+  std::lock_guard lock(state.mu);
+  if (state.path.empty() || !state.writable) return;
+  std::vector<StreamConfig> current;
+  for (const auto& id : e.stream_ids())
+    if (const auto p = e.stream(id)) current.push_back(p->config());
+  const std::string text = json_from_node(stream_state_node(stream_state_of(state.base, current))).dump(2) + "\n";
+  if (auto w = write_file_atomically(state.path, text); !w)
+    spdlog::error("state file: {} (the change runs but is not saved)", w.error().message);
+}
+
 // The config of a run: the file (if any), the sources on the command line
 // (or the demo), then flags and environment over it; checked.
 // Errors are messages for stderr (exit kExitBadInput).
-Result<EngineConfig> run_config(const RunArgs& a, bool demo) {
+Result<EngineConfig> run_config(const RunArgs& a, bool demo, StateFile& state) {
   EngineConfig cfg;
   if (!a.config.empty()) {
     auto loaded = load_config_file(a.config);
@@ -142,6 +230,10 @@ Result<EngineConfig> run_config(const RunArgs& a, bool demo) {
   for (const auto& s : cfg.streams) used.insert(s.id);
   for (const auto& src : a.sources) cfg.streams.push_back(default_stream(id_for(src, used), src));
   if (demo) cfg.streams = demo_streams();
+  if (!a.config.empty()) {
+    state.path = stream_state_path(a.config);
+    apply_state_file(state, cfg);
+  }
   if (a.every > 0)
     for (auto& s : cfg.streams) s.every = a.every;
   if (a.offline) cfg.offline = true;
@@ -257,7 +349,8 @@ int write_stats_file(const std::string& path, const nlohmann::json& stats) {
 // config -> engine -> API (live) -> wait -> stop -> stats file -> exit code.
 int run_engine(const RunArgs& a) {
   const bool demo = a.config.empty() && a.sources.empty();
-  auto cfg = run_config(a, demo);
+  StateFile state;
+  auto cfg = run_config(a, demo, state);
   if (!cfg) {
     std::cerr << "vigil run: " << cfg.error().message << "\n";
     return kExitBadInput;
@@ -270,6 +363,8 @@ int run_engine(const RunArgs& a) {
   }
   Engine& e = **engine;
   if (demo) log_demo_events(e);
+  const int state_observer =
+      e.add_stream_observer([&state, &e](Engine::StreamChange, const std::string&) { save_state_file(state, e); });
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   e.start();
@@ -287,6 +382,7 @@ int run_engine(const RunArgs& a) {
   const auto stats = to_json(e.stats());
   if (api.server) api.server->stop();
   api.jobs.reset();  // cancels running jobs: their chunks resume at the next start
+  e.remove_stream_observer(state_observer);
   e.stop();
   if (!a.stats.empty())
     if (int rc = write_stats_file(a.stats, stats); rc != kExitOk) return rc;

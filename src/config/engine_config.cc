@@ -298,6 +298,11 @@ const Section<StreamConfig>& stream_section() {
       check_unique_names(v.zones, join_path(path, "zones"), issues);
       check_unique_names(v.lines, join_path(path, "lines"), issues);
     };
+    // PATCH takes every option a config stream takes but its own id and url
+    // (patchable_stream_keys()): a PATCH restarts the stream with the merged
+    // config, so nothing needs to change live.
+    for (auto& f : t.fields)
+      if (!f.stream_only) f.patchable = true;
     return t;
   }();
   return s;
@@ -726,9 +731,14 @@ Result<void> validate_config(const EngineConfig& c) {
   return as_result(issues, "config");
 }
 
-Result<StreamConfig> stream_config_from_node(const ConfigNode& node, const std::string& path) {
+void read_stream_node(const ConfigNode& node, StreamConfig& out, const std::string& path, ConfigIssues& issues) {
+  read_section(stream_section(), node, out, path, issues);
+  check_section(stream_section(), out, path, issues);
+}
+
+Result<StreamConfig> stream_config_from_node(const ConfigNode& node, const std::string& path, const StreamConfig& base) {
   ConfigIssues issues;
-  StreamConfig s;
+  StreamConfig s = base;
   read_section(stream_section(), node, s, path, issues);
   check_section(stream_section(), s, path, issues);
   if (!issues.empty()) return fail(issues.error("request"));

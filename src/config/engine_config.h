@@ -218,15 +218,22 @@ Result<void> validate_stream(const StreamConfig& stream, const std::string& path
 Result<void> validate_describe(const DescribeConfig& describe, const std::string& path);
 Result<void> validate_config(const EngineConfig& config);
 
-// A stream from a tree (the HTTP API's JSON body), over the built-in
-// defaults, checked; `path` names it in messages ("streams[0]"). Typed: a
-// string where an integer belongs is an error naming the field and the type.
-Result<StreamConfig> stream_config_from_node(const ConfigNode& node, const std::string& path);
+// A stream from a tree (the HTTP API's JSON body), over `base` (the config's
+// `defaults:`, or the built-in defaults), checked; `path` names it in
+// messages ("streams[0]"). Typed: a string where an integer belongs is an
+// error naming the field and the type.
+Result<StreamConfig> stream_config_from_node(const ConfigNode& node, const std::string& path,
+                                             const StreamConfig& base = StreamConfig{});
+// One stream of a tree read over `out` and checked, every problem added to
+// `issues` under `path` (the state file's streams).
+void read_stream_node(const ConfigNode& node, StreamConfig& out, const std::string& path, ConfigIssues& issues);
 // Every field of a stream, typed, in the shape of a config file stream,
 // without secrets (describe.api_key): stream_config_from_node of it gives the
 // stream back (with an empty api_key).
 ConfigNode stream_config_node(const StreamConfig& stream);
-// The stream keys PATCH /api/streams may change: every, gate, substream, zones, lines, describe.
+// The stream keys PATCH /api/streams may change: every per-stream key but
+// id (the stream's name) and url (an API url passes the media-dir check of
+// POST: delete and add the stream to change it).
 std::vector<std::string> patchable_stream_keys();
 
 // A stream config with the defaults, for `vigil run SOURCE...`.

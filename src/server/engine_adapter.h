@@ -15,6 +15,7 @@ class EngineAdapter final : public StreamEngine {
   void reset_stats() override { engine_.reset_stats(); }
   std::vector<std::string> stream_ids() const override { return engine_.stream_ids(); }
   std::optional<StreamConfig> stream_config(const std::string& id) const override;
+  StreamConfig stream_defaults() const override { return engine_.config().defaults; }
   Result<void> add_stream(StreamConfig config) override { return engine_.add_stream(std::move(config)); }
   Result<void> remove_stream(const std::string& id) override { return engine_.remove_stream(id); }
   bool has_event_store() const override { return engine_.store() != nullptr; }

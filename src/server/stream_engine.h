@@ -30,6 +30,8 @@ class StreamEngine {
   // Stream ids in order; the config of one (nullopt: no such stream).
   virtual std::vector<std::string> stream_ids() const = 0;
   virtual std::optional<StreamConfig> stream_config(const std::string& id) const = 0;
+  // What a stream added through the API starts from: the config's `defaults:`.
+  virtual StreamConfig stream_defaults() const = 0;
   bool has_stream(const std::string& id) const { return stream_config(id).has_value(); }
   // Errors name the stream's fields (kInvalidArgument) or the failure (kRuntime).
   virtual Result<void> add_stream(StreamConfig config) = 0;

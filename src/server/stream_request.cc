@@ -41,6 +41,8 @@ ConfigNode node_from_json(const json& j) {
   }
 }
 
+}  // namespace
+
 json json_from_node(const ConfigNode& n) {
   switch (n.kind) {
     case ConfigNode::Kind::kBool: return n.boolean;
@@ -63,14 +65,12 @@ json json_from_node(const ConfigNode& n) {
   return nullptr;
 }
 
-}  // namespace
-
 json stream_config_json(const StreamConfig& s) { return json_from_node(stream_config_node(s)); }
 
-Result<StreamConfig> stream_config_from_json(const json& body) {
+Result<StreamConfig> stream_config_from_json(const json& body, const StreamConfig& base) {
   if (!body.is_object()) return fail(ErrorCode::kInvalidArgument, "stream: the body must be a JSON object");
   // Named as the one stream of a config file, so messages read as the parser's everywhere.
-  return stream_config_from_node(node_from_json(body), "streams[0]");
+  return stream_config_from_node(node_from_json(body), "streams[0]", base);
 }
 
 Result<json> merge_stream_patch(const json& current, const json& patch) {

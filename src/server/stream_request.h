@@ -21,10 +21,13 @@ nlohmann::json stream_config_json(const StreamConfig& stream);
 
 // A JSON object with the keys of a config stream -> StreamConfig, read by the
 // same field table as a config file (stream_config_from_node), over the
-// built-in defaults. Typed: `"every": "4"` or `"loop": "yes"` is refused
+// stream `base` (the config's `defaults:`; the built-in defaults without one). Typed: `"every": "4"` or `"loop": "yes"` is refused
 // naming the field and the type it needs. kInvalidArgument with every problem,
 // one a line ("streams[0].every: expected an integer, got the string \"4\"").
-Result<StreamConfig> stream_config_from_json(const nlohmann::json& body);
+Result<StreamConfig> stream_config_from_json(const nlohmann::json& body, const StreamConfig& base = StreamConfig{});
+
+// A config tree as JSON (typed scalars as JSON scalars; YAML text as strings).
+nlohmann::json json_from_node(const ConfigNode& node);
 
 // The keys PATCH may change (the table's patchable fields); anything else is kInvalidArgument.
 // Objects (gate, substream) are merged (RFC 7396 merge patch), lists replace.

@@ -40,7 +40,7 @@ ApiResponse StreamRoutes::get(const std::string& id) {
 ApiResponse StreamRoutes::add(const std::string& body) {
   auto j = parse_json_body(body);
   if (!j) return bad_request(j.error());
-  auto config = stream_config_from_json(*j);
+  auto config = stream_config_from_json(*j, engine_.stream_defaults());
   if (!config) return error_response(config.error());
   auto url = check_api_source(config->url, media_dir_);
   if (!url) return bad_request(url.error());

@@ -1,0 +1,124 @@
+#include "config/stream_state.h"
+
+#include <algorithm>
+#include <set>
+
+#include "config/config_table.h"
+
+namespace vigil {
+namespace {
+
+// Trees written from structs: typed scalars, members in table order.
+bool same_tree(const ConfigNode& a, const ConfigNode& b) {
+  if (a.kind != b.kind) return false;
+  switch (a.kind) {
+    case ConfigNode::Kind::kNull: return true;
+    case ConfigNode::Kind::kBool: return a.boolean == b.boolean;
+    case ConfigNode::Kind::kInteger: return a.integer == b.integer;
+    case ConfigNode::Kind::kNumber: return a.number == b.number;
+    case ConfigNode::Kind::kText:
+    case ConfigNode::Kind::kString: return a.text == b.text;
+    case ConfigNode::Kind::kList:
+      return std::equal(a.items.begin(), a.items.end(), b.items.begin(), b.items.end(), same_tree);
+    case ConfigNode::Kind::kMap:
+      return std::equal(a.members.begin(), a.members.end(), b.members.begin(), b.members.end(),
+                        [](const ConfigMember& x, const ConfigMember& y) { return x.key == y.key && same_tree(x.value, y.value); });
+  }
+  return false;
+}
+
+const StreamConfig* find_stream(const std::vector<StreamConfig>& list, const std::string& id) {
+  const auto it = std::find_if(list.begin(), list.end(), [&](const StreamConfig& s) { return s.id == id; });
+  return it == list.end() ? nullptr : &*it;
+}
+
+}  // namespace
+
+bool same_stream(const StreamConfig& a, const StreamConfig& b) {
+  return a.describe.api_key == b.describe.api_key && same_tree(stream_config_node(a), stream_config_node(b));
+}
+
+StreamState stream_state_of(const std::vector<StreamConfig>& config, const std::vector<StreamConfig>& current) {
+  StreamState state;
+  for (const auto& s : current)
+    if (const StreamConfig* c = find_stream(config, s.id); !c || !same_stream(*c, s)) state.streams.push_back(s);
+  for (const auto& c : config)
+    if (!find_stream(current, c.id)) state.removed.push_back(c.id);
+  return state;
+}
+
+std::vector<StreamConfig> apply_stream_state(const std::vector<StreamConfig>& config, const StreamState& state) {
+  std::vector<StreamConfig> out = config;
+  for (StreamConfig s : state.streams) {
+    auto it = std::find_if(out.begin(), out.end(), [&](const StreamConfig& c) { return c.id == s.id; });
+    if (it == out.end()) {
+      out.push_back(std::move(s));
+      continue;
+    }
+    if (s.describe.api_key.empty()) s.describe.api_key = it->describe.api_key;
+    *it = std::move(s);
+  }
+  const std::set<std::string> removed(state.removed.begin(), state.removed.end());
+  std::erase_if(out, [&](const StreamConfig& s) { return removed.count(s.id) > 0; });
+  return out;
+}
+
+ConfigNode stream_state_node(const StreamState& state) {
+  ConfigNode streams = ConfigNode::list();
+  for (const auto& s : state.streams) streams.items.push_back(stream_config_node(s));
+  ConfigNode removed = ConfigNode::list();
+  for (const auto& id : state.removed) removed.items.push_back(ConfigNode::of_string(id));
+  ConfigNode out = ConfigNode::map();
+  out.set("streams", std::move(streams));
+  out.set("removed", std::move(removed));
+  return out;
+}
+
+Result<StreamState> parse_stream_state(const std::string& text, const std::string& source) {
+  ConfigIssues issues;
+  StreamState state;
+  try {
+    const auto tree = config_node_from_yaml(text, issues);
+    if (!tree) return fail(ErrorCode::kInvalidArgument, source + ": " + issues.error(source).message);
+    if (tree->kind != ConfigNode::Kind::kMap) {
+      issues.add("", "expected a mapping {streams: [...], removed: [...]}, got " + tree->describe(), tree->mark);
+    } else {
+      for (const auto& m : tree->members)
+        if (m.key != "streams" && m.key != "removed") issues.add(m.key, "unknown key (known: removed, streams)", m.value.mark);
+      if (const ConfigNode* streams = tree->find("streams")) {
+        if (streams->kind != ConfigNode::Kind::kList) {
+          issue_expected(*streams, "streams", "a list of streams", issues);
+        } else {
+          std::set<std::string> ids;
+          for (std::size_t i = 0; i < streams->items.size(); ++i) {
+            StreamConfig s;
+            const std::string path = index_path("streams", i);
+            read_stream_node(streams->items[i], s, path, issues);
+            if (!s.id.empty() && !ids.insert(s.id).second)
+              issues.add(join_path(path, "id"), "'" + s.id + "' is used by another stream");
+            state.streams.push_back(std::move(s));
+          }
+        }
+      }
+      if (const ConfigNode* removed = tree->find("removed")) {
+        if (removed->kind != ConfigNode::Kind::kList) {
+          issue_expected(*removed, "removed", "a list of stream ids", issues);
+        } else {
+          for (std::size_t i = 0; i < removed->items.size(); ++i) {
+            const ConfigNode& id = removed->items[i];
+            if (id.is_scalar() && !id.text.empty()) state.removed.push_back(id.text);
+            else issues.add(index_path("removed", i), "expected a stream id, got " + id.describe(), id.mark);
+          }
+        }
+      }
+    }
+  } catch (const std::exception& e) {
+    return fail(ErrorCode::kInvalidArgument, source + ": cannot be read: " + e.what());
+  }
+  if (!issues.empty()) return fail(ErrorCode::kInvalidArgument, source + ": " + issues.error(source).message);
+  return state;
+}
+
+std::string stream_state_path(const std::string& config_path) { return config_path + ".state.json"; }
+
+}  // namespace vigil

@@ -1,0 +1,46 @@
+// StreamState: what the HTTP API (and the dashboard's editor, which uses it)
+// changed in a config's streams, kept in a state file beside the config
+// (`<config>.state.json`, docs/config.md) so that it survives a restart:
+// the streams added or changed (each whole, as the stream field table writes
+// it) and the ids of config streams that were deleted.
+// At start: the config's streams, then each state stream replaces the config
+// stream of its id (or is added), then the removed ids are dropped.
+// Pure: no files, no threads (cli/run_command.cc reads and writes the file).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "config/config_node.h"
+#include "config/engine_config.h"
+#include "core/error.h"
+
+namespace vigil {
+
+struct StreamState {
+  std::vector<StreamConfig> streams;  // added or changed through the API, in the engine's order
+  std::vector<std::string> removed;   // ids of config streams deleted through the API
+};
+
+// Same settings: equal written forms (the field table's writer) and equal
+// secrets (describe.api_key, which the writer leaves out).
+bool same_stream(const StreamConfig& a, const StreamConfig& b);
+
+// The state that turns `config` into `current`: streams of `current` that
+// are not in `config` or differ from it, and ids of `config` not in `current`.
+StreamState stream_state_of(const std::vector<StreamConfig>& config, const std::vector<StreamConfig>& current);
+
+// `config` with `state` over it (see above). A state stream without its
+// api_key keeps the config stream's (the file never holds it).
+std::vector<StreamConfig> apply_stream_state(const std::vector<StreamConfig>& config, const StreamState& state);
+
+// {streams: [...], removed: [...]} by the stream field table's writer.
+ConfigNode stream_state_node(const StreamState& state);
+// The text of a state file (JSON is YAML: the config's parser reads it).
+// kInvalidArgument naming `source`, the field and the problem.
+Result<StreamState> parse_stream_state(const std::string& text, const std::string& source);
+
+// "<config>.state.json".
+std::string stream_state_path(const std::string& config_path);
+
+}  // namespace vigil

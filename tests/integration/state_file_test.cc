@@ -1,0 +1,153 @@
+// Settings that survive a restart, through the real `vigil run` binary and
+// real HTTP on 127.0.0.1 (curl): a stream added, a zone drawn (PATCH) and a
+// config stream deleted through the API are so after a restart with the same
+// config; streams added through the API start from the config's defaults; a
+// state file that cannot be read is reported, kept, and the config's streams run.
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "test_support.h"
+#include "wait.h"
+
+namespace vigil {
+namespace {
+
+using nlohmann::json;
+constexpr const char* kVideoDir = "/usr/share/doc/opencv-doc/examples/data";
+constexpr int kPort = 18937;
+
+std::string read_all(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+// `vigil run -c CONFIG` in the background, stderr to a file; SIGINT at the end.
+class VigilRun {
+ public:
+  VigilRun(const std::string& config, const std::string& log) {
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      const std::string listen = "127.0.0.1:" + std::to_string(kPort);
+      std::freopen(log.c_str(), "w", stderr);
+      ::execl(VIGIL_BINARY, "vigil", "run", "-c", config.c_str(), "--listen", listen.c_str(), "--media-dir", kVideoDir,
+              static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+  }
+  ~VigilRun() { stop(); }
+  int stop() {
+    if (pid_ <= 0) return status_;
+    ::kill(pid_, SIGINT);
+    int st = 0;
+    ::waitpid(pid_, &st, 0);
+    pid_ = -1;
+    status_ = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return status_;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int status_ = -1;
+};
+
+std::string curl(const std::string& method, const std::string& target, const std::string& body = "") {
+  std::string cmd = "curl -s -X " + method + " http://127.0.0.1:" + std::to_string(kPort) + target;
+  if (!body.empty()) cmd += " -d '" + body + "'";
+  return test::run_process(cmd).out;
+}
+
+json streams_now() {
+  const std::string out = curl("GET", "/api/streams");
+  const json j = json::parse(out, nullptr, false);
+  return j.is_object() && j.contains("streams") ? j["streams"] : json();
+}
+
+bool api_up() { return streams_now().is_array(); }
+
+const json* find(const json& streams, const std::string& id) {
+  for (const auto& s : streams)
+    if (s["id"] == id) return &s;
+  return nullptr;
+}
+
+std::string write_config(const std::string& dir) {
+  const std::string path = dir + "/vigil.yaml";
+  std::ofstream(path) << "defaults:\n  every: 3\n  conf: 0.4\nstreams:\n"
+                      << "  - {id: keep, url: " << kVideoDir << "/vtest.avi, loop: true}\n"
+                      << "  - {id: gone, url: " << kVideoDir << "/vtest.avi, loop: true}\n";
+  std::filesystem::remove(path + ".state.json");
+  return path;
+}
+
+TEST(StateFile, ApiChangesSurviveARestart) {
+  const std::string dir = test::tmp_dir("state_file_restart");
+  const std::string config = write_config(dir);
+  {
+    VigilRun run(config, dir + "/run1.log");
+    ASSERT_TRUE(test::eventually(api_up, std::chrono::seconds(60))) << read_all(dir + "/run1.log");
+    const json added = json::parse(curl("POST", "/api/streams", R"({"id": "added", "url": "vtest.avi", "loop": true})"));
+    ASSERT_EQ(added["id"], "added") << added.dump();
+    EXPECT_EQ(added["config"]["every"], 3) << "an API stream starts from the config's defaults";
+    const json patched = json::parse(curl("PATCH", "/api/streams/keep",
+        R"({"zones": [{"name": "door", "polygon": [[0, 0], [0.5, 0], [0.5, 0.5]]}], "motion": {"enabled": true},
+            "tracker": {"min_hits": 4}, "describe": {"every_s": 7}})"));
+    ASSERT_EQ(patched["config"]["zones"].size(), 1U) << patched.dump();
+    EXPECT_EQ(json::parse(curl("DELETE", "/api/streams/gone"))["deleted"], "gone");
+    EXPECT_EQ(run.stop(), 0) << read_all(dir + "/run1.log");
+  }
+  struct stat st {};
+  ASSERT_EQ(::stat((config + ".state.json").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600U);
+
+  VigilRun run(config, dir + "/run2.log");
+  ASSERT_TRUE(test::eventually(api_up, std::chrono::seconds(60))) << read_all(dir + "/run2.log");
+  const json streams = streams_now();
+  EXPECT_EQ(find(streams, "gone"), nullptr) << "a deleted config stream stays deleted";
+  const json* added = find(streams, "added");
+  ASSERT_NE(added, nullptr) << streams.dump();
+  EXPECT_EQ((*added)["config"]["every"], 3);
+  const json* keep = find(streams, "keep");
+  ASSERT_NE(keep, nullptr);
+  ASSERT_EQ((*keep)["config"]["zones"].size(), 1U);
+  EXPECT_EQ((*keep)["config"]["zones"][0]["name"], "door");
+  EXPECT_EQ((*keep)["config"]["motion"]["enabled"], true);
+  EXPECT_EQ((*keep)["config"]["tracker"]["min_hits"], 4);
+  EXPECT_EQ((*keep)["config"]["describe"]["every_s"], 7.0);
+}
+
+TEST(StateFile, CorruptStateFileIsReportedAndKept) {
+  const std::string dir = test::tmp_dir("state_file_corrupt");
+  const std::string config = write_config(dir);
+  const std::string state = config + ".state.json";
+  const std::string broken = R"({"streams": [{"id": "x", "url": "rtsp://h/s", "every": "many"}]})";
+  std::ofstream(state) << broken;
+  VigilRun run(config, dir + "/run.log");
+  ASSERT_TRUE(test::eventually(api_up, std::chrono::seconds(60))) << read_all(dir + "/run.log");
+  const json streams = streams_now();
+  EXPECT_NE(find(streams, "keep"), nullptr) << "the config's streams run";
+  EXPECT_NE(find(streams, "gone"), nullptr);
+  EXPECT_EQ(find(streams, "x"), nullptr);
+  // A change through the API does not overwrite what the file holds.
+  EXPECT_EQ(json::parse(curl("DELETE", "/api/streams/gone"))["deleted"], "gone");
+  run.stop();
+  EXPECT_EQ(read_all(state), broken);
+  const std::string log = read_all(dir + "/run.log");
+  EXPECT_NE(log.find(state), std::string::npos) << log;
+  EXPECT_NE(log.find("streams[0].every"), std::string::npos) << log;
+}
+
+}  // namespace
+}  // namespace vigil
