@@ -137,7 +137,9 @@ void MqttSink::update(const StreamFigures& f) {
     const std::string status = base + "/status";
     add_discovery_locked(f.stream, "up", status, true, f.stream + " up");
     set_retained_locked(status, f.up ? "up" : "down");
-    for (const auto& [zone, classes] : f.occupancy) {
+    for (const auto& zone_classes : f.occupancy) {
+      const std::string& zone = zone_classes.first;  // not a structured binding: clang 14 cannot capture one
+      const auto& classes = zone_classes.second;
       int all = 0;
       for (const auto& [cls, n] : classes) all += n;
       auto put = [&](const std::string& cls, int n) {
