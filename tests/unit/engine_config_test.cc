@@ -379,6 +379,8 @@ TEST(EngineConfig, StreamEnabledDefaultsToTrueAndRejectsABadValue) {
   auto bad = parse_config("streams:\n  - {id: a, url: rtsp://h/a, enabled: maybe}\n");
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message.find("streams[0].enabled"), std::string::npos) << bad.error().message;
+  EXPECT_NE(error_of("defaults: {enabled: false}\nstreams:\n  - {id: a, url: rtsp://h/a}\n").find("defaults.enabled"),
+            std::string::npos);
 }
 
 }  // namespace
