@@ -1,4 +1,5 @@
 // vigil run [-c FILE] [SOURCE...]: the live engine (or --offline over files).
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -37,7 +38,9 @@ namespace vigil::cli {
 namespace {
 
 std::atomic<bool> g_interrupted{false};
+std::atomic<bool> g_reload{false};
 void on_signal(int) { g_interrupted = true; }
+void on_hangup(int) { g_reload = true; }
 
 struct RunArgs {
   std::string config;
@@ -203,6 +206,16 @@ Result<void> write_file_atomically(const std::string& path, const std::string& c
   return {};
 }
 
+// The streams with `enabled: true`; `log`: each disabled one is named.
+std::vector<StreamConfig> enabled_streams(const std::vector<StreamConfig>& streams, bool log) {
+  std::vector<StreamConfig> out;
+  for (const auto& s : streams) {
+    if (s.enabled) out.push_back(s);
+    else if (log) spdlog::info("stream '{}' is disabled (enabled: false): not run", s.id);
+  }
+  return out;
+}
+
 // After a stream was added, changed or removed: the state file again, from
 // the engine's streams now. Runs on the thread that changed the stream.
 void save_state_file(StateFile& state, const Engine& e) {
@@ -211,7 +224,9 @@ void save_state_file(StateFile& state, const Engine& e) {
   std::vector<StreamConfig> current;
   for (const auto& id : e.stream_ids())
     if (const auto p = e.stream(id)) current.push_back(p->config());
-  const std::string text = json_from_node(stream_state_node(stream_state_of(state.base, current))).dump(2) + "\n";
+  // A disabled config stream is not running, and not removed either.
+  const StreamState changed = stream_state_of(enabled_streams(state.base, false), current);
+  const std::string text = json_from_node(stream_state_node(changed)).dump(2) + "\n";
   if (auto w = write_file_atomically(state.path, text); !w)
     spdlog::error("state file: {} (the change runs but is not saved)", w.error().message);
 }
@@ -257,6 +272,7 @@ Result<EngineConfig> run_config(const RunArgs& a, bool demo, StateFile& state) {
     for (auto& s : cfg.streams) s.loop = false;  // an offline run ends
   if (auto v = validate_config(cfg); !v) return fail(v.error());
   if (cfg.streams.empty()) return fail(ErrorCode::kInvalidArgument, "the config has no streams");
+  cfg.streams = enabled_streams(cfg.streams, true);
   auto choice = choose_model_for(cfg.model.path, cfg.model.precision, a.precision.empty() ? "model.precision" : "--precision",
                                  cfg.model.device);
   if (!choice) return fail(choice.error());
@@ -323,9 +339,55 @@ Result<ApiServices> start_api(const RunArgs& a, const EngineConfig& cfg, Engine&
   return api;
 }
 
+std::string joined(const std::vector<std::string>& ids) {
+  std::string out;
+  for (const auto& id : ids) out += (out.empty() ? "" : ", ") + id;
+  return out;
+}
+
+// SIGHUP: the config file again (with the state file, as at start); on an
+// error the old streams keep running. Else the streams that differ by id
+// (config/stream_state.h plan_reload) are removed, added or replaced; the
+// others are not touched. Engine-wide changes are logged, not applied.
+void reload_config(const RunArgs& a, EngineConfig& cfg, StateFile& state, Engine& e) {
+  spdlog::info("SIGHUP: reloading {}", a.config);
+  StateFile next;
+  auto loaded = run_config(a, false, next);
+  if (!loaded) {
+    spdlog::error("SIGHUP: {} has errors; the running streams are kept:\n{}", a.config, loaded.error().message);
+    return;
+  }
+  std::vector<StreamConfig> running;
+  for (const auto& id : e.stream_ids())
+    if (const auto p = e.stream(id)) running.push_back(p->config());
+  const ReloadPlan plan = plan_reload(running, cfg, *loaded);
+  {
+    std::lock_guard lock(state.mu);
+    state.base = next.base;
+    state.writable = next.writable;
+  }
+  auto config_of = [&](const std::string& id) {
+    return *std::find_if(loaded->streams.begin(), loaded->streams.end(), [&](const StreamConfig& s) { return s.id == id; });
+  };
+  auto log_failure = [](const char* what, const std::string& id, const Result<void>& r) {
+    if (!r) spdlog::error("SIGHUP: {} stream '{}': {}", what, id, r.error().message);
+  };
+  for (const auto& id : plan.remove) log_failure("removing", id, e.remove_stream(id));
+  for (const auto& id : plan.replace) {
+    log_failure("removing", id, e.remove_stream(id));
+    log_failure("adding", id, e.add_stream(config_of(id)));
+  }
+  for (const auto& id : plan.add) log_failure("adding", id, e.add_stream(config_of(id)));
+  spdlog::info("SIGHUP: {} stream(s) removed [{}], {} added [{}], {} changed [{}]", plan.remove.size(),
+               joined(plan.remove), plan.add.size(), joined(plan.add), plan.replace.size(), joined(plan.replace));
+  if (!plan.needs_restart.empty())
+    spdlog::warn("SIGHUP: changed options that need a restart (not applied): {}", joined(plan.needs_restart));
+  cfg.streams = std::move(loaded->streams);  // the rest runs as it started: compared again at the next reload
+}
+
 // Until Ctrl-C, --duration, or (offline, or live without a server: nothing
 // else can happen) every stream has ended.
-void wait_for_end(const RunArgs& a, const EngineConfig& cfg, const Engine& e) {
+void wait_for_end(const RunArgs& a, EngineConfig& cfg, StateFile& state, Engine& e) {
   constexpr auto kPollInterval = std::chrono::milliseconds(100);
   const auto t0 = std::chrono::steady_clock::now();
   while (!g_interrupted) {
@@ -333,6 +395,7 @@ void wait_for_end(const RunArgs& a, const EngineConfig& cfg, const Engine& e) {
     if (a.duration > 0 && std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() >= a.duration)
       break;
     if ((cfg.offline || a.no_server) && e.all_finished()) break;
+    if (g_reload.exchange(false) && !a.config.empty()) reload_config(a, cfg, state, e);
   }
 }
 
@@ -367,6 +430,7 @@ int run_engine(const RunArgs& a) {
       e.add_stream_observer([&state, &e](Engine::StreamChange, const std::string&) { save_state_file(state, e); });
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
+  std::signal(SIGHUP, on_hangup);
   e.start();
   ApiServices api;
   if (!a.no_server && !cfg->offline) {
@@ -378,7 +442,7 @@ int run_engine(const RunArgs& a) {
     }
     api = std::move(*started);
   }
-  wait_for_end(a, *cfg, e);
+  wait_for_end(a, *cfg, state, e);
   const auto stats = to_json(e.stats());
   if (api.server) api.server->stop();
   api.jobs.reset();  // cancels running jobs: their chunks resume at the next start

@@ -256,6 +256,12 @@ const Section<StreamConfig>& stream_section() {
                 if (auto u = parse_source_url(v.url); !u) issues.add(path, u.error().message);
               }));
     t.add(flag("loop", &S::loop, "files: start again at the end"));
+    // Per stream and not a PATCH key: the engine runs only enabled streams
+    // (cli/run_command.cc leaves the others out at start and at SIGHUP).
+    t.add(flag("enabled", &S::enabled,
+               "false: the stream stays in the config but is not run (nor listed by the API); SIGHUP applies a change")
+              .per_stream_only()
+              .doc_default("true"));
     t.add(integer("every", &S::every, Range::between(1, 1000),
                   "analyse every Nth frame (tracks are predicted on the frames between)")
               .patch());
@@ -746,6 +752,7 @@ Result<StreamConfig> stream_config_from_node(const ConfigNode& node, const std::
 }
 
 ConfigNode stream_config_node(const StreamConfig& s) { return write_section(stream_section(), s); }
+ConfigNode engine_config_node(const EngineConfig& c) { return write_section(engine_section(), c); }
 
 std::vector<std::string> patchable_stream_keys() {
   std::vector<std::string> keys;

@@ -64,6 +64,7 @@ struct StreamConfig {
   std::string id;   // [a-z0-9_-]+, unique
   std::string url;  // file path, rtsp://, http(s)://, webcam:N
   bool loop = false;
+  bool enabled = true;  // false: kept in the config, not run (cli/run_command.cc)
   int every = 1;
   SubstreamConfig substream;
   GateConfig gate;
@@ -231,6 +232,8 @@ void read_stream_node(const ConfigNode& node, StreamConfig& out, const std::stri
 // without secrets (describe.api_key): stream_config_from_node of it gives the
 // stream back (with an empty api_key).
 ConfigNode stream_config_node(const StreamConfig& stream);
+// The whole config by the engine field table's writer (secrets left out).
+ConfigNode engine_config_node(const EngineConfig& config);
 // The stream keys PATCH /api/streams may change: every per-stream key but
 // id (the stream's name) and url (an API url passes the media-dir check of
 // POST: delete and add the stream to change it).

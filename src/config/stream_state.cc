@@ -119,6 +119,27 @@ Result<StreamState> parse_stream_state(const std::string& text, const std::strin
   return state;
 }
 
+ReloadPlan plan_reload(const std::vector<StreamConfig>& running, const EngineConfig& old_config,
+                       const EngineConfig& new_config) {
+  ReloadPlan plan;
+  for (const auto& s : running)
+    if (!find_stream(new_config.streams, s.id)) plan.remove.push_back(s.id);
+  for (const auto& s : new_config.streams) {
+    const StreamConfig* now = find_stream(running, s.id);
+    if (!now) plan.add.push_back(s.id);
+    else if (!same_stream(*now, s)) plan.replace.push_back(s.id);
+  }
+  const ConfigNode before = engine_config_node(old_config);
+  const ConfigNode after = engine_config_node(new_config);
+  for (const auto& m : after.members) {
+    if (m.key == "streams" || m.key == "defaults") continue;
+    const auto old = std::find_if(before.members.begin(), before.members.end(),
+                                  [&](const ConfigMember& o) { return o.key == m.key; });
+    if (old == before.members.end() || !same_tree(old->value, m.value)) plan.needs_restart.push_back(m.key);
+  }
+  return plan;
+}
+
 std::string stream_state_path(const std::string& config_path) { return config_path + ".state.json"; }
 
 }  // namespace vigil

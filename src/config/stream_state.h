@@ -40,6 +40,21 @@ ConfigNode stream_state_node(const StreamState& state);
 // kInvalidArgument naming `source`, the field and the problem.
 Result<StreamState> parse_stream_state(const std::string& text, const std::string& source);
 
+// What a SIGHUP reload does (cli/run_command.cc): by stream id, the
+// streams running now against the reloaded config's (state file applied).
+// Unchanged streams are in none of the lists: they are not touched.
+struct ReloadPlan {
+  std::vector<std::string> remove;   // running, not in the new config
+  std::vector<std::string> add;      // in the new config, not running
+  std::vector<std::string> replace;  // in both, with different settings (same_stream): remove + add
+  // Top-level sections other than `streams` and `defaults` that differ
+  // ("model", "batch", "server", ...): not applied, they need a restart.
+  // (`defaults` reaches the config's streams through their own settings.)
+  std::vector<std::string> needs_restart;
+};
+ReloadPlan plan_reload(const std::vector<StreamConfig>& running, const EngineConfig& old_config,
+                       const EngineConfig& new_config);
+
 // "<config>.state.json".
 std::string stream_state_path(const std::string& config_path);
 

@@ -2,7 +2,9 @@
 // real HTTP on 127.0.0.1 (curl): a stream added, a zone drawn (PATCH) and a
 // config stream deleted through the API are so after a restart with the same
 // config; streams added through the API start from the config's defaults; a
-// state file that cannot be read is reported, kept, and the config's streams run.
+// state file that cannot be read is reported, kept, and the config's streams run;
+// SIGHUP with an edited config removes and adds streams and leaves the
+// unchanged one running; a SIGHUP with a bad config keeps what runs.
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,6 +15,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -48,6 +51,7 @@ class VigilRun {
     }
   }
   ~VigilRun() { stop(); }
+  void signal(int sig) const { ::kill(pid_, sig); }
   int stop() {
     if (pid_ <= 0) return status_;
     ::kill(pid_, SIGINT);
@@ -147,6 +151,73 @@ TEST(StateFile, CorruptStateFileIsReportedAndKept) {
   const std::string log = read_all(dir + "/run.log");
   EXPECT_NE(log.find(state), std::string::npos) << log;
   EXPECT_NE(log.find("streams[0].every"), std::string::npos) << log;
+}
+
+// Frames read so far by stream `id` (GET /api/stats), -1 when it is not listed.
+long long frames_of(const std::string& id) {
+  const json j = json::parse(curl("GET", "/api/stats"), nullptr, false);
+  if (!j.is_object() || !j.contains("streams")) return -1;
+  for (const auto& s : j["streams"])
+    if (s["id"] == id) return s["frames"].get<long long>();
+  return -1;
+}
+
+void write_streams(const std::string& path, const std::vector<std::string>& ids) {
+  std::ofstream f(path);
+  f << "streams:\n";
+  for (const auto& id : ids) f << "  - {id: " << id << ", url: " << kVideoDir << "/vtest.avi, loop: true}\n";
+}
+
+bool lists_exactly(const std::vector<std::string>& ids) {
+  const json streams = streams_now();
+  if (!streams.is_array() || streams.size() != ids.size()) return false;
+  for (const auto& id : ids)
+    if (!find(streams, id)) return false;
+  return true;
+}
+
+TEST(StateFile, SighupReloadsTheConfigWithoutTouchingUnchangedStreams) {
+  const std::string dir = test::tmp_dir("state_file_sighup");
+  const std::string config = dir + "/vigil.yaml";
+  std::filesystem::remove(config + ".state.json");
+  write_streams(config, {"a", "b"});
+  const std::string log = dir + "/run.log";
+  VigilRun run(config, log);
+  ASSERT_TRUE(test::eventually([] { return frames_of("a") > 30 && frames_of("b") > 0; }, std::chrono::seconds(60)))
+      << read_all(log);
+  const long long a_before = frames_of("a");
+
+  write_streams(config, {"a", "c"});
+  run.signal(SIGHUP);
+  ASSERT_TRUE(test::eventually([] { return lists_exactly({"a", "c"}); }, std::chrono::seconds(30)))
+      << streams_now().dump() << read_all(log);
+  ASSERT_TRUE(test::eventually([] { return frames_of("c") > 0; }, std::chrono::seconds(30))) << read_all(log);
+  EXPECT_GE(frames_of("a"), a_before) << "stream a was restarted: its frame count went back";
+  EXPECT_GT(frames_of("a"), frames_of("c")) << "stream a was restarted with c";
+  EXPECT_NE(read_all(log).find("1 stream(s) removed [b], 1 added [c], 0 changed []"), std::string::npos)
+      << read_all(log);
+
+  std::ofstream(config) << "streams:\n  - {id: a, url: " << kVideoDir << "/vtest.avi, every: many}\n";
+  run.signal(SIGHUP);
+  ASSERT_TRUE(test::eventually([&] { return read_all(log).find("has errors") != std::string::npos; },
+                               std::chrono::seconds(30)))
+      << read_all(log);
+  const std::string text = read_all(log);
+  EXPECT_NE(text.find(config), std::string::npos) << text;
+  EXPECT_NE(text.find("streams[0].every"), std::string::npos) << text;
+  EXPECT_TRUE(lists_exactly({"a", "c"})) << streams_now().dump();
+  const long long a_now = frames_of("a");
+  EXPECT_TRUE(test::eventually([&] { return frames_of("a") > a_now; }, std::chrono::seconds(30))) << "a still runs";
+
+  // `enabled: false`: in the config, not run.
+  std::ofstream(config) << "streams:\n  - {id: a, url: " << kVideoDir << "/vtest.avi, loop: true}\n"
+                        << "  - {id: c, url: " << kVideoDir << "/vtest.avi, loop: true, enabled: false}\n";
+  run.signal(SIGHUP);
+  EXPECT_TRUE(test::eventually([] { return lists_exactly({"a"}); }, std::chrono::seconds(30)))
+      << streams_now().dump() << read_all(log);
+  EXPECT_EQ(run.stop(), 0) << read_all(log);
+  EXPECT_EQ(read_all(config + ".state.json").find("\"c\""), std::string::npos)
+      << "a disabled stream is not recorded as removed";
 }
 
 }  // namespace

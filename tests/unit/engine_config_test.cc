@@ -371,5 +371,17 @@ TEST(ConfigTable, PatchableKeysComeFromTheTable) {
                                       "tracker", "zones", "lines", "describe"}));
 }
 
+TEST(EngineConfig, StreamEnabledDefaultsToTrueAndRejectsABadValue) {
+  auto c = parse_config("streams:\n  - {id: a, url: rtsp://h/a}\n  - {id: b, url: rtsp://h/b, enabled: false}\n");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_TRUE(c->streams[0].enabled);
+  EXPECT_FALSE(c->streams[1].enabled);
+  auto bad = parse_config("streams:\n  - {id: a, url: rtsp://h/a, enabled: maybe}\n");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("streams[0].enabled"), std::string::npos) << bad.error().message;
+  EXPECT_NE(error_of("defaults: {enabled: false}\nstreams:\n  - {id: a, url: rtsp://h/a}\n").find("defaults.enabled"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace vigil

@@ -80,5 +80,30 @@ TEST(StreamState, BadStateFilesNameTheFileAndTheField) {
   EXPECT_NE(removed.error().message.find("removed[0]"), std::string::npos) << removed.error().message;
 }
 
+TEST(StreamState, ReloadPlanTouchesOnlyStreamsThatDiffer) {
+  EngineConfig before;
+  before.streams = {state_stream("a"), state_stream("b"), state_stream("c")};
+  EngineConfig after = before;
+  after.streams = {state_stream("a"), state_stream("c"), state_stream("d")};
+  after.streams[1].every = 5;  // c changed
+  const ReloadPlan plan = plan_reload(before.streams, before, after);
+  EXPECT_EQ(plan.remove, (std::vector<std::string>{"b"}));
+  EXPECT_EQ(plan.add, (std::vector<std::string>{"d"}));
+  EXPECT_EQ(plan.replace, (std::vector<std::string>{"c"}));
+  EXPECT_TRUE(plan.needs_restart.empty());
+}
+
+TEST(StreamState, ReloadPlanNamesEngineWideChangesThatNeedARestart) {
+  EngineConfig before;
+  before.streams = {state_stream("a")};
+  EngineConfig after = before;
+  after.model.path = "other.onnx";
+  after.server.max_connections = before.server.max_connections + 1;
+  after.defaults.every = 9;  // reaches the streams through their own settings
+  const ReloadPlan plan = plan_reload(before.streams, before, after);
+  EXPECT_EQ(plan.needs_restart, (std::vector<std::string>{"model", "server"}));
+  EXPECT_TRUE(plan.remove.empty() && plan.add.empty() && plan.replace.empty());
+}
+
 }  // namespace
 }  // namespace vigil
