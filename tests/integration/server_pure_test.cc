@@ -206,7 +206,7 @@ json hand_written_view(const StreamConfig& s) {
     lines.push_back({{"name", l.name}, {"a", json::array({l.a.x, l.a.y})}, {"b", json::array({l.b.x, l.b.y})},
                      {"normalized", l.normalized}, {"classes", l.classes}, {"min_frames", l.min_frames},
                      {"anchor", to_string(l.anchor)}});
-  return {{"id", s.id}, {"url", s.url}, {"loop", s.loop}, {"every", s.every},
+  return {{"id", s.id}, {"url", s.url}, {"enabled", s.enabled}, {"loop", s.loop}, {"every", s.every},
           {"substream", {{"scale", s.substream.scale}, {"width", s.substream.width}}},
           {"gate", {{"enabled", s.gate.enabled}, {"similarity", s.gate.similarity}, {"max_skip", s.gate.max_skip}}},
           {"hwaccel", to_string(s.hwaccel)}, {"skip_frame", to_string(s.skip_frame)}, {"timeout_s", s.timeout_s},
