@@ -22,6 +22,7 @@ APT_PKGS=(
   nlohmann-json3-dev libspdlog-dev libcli11-dev libyaml-cpp-dev libsqlite3-dev
   libturbojpeg0-dev libboost-dev libcurl4-openssl-dev
   mosquitto libmosquitto-dev  # MQTT (integrations; tests start their own broker)
+  redis-server libhiredis-dev  # cluster (tests start their own redis-server)
   prometheus
   ffmpeg libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libavdevice-dev
   opencv-doc darknet
