@@ -33,6 +33,7 @@ class MemoryEngine final : public StreamEngine {
     EngineStats st;
     st.running = true;
     for (const auto& id : order_) {
+      if (!streams_.at(id).enabled) continue;  // kept, not run
       StreamSnapshot s;
       s.id = id;
       s.url = streams_.at(id).url;
@@ -81,6 +82,16 @@ class MemoryEngine final : public StreamEngine {
     std::lock_guard lock(mu_);
     if (!streams_.erase(id)) return fail(ErrorCode::kNotFound, "stream '" + id + "' does not exist");
     std::erase(order_, id);
+    return {};
+  }
+  Result<void> replace_stream(StreamConfig config) override {
+    std::lock_guard lock(mu_);
+    const auto it = streams_.find(config.id);
+    if (it == streams_.end()) return fail(ErrorCode::kNotFound, "stream '" + config.id + "' does not exist");
+    ++adds_;
+    if (config.every == refuse_every_)
+      return fail(ErrorCode::kRuntime, "streams[" + config.id + "]: refused by the test engine");
+    it->second = std::move(config);
     return {};
   }
   bool has_event_store() const override { return store_ != nullptr; }

@@ -11,6 +11,7 @@
 #include <iostream>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -146,19 +147,37 @@ int sources_exit_code(const Engine& e, const std::vector<StreamConfig>& streams,
 struct StateFile {
   std::string path;  // empty: no config, nothing persists
   std::vector<StreamConfig> base;
+  ConfigText config_text;  // the config as written: its ${NAME} references stay references in the file
   bool writable = true;
   std::mutex mu;  // one write at a time (API changes come from the HTTP threads)
 };
 
+// The process environment, as the config file reads it.
+EnvLookup process_env() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    return v ? std::optional<std::string>(v) : std::nullopt;
+  };
+}
+
+std::string file_text(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream text;
+  text << f.rdbuf();
+  return text.str();
+}
+
 // The state file's streams over `cfg`'s; a file that cannot be read is
 // reported (on stderr and the log) and kept, and the config's streams run.
-void apply_state_file(StateFile& state, EngineConfig& cfg) {
+void apply_state_file(StateFile& state, EngineConfig& cfg, const std::string& config_path) {
   state.base = cfg.streams;
+  state.config_text = config_text_of(file_text(config_path));
   std::ifstream f(state.path);
   if (!f) return;  // none yet
   std::stringstream text;
   text << f.rdbuf();
-  auto parsed = parse_stream_state(text.str(), state.path);
+  const EnvLookup env = process_env();
+  auto parsed = parse_stream_state(text.str(), state.path, &env);
   if (!parsed) {
     state.writable = false;
     spdlog::error("state file {} cannot be read; it is kept as it is, the config's streams run, and changes made "
@@ -206,27 +225,15 @@ Result<void> write_file_atomically(const std::string& path, const std::string& c
   return {};
 }
 
-// The streams with `enabled: true`; `log`: each disabled one is named.
-std::vector<StreamConfig> enabled_streams(const std::vector<StreamConfig>& streams, bool log) {
-  std::vector<StreamConfig> out;
-  for (const auto& s : streams) {
-    if (s.enabled) out.push_back(s);
-    else if (log) spdlog::info("stream '{}' is disabled (enabled: false): not run", s.id);
-  }
-  return out;
-}
-
-// After a stream was added, changed or removed: the state file again, from
-// the engine's streams now. Runs on the thread that changed the stream.
+// After a stream was added, changed or removed: the state file again (one
+// atomic write), from the engine's streams now, disabled ones included.
+// Runs on the thread that changed the stream.
 void save_state_file(StateFile& state, const Engine& e) {
   std::lock_guard lock(state.mu);
   if (state.path.empty() || !state.writable) return;
-  std::vector<StreamConfig> current;
-  for (const auto& id : e.stream_ids())
-    if (const auto p = e.stream(id)) current.push_back(p->config());
-  // A disabled config stream is not running, and not removed either.
-  const StreamState changed = stream_state_of(enabled_streams(state.base, false), current);
-  const std::string text = json_from_node(stream_state_node(changed)).dump(2) + "\n";
+  const StreamState changed = stream_state_of(state.base, e.stream_configs());
+  const EnvLookup env = process_env();
+  const std::string text = json_from_node(stream_state_node(changed, state.config_text, &env)).dump(2) + "\n";
   if (auto w = write_file_atomically(state.path, text); !w)
     spdlog::error("state file: {} (the change runs but is not saved)", w.error().message);
 }
@@ -247,7 +254,7 @@ Result<EngineConfig> run_config(const RunArgs& a, bool demo, StateFile& state) {
   if (demo) cfg.streams = demo_streams();
   if (!a.config.empty()) {
     state.path = stream_state_path(a.config);
-    apply_state_file(state, cfg);
+    apply_state_file(state, cfg, a.config);
   }
   if (a.every > 0)
     for (auto& s : cfg.streams) s.every = a.every;
@@ -272,7 +279,6 @@ Result<EngineConfig> run_config(const RunArgs& a, bool demo, StateFile& state) {
     for (auto& s : cfg.streams) s.loop = false;  // an offline run ends
   if (auto v = validate_config(cfg); !v) return fail(v.error());
   if (cfg.streams.empty()) return fail(ErrorCode::kInvalidArgument, "the config has no streams");
-  cfg.streams = enabled_streams(cfg.streams, true);
   auto choice = choose_model_for(cfg.model.path, cfg.model.precision, a.precision.empty() ? "model.precision" : "--precision",
                                  cfg.model.device);
   if (!choice) return fail(choice.error());
@@ -357,13 +363,11 @@ void reload_config(const RunArgs& a, EngineConfig& cfg, StateFile& state, Engine
     spdlog::error("SIGHUP: {} has errors; the running streams are kept:\n{}", a.config, loaded.error().message);
     return;
   }
-  std::vector<StreamConfig> running;
-  for (const auto& id : e.stream_ids())
-    if (const auto p = e.stream(id)) running.push_back(p->config());
-  const ReloadPlan plan = plan_reload(running, cfg, *loaded);
+  const ReloadPlan plan = plan_reload(e.stream_configs(), cfg, *loaded);
   {
     std::lock_guard lock(state.mu);
     state.base = next.base;
+    state.config_text = std::move(next.config_text);
     state.writable = next.writable;
   }
   auto config_of = [&](const std::string& id) {
@@ -373,10 +377,7 @@ void reload_config(const RunArgs& a, EngineConfig& cfg, StateFile& state, Engine
     if (!r) spdlog::error("SIGHUP: {} stream '{}': {}", what, id, r.error().message);
   };
   for (const auto& id : plan.remove) log_failure("removing", id, e.remove_stream(id));
-  for (const auto& id : plan.replace) {
-    log_failure("removing", id, e.remove_stream(id));
-    log_failure("adding", id, e.add_stream(config_of(id)));
-  }
+  for (const auto& id : plan.replace) log_failure("changing", id, e.replace_stream(config_of(id)));
   for (const auto& id : plan.add) log_failure("adding", id, e.add_stream(config_of(id)));
   spdlog::info("SIGHUP: {} stream(s) removed [{}], {} added [{}], {} changed [{}]", plan.remove.size(),
                joined(plan.remove), plan.add.size(), joined(plan.add), plan.replace.size(), joined(plan.replace));

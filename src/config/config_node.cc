@@ -285,4 +285,6 @@ void expand_tree(ConfigNode& node, const EnvLookup& env, const std::string& path
 
 void expand_env(ConfigNode& root, const EnvLookup& env, ConfigIssues& issues) { expand_tree(root, env, "", issues); }
 
+Result<std::string> expand_env_text(const std::string& text, const EnvLookup& env) { return expand_env_in(text, env); }
+
 }  // namespace vigil

@@ -136,5 +136,7 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 // "$${" is a literal "${". An unset or empty variable without a fallback is
 // an issue naming the field and the variable.
 void expand_env(ConfigNode& root, const EnvLookup& env, ConfigIssues& issues);
+// The same for one text; kInvalidArgument naming the variable.
+Result<std::string> expand_env_text(const std::string& text, const EnvLookup& env);
 
 }  // namespace vigil

@@ -256,11 +256,13 @@ const Section<StreamConfig>& stream_section() {
                 if (auto u = parse_source_url(v.url); !u) issues.add(path, u.error().message);
               }));
     t.add(flag("loop", &S::loop, "files: start again at the end"));
-    // Per stream and not a PATCH key: the engine runs only enabled streams
-    // (cli/run_command.cc leaves the others out at start and at SIGHUP).
+    // Per stream (not in `defaults`) and a PATCH key: the engine keeps a
+    // disabled stream's config without running it (Engine::replace_stream).
     t.add(flag("enabled", &S::enabled,
-               "false: the stream stays in the config but is not run (nor listed by the API); SIGHUP applies a change")
+               "false: the stream is kept (listed by the API with state `disabled`, its settings saved) but not "
+               "run; PATCH `{\"enabled\": true}` or SIGHUP starts it")
               .per_stream_only()
+              .patch()
               .doc_default("true"));
     t.add(integer("every", &S::every, Range::between(1, 1000),
                   "analyse every Nth frame (tracks are predicted on the frames between)")
@@ -399,13 +401,24 @@ const Section<MqttConfig>& mqtt_section() {
   using V = MqttConfig;
   static const Section<V> s = [] {
     Section<V> t;
-    t.add(text("url", &V::url, "MQTT broker, mqtt://host[:port] (port 1883 when absent); empty = no MQTT")
+    t.add(text("url", &V::url,
+               "MQTT broker, mqtt://host[:port] (port 1883 when absent) or mqtts://host[:port] (TLS, port 8883 when "
+               "absent); empty = no MQTT")
               .verify([](const V& v, const std::string& path, ConfigIssues& issues) {
                 if (v.url.empty()) return;
-                if (!starts_with(v.url, "mqtt://"))
-                  issues.add(path, "'" + v.url + "': must start with mqtt://");
-                else if (v.url.size() == 7 || v.url[7] == ':' || v.url.find_first_of("/?@", 7) != std::string::npos)
-                  issues.add(path, "'" + v.url + "': must be mqtt://host[:port], without user, path or query");
+                const std::size_t rest = starts_with(v.url, "mqtt://") ? 7 : starts_with(v.url, "mqtts://") ? 8 : 0;
+                if (rest == 0)
+                  issues.add(path, "'" + v.url + "': must start with mqtt:// or mqtts://");
+                else if (v.url.size() == rest || v.url[rest] == ':' ||
+                         v.url.find_first_of("/?@", rest) != std::string::npos)
+                  issues.add(path, "'" + v.url + "': must be mqtt[s]://host[:port], without user, path or query");
+              }));
+    t.add(text("ca_file", &V::ca_file,
+               "mqtts://: the CA certificates (PEM) the broker's certificate must chain to; empty = the system's "
+               "(/etc/ssl/certs)")
+              .verify([](const V& v, const std::string& path, ConfigIssues& issues) {
+                if (!v.ca_file.empty() && !starts_with(v.url, "mqtts://"))
+                  issues.add(path, "is for an mqtts:// url only (the url is '" + v.url + "')");
               }));
     t.add(text("username", &V::username, "broker user name; empty = anonymous"));
     t.add(text("password", &V::password, "broker password (${NAME} reads it from the environment)").hide_from_api());

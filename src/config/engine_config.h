@@ -112,7 +112,8 @@ struct EventsConfig {
 // MQTT (src/notify/mqtt_sink.h): events, occupancy, line counts and stream
 // state to a broker; Home Assistant discovery. Off while url is empty.
 struct MqttConfig {
-  std::string url;                   // mqtt://host[:port] (1883 when absent); empty = off
+  std::string url;                   // mqtt://host[:port] (1883 when absent), mqtts:// (TLS, 8883); empty = off
+  std::string ca_file;               // mqtts://: PEM CA certificates; empty = the system's (/etc/ssl/certs)
   std::string username;              // optional
   std::string password;              // optional; ${NAME} in the file
   std::string client_id = "vigil";

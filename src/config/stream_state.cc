@@ -1,6 +1,7 @@
 #include "config/stream_state.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "config/config_table.h"
@@ -32,7 +33,93 @@ const StreamConfig* find_stream(const std::vector<StreamConfig>& list, const std
   return it == list.end() ? nullptr : &*it;
 }
 
+// A written scalar as the text a config file would give it (nullopt: a kind
+// that is not compared: lists, maps, floats).
+std::optional<std::string> scalar_text(const ConfigNode& n) {
+  switch (n.kind) {
+    case ConfigNode::Kind::kText:
+    case ConfigNode::Kind::kString: return n.text;
+    case ConfigNode::Kind::kInteger: return std::to_string(n.integer);
+    case ConfigNode::Kind::kBool: return n.boolean ? "true" : "false";
+    default: return std::nullopt;
+  }
+}
+
+void escape_references(std::string& text) {
+  for (std::size_t at = text.find("${"); at != std::string::npos; at = text.find("${", at + 3)) text.insert(at, "$");
+}
+
+// The config's text at one place of a stream: its own tree, else `defaults:`.
+struct RawPlace {
+  const ConfigNode* own = nullptr;
+  const ConfigNode* fallback = nullptr;
+  RawPlace member(const std::string& key) const {
+    auto in = [&](const ConfigNode* n) { return n && n->kind == ConfigNode::Kind::kMap ? n->find(key) : nullptr; };
+    return {in(own), in(fallback)};
+  }
+  RawPlace item(std::size_t i) const {
+    auto in = [&](const ConfigNode* n) {
+      return n && n->kind == ConfigNode::Kind::kList && i < n->items.size() ? &n->items[i] : nullptr;
+    };
+    return {in(own), in(fallback)};
+  }
+  const ConfigNode* scalar() const {
+    if (own) return own->is_scalar() ? own : nullptr;
+    return fallback && fallback->is_scalar() ? fallback : nullptr;
+  }
+};
+
+void keep_references(ConfigNode& written, const RawPlace& raw, const EnvLookup* env) {
+  switch (written.kind) {
+    case ConfigNode::Kind::kMap:
+      for (auto& m : written.members) keep_references(m.value, raw.member(m.key), env);
+      return;
+    case ConfigNode::Kind::kList:
+      for (std::size_t i = 0; i < written.items.size(); ++i) keep_references(written.items[i], raw.item(i), env);
+      return;
+    default: break;
+  }
+  const auto text = scalar_text(written);
+  if (!text) return;
+  if (const ConfigNode* r = raw.scalar(); env && r && r->text.find("${") != std::string::npos) {
+    if (auto expanded = expand_env_text(r->text, *env); expanded && *expanded == *text) {
+      written = ConfigNode::of_string(r->text);
+      return;
+    }
+  }
+  if (written.kind == ConfigNode::Kind::kString || written.kind == ConfigNode::Kind::kText)
+    escape_references(written.text);
+}
+
+ConfigNode state_stream_node(const StreamConfig& s, const ConfigText& config, const EnvLookup* env) {
+  ConfigNode node = stream_config_node(s);
+  if (!s.describe.api_key.empty())
+    for (auto& m : node.members)
+      if (m.key == "describe" && m.value.kind == ConfigNode::Kind::kMap)
+        m.value.set("api_key", ConfigNode::of_string(s.describe.api_key));
+  const auto own = config.streams.find(s.id);
+  keep_references(node, RawPlace{own == config.streams.end() ? nullptr : &own->second, &config.defaults}, env);
+  return node;
+}
+
 }  // namespace
+
+ConfigText config_text_of(const std::string& yaml_text) {
+  ConfigText out;
+  try {
+    ConfigIssues issues;
+    const auto tree = config_node_from_yaml(yaml_text, issues);
+    if (!tree || tree->kind != ConfigNode::Kind::kMap) return out;
+    if (const ConfigNode* d = tree->find("defaults")) out.defaults = *d;
+    if (const ConfigNode* streams = tree->find("streams"); streams && streams->kind == ConfigNode::Kind::kList)
+      for (const auto& s : streams->items)
+        if (const ConfigNode* id = s.kind == ConfigNode::Kind::kMap ? s.find("id") : nullptr; id && id->is_scalar())
+          out.streams.emplace(id->text, s);
+  } catch (const std::exception&) {
+    return {};  // the config's own parser names the problem
+  }
+  return out;
+}
 
 bool same_stream(const StreamConfig& a, const StreamConfig& b) {
   return a.describe.api_key == b.describe.api_key && same_tree(stream_config_node(a), stream_config_node(b));
@@ -63,9 +150,9 @@ std::vector<StreamConfig> apply_stream_state(const std::vector<StreamConfig>& co
   return out;
 }
 
-ConfigNode stream_state_node(const StreamState& state) {
+ConfigNode stream_state_node(const StreamState& state, const ConfigText& config, const EnvLookup* env) {
   ConfigNode streams = ConfigNode::list();
-  for (const auto& s : state.streams) streams.items.push_back(stream_config_node(s));
+  for (const auto& s : state.streams) streams.items.push_back(state_stream_node(s, config, env));
   ConfigNode removed = ConfigNode::list();
   for (const auto& id : state.removed) removed.items.push_back(ConfigNode::of_string(id));
   ConfigNode out = ConfigNode::map();
@@ -74,12 +161,13 @@ ConfigNode stream_state_node(const StreamState& state) {
   return out;
 }
 
-Result<StreamState> parse_stream_state(const std::string& text, const std::string& source) {
+Result<StreamState> parse_stream_state(const std::string& text, const std::string& source, const EnvLookup* env) {
   ConfigIssues issues;
   StreamState state;
   try {
-    const auto tree = config_node_from_yaml(text, issues);
+    auto tree = config_node_from_yaml(text, issues);
     if (!tree) return fail(ErrorCode::kInvalidArgument, source + ": " + issues.error(source).message);
+    if (env) expand_env(*tree, *env, issues);
     if (tree->kind != ConfigNode::Kind::kMap) {
       issues.add("", "expected a mapping {streams: [...], removed: [...]}, got " + tree->describe(), tree->mark);
     } else {

@@ -5,9 +5,14 @@
 // it) and the ids of config streams that were deleted.
 // At start: the config's streams, then each state stream replaces the config
 // stream of its id (or is added), then the removed ids are dropped.
+// Secrets: the file (mode 0600) holds each stream whole, describe.api_key
+// included, so nothing given through the API is lost at a restart; a value
+// that came from a `${NAME}` reference in the config (a URL password, an
+// api_key) and is unchanged is written as that reference, not its value.
 // Pure: no files, no threads (cli/run_command.cc reads and writes the file).
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -34,11 +39,25 @@ StreamState stream_state_of(const std::vector<StreamConfig>& config, const std::
 // api_key keeps the config stream's (the file never holds it).
 std::vector<StreamConfig> apply_stream_state(const std::vector<StreamConfig>& config, const StreamState& state);
 
-// {streams: [...], removed: [...]} by the stream field table's writer.
-ConfigNode stream_state_node(const StreamState& state);
-// The text of a state file (JSON is YAML: the config's parser reads it).
+// The config file as written, before ${NAME} substitution: each stream's
+// tree by id, and `defaults:` (kNull when absent or when the text is not YAML).
+struct ConfigText {
+  std::map<std::string, ConfigNode> streams;
+  ConfigNode defaults;
+};
+ConfigText config_text_of(const std::string& yaml_text);
+
+// {streams: [...], removed: [...]} by the stream field table's writer, with
+// each stream's describe.api_key. With `env`: a text value equal to what a
+// `${NAME}` of `config` at the same place gives now (the config stream of
+// that id, else `defaults:`) is written as the reference; every other "${" is
+// written "$${" (parse_stream_state substitutes as a config file does).
+ConfigNode stream_state_node(const StreamState& state, const ConfigText& config = {}, const EnvLookup* env = nullptr);
+// The text of a state file (JSON is YAML: the config's parser reads it);
+// with `env`, ${NAME} is substituted as in a config file.
 // kInvalidArgument naming `source`, the field and the problem.
-Result<StreamState> parse_stream_state(const std::string& text, const std::string& source);
+Result<StreamState> parse_stream_state(const std::string& text, const std::string& source,
+                                       const EnvLookup* env = nullptr);
 
 // What a SIGHUP reload does (cli/run_command.cc): by stream id, the
 // streams running now against the reloaded config's (state file applied).

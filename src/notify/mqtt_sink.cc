@@ -1,8 +1,12 @@
 #include "notify/mqtt_sink.h"
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <mutex>
 #include <vector>
+
+#include <unistd.h>
 
 #include <mosquitto.h>
 #include <nlohmann/json.hpp>
@@ -40,12 +44,19 @@ std::string object_id(std::string s) {
 }  // namespace
 
 Result<MqttAddress> parse_mqtt_url(const std::string& url) {
-  const std::string scheme = "mqtt://";
-  if (url.rfind(scheme, 0) != 0) return fail(ErrorCode::kInvalidArgument, "mqtt.url '" + url + "': must start with mqtt://");
-  std::string rest = url.substr(scheme.size());
-  if (rest.empty() || rest.find_first_of("/?@") != std::string::npos)
-    return fail(ErrorCode::kInvalidArgument, "mqtt.url '" + url + "': must be mqtt://host[:port]");
   MqttAddress a;
+  std::string rest;
+  if (url.rfind("mqtt://", 0) == 0) {
+    rest = url.substr(7);
+  } else if (url.rfind("mqtts://", 0) == 0) {
+    rest = url.substr(8);
+    a.tls = true;
+    a.port = 8883;
+  } else {
+    return fail(ErrorCode::kInvalidArgument, "mqtt.url '" + url + "': must start with mqtt:// or mqtts://");
+  }
+  if (rest.empty() || rest.find_first_of("/?@") != std::string::npos)
+    return fail(ErrorCode::kInvalidArgument, "mqtt.url '" + url + "': must be mqtt[s]://host[:port]");
   const auto colon = rest.rfind(':');
   if (colon == std::string::npos) {
     a.host = rest;
@@ -65,6 +76,28 @@ Result<MqttAddress> parse_mqtt_url(const std::string& url) {
 }
 
 std::string mqtt_node_id(const std::string& client_id) { return object_id(client_id); }
+
+namespace {
+
+// mqtts://: verify the broker against ca_file, else the system's CA folder.
+Result<void> set_tls(mosquitto* m, const MqttConfig& config) {
+  constexpr const char* kSystemCaPath = "/etc/ssl/certs";
+  if (!config.ca_file.empty()) {
+    if (::access(config.ca_file.c_str(), R_OK) != 0)
+      return fail(ErrorCode::kInvalidArgument,
+                  "mqtt.ca_file '" + config.ca_file + "': cannot be read: " + std::strerror(errno));
+  }
+  const int rc = config.ca_file.empty() ? mosquitto_tls_set(m, nullptr, kSystemCaPath, nullptr, nullptr, nullptr)
+                                        : mosquitto_tls_set(m, config.ca_file.c_str(), nullptr, nullptr, nullptr, nullptr);
+  if (rc != MOSQ_ERR_SUCCESS)
+    return fail(ErrorCode::kInvalidArgument,
+                (config.ca_file.empty() ? std::string("mqtt: the system CA certificates (") + kSystemCaPath + ")"
+                                        : "mqtt.ca_file '" + config.ca_file + "'") +
+                    ": TLS setup failed: " + mosquitto_strerror(rc));
+  return {};
+}
+
+}  // namespace
 
 // The libmosquitto handle: created and used by the worker thread only
 // (the callbacks run inside mosquitto_loop, on the worker too).
@@ -90,6 +123,12 @@ Result<std::unique_ptr<MqttSink>> MqttSink::start(const MqttConfig& config) {
   sink->client_->mosq = mosquitto_new(config.client_id.c_str(), true, sink.get());
   if (!sink->client_->mosq) return fail(ErrorCode::kRuntime, "mqtt: cannot create a client (out of memory?)");
   mosquitto* m = sink->client_->mosq;
+  if (address->tls) {
+    if (auto tls = set_tls(m, config); !tls) return fail(tls.error());
+  }
+  mosquitto_log_callback_set(m, [](mosquitto*, void* obj, int level, const char* text) {
+    if (level == MOSQ_LOG_ERR && text) static_cast<MqttSink*>(obj)->last_log_error_ = text;  // on the worker
+  });
   if (!config.username.empty())
     mosquitto_username_pw_set(m, config.username.c_str(), config.password.empty() ? nullptr : config.password.c_str());
   const std::string will_topic = config.topic_prefix + "/available";
@@ -101,6 +140,8 @@ Result<std::unique_ptr<MqttSink>> MqttSink::start(const MqttConfig& config) {
       self->connects_.fetch_add(1, std::memory_order_relaxed);
     } else {
       spdlog::warn("mqtt: broker refused the connection: {}", mosquitto_connack_string(rc));
+      std::lock_guard lock(self->mu_);
+      self->last_error_ = std::string("the broker refused the connection: ") + mosquitto_connack_string(rc);
     }
   });
   mosquitto_disconnect_callback_set(m, [](mosquitto*, void* obj, int) {
@@ -171,7 +212,29 @@ void MqttSink::update(const StreamFigures& f) {
   events_.wake();
 }
 
+void MqttSink::forget_stream(const std::string& stream) {
+  {
+    std::lock_guard lock(mu_);
+    const std::string base = config_.topic_prefix + "/" + topic_level(stream) + "/";
+    for (auto it = retained_.lower_bound(base); it != retained_.end() && it->first.rfind(base, 0) == 0;) {
+      dirty_.erase(it->first);
+      cleared_.insert(it->first);
+      it = retained_.erase(it);
+    }
+    if (const auto d = discovery_of_.find(stream); d != discovery_of_.end()) {
+      for (const auto& topic : d->second) {
+        retained_.erase(topic);
+        dirty_.erase(topic);
+        cleared_.insert(topic);
+      }
+      discovery_of_.erase(d);
+    }
+  }
+  events_.wake();
+}
+
 void MqttSink::set_retained_locked(const std::string& topic, const std::string& payload) {
+  cleared_.erase(topic);  // a stream back under its old id: its value replaces the clearing
   auto [it, added] = retained_.try_emplace(topic, payload);
   if (added || it->second != payload) {
     it->second = payload;
@@ -186,6 +249,8 @@ void MqttSink::add_discovery_locked(const std::string& stream, const std::string
   const std::string topic =
       std::string("homeassistant/") + (binary ? "binary_sensor" : "sensor") + "/" + node_ + "/" + id + "/config";
   if (retained_.count(topic)) return;  // announced already
+  discovery_of_[stream].insert(topic);
+  cleared_.erase(topic);
   nlohmann::json c = {
       {"name", name},
       {"state_topic", state_topic},
@@ -220,14 +285,27 @@ bool MqttSink::publish(const std::string& topic, const std::string& payload, boo
 }
 
 bool MqttSink::connect_once() {
+  last_log_error_.clear();
   const int rc = connects_.load() == 0 && !connected_
                      ? mosquitto_connect(client_->mosq, address_.host.c_str(), address_.port, kKeepaliveS)
                      : mosquitto_reconnect(client_->mosq);
+  if (rc != MOSQ_ERR_SUCCESS) {
+    // A TLS failure (a wrong CA, a name mismatch) says why on the library's log.
+    std::string why = rc == MOSQ_ERR_ERRNO ? std::strerror(errno) : mosquitto_strerror(rc);
+    if (!last_log_error_.empty()) why += ": " + last_log_error_;
+    std::lock_guard lock(mu_);
+    last_error_ = std::string(address_.tls ? "TLS " : "") + "connection to " + address_.host + ":" +
+                  std::to_string(address_.port) + " failed: " + why;
+  }
   return rc == MOSQ_ERR_SUCCESS;
 }
 
 void MqttSink::on_connected() {
-  spdlog::info("mqtt: connected to {}:{}", address_.host, address_.port);
+  spdlog::info("mqtt: connected to {}:{}{}", address_.host, address_.port, address_.tls ? " (TLS)" : "");
+  {
+    std::lock_guard lock(mu_);
+    last_error_.clear();
+  }
   publish(config_.topic_prefix + "/available", "online", true);
   std::lock_guard lock(mu_);
   for (const auto& [topic, payload] : retained_) dirty_.insert(topic);
@@ -237,6 +315,9 @@ void MqttSink::publish_dirty() {
   std::vector<std::pair<std::string, std::string>> todo;
   {
     std::lock_guard lock(mu_);
+    // Forgotten streams' topics: an empty retained payload deletes them on the broker.
+    for (const auto& topic : cleared_) todo.emplace_back(topic, "");
+    cleared_.clear();
     // Discovery configs first, so Home Assistant knows a sensor before its state.
     for (int pass = 0; pass < 2; ++pass)
       for (const auto& topic : dirty_)
@@ -246,7 +327,8 @@ void MqttSink::publish_dirty() {
   for (const auto& [topic, payload] : todo)
     if (!publish(topic, payload, true)) {
       std::lock_guard lock(mu_);
-      dirty_.insert(topic);
+      if (payload.empty() && !retained_.count(topic)) cleared_.insert(topic);
+      else dirty_.insert(topic);
     }
 }
 
@@ -277,9 +359,10 @@ void MqttSink::run() {
       if (!session) {
         session = connect_once();
         if (!session) {
-          if (backoff.failures == 0)
-            spdlog::warn("mqtt: cannot connect to {}:{}; retrying with backoff (events wait, at most {})",
-                         address_.host, address_.port, config_.queue);
+          if (backoff.failures == 0) {
+            std::lock_guard lock(mu_);
+            spdlog::warn("mqtt: {}; retrying with backoff (events wait, at most {})", last_error_, config_.queue);
+          }
           wait_backoff();
           continue;
         }
@@ -289,6 +372,14 @@ void MqttSink::run() {
         if (announced) spdlog::warn("mqtt: connection to {}:{} lost: {}", address_.host, address_.port,
                                     mosquitto_strerror(rc));
         const bool was_up = announced;
+        if (!was_up && !connected_) {
+          std::string why = mosquitto_strerror(rc);
+          if (!last_log_error_.empty()) why += ": " + last_log_error_;
+          std::lock_guard lock(mu_);
+          if (last_error_.rfind("the broker refused", 0) != 0)  // that one says more
+            last_error_ = std::string(address_.tls ? "TLS " : "") + "session with " + address_.host + ":" +
+                          std::to_string(address_.port) + " failed: " + why;
+        }
         connected_ = false;
         session = false;
         announced = false;
@@ -332,6 +423,8 @@ MqttStats MqttSink::stats() const {
   s.failed = failed_.load(std::memory_order_relaxed);
   s.dropped = events_.dropped();
   s.queued = events_.size();
+  std::lock_guard lock(mu_);
+  s.last_error = last_error_;
   return s;
 }
 

@@ -6,6 +6,8 @@
 //   P/<stream>/status          "up" | "down" (retained)
 //   P/available                "online" on connect, "offline" at a clean stop and as the last will (retained)
 //   homeassistant/sensor|binary_sensor/<node>/<object>/config  discovery (retained; home_assistant)
+// A stream that goes away (forget_stream) has its retained topics cleared.
+// mqtts:// connects over TLS (mosquitto_tls_set: the system CAs, or ca_file).
 //
 // Never blocks its callers: add_event() only pushes to a bounded queue
 // (drop-oldest, counted) and update() only records the latest figures; one
@@ -45,10 +47,12 @@ struct StreamFigures {
   std::map<std::string, std::map<std::string, std::int64_t>> line_counts;  // line -> {"in", "out"}
 };
 
-// host and port of mqtt://host[:port]; kInvalidArgument naming the url otherwise.
+// host and port of mqtt://host[:port] (1883) or mqtts://host[:port] (TLS,
+// 8883); kInvalidArgument naming the url otherwise.
 struct MqttAddress {
   std::string host;
   int port = 1883;
+  bool tls = false;
 };
 Result<MqttAddress> parse_mqtt_url(const std::string& url);
 
@@ -57,8 +61,10 @@ std::string mqtt_node_id(const std::string& client_id);
 
 class MqttSink {
  public:
-  // Checks the url and starts the worker (which connects in the background:
-  // a broker that is down at start is not an error).
+  // Checks the url (and for mqtts:// that ca_file can be read) and starts
+  // the worker (which connects in the background: a broker that is down at
+  // start is not an error; a TLS failure, a wrong CA, is logged and in
+  // stats().last_error, and retried with backoff).
   static Result<std::unique_ptr<MqttSink>> start(const MqttConfig& config);
   ~MqttSink();
   MqttSink(const MqttSink&) = delete;
@@ -66,6 +72,10 @@ class MqttSink {
 
   void add_event(const Event& event);
   void update(const StreamFigures& figures);
+  // The stream is gone (removed, disabled): its retained topics (status,
+  // occupancy, line counts) and its discovery configs are cleared on the
+  // broker (empty retained payloads), so no ghost sensor stays behind.
+  void forget_stream(const std::string& stream);
   // Publishes what waits (for at most `drain_s` while connected), "offline",
   // and disconnects. Idempotent.
   void stop(double drain_s = 2.0);
@@ -100,6 +110,10 @@ class MqttSink {
   mutable std::mutex mu_;                        // guards the maps below
   std::map<std::string, std::string> retained_;  // topic -> latest payload (figures, status, discovery)
   std::set<std::string> dirty_;                  // retained topics not yet published
+  std::map<std::string, std::set<std::string>> discovery_of_;  // stream -> its discovery config topics
+  std::set<std::string> cleared_;                // topics of forgotten streams: an empty retained payload to publish
+  std::string last_error_;                       // guarded by mu_
+  std::string last_log_error_;                   // the library's last error line (worker only)
   std::atomic<std::uint64_t> connects_{0}, published_{0}, failed_{0};
 };
 

@@ -14,6 +14,7 @@ struct MqttStats {
   std::uint64_t dropped = 0;    // events dropped from the full queue while the broker was away
   std::uint64_t failed = 0;     // publish calls refused by the client library
   std::size_t queued = 0;       // events waiting now
+  std::string last_error;       // why the last connection attempt failed ("" after a success)
 };
 
 struct WebhookStats {

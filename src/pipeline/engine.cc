@@ -2,6 +2,7 @@
 
 #include "pipeline/caption_service.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -43,7 +44,8 @@ CpuBudget cpu_budget_of(const EngineConfig& config, int cores) {
   b.cores = cores;
   b.workers = config.workers;
   b.cpu_budget = config.cpu_budget;
-  const int streams = static_cast<int>(config.streams.size());
+  const int streams = static_cast<int>(
+      std::count_if(config.streams.begin(), config.streams.end(), [](const StreamConfig& s) { return s.enabled; }));
   if (config.cpu_budget) {
     b.inference_threads = resolve_threads(config.model.threads, auto_inference_threads(cores, config.workers));
     b.decode_threads = auto_decode_threads(streams, cores);
@@ -108,7 +110,8 @@ Result<std::unique_ptr<Engine>> Engine::create(EngineConfig config) {
       // Streams publish from their own threads: order the log by media time
       // and stream, so that it does not depend on how the threads interleave.
       std::vector<std::string> order;
-      for (const auto& st : e->config_.streams) order.push_back(st.id);
+      for (const auto& st : e->config_.streams)
+        if (st.enabled) order.push_back(st.id);
       e->ordered_events_ = std::make_unique<EventOrderSpool>(std::move(order));
       e->events_.subscribe([o = e->ordered_events_.get()](const Event& ev) { o->add(ev); });
     } else {
@@ -146,6 +149,11 @@ Result<std::unique_ptr<Engine>> Engine::create(EngineConfig config) {
                                                              e->budget_.decode_threads});
   log_cpu_budget(e->budget_, e->config_, e->detector_->backend().provider());
   for (std::size_t i = 0; i < e->config_.streams.size(); ++i) {
+    if (!e->config_.streams[i].enabled) {
+      spdlog::info("stream '{}' is disabled (enabled: false): not run", e->config_.streams[i].id);
+      e->disabled_[e->config_.streams[i].id] = e->config_.streams[i];
+      continue;
+    }
     auto p = StreamPipeline::create(e->config_.streams[i], *e->ctx_, e->next_stream_number_++);
     if (!p) {
       std::string msg = p.error().message;
@@ -194,6 +202,7 @@ void Engine::stop() {
 }
 
 void Engine::publish_figures() {
+  std::lock_guard figures(figures_mu_);
   std::vector<std::shared_ptr<StreamPipeline>> streams;
   {
     std::lock_guard lock(mu_);
@@ -205,22 +214,68 @@ void Engine::publish_figures() {
   }
 }
 
+void Engine::forget_figures(const std::string& id) {
+  if (!mqtt_) return;
+  std::lock_guard figures(figures_mu_);
+  mqtt_->forget_stream(id);
+}
+
 Result<void> Engine::add_stream(StreamConfig config) {
   std::shared_ptr<StreamPipeline> p;
+  const std::string id = config.id;
   {
     std::lock_guard lock(mu_);
-    if (streams_.count(config.id))
-      return fail(ErrorCode::kInvalidArgument, "streams[" + config.id + "].id: a stream with this id exists");
-    // Streams added later size their decoders for the engine they join
-    // (those already running keep theirs until they reopen).
-    if (budget_.cpu_budget) ctx_->auto_decode_threads = auto_decode_threads(static_cast<int>(streams_.size()) + 1, budget_.cores);
-    auto created = StreamPipeline::create(std::move(config), *ctx_, next_stream_number_++);
-    if (!created) return fail(created.error());
-    p = std::shared_ptr<StreamPipeline>(std::move(*created));
-    streams_[p->config().id] = p;
-    if (running_) p->start();
+    if (streams_.count(id) || disabled_.count(id))
+      return fail(ErrorCode::kInvalidArgument, "streams[" + id + "].id: a stream with this id exists");
+    if (!config.enabled) {
+      disabled_[id] = std::move(config);
+    } else {
+      // Streams added later size their decoders for the engine they join
+      // (those already running keep theirs until they reopen).
+      if (budget_.cpu_budget)
+        ctx_->auto_decode_threads = auto_decode_threads(static_cast<int>(streams_.size()) + 1, budget_.cores);
+      auto created = StreamPipeline::create(std::move(config), *ctx_, next_stream_number_++);
+      if (!created) return fail(created.error());
+      p = std::shared_ptr<StreamPipeline>(std::move(*created));
+      streams_[id] = p;
+      if (running_) p->start();
+    }
   }
-  announce(StreamChange::kAdded, p->config().id);
+  announce(StreamChange::kAdded, id);
+  return {};
+}
+
+Result<void> Engine::replace_stream(StreamConfig config) {
+  const std::string id = config.id;
+  std::shared_ptr<StreamPipeline> old, p;
+  {
+    std::lock_guard lock(mu_);
+    const auto running = streams_.find(id);
+    if (running == streams_.end() && !disabled_.count(id))
+      return fail(ErrorCode::kNotFound, "stream '" + id + "' does not exist");
+    if (config.enabled) {
+      const int count = static_cast<int>(streams_.size()) + (running == streams_.end() ? 1 : 0);
+      if (budget_.cpu_budget) ctx_->auto_decode_threads = auto_decode_threads(count, budget_.cores);
+      auto created = StreamPipeline::create(config, *ctx_, next_stream_number_++);
+      if (!created) return fail(created.error());
+      p = std::shared_ptr<StreamPipeline>(std::move(*created));
+    }
+    if (running != streams_.end()) {
+      old = running->second;
+      streams_.erase(running);
+    }
+    disabled_.erase(id);
+    if (p) streams_[id] = p;
+    else disabled_[id] = std::move(config);
+  }
+  if (old) old->stop();  // before the new one opens the same source
+  forget_figures(id);    // its zones and lines may differ now; a disabled stream has none
+  if (p) {
+    std::lock_guard lock(mu_);
+    const auto it = streams_.find(id);
+    if (running_ && it != streams_.end() && it->second == p) p->start();
+  }
+  announce(StreamChange::kChanged, id);
   return {};
 }
 
@@ -229,11 +284,15 @@ Result<void> Engine::remove_stream(const std::string& id) {
   {
     std::lock_guard lock(mu_);
     auto it = streams_.find(id);
-    if (it == streams_.end()) return fail(ErrorCode::kNotFound, "stream '" + id + "' does not exist");
-    p = it->second;
-    streams_.erase(it);
+    if (it == streams_.end()) {
+      if (disabled_.erase(id) == 0) return fail(ErrorCode::kNotFound, "stream '" + id + "' does not exist");
+    } else {
+      p = it->second;
+      streams_.erase(it);
+    }
   }
-  p->stop();
+  if (p) p->stop();
+  forget_figures(id);
   announce(StreamChange::kRemoved, id);
   return {};
 }
@@ -265,6 +324,23 @@ std::vector<std::string> Engine::stream_ids() const {
   std::vector<std::string> ids;
   for (const auto& [id, s] : streams_) ids.push_back(id);
   return ids;
+}
+
+std::vector<StreamConfig> Engine::stream_configs() const {
+  std::lock_guard lock(mu_);
+  std::map<std::string, const StreamConfig*> all;
+  for (const auto& [id, s] : streams_) all[id] = &s->config();
+  for (const auto& [id, c] : disabled_) all[id] = &c;
+  std::vector<StreamConfig> out;
+  for (const auto& [id, c] : all) out.push_back(*c);
+  return out;
+}
+
+std::optional<StreamConfig> Engine::stream_config(const std::string& id) const {
+  std::lock_guard lock(mu_);
+  if (const auto it = streams_.find(id); it != streams_.end()) return it->second->config();
+  if (const auto it = disabled_.find(id); it != disabled_.end()) return it->second;
+  return std::nullopt;
 }
 
 bool Engine::all_finished() const {

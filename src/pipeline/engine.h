@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -52,21 +53,30 @@ class Engine {
   void start();
   void stop();  // idempotent; flushes the sinks
 
-  // Both announce the change to the stream observers once it took effect.
+  // Each announces the change to the stream observers once it took effect.
+  // A stream with `enabled: false` is kept (its config) but not run.
   Result<void> add_stream(StreamConfig config);
   Result<void> remove_stream(const std::string& id);
+  // The stream of config.id (running or disabled) with this config: the new
+  // pipeline is built first (an error leaves the old one untouched), then the
+  // old one stops and the new one starts; announced once (kChanged).
+  Result<void> replace_stream(StreamConfig config);
 
   // Stream observers (the server's video feeds): called after a stream was
-  // added or removed (a PATCH is a removal, then an addition), on the thread
+  // added, removed or replaced (a PATCH, a SIGHUP change), on the thread
   // that changed it, outside the engine's stream lock. An observer must
   // return quickly and must not add or remove observers;
   // remove_stream_observer() waits for a call in progress.
-  enum class StreamChange { kAdded, kRemoved };
+  enum class StreamChange { kAdded, kRemoved, kChanged };
   using StreamObserver = std::function<void(StreamChange change, const std::string& id)>;
   int add_stream_observer(StreamObserver fn);
   void remove_stream_observer(int id);
+  // The running streams (a disabled one has no pipeline: null, not listed).
   std::shared_ptr<StreamPipeline> stream(const std::string& id) const;
   std::vector<std::string> stream_ids() const;
+  // Every stream's config, running and disabled, by id; one of them.
+  std::vector<StreamConfig> stream_configs() const;
+  std::optional<StreamConfig> stream_config(const std::string& id) const;
   // Offline: every stream's input ended and its results were applied.
   bool all_finished() const;
 
@@ -86,6 +96,7 @@ class Engine {
   void control_loop();
   void adapt_intervals();
   void publish_figures();  // streams' occupancy, line counts and state to the MQTT sink
+  void forget_figures(const std::string& id);  // a stream removed or replaced: its MQTT topics cleared
   std::string report() const;
 
   EngineConfig config_;
@@ -108,11 +119,13 @@ class Engine {
   // Notification sinks (src/notify): their EventBus subscribers only enqueue;
   // the control thread hands the MQTT sink the streams' figures once a second.
   std::unique_ptr<MqttSink> mqtt_;
+  std::mutex figures_mu_;  // publish_figures() and forget_figures() one at a time: no figure of a removed stream after
   std::vector<std::unique_ptr<WebhookSink>> webhooks_;
   std::unique_ptr<StreamContext> ctx_;
 
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<StreamPipeline>> streams_;
+  std::map<std::string, StreamConfig> disabled_;  // enabled: false (not run); ids distinct from streams_'
   bool running_ = false;
 
   std::mutex stream_observers_mu_;  // held while observers run; never taken under mu_

@@ -3,7 +3,23 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/enum_names.h"
+
 namespace vigil {
+
+namespace {
+constexpr EnumName<StreamRunState> kRunStateNames[] = {{StreamRunState::kUp, "up"},
+                                                       {StreamRunState::kDown, "down"},
+                                                       {StreamRunState::kEnded, "ended"},
+                                                       {StreamRunState::kDisabled, "disabled"}};
+}  // namespace
+
+const char* to_string(StreamRunState s) { return enum_name<StreamRunState>(kRunStateNames, s); }
+
+StreamRunState run_state_of(const StreamSnapshot& s) {
+  if (s.up) return StreamRunState::kUp;
+  return s.ended ? StreamRunState::kEnded : StreamRunState::kDown;
+}
 
 const StreamSnapshot* EngineStats::find_stream(const std::string& id) const {
   for (const auto& s : streams)
@@ -24,7 +40,7 @@ std::size_t EngineStats::active_streams() const {
 std::vector<std::string> EngineStats::down_streams() const {
   std::vector<std::string> out;
   for (const auto& s : streams)
-    if (!s.up && !s.ended) out.push_back(s.id);
+    if (run_state_of(s) == StreamRunState::kDown) out.push_back(s.id);
   return out;
 }
 

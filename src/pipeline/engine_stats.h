@@ -53,6 +53,15 @@ struct EventSinkStats {
   std::uint64_t errors = 0;   // lost in failed writes
 };
 
+// What a stream is doing, as the API tells it (`state` of /api/streams):
+// running and up, running and down (opening, reconnecting, no frame for
+// watchdog_s), its file ended (no loop), or disabled (`enabled: false`: kept,
+// not run, so neither up nor down: /healthz and /metrics leave it out).
+enum class StreamRunState { kUp, kDown, kEnded, kDisabled };
+const char* to_string(StreamRunState s);
+// A running stream's state from its snapshot: kUp, kEnded or kDown.
+StreamRunState run_state_of(const StreamSnapshot& s);
+
 struct EngineStats {
   bool running = false;                 // between Engine::start() and stop()
   std::vector<StreamSnapshot> streams;  // in stream id order

@@ -2,10 +2,14 @@
 
 namespace vigil {
 
+std::vector<std::string> EngineAdapter::stream_ids() const {
+  std::vector<std::string> ids;
+  for (const auto& c : engine_.stream_configs()) ids.push_back(c.id);
+  return ids;
+}
+
 std::optional<StreamConfig> EngineAdapter::stream_config(const std::string& id) const {
-  const auto stream = engine_.stream(id);
-  if (!stream) return std::nullopt;
-  return stream->config();
+  return engine_.stream_config(id);
 }
 
 Result<std::vector<Event>> EngineAdapter::query_events(const EventQuery& query) {

@@ -13,11 +13,12 @@ class EngineAdapter final : public StreamEngine {
 
   EngineStats stats() const override { return engine_.stats(); }
   void reset_stats() override { engine_.reset_stats(); }
-  std::vector<std::string> stream_ids() const override { return engine_.stream_ids(); }
+  std::vector<std::string> stream_ids() const override;
   std::optional<StreamConfig> stream_config(const std::string& id) const override;
   StreamConfig stream_defaults() const override { return engine_.config().defaults; }
   Result<void> add_stream(StreamConfig config) override { return engine_.add_stream(std::move(config)); }
   Result<void> remove_stream(const std::string& id) override { return engine_.remove_stream(id); }
+  Result<void> replace_stream(StreamConfig config) override { return engine_.replace_stream(std::move(config)); }
   bool has_event_store() const override { return engine_.store() != nullptr; }
   Result<std::vector<Event>> query_events(const EventQuery& query) override;
 

@@ -98,7 +98,8 @@ json to_json(const EngineStats& st) {
   if (st.events_jsonl) j["events_jsonl"] = {{"dropped", st.events_jsonl->dropped}, {"errors", st.events_jsonl->errors}};
   if (st.mqtt)
     j["mqtt"] = {{"connected", st.mqtt->connected}, {"connects", st.mqtt->connects}, {"published", st.mqtt->published},
-                 {"failed", st.mqtt->failed},       {"dropped", st.mqtt->dropped},   {"queued", st.mqtt->queued}};
+                 {"failed", st.mqtt->failed},       {"dropped", st.mqtt->dropped},   {"queued", st.mqtt->queued},
+                 {"last_error", st.mqtt->last_error}};
   if (!st.webhooks.empty()) {
     json hooks = json::array();
     for (const auto& h : st.webhooks)

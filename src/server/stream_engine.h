@@ -27,7 +27,8 @@ class StreamEngine {
   virtual EngineStats stats() const = 0;
   virtual void reset_stats() = 0;
 
-  // Stream ids in order; the config of one (nullopt: no such stream).
+  // Stream ids in order, disabled streams (`enabled: false`: kept, not run)
+  // included; the config of one (nullopt: no such stream).
   virtual std::vector<std::string> stream_ids() const = 0;
   virtual std::optional<StreamConfig> stream_config(const std::string& id) const = 0;
   // What a stream added through the API starts from: the config's `defaults:`.
@@ -37,6 +38,9 @@ class StreamEngine {
   virtual Result<void> add_stream(StreamConfig config) = 0;
   // kNotFound for an unknown id.
   virtual Result<void> remove_stream(const std::string& id) = 0;
+  // The stream of config.id with this config, in one change (a PATCH): on an
+  // error the old one is left as it was. kNotFound for an unknown id.
+  virtual Result<void> replace_stream(StreamConfig config) = 0;
 
   // The stored events (events.sqlite); has_event_store() false: none kept.
   virtual bool has_event_store() const = 0;

@@ -13,14 +13,19 @@ using nlohmann::json;
 
 json StreamRoutes::stream_json(const std::string& id, const EngineStats& stats) const {
   json out = {{"id", id}};
-  if (const auto config = engine_.stream_config(id)) {
+  const auto config = engine_.stream_config(id);
+  const StreamSnapshot* status = stats.find_stream(id);
+  const StreamRunState state = config && !config->enabled ? StreamRunState::kDisabled
+                               : status                    ? run_state_of(*status)
+                                                           : StreamRunState::kDown;
+  out["state"] = to_string(state);
+  if (config) {
     json shown = stream_config_json(*config);
     // Shown, never the secrets: PATCH merges into the stored config, not into this.
     shown["url"] = redact_url(config->url);
     shown["describe"]["endpoint"] = redact_url(config->describe.endpoint);
     out["config"] = std::move(shown);
   }
-  const StreamSnapshot* status = stats.find_stream(id);
   out["status"] = status ? to_json(*status) : json(nullptr);
   return out;
 }
@@ -67,15 +72,15 @@ ApiResponse StreamRoutes::patch(const std::string& id, const std::string& body) 
   if (!config) return bad_request(config.error());
   if (!(j->contains("describe") && (*j)["describe"].is_object() && (*j)["describe"].contains("api_key")))
     config->describe.api_key = old_config.describe.api_key;
-  // Restart the stream with the merged config: its counters start again.
-  if (auto r = engine_.remove_stream(id); !r) return error_response(r.error());
-  if (auto r = engine_.add_stream(std::move(*config)); !r) {
-    (void)engine_.add_stream(old_config);  // put the old one back
-    return error_response(r.error());
-  }
+  // Restart the stream with the merged config (its counters start again), or
+  // stop it and keep its config (`enabled: false`); one change for the engine
+  // (one state file write). A refused config leaves the old one running.
+  if (auto r = engine_.replace_stream(std::move(*config)); !r) return error_response(r.error());
   std::string keys;
   for (const auto& [key, value] : j->items()) keys += (keys.empty() ? "" : ", ") + key;
-  spdlog::info("API: stream '{}' changed ({}) and restarted", id, keys.empty() ? "no fields" : keys);
+  const bool enabled = engine_.stream_config(id).value_or(StreamConfig{}).enabled;
+  spdlog::info("API: stream '{}' changed ({}) and {}", id, keys.empty() ? "no fields" : keys,
+               enabled ? "restarted" : "stopped (disabled: its config is kept)");
   return json_ok(stream_json(id, engine_.stats()));
 }
 

@@ -1,7 +1,8 @@
 // The stream routes: GET/POST /api/streams, GET/PATCH/DELETE
 // /api/streams/{id} (docs/api.md, "Streams"). A stream's JSON is its
 // config (secrets redacted: URL credentials, the captioner's endpoint
-// credentials; never the api_key) and its status (EngineStats' snapshot).
+// credentials; never the api_key), its state (up, down, ended, disabled:
+// StreamRunState) and its status (EngineStats' snapshot; null when disabled).
 //
 // Threads: any, at the same time. Changes (POST, PATCH, DELETE) are
 // serialised among themselves, so PATCH's remove + add cannot interleave
@@ -27,8 +28,9 @@ class StreamRoutes {
   ApiResponse get(const std::string& id);
   // 201 with the stream; 400 (body, config, source), 409 (id exists).
   ApiResponse add(const std::string& body);
-  // Merges the body into the stored config and restarts the stream with it;
-  // if the engine refuses the new config, the old one is put back.
+  // Merges the body into the stored config and restarts the stream with it
+  // (`enabled: false` stops it and keeps its config; `true` starts it again),
+  // in one replace_stream(); if the engine refuses the new config, the old one runs on.
   ApiResponse patch(const std::string& id, const std::string& body);
   ApiResponse remove(const std::string& id);
 

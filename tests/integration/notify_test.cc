@@ -83,6 +83,10 @@ class Child {
   }
   ~Child() { signal(SIGKILL); }
   Child(const Child&) = delete;
+  // Sends `sig` only (SIGHUP: the process goes on).
+  void send(int sig) const {
+    if (pid_ > 0) ::kill(pid_, sig);
+  }
   Child& operator=(const Child&) = delete;
   // Sends `sig` and reaps the process.
   void signal(int sig) {
@@ -100,12 +104,14 @@ class Child {
 // mosquitto on 127.0.0.1:port with its config (and persistence, when asked) in `dir`.
 class Broker {
  public:
-  Broker(std::string dir, int port, bool persistence) : dir_(std::move(dir)), port_(port), persistence_(persistence) {}
+  // extra: more of mosquitto.conf (a TLS listener).
+  Broker(std::string dir, int port, bool persistence, std::string extra = "")
+      : dir_(std::move(dir)), port_(port), persistence_(persistence), extra_(std::move(extra)) {}
   bool start() {
     const std::string conf = dir_ + "/mosquitto.conf";
     {
       std::ofstream f(conf);
-      f << "listener " << port_ << " 127.0.0.1\nallow_anonymous true\n";
+      f << "listener " << port_ << " 127.0.0.1\nallow_anonymous true\n" << extra_;
       if (persistence_) f << "persistence true\npersistence_location " << dir_ << "/\nautosave_interval 0\n";
       else f << "persistence false\n";
     }
@@ -124,6 +130,7 @@ class Broker {
   std::string dir_;
   int port_;
   bool persistence_;
+  std::string extra_;
   std::unique_ptr<Child> child_;
 };
 
@@ -218,6 +225,17 @@ bool is_event_of(const Message& m, const std::string& stream) {
   return !j.is_discarded() && j.value("stream", "") == stream && j.contains("kind") && j.contains("pts");
 }
 
+// Whether `sub` holds a message on a topic of stream `stream` (its state
+// topics under `prefix`, or its Home Assistant discovery configs) with a payload.
+bool has_topic_of(const Subscriber& sub, const std::string& prefix, const std::string& stream) {
+  for (const auto& m : sub.messages())
+    if (!m.payload.empty() && (m.topic.rfind(prefix + "/" + stream + "/", 0) == 0 ||
+                               (m.topic.rfind("homeassistant/", 0) == 0 &&
+                                m.topic.find("/" + stream + "_") != std::string::npos)))
+      return true;
+  return false;
+}
+
 TEST(Mqtt, EventsRetainedFiguresDiscoveryAndLastWill) {
   const std::string dir = test::tmp_dir("notify_mqtt");
   Broker broker(dir, free_port(), false);
@@ -276,6 +294,33 @@ TEST(Mqtt, EventsRetainedFiguresDiscoveryAndLastWill) {
   // The last will: killed without a word, the broker says offline for it.
   vigil->signal(SIGKILL);
   EXPECT_TRUE(test::eventually([&] { return sub.has("vigil/available", "offline"); }, 60s));
+}
+
+TEST(Mqtt, AStreamRemovedBySighupLeavesNoGhostSensors) {
+  const std::string dir = test::tmp_dir("notify_mqtt_sighup");
+  Broker broker(dir, free_port(), false);
+  ASSERT_TRUE(broker.start());
+  Subscriber sub(broker.port());
+  ASSERT_TRUE(test::eventually([&] { return sub.subscribed(); }, 10s));
+  const std::string mqtt =
+      "mqtt: {url: \"mqtt://127.0.0.1:" + std::to_string(broker.port()) + "\", client_id: vigil-test}\n";
+  const std::string cfg = write_config(dir, mqtt, 2);
+  std::filesystem::remove(cfg + ".state.json");
+  auto vigil = start_vigil(dir, cfg);
+  const std::string cam2_up = "homeassistant/binary_sensor/vigil-test/cam2_up/config";
+  ASSERT_TRUE(test::eventually(
+      [&] { return sub.has("vigil/cam2/status", "up") && sub.last("vigil/cam2/plaza/all") && sub.last(cam2_up); }, 60s))
+      << log_of(dir);
+
+  write_config(dir, mqtt, 1);  // cam2 is gone from the config
+  vigil->send(SIGHUP);
+  for (const std::string topic : {"vigil/cam2/status", "vigil/cam2/plaza/all", "vigil/cam2/crossing/in", cam2_up,
+                                  std::string("homeassistant/sensor/vigil-test/cam2_plaza_all/config")})
+    EXPECT_TRUE(test::eventually([&] { return sub.has(topic, ""); }, 30s)) << topic << "\n" << log_of(dir);
+  Subscriber late(broker.port());
+  ASSERT_TRUE(test::eventually([&] { return late.has("vigil/cam1/status", "up"); }, 10s));
+  EXPECT_FALSE(has_topic_of(late, "vigil", "cam2"));
+  EXPECT_TRUE(sub.has("vigil/cam1/status", "up"));
 }
 
 TEST(Mqtt, QueuedEventsArriveAfterABrokerRestart) {
@@ -507,6 +552,110 @@ TEST(MqttSink, FiguresOnChangeOnlyAndZeroWhenAClassLeaves) {
   EXPECT_TRUE(test::eventually([&] { return sub.has("home/v/available", "offline"); }, 10s));
   EXPECT_EQ(m.stats().connects, 1U);
   EXPECT_EQ(m.stats().failed, 0U);
+}
+
+TEST(MqttSink, AForgottenStreamLeavesNoRetainedTopicsOrDiscoveryConfigs) {
+  const std::string dir = test::tmp_dir("notify_mqtt_forget");
+  Broker broker(dir, free_port(), false);
+  ASSERT_TRUE(broker.start());
+  Subscriber sub(broker.port());
+  ASSERT_TRUE(test::eventually([&] { return sub.subscribed(); }, 10s));
+  MqttConfig c;
+  c.url = "mqtt://127.0.0.1:" + std::to_string(broker.port());
+  c.topic_prefix = "home/v";
+  auto sink = MqttSink::start(c);
+  ASSERT_TRUE(sink) << sink.error().message;
+  auto& m = **sink;
+  m.update(StreamFigures{"cam", true, {{"door", {{"person", 2}}}}, {{"gate", {{"in", 1}}}}});
+  m.update(StreamFigures{"cam2", true, {{"door", {{"person", 1}}}}, {}});
+  const std::string up_config = "homeassistant/binary_sensor/vigil/cam_up/config";
+  ASSERT_TRUE(test::eventually([&] { return sub.has("home/v/cam/gate/in", "1") && sub.last(up_config); }, 10s));
+  ASSERT_TRUE(test::eventually([&] { return sub.has("home/v/cam2/door/person", "1"); }, 10s));
+
+  m.forget_stream("cam");
+  // Each retained topic of cam is cleared: an empty payload on it.
+  for (const char* topic : {"home/v/cam/status", "home/v/cam/door/all", "home/v/cam/door/person", "home/v/cam/gate/in",
+                            "home/v/cam/gate/out", "homeassistant/binary_sensor/vigil/cam_up/config",
+                            "homeassistant/sensor/vigil/cam_door_person/config",
+                            "homeassistant/sensor/vigil/cam_gate_out/config"})
+    EXPECT_TRUE(test::eventually([&] { return sub.has(topic, ""); }, 10s)) << topic;
+  // A subscriber that comes now gets cam2's retained figures and nothing of cam.
+  Subscriber late(broker.port());
+  ASSERT_TRUE(test::eventually(
+      [&] { return late.has("home/v/cam2/door/person", "1") && late.last("homeassistant/binary_sensor/vigil/cam2_up/config"); },
+      10s));
+  EXPECT_FALSE(has_topic_of(late, "home/v", "cam"));
+  EXPECT_TRUE(sub.has("home/v/cam2/status", "up")) << "the other stream is not touched";
+  // The stream back under the same id publishes again.
+  m.update(StreamFigures{"cam", true, {}, {}});
+  EXPECT_TRUE(test::eventually([&] { return sub.has("home/v/cam/status", "up") && sub.last(up_config)->payload != ""; }, 10s));
+}
+
+// A CA and a server certificate for localhost / 127.0.0.1 made with openssl
+// in `dir` (name.crt, name.key; the CA as ca_name.crt).
+bool make_certificates(const std::string& dir, const std::string& ca_name, const std::string& server_name) {
+  const std::string d = "'" + dir + "'";
+  std::ofstream(dir + "/san.ext") << "subjectAltName=DNS:localhost,IP:127.0.0.1\n";
+  const std::string ca = d + "/" + ca_name, srv = d + "/" + server_name;
+  return test::run_process("openssl req -x509 -newkey rsa:2048 -nodes -keyout " + ca + ".key -out " + ca +
+                           ".crt -days 2 -subj '/CN=vigil test CA " + ca_name + "' 2>&1")
+                 .exit_code == 0 &&
+         test::run_process("openssl req -newkey rsa:2048 -nodes -keyout " + srv + ".key -out " + srv +
+                           ".csr -subj /CN=localhost 2>&1")
+                 .exit_code == 0 &&
+         test::run_process("openssl x509 -req -in " + srv + ".csr -CA " + ca + ".crt -CAkey " + ca + ".key -CAcreateserial -out " +
+                           srv + ".crt -days 2 -extfile " + d + "/san.ext 2>&1")
+                 .exit_code == 0;
+}
+
+TEST(MqttSink, TlsWithTheBrokersCaAndAClearErrorWithAWrongOne) {
+  const std::string dir = test::tmp_dir("notify_mqtt_tls");
+  ASSERT_TRUE(make_certificates(dir, "ca", "server"));
+  ASSERT_TRUE(make_certificates(dir, "other_ca", "other_server"));
+  const int tls_port = free_port();
+  // A plain listener for the test's subscriber, a TLS one for the sink.
+  Broker broker(dir, free_port(), false,
+                "listener " + std::to_string(tls_port) + " 127.0.0.1\ncafile " + dir + "/ca.crt\ncertfile " + dir +
+                    "/server.crt\nkeyfile " + dir + "/server.key\n");
+  ASSERT_TRUE(broker.start());
+  ASSERT_TRUE(test::eventually([&] { return port_open(tls_port); }, 10s));
+  Subscriber sub(broker.port());
+  ASSERT_TRUE(test::eventually([&] { return sub.subscribed(); }, 10s));
+
+  MqttConfig c;
+  c.url = "mqtts://localhost:" + std::to_string(tls_port);
+  c.ca_file = dir + "/ca.crt";
+  auto sink = MqttSink::start(c);
+  ASSERT_TRUE(sink) << sink.error().message;
+  Event e;
+  e.kind = EventKind::kZoneEnter;
+  e.stream = "cam";
+  (*sink)->add_event(e);
+  EXPECT_TRUE(test::eventually([&] { return sub.last("vigil/cam/events").has_value(); }, 30s))
+      << (*sink)->stats().last_error;
+  EXPECT_TRUE((*sink)->stats().connected);
+  EXPECT_EQ((*sink)->stats().last_error, "");
+  (*sink)->stop();
+
+  // A CA the broker's certificate does not chain to: no connection, and why.
+  c.client_id = "vigil-wrong-ca";
+  c.ca_file = dir + "/other_ca.crt";
+  auto wrong = MqttSink::start(c);
+  ASSERT_TRUE(wrong) << wrong.error().message;
+  ASSERT_TRUE(test::eventually([&] { return !(*wrong)->stats().last_error.empty(); }, 30s));
+  const std::string why = (*wrong)->stats().last_error;
+  EXPECT_NE(why.find("TLS"), std::string::npos) << why;
+  EXPECT_NE(why.find("localhost:" + std::to_string(tls_port)), std::string::npos) << why;
+  EXPECT_NE(why.find("certificate verify failed"), std::string::npos) << why;
+  EXPECT_FALSE((*wrong)->stats().connected);
+  EXPECT_EQ((*wrong)->stats().connects, 0U);
+
+  // A CA file that is not there: refused at start, naming the option and the file.
+  c.ca_file = dir + "/missing.crt";
+  auto missing = MqttSink::start(c);
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find("mqtt.ca_file '" + dir + "/missing.crt': cannot be read"), std::string::npos)
+      << missing.error().message;
 }
 
 TEST(MqttSink, BrokerDownAtStartIsNotAnError) {

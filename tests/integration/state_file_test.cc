@@ -5,6 +5,7 @@
 // state file that cannot be read is reported, kept, and the config's streams run;
 // SIGHUP with an edited config removes and adds streams and leaves the
 // unchanged one running; a SIGHUP with a bad config keeps what runs.
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -209,15 +210,114 @@ TEST(StateFile, SighupReloadsTheConfigWithoutTouchingUnchangedStreams) {
   const long long a_now = frames_of("a");
   EXPECT_TRUE(test::eventually([&] { return frames_of("a") > a_now; }, std::chrono::seconds(30))) << "a still runs";
 
-  // `enabled: false`: in the config, not run.
+  // `enabled: false`: in the config, listed as disabled, not run.
   std::ofstream(config) << "streams:\n  - {id: a, url: " << kVideoDir << "/vtest.avi, loop: true}\n"
                         << "  - {id: c, url: " << kVideoDir << "/vtest.avi, loop: true, enabled: false}\n";
   run.signal(SIGHUP);
-  EXPECT_TRUE(test::eventually([] { return lists_exactly({"a"}); }, std::chrono::seconds(30)))
+  EXPECT_TRUE(test::eventually([] { return frames_of("c") == -1; }, std::chrono::seconds(30)))
       << streams_now().dump() << read_all(log);
+  EXPECT_TRUE(lists_exactly({"a", "c"})) << streams_now().dump();
+  EXPECT_EQ((*find(streams_now(), "c"))["state"], "disabled") << streams_now().dump();
   EXPECT_EQ(run.stop(), 0) << read_all(log);
   EXPECT_EQ(read_all(config + ".state.json").find("\"c\""), std::string::npos)
       << "a disabled stream is not recorded as removed";
+}
+
+// The state file's replacements (renames onto it) in `dir` since the last call.
+class StateWrites {
+ public:
+  explicit StateWrites(const std::string& dir) : fd_(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) {
+    ::inotify_add_watch(fd_, dir.c_str(), IN_MOVED_TO | IN_CLOSE_WRITE);
+  }
+  ~StateWrites() { ::close(fd_); }
+  int take(const std::string& name) {
+    int n = 0;
+    alignas(inotify_event) char buf[8192];
+    for (ssize_t len; (len = ::read(fd_, buf, sizeof buf)) > 0;)
+      for (char* p = buf; p < buf + len;) {
+        const auto* ev = reinterpret_cast<const inotify_event*>(p);
+        if ((ev->mask & IN_MOVED_TO) && ev->len > 0 && name == ev->name) ++n;
+        p += sizeof(inotify_event) + ev->len;
+      }
+    return n;
+  }
+
+ private:
+  int fd_;
+};
+
+json get_json(const std::string& target) { return json::parse(curl("GET", target), nullptr, false); }
+
+const json* listed(const std::string& id) {
+  static json last;
+  last = streams_now();
+  return find(last, id);
+}
+
+// One PATCH, one atomic write; secrets kept (an api_key given through the API
+// survives a restart), ${NAME} references written as references; `enabled`
+// through PATCH: listed as disabled, not counted as down, kept over a restart.
+TEST(StateFile, OneWritePerPatchSecretsKeptAndStreamsDisabledThroughTheApi) {
+  const std::string dir = test::tmp_dir("state_file_secrets");
+  const std::string config = dir + "/vigil.yaml";
+  const std::string state = config + ".state.json";
+  std::filesystem::remove(state);
+  ::setenv("VIGIL_TEST_CAM_PASS", "pw-from-env", 1);
+  ::setenv("VIGIL_TEST_VLM_KEY", "key-from-env", 1);
+  std::ofstream(config) << "defaults:\n  every: 3\n  describe: {api_key: '${VIGIL_TEST_VLM_KEY}'}\nstreams:\n"
+                        << "  - {id: keep, url: " << kVideoDir << "/vtest.avi, loop: true}\n"
+                        << "  - {id: cam, url: 'rtsp://admin:${VIGIL_TEST_CAM_PASS}@127.0.0.1:9/live'}\n";
+  StateWrites writes(dir);
+  {
+    VigilRun run(config, dir + "/run1.log");
+    ASSERT_TRUE(test::eventually(api_up, std::chrono::seconds(60))) << read_all(dir + "/run1.log");
+    writes.take("vigil.yaml.state.json");
+    const json patched = json::parse(curl("PATCH", "/api/streams/cam", R"({"every": 4})"), nullptr, false);
+    ASSERT_EQ(patched["config"]["every"], 4) << patched.dump();
+    EXPECT_EQ(writes.take("vigil.yaml.state.json"), 1) << "one PATCH, one write of the state file";
+    std::string text = read_all(state);
+    EXPECT_NE(text.find("rtsp://admin:${VIGIL_TEST_CAM_PASS}@127.0.0.1:9/live"), std::string::npos) << text;
+    EXPECT_NE(text.find("${VIGIL_TEST_VLM_KEY}"), std::string::npos) << text;
+    EXPECT_EQ(text.find("pw-from-env"), std::string::npos) << text;
+    EXPECT_EQ(text.find("key-from-env"), std::string::npos) << text;
+
+    const json posted = json::parse(curl("POST", "/api/streams",
+        R"({"id": "posted", "url": "vtest.avi", "loop": true, "describe": {"api_key": "key-given-by-api"}})"), nullptr, false);
+    ASSERT_EQ(posted["id"], "posted") << posted.dump();
+    EXPECT_EQ(writes.take("vigil.yaml.state.json"), 1);
+    EXPECT_NE(read_all(state).find("key-given-by-api"), std::string::npos) << read_all(state);
+
+    const json off = json::parse(curl("PATCH", "/api/streams/keep", R"({"enabled": false})"), nullptr, false);
+    EXPECT_EQ(off["state"], "disabled") << off.dump();
+    EXPECT_TRUE(off["status"].is_null()) << off.dump();
+    EXPECT_EQ(writes.take("vigil.yaml.state.json"), 1);
+    EXPECT_TRUE(test::eventually([] { return frames_of("keep") == -1; }, std::chrono::seconds(30))) << "not run";
+    ASSERT_NE(listed("keep"), nullptr) << streams_now().dump();
+    EXPECT_EQ((*listed("keep"))["config"]["every"], 3) << "its config is kept";
+    // Not down: neither /healthz nor /metrics counts it.
+    ASSERT_TRUE(test::eventually([] { return frames_of("posted") > 0; }, std::chrono::seconds(60)));
+    const json health = get_json("/healthz");
+    EXPECT_EQ(health["down"], json::array({"cam"})) << health.dump();
+    EXPECT_EQ(curl("GET", "/metrics").find("stream=\"keep\""), std::string::npos);
+    EXPECT_EQ(run.stop(), 1) << "1: the camera never answered\n" << read_all(dir + "/run1.log");
+  }
+  VigilRun run(config, dir + "/run2.log");
+  ASSERT_TRUE(test::eventually(api_up, std::chrono::seconds(60))) << read_all(dir + "/run2.log");
+  ASSERT_NE(listed("keep"), nullptr);
+  EXPECT_EQ((*listed("keep"))["state"], "disabled") << "disabled through the API, after a restart too";
+  ASSERT_NE(listed("cam"), nullptr);
+  EXPECT_EQ((*listed("cam"))["config"]["every"], 4);
+  EXPECT_EQ((*listed("cam"))["config"]["url"].get<std::string>().find("pw-from-env"), std::string::npos)
+      << "the API shows no password";
+  // Enabled again: it runs; the file, written again from what the engine read back, still holds every secret.
+  const json on = json::parse(curl("PATCH", "/api/streams/keep", R"({"enabled": true})"), nullptr, false);
+  EXPECT_NE(on["state"], "disabled") << on.dump();
+  EXPECT_TRUE(test::eventually([] { return frames_of("keep") > 0; }, std::chrono::seconds(60))) << read_all(dir + "/run2.log");
+  const std::string text = read_all(state);
+  EXPECT_NE(text.find("key-given-by-api"), std::string::npos) << "the API's api_key survived the restart\n" << text;
+  EXPECT_NE(text.find("${VIGIL_TEST_CAM_PASS}"), std::string::npos) << text;
+  EXPECT_EQ(text.find("\"keep\""), std::string::npos) << "keep is as the config has it again\n" << text;
+  EXPECT_EQ(run.stop(), 1) << read_all(dir + "/run2.log");
 }
 
 }  // namespace

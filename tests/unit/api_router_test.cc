@@ -347,6 +347,36 @@ TEST_F(RouterTest, StreamsAddListPatchDelete) {
   EXPECT_EQ(engine_.stream_ids(), std::vector<std::string>{"cam1"});
 }
 
+// `enabled` through the API: false keeps the stream (config and all) but
+// does not run it; listed with state "disabled" and no status; true runs it.
+TEST_F(RouterTest, DisabledStreamsAreListedAndToggledByPatch) {
+  ApiRouter& r = router();
+  ASSERT_EQ(r.handle(req("POST", "/api/streams", R"({"id": "a", "url": "rtsp://127.0.0.1/a", "every": 3})")).status, 201);
+  ApiResponse p = r.handle(req("POST", "/api/streams", R"({"id": "b", "url": "rtsp://127.0.0.1/b", "enabled": false})"));
+  ASSERT_EQ(p.status, 201) << p.body;
+  EXPECT_EQ(body_of(p)["state"], "disabled");
+  EXPECT_TRUE(body_of(p)["status"].is_null());
+  json j = body_of(r.handle(req("GET", "/api/streams")));
+  ASSERT_EQ(j["streams"].size(), 2U);
+  EXPECT_EQ(j["streams"][0]["state"], "up");
+  EXPECT_EQ(j["streams"][1]["state"], "disabled");
+  EXPECT_EQ(j["streams"][1]["config"]["enabled"], false);
+
+  p = r.handle(req("PATCH", "/api/streams/a", R"({"enabled": false})"));
+  ASSERT_EQ(p.status, 200) << p.body;
+  EXPECT_EQ(body_of(p)["state"], "disabled");
+  EXPECT_EQ(body_of(p)["config"]["every"], 3) << "its config is kept";
+  EXPECT_FALSE(engine_.stream_config("a")->enabled);
+  expect_error(r.handle(req("PATCH", "/api/streams/a", R"({"enabled": "no"})")), 400, "enabled");
+  p = r.handle(req("PATCH", "/api/streams/b", R"({"enabled": true})"));
+  ASSERT_EQ(p.status, 200) << p.body;
+  EXPECT_EQ(body_of(p)["state"], "up");
+  EXPECT_EQ(body_of(p)["status"]["id"], "b");
+  j = body_of(r.handle(req("GET", "/api/streams/a")));
+  EXPECT_EQ(j["state"], "disabled");
+  EXPECT_EQ(j["config"]["every"], 3);
+}
+
 TEST_F(RouterTest, StatsAliasesHistoryResetAndMetrics) {
   ApiRouter& r = router();
   ASSERT_EQ(r.handle(req("POST", "/api/streams", R"({"id": "a", "url": "rtsp://127.0.0.1/a"})")).status, 201);

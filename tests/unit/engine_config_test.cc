@@ -366,7 +366,7 @@ TEST(ConfigTable, TypedTreesRefuseStringsForNumbersAndBooleans) {
 TEST(ConfigTable, PatchableKeysComeFromTheTable) {
   // Every per-stream option but the stream's own id and url.
   EXPECT_EQ(patchable_stream_keys(),
-            (std::vector<std::string>{"loop", "every", "substream", "gate", "motion", "hwaccel", "skip_frame", "timeout_s",
+            (std::vector<std::string>{"loop", "enabled", "every", "substream", "gate", "motion", "hwaccel", "skip_frame", "timeout_s",
                                       "watchdog_s", "max_pixels", "decode_threads", "conf", "iou", "max_det", "classes",
                                       "tracker", "zones", "lines", "describe"}));
 }

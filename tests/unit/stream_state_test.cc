@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "server/stream_request.h"
+
 namespace vigil {
 namespace {
 
@@ -58,6 +60,97 @@ TEST(StreamState, StateReadBackGivesTheSameStreams) {
   EXPECT_EQ(applied[1].id, "new");
   applied[1].describe.api_key = "key-new";
   EXPECT_TRUE(same_stream(applied[1], current[1]));
+}
+
+// A fixed environment for ${NAME} (a real lookup: no variable of the test process is read).
+EnvLookup env_of(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
+    const auto it = vars.find(name);
+    return it == vars.end() ? std::nullopt : std::optional<std::string>(it->second);
+  };
+}
+
+// The config as loaded (substituted) from `yaml` with `env`.
+std::vector<StreamConfig> loaded_streams(const std::string& yaml, const EnvLookup& env) {
+  auto c = parse_config(yaml, "vigil.yaml", &env);
+  EXPECT_TRUE(c) << c.error().message;
+  return c ? c->streams : std::vector<StreamConfig>{};
+}
+
+TEST(StreamState, SecretsAreKeptAndReferencesStayReferences) {
+  const std::string yaml =
+      "defaults:\n  describe: {api_key: '${VLM_KEY}'}\n"
+      "streams:\n"
+      "  - {id: cam, url: 'rtsp://admin:${CAM_PASS}@10.0.0.5/live'}\n"
+      "  - {id: lit, url: 'rtsp://10.0.0.6/live', describe: {api_key: plain-key}}\n";
+  const EnvLookup env = env_of({{"VLM_KEY", "vlm-secret"}, {"CAM_PASS", "pw-secret"}});
+  const std::vector<StreamConfig> config = loaded_streams(yaml, env);
+  ASSERT_EQ(config.size(), 2U);
+  ASSERT_EQ(config[0].url, "rtsp://admin:pw-secret@10.0.0.5/live");
+  std::vector<StreamConfig> current = config;
+  current[0].every = 5;                                // changed through the API: written whole
+  current[1].every = 6;
+  StreamConfig added = default_stream("api", "rtsp://10.0.0.7/${not-a-reference}");
+  added.describe.api_key = "vlm-secret";              // from defaults: the reference
+  current.push_back(added);
+  StreamConfig posted = default_stream("posted", "rtsp://10.0.0.8/live");
+  posted.describe.api_key = "given-through-the-api";  // no reference: kept as given
+  current.push_back(posted);
+  const StreamState state = stream_state_of(config, current);
+  ASSERT_EQ(state.streams.size(), 4U);
+
+  const std::string text = json_from_node(stream_state_node(state, config_text_of(yaml), &env)).dump();
+  EXPECT_EQ(text.find("pw-secret"), std::string::npos) << text;
+  EXPECT_EQ(text.find("vlm-secret"), std::string::npos) << text;
+  EXPECT_NE(text.find("rtsp://admin:${CAM_PASS}@10.0.0.5/live"), std::string::npos) << text;
+  EXPECT_NE(text.find("\"api_key\":\"${VLM_KEY}\""), std::string::npos) << text;
+  EXPECT_NE(text.find("plain-key"), std::string::npos) << "a secret the config holds as such is not lost";
+  EXPECT_NE(text.find("given-through-the-api"), std::string::npos) << "a secret given through the API is not lost";
+  EXPECT_NE(text.find("rtsp://10.0.0.7/$${not-a-reference}"), std::string::npos) << "a literal ${ is escaped";
+
+  // Read back with the same environment: the same streams, secrets included.
+  auto parsed = parse_stream_state(text, "vigil.yaml.state.json", &env);
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  const auto applied = apply_stream_state(config, *parsed);
+  ASSERT_EQ(applied.size(), current.size());
+  for (std::size_t i = 0; i < current.size(); ++i) EXPECT_TRUE(same_stream(applied[i], current[i])) << current[i].id;
+  EXPECT_EQ(applied[0].url, "rtsp://admin:pw-secret@10.0.0.5/live");
+  EXPECT_EQ(applied[2].url, "rtsp://10.0.0.7/${not-a-reference}");
+  EXPECT_EQ(applied[3].describe.api_key, "given-through-the-api");
+
+  // A new password in the environment reaches the stream through its reference.
+  const EnvLookup new_env = env_of({{"VLM_KEY", "k2"}, {"CAM_PASS", "pw2"}});
+  auto again = parse_stream_state(text, "s.json", &new_env);
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(again->streams[0].url, "rtsp://admin:pw2@10.0.0.5/live");
+  EXPECT_EQ(again->streams[2].describe.api_key, "k2");
+  // A reference whose variable is gone is an error naming it (the file is then kept).
+  const EnvLookup partial_env = env_of({{"VLM_KEY", "k2"}});
+  auto unset = parse_stream_state(text, "s.json", &partial_env);
+  ASSERT_FALSE(unset);
+  EXPECT_NE(unset.error().message.find("CAM_PASS"), std::string::npos) << unset.error().message;
+  EXPECT_NE(unset.error().message.find("streams[0].url"), std::string::npos) << unset.error().message;
+
+  // A value changed through the API is written as it is now (the reference no longer gives it).
+  current[0].url = "rtsp://admin:new-pass@10.0.0.5/live";
+  const std::string changed =
+      json_from_node(stream_state_node(stream_state_of(config, current), config_text_of(yaml), &env)).dump();
+  EXPECT_NE(changed.find("rtsp://admin:new-pass@10.0.0.5/live"), std::string::npos) << changed;
+}
+
+TEST(StreamState, DisabledStreamsAreKeptWithTheirFlag) {
+  const std::vector<StreamConfig> config = {state_stream("a"), state_stream("b")};
+  std::vector<StreamConfig> current = config;
+  current[1].enabled = false;
+  const StreamState state = stream_state_of(config, current);
+  ASSERT_EQ(state.streams.size(), 1U);
+  EXPECT_TRUE(state.removed.empty()) << "disabled is not removed";
+  auto parsed = parse_stream_state(json_from_node(stream_state_node(state)).dump(), "s.json");
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  const auto applied = apply_stream_state(config, *parsed);
+  ASSERT_EQ(applied.size(), 2U);
+  EXPECT_FALSE(applied[1].enabled);
+  EXPECT_TRUE(applied[0].enabled);
 }
 
 TEST(StreamState, BadStateFilesNameTheFileAndTheField) {

@@ -4,7 +4,8 @@
 // their counts, the /api/stats figures and the latest caption.
 // Owned by streams.js (one view per stream id); the view does not know the
 // other modules: `hooks` = {grid (element the card goes into), onRemove(id)
-// (the Remove button), onGone(id) (the server no longer has the stream),
+// (the Remove button), onToggle(id, enable) (the Enable / Disable button:
+// PATCH enabled), onGone(id) (the server no longer has the stream),
 // onClick(view, event), onDblClick(view, event) (canvas clicks, for the editor)}.
 
 import { ReconnectingSocket, api, withToken, wsUrl } from './api.js';
@@ -27,6 +28,7 @@ export class StreamView {
     this.id = entry.id;
     this.config = entry.config || {};
     this.status = entry.status || {};
+    this.state = entry.state;  // 'up' | 'down' | 'ended' | 'disabled'
     this.bitmap = null;
     this.meta = null;
     this.frameW = 0;
@@ -37,7 +39,13 @@ export class StreamView {
     this.draft = null;         // editor: {mode, points}
     vigil.streams[this.id] = { framesDrawn: 0, boxesDrawn: 0, wsState: 'connecting' };
     this.build();
-    this.connect();
+    if (this.state === 'disabled') {
+      // Kept, not run: no video to connect to.
+      this.setBadge('disabled', 'wait');
+      this.drawPlaceholder('disabled');
+    } else {
+      this.connect();
+    }
   }
 
   build() {
@@ -50,9 +58,15 @@ export class StreamView {
       type: 'button', class: 'remove', title: `remove stream ${this.id}`, 'data-remove': this.id,
       text: 'Remove', onclick: () => this.hooks.onRemove(this.id),
     });
+    const disabled = this.state === 'disabled';
+    const toggle = el('button', {
+      type: 'button', class: 'remove', 'data-toggle': this.id,
+      title: disabled ? `run stream ${this.id} again` : `stop stream ${this.id}, keeping its settings`,
+      text: disabled ? 'Enable' : 'Disable', onclick: () => this.hooks.onToggle(this.id, disabled),
+    });
     this.card = el('article', { class: 'card', 'data-stream-id': this.id },
       el('header', { class: 'card-head' },
-        el('span', { class: 'stream-id', text: this.id }), this.stateEl, remove),
+        el('span', { class: 'stream-id', text: this.id }), this.stateEl, toggle, remove),
       el('div', { class: 'canvas-wrap' }, this.canvas),
       this.statsEl, this.countsEl, this.captionEl);
     this.canvas.addEventListener('click', (e) => this.hooks.onClick(this, e));

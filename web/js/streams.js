@@ -1,6 +1,6 @@
 // The stream grid: one StreamView per stream the server lists (GET
 // /api/streams, refreshed by main.js), the "Add a stream" form (POST) and the
-// Remove buttons (DELETE). `streams` (id -> StreamView) is read by the editor,
+// Remove buttons (DELETE), the Enable / Disable buttons (PATCH enabled). `streams` (id -> StreamView) is read by the editor,
 // the stats poll and the events feed; only this module adds or drops views.
 // The editor hooks in through initStreams() (stream list changes, canvas clicks).
 
@@ -24,6 +24,7 @@ function newView(entry) {
   return new StreamView(entry, {
     grid: $('#grid'),
     onRemove: (id) => removeStream(id),
+    onToggle: (id, enable) => setEnabled(id, enable),
     onGone: (id) => dropView(id),
     onClick: (v, e) => handlers.onClick(v, e),
     onDblClick: (v, e) => handlers.onDblClick(v, e),
@@ -50,7 +51,11 @@ export async function refreshStreams() {
   for (const entry of list) {
     seen.add(entry.id);
     const v = streams.get(entry.id);
-    if (!v) streams.set(entry.id, newView(entry));
+    // Disabled <-> running: a new card (a disabled one has no video socket).
+    if (v && (v.state === 'disabled') !== (entry.state === 'disabled')) {
+      v.destroy();
+      streams.set(entry.id, newView(entry));
+    } else if (!v) streams.set(entry.id, newView(entry));
     else {
       const changed = JSON.stringify(v.config) !== JSON.stringify(entry.config);
       v.config = entry.config || {};
@@ -70,6 +75,17 @@ async function removeStream(id) {
   } catch (e) {
     showError(`Could not remove ${id}: ${e.message}`);
     if (e.status === 404) dropView(id);
+  }
+}
+
+// PATCH {enabled}: false stops the stream and keeps its settings, true runs it again.
+async function setEnabled(id, enabled) {
+  clearError();
+  try {
+    await api('PATCH', `/api/streams/${encodeURIComponent(id)}`, { enabled });
+    await refreshStreams();
+  } catch (e) {
+    showError(`Could not ${enabled ? 'enable' : 'disable'} ${id}: ${e.message}`);
   }
 }
 
