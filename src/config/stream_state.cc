@@ -45,8 +45,15 @@ std::optional<std::string> scalar_text(const ConfigNode& n) {
   }
 }
 
+// Every "${" as "$${" (a literal for the reader's substitution).
 void escape_references(std::string& text) {
-  for (std::size_t at = text.find("${"); at != std::string::npos; at = text.find("${", at + 3)) text.insert(at, "$");
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '$' && i + 1 < text.size() && text[i + 1] == '{') out += '$';
+    out += text[i];
+  }
+  text = std::move(out);
 }
 
 // The config's text at one place of a stream: its own tree, else `defaults:`.

@@ -29,6 +29,7 @@
 #include <nlohmann/json.hpp>
 
 #include "notify/mqtt_sink.h"
+#include "notify/webhook_sink.h"
 #include "server/prometheus_text.h"
 #include "server/stats_json.h"
 #include "test_support.h"
@@ -678,6 +679,39 @@ TEST(MqttSink, BrokerDownAtStartIsNotAnError) {
   Subscriber sub(port);
   ASSERT_TRUE(test::eventually([&] { return sub.subscribed(); }, 10s));
   EXPECT_TRUE(test::eventually([&] { return (*sink)->stats().connected && (*sink)->stats().queued == 0; }, 30s));
+}
+
+// A receiver that accepts connections (the kernel's backlog) and never
+// answers: each POST waits for its timeout. add_event() still returns at
+// once (it only queues), the full queue drops the oldest and counts it, and
+// the timed-out deliveries are counted failed.
+TEST(WebhookSink, AHungReceiverNeverBlocksTheCallerAndOverflowIsCounted) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(fd, 64), 0);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  WebhookConfig c;
+  c.url = "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/hook";
+  c.retries = 0;
+  c.timeout_s = 1;
+  c.queue = 2;
+  auto hook = WebhookSink::start(c);
+  ASSERT_TRUE(hook) << hook.error().message;
+  Event e;
+  e.kind = EventKind::kZoneEnter;
+  e.stream = "cam";
+  for (int i = 0; i < 10; ++i) (*hook)->add_event(e);  // returns although nothing is delivered
+  // At most one event is in flight (the first POST waits 1 s); the queue keeps 2.
+  EXPECT_GE((*hook)->stats().dropped, 7U);
+  EXPECT_LE((*hook)->stats().queued, 2U);
+  EXPECT_TRUE(test::eventually([&] { return (*hook)->stats().failed >= 1; }, 30s));
+  EXPECT_EQ((*hook)->stats().delivered, 0U);
+  (*hook)->stop(0.1);
+  ::close(fd);
 }
 
 TEST(NotifyStats, InStatsJsonAndPrometheusText) {

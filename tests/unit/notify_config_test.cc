@@ -128,6 +128,37 @@ TEST(MqttUrl, HostAndPort) {
   EXPECT_EQ(mqtt_node_id("my vigil.1"), "my_vigil_1");
 }
 
+TEST(MqttUrl, MqttsIsTlsOn8883) {
+  auto t = parse_mqtt_url("mqtts://broker.lan");
+  ASSERT_TRUE(t) << t.error().message;
+  EXPECT_TRUE(t->tls);
+  EXPECT_EQ(t->port, 8883);
+  auto p = parse_mqtt_url("mqtts://broker.lan:9883");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->port, 9883);
+  EXPECT_FALSE(parse_mqtt_url("mqtt://broker")->tls);
+  auto c = parse_config(std::string(kStreams) + "mqtt: {url: \"mqtts://broker\", ca_file: /etc/ca.pem}\n");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->mqtt.ca_file, "/etc/ca.pem");
+  const std::string e = error_of(std::string(kStreams) + "mqtt: {url: \"mqtt://broker\", ca_file: /etc/ca.pem}\n");
+  EXPECT_NE(e.find("mqtt.ca_file: is for an mqtts:// url only"), std::string::npos) << e;
+}
+
+TEST(NotifyConfig, MqttPasswordFromTheEnvironment) {
+  const EnvLookup env = [](const std::string& name) -> std::optional<std::string> {
+    return name == "MQTT_PASS" ? std::optional<std::string>("from-env") : std::nullopt;
+  };
+  auto c = parse_config(std::string(kStreams) + "mqtt: {url: \"mqtt://b\", username: u, password: \"${MQTT_PASS}\"}\n",
+                        "vigil.yaml", &env);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->mqtt.password, "from-env");
+  auto unset = parse_config(std::string(kStreams) + "mqtt: {url: \"mqtt://b\", password: \"${NOT_SET_X}\"}\n",
+                            "vigil.yaml", &env);
+  ASSERT_FALSE(unset);
+  EXPECT_NE(unset.error().message.find("mqtt.password"), std::string::npos) << unset.error().message;
+  EXPECT_NE(unset.error().message.find("NOT_SET_X"), std::string::npos) << unset.error().message;
+}
+
 TEST(WebhookFilter, KindsAndStreams) {
   WebhookConfig c;
   c.url = "http://127.0.0.1:1/";  // never posted to: the filter only
