@@ -315,8 +315,9 @@ TEST(Mqtt, AStreamRemovedBySighupLeavesNoGhostSensors) {
 
   write_config(dir, mqtt, 1);  // cam2 is gone from the config
   vigil->send(SIGHUP);
-  for (const std::string topic : {"vigil/cam2/status", "vigil/cam2/plaza/all", "vigil/cam2/crossing/in", cam2_up,
-                                  std::string("homeassistant/sensor/vigil-test/cam2_plaza_all/config")})
+  for (const std::string& topic : std::vector<std::string>{"vigil/cam2/status", "vigil/cam2/plaza/all",
+                                                           "vigil/cam2/crossing/in", cam2_up,
+                                                           "homeassistant/sensor/vigil-test/cam2_plaza_all/config"})
     EXPECT_TRUE(test::eventually([&] { return sub.has(topic, ""); }, 30s)) << topic << "\n" << log_of(dir);
   Subscriber late(broker.port());
   ASSERT_TRUE(test::eventually([&] { return late.has("vigil/cam1/status", "up"); }, 10s));
@@ -716,7 +717,7 @@ TEST(WebhookSink, AHungReceiverNeverBlocksTheCallerAndOverflowIsCounted) {
 
 TEST(NotifyStats, InStatsJsonAndPrometheusText) {
   EngineStats st;
-  st.mqtt = MqttStats{.connected = true, .connects = 2, .published = 812, .dropped = 3, .failed = 1, .queued = 0};
+  st.mqtt = MqttStats{.connected = true, .connects = 2, .published = 812, .dropped = 3, .failed = 1, .queued = 0, .last_error = ""};
   st.webhooks.push_back(
       WebhookStats{.url = "http://h/hook", .delivered = 40, .failed = 2, .dropped = 1, .retries = 5, .queued = 0});
   const auto j = to_json(st);
