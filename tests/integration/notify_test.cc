@@ -599,6 +599,7 @@ bool make_certificates(const std::string& dir, const std::string& ca_name, const
   const std::string d = "'" + dir + "'";
   std::ofstream(dir + "/san.ext") << "subjectAltName=DNS:localhost,IP:127.0.0.1\n";
   const std::string ca = d + "/" + ca_name, srv = d + "/" + server_name;
+  // The keys readable by all: mosquitto started as root reads them as its own user (a test key, nothing secret).
   return test::run_process("openssl req -x509 -newkey rsa:2048 -nodes -keyout " + ca + ".key -out " + ca +
                            ".crt -days 2 -subj '/CN=vigil test CA " + ca_name + "' 2>&1")
                  .exit_code == 0 &&
@@ -607,7 +608,8 @@ bool make_certificates(const std::string& dir, const std::string& ca_name, const
                  .exit_code == 0 &&
          test::run_process("openssl x509 -req -in " + srv + ".csr -CA " + ca + ".crt -CAkey " + ca + ".key -CAcreateserial -out " +
                            srv + ".crt -days 2 -extfile " + d + "/san.ext 2>&1")
-                 .exit_code == 0;
+                 .exit_code == 0 &&
+         test::run_process("chmod 0644 " + ca + ".key " + srv + ".key").exit_code == 0;
 }
 
 TEST(MqttSink, TlsWithTheBrokersCaAndAClearErrorWithAWrongOne) {
