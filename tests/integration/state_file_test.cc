@@ -299,7 +299,8 @@ TEST(StateFile, OneWritePerPatchSecretsKeptAndStreamsDisabledThroughTheApi) {
     const json health = get_json("/healthz");
     EXPECT_EQ(health["down"], json::array({"cam"})) << health.dump();
     EXPECT_EQ(curl("GET", "/metrics").find("stream=\"keep\""), std::string::npos);
-    EXPECT_EQ(run.stop(), 1) << "1: the camera never answered\n" << read_all(dir + "/run1.log");
+    // 2: of the config's streams, the one not disabled (cam) never answered.
+    EXPECT_EQ(run.stop(), 2) << read_all(dir + "/run1.log");
   }
   VigilRun run(config, dir + "/run2.log");
   ASSERT_TRUE(test::eventually(api_up, std::chrono::seconds(60))) << read_all(dir + "/run2.log");
@@ -317,7 +318,7 @@ TEST(StateFile, OneWritePerPatchSecretsKeptAndStreamsDisabledThroughTheApi) {
   EXPECT_NE(text.find("key-given-by-api"), std::string::npos) << "the API's api_key survived the restart\n" << text;
   EXPECT_NE(text.find("${VIGIL_TEST_CAM_PASS}"), std::string::npos) << text;
   EXPECT_EQ(text.find("\"keep\""), std::string::npos) << "keep is as the config has it again\n" << text;
-  EXPECT_EQ(run.stop(), 1) << read_all(dir + "/run2.log");
+  EXPECT_EQ(run.stop(), 1) << "1: keep ran, cam did not\n" << read_all(dir + "/run2.log");
 }
 
 }  // namespace
