@@ -65,7 +65,7 @@ Result<StreamState> parse_stream_state(const std::string& text, const std::strin
 struct ReloadPlan {
   std::vector<std::string> remove;   // running, not in the new config
   std::vector<std::string> add;      // in the new config, not running
-  std::vector<std::string> replace;  // in both, with different settings (same_stream): remove + add
+  std::vector<std::string> replace;  // in both, with different settings (same_stream): Engine::replace_stream
   // Top-level sections other than `streams` and `defaults` that differ
   // ("model", "batch", "server", ...): not applied, they need a restart.
   // (`defaults` reaches the config's streams through their own settings.)

@@ -5,7 +5,7 @@
 // StreamRunState) and its status (EngineStats' snapshot; null when disabled).
 //
 // Threads: any, at the same time. Changes (POST, PATCH, DELETE) are
-// serialised among themselves, so PATCH's remove + add cannot interleave
+// serialised among themselves, so PATCH's read-merge-replace cannot interleave
 // with another change.
 #pragma once
 
