@@ -35,6 +35,9 @@ using clock_type = std::chrono::steady_clock;
 
 // A distributed job waits this long for Redis to come back before it fails.
 constexpr std::chrono::minutes kRemoteReconnectFor{10};
+// A distributed job reads at most this many task states per poll (the
+// lowest outstanding chunks: workers take tasks in queue order).
+constexpr std::size_t kPollWindow = 64;
 
 double seconds_since(clock_type::time_point t0) {
   return std::chrono::duration<double>(clock_type::now() - t0).count();
@@ -395,13 +398,28 @@ class JobRun {
       return {};
     };
     if (auto q = queue(); !q) return release_all(outstanding, q.error().message);
+    std::string seen_version;  // the job's state-change counter when last read ("": read now)
     while (!outstanding.empty()) {
       if (stopped()) return release_all(outstanding, "");
-      auto states = read_tasks(r, jid, outstanding);
+      auto version = read_job_version(r, jid);
+      if (!version) return release_all(outstanding, version.error().message);
+      // A state changed: the first kPollWindow chunks; else the running ones' progress.
+      std::vector<Chunk> look;
+      const bool moved = *version != seen_version;
+      for (const auto& c : outstanding)
+        if (moved ? look.size() < kPollWindow : remote_running_.count(c.index) > 0) look.push_back(c);
+      seen_version = *version;
+      auto states = read_tasks(r, jid, look);
       if (!states) return release_all(outstanding, states.error().message);
-      std::vector<Chunk> left, missing;
-      for (std::size_t i = 0; i < outstanding.size(); ++i)
-        if (!take_task_state(r, jid, outstanding[i], (*states)[i], missing)) left.push_back(outstanding[i]);
+      std::set<int> gone;
+      std::vector<Chunk> missing;
+      for (std::size_t i = 0; i < look.size(); ++i)
+        if (take_task_state(r, jid, look[i], (*states)[i], missing)) gone.insert(look[i].index);
+      // Chunks left: read again at once (others beyond the window may be done too).
+      if (!gone.empty() || !missing.empty()) seen_version.clear();
+      std::vector<Chunk> left;
+      for (const auto& c : outstanding)
+        if (!gone.count(c.index)) left.push_back(c);
       if (!missing.empty())
         if (auto q = publish_job(r, jid, spec); !q || !enqueue_tasks(r, jid, missing))
           spdlog::warn("job {}: could not queue {} lost tasks again", outcome_.job_id, missing.size());

@@ -89,6 +89,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'state', 'pending', 'job', ARGV[1], 'idx', ARGV[2], 'start_s', ARGV[3],
            'end_s', ARGV[4], 'attempts', 0)
 redis.call('XADD', KEYS[2], '*', 'task', KEYS[1])
+redis.call('INCR', KEYS[3])
 return 1
 )lua";
 
@@ -100,6 +101,7 @@ if (not s) or s == 'done' or s == 'failed' then
   return {}
 end
 local a = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+redis.call('INCR', KEYS[3])
 redis.call('HSET', KEYS[1], 'state', 'running', 'worker', ARGV[3], 'done', 0, 'total', 0, 'heartbeat', ARGV[4])
 return {redis.call('HGET', KEYS[1], 'idx'), redis.call('HGET', KEYS[1], 'start_s'),
         redis.call('HGET', KEYS[1], 'end_s'), a}
@@ -117,6 +119,7 @@ constexpr const char* kCompleteScript = R"lua(
 if redis.call('EXISTS', KEYS[1]) == 1 then
   redis.call('HSET', KEYS[1], 'state', 'done', 'result', ARGV[3], 'elapsed_s', ARGV[4])
   redis.call('HDEL', KEYS[1], 'error')
+  redis.call('INCR', KEYS[3])
 end
 redis.call('XACK', KEYS[2], ARGV[1], ARGV[2])
 redis.call('XDEL', KEYS[2], ARGV[2])
@@ -127,6 +130,7 @@ constexpr const char* kFailScript = R"lua(
 redis.call('XACK', KEYS[2], ARGV[1], ARGV[2])
 redis.call('XDEL', KEYS[2], ARGV[2])
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'gone' end
+redis.call('INCR', KEYS[3])
 local a = tonumber(redis.call('HGET', KEYS[1], 'attempts') or '0')
 if ARGV[5] == '0' then
   a = a - 1
@@ -176,6 +180,7 @@ std::string distributed_job_id(const std::string& job_key) {
 }
 
 std::string job_spec_key(const std::string& jid) { return "vigil:job:" + jid; }
+std::string job_version_key(const std::string& jid) { return "vigil:jobver:" + jid; }
 std::string task_key(const std::string& jid, int idx) { return "vigil:task:" + jid + ":" + std::to_string(idx); }
 
 std::optional<std::pair<std::string, int>> parse_task_key(const std::string& task) {
@@ -259,7 +264,7 @@ Result<void> publish_job(RedisClient& redis, const std::string& jid, const JobSp
 Result<int> enqueue_tasks(RedisClient& redis, const std::string& jid, const std::vector<Chunk>& chunks) {
   std::vector<std::vector<std::string>> cmds;
   for (const auto& c : chunks)
-    cmds.push_back(eval(kEnqueueScript, {task_key(jid, c.index), kChunkStream},
+    cmds.push_back(eval(kEnqueueScript, {task_key(jid, c.index), kChunkStream, job_version_key(jid)},
                         {jid, std::to_string(c.index), exact(c.start_s), exact(c.end_s)}));
   auto replies = redis.pipeline(cmds);
   if (!replies) return fail(replies.error());
@@ -294,6 +299,12 @@ Result<std::vector<TaskState>> read_tasks(RedisClient& redis, const std::string&
   return out;
 }
 
+Result<std::string> read_job_version(RedisClient& redis, const std::string& jid) {
+  auto r = redis.call({"GET", job_version_key(jid)});
+  if (!r) return fail(r.error());
+  return r->is_nil() ? std::string("none") : r->text();
+}
+
 Result<std::string> read_task_result(RedisClient& redis, const std::string& jid, int idx) {
   auto r = redis.call({"HGET", task_key(jid, idx), "result"});
   if (!r) return fail(r.error());
@@ -302,15 +313,22 @@ Result<std::string> read_task_result(RedisClient& redis, const std::string& jid,
 }
 
 Result<void> drop_tasks(RedisClient& redis, const std::string& jid, const std::vector<Chunk>& chunks) {
-  std::vector<std::string> argv{"DEL", job_spec_key(jid)};
+  std::vector<std::string> argv{"DEL", job_spec_key(jid), job_version_key(jid)};
   for (const auto& c : chunks) argv.push_back(task_key(jid, c.index));
   auto r = redis.call(argv);
   if (!r) return fail(r.error());
   return {};
 }
 
+namespace {
+std::string version_key_of(const std::string& task) {
+  const auto parsed = parse_task_key(task);
+  return job_version_key(parsed ? parsed->first : std::string("?"));
+}
+}  // namespace
+
 Result<std::optional<Chunk>> start_task(RedisClient& redis, const TaskDelivery& d, const std::string& worker) {
-  auto r = redis.call(eval(kStartScript, {d.task, kChunkStream}, {kWorkerGroup, d.entry_id, worker, now_ms()}));
+  auto r = redis.call(eval(kStartScript, {d.task, kChunkStream, version_key_of(d.task)}, {kWorkerGroup, d.entry_id, worker, now_ms()}));
   if (!r) return fail(r.error());
   if (!r->is_array() || r->elements.empty()) return std::optional<Chunk>{};
   if (r->elements.size() != 4)
@@ -333,14 +351,14 @@ Result<bool> heartbeat_task(RedisClient& redis, const TaskDelivery& d, const std
 Result<void> complete_task(RedisClient& redis, const TaskDelivery& d, const std::string& result, double elapsed_s) {
   char secs[32];
   std::snprintf(secs, sizeof secs, "%.3f", elapsed_s);
-  auto r = redis.call(eval(kCompleteScript, {d.task, kChunkStream}, {kWorkerGroup, d.entry_id, result, secs}));
+  auto r = redis.call(eval(kCompleteScript, {d.task, kChunkStream, version_key_of(d.task)}, {kWorkerGroup, d.entry_id, result, secs}));
   if (!r) return fail(r.error());
   return {};
 }
 
 Result<ChunkStatus> fail_task(RedisClient& redis, const TaskDelivery& d, const std::string& error, int max_attempts,
                               bool count_attempt) {
-  auto r = redis.call(eval(kFailScript, {d.task, kChunkStream},
+  auto r = redis.call(eval(kFailScript, {d.task, kChunkStream, version_key_of(d.task)},
                            {kWorkerGroup, d.entry_id, error, std::to_string(max_attempts), count_attempt ? "1" : "0"}));
   if (!r) return fail(r.error());
   return r->str == "failed" ? ChunkStatus::kFailed : ChunkStatus::kPending;

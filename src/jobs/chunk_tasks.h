@@ -7,6 +7,8 @@
 //   vigil:chunks           stream of task deliveries; entry: {task: <task key>}
 //                          consumer group vigil-workers (XREADGROUP, XAUTOCLAIM)
 //   vigil:job:<jid>        string: the job spec (job_spec_text below)
+//   vigil:jobver:<jid>     integer: bumped by every task state change (the
+//                          coordinator reads the task states when it moved)
 //   vigil:task:<jid>:<i>   hash of chunk i: state (ChunkStatus spelling), job,
 //                          idx, start_s, end_s, attempts, worker, done, total
 //                          (samples so far), heartbeat (Unix ms), error, result
@@ -59,6 +61,7 @@ struct JobSpec {
 
 std::string distributed_job_id(const std::string& job_key);
 std::string job_spec_key(const std::string& jid);
+std::string job_version_key(const std::string& jid);
 std::string task_key(const std::string& jid, int idx);
 
 std::string job_spec_text(const JobSpec& spec);
@@ -87,6 +90,9 @@ Result<int> enqueue_tasks(RedisClient& redis, const std::string& jid, const std:
 
 // The states of these chunks' tasks, in the order given, in one round trip.
 Result<std::vector<TaskState>> read_tasks(RedisClient& redis, const std::string& jid, const std::vector<Chunk>& chunks);
+
+// The job's state-change counter ("none" when it has none: a new or lost job).
+Result<std::string> read_job_version(RedisClient& redis, const std::string& jid);
 
 // The stored result text of a done task (kNotFound when it has none).
 Result<std::string> read_task_result(RedisClient& redis, const std::string& jid, int idx);
