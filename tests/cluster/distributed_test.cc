@@ -190,7 +190,8 @@ TEST_F(DistributedTest, AWorkerKilledMidChunkIsTakenOverWithTheSameBytes) {
   expect_same_outputs(out);
   const int idx = std::stoi(victim.substr(victim.rfind(':') + 1));
   bool taken_over = false;
-  for (const auto& ch : run_json(out)["this_run"]["chunks"])
+  const auto run = run_json(out);
+  for (const auto& ch : run["this_run"]["chunks"])
     if (ch.value("index", -1) == idx) taken_over = ch.value("worker", "") == "wb";
   EXPECT_TRUE(taken_over) << "chunk " << idx << " was not finished by wb";
   EXPECT_NE(slurp(dir_ + "/wb.log").find("took over " + victim), std::string::npos) << slurp(dir_ + "/wb.log");
