@@ -252,6 +252,11 @@ TEST(DistributedErrorsTest, BadRedisUrlsAndUnreachableRedisAreClear) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--redis: redis URL 'redis://u:***@h:0': port '0'"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("hush"), std::string::npos) << r.err;
+  const std::string bad_config = fresh_dir("bad_config") + "/vigil.yaml";
+  std::ofstream(bad_config) << "jobs:\n  redis: \"redis://:pw@host:99999\"\n";
+  r = test::run_process(std::string(VIGIL_BINARY) + " analyze " + video() + " -c " + bad_config);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("jobs.redis: redis URL 'redis://:***@host:99999': port '99999'"), std::string::npos) << r.err;
   const int closed = test::free_port();
   r = test::run_process(std::string(VIGIL_BINARY) + " worker --redis redis://127.0.0.1:" + std::to_string(closed));
   EXPECT_EQ(r.exit_code, 1);
