@@ -6,7 +6,7 @@
 # commandstats, counted from CONFIG RESETSTAT before the distributed run,
 # idle polling included) and the bytes per stored chunk result. Also checks
 # that the two runs wrote the same results.json, events.jsonl, timeline.csv.
-# Usage: bench/cluster_overhead.sh VIDEO [CHUNK_S=60] [SAMPLE_FPS=1] [WORKERS=2]   (from the repo root, after make build)
+# Usage: [ORDER='dist local'] bench/cluster_overhead.sh VIDEO [CHUNK_S=60] [SAMPLE_FPS=1] [WORKERS=2]   (from the repo root, after make build)
 set -euo pipefail
 video=${1:?usage: cluster_overhead.sh VIDEO [CHUNK_S] [SAMPLE_FPS] [WORKERS]}
 chunk=${2:-60}
@@ -23,9 +23,11 @@ cleanup() {
 trap cleanup EXIT
 opts=(--sample-fps "$fps" --chunk "$chunk" --progress none)
 
-t0=$(date +%s.%N)
-"$vigil" analyze "$video" "${opts[@]}" --workers "$workers" -o "$tmp/local" >/dev/null
-t1=$(date +%s.%N)
+run_local() {
+  t0=$(date +%s.%N)
+  "$vigil" analyze "$video" "${opts[@]}" --workers "$workers" -o "$tmp/local" >/dev/null
+  t1=$(date +%s.%N)
+}
 
 redis-server --port "$port" --bind 127.0.0.1 --dir "$tmp" --save '' --appendonly yes --daemonize yes \
   --logfile "$tmp/redis.log" >/dev/null
@@ -34,11 +36,15 @@ url="redis://127.0.0.1:$port/0"
 "$vigil" worker --redis "$url" --workers "$workers" --name bench 2>"$tmp/worker.log" &
 wpid=$!
 until grep -q "chunk threads" "$tmp/worker.log"; do sleep 0.1; done  # model loaded, group joined
-redis-cli -p "$port" config resetstat >/dev/null
-t2=$(date +%s.%N)
-"$vigil" analyze "$video" "${opts[@]}" --redis "$url" -o "$tmp/dist" >/dev/null
-t3=$(date +%s.%N)
-stats=$(redis-cli -p "$port" info commandstats)
+run_dist() {
+  redis-cli -p "$port" config resetstat >/dev/null
+  t2=$(date +%s.%N)
+  "$vigil" analyze "$video" "${opts[@]}" --redis "$url" -o "$tmp/dist" >/dev/null
+  t3=$(date +%s.%N)
+  stats=$(redis-cli -p "$port" info commandstats)
+}
+# ORDER="dist local" runs the distributed one first (alternate on a busy machine).
+for run in ${ORDER:-local dist}; do "run_$run"; done
 
 for f in results.json events.jsonl timeline.csv; do
   cmp -s "$tmp/local/$f" "$tmp/dist/$f" || { echo "DIFFERENT: $f"; exit 1; }
