@@ -471,6 +471,9 @@ class JobRun {
     }
     const ChunkOutput out{std::move(*text), parsed->samples.size()};
     leave_remote(c, &out, "", t.worker, parsed->stats.elapsed_s, &parsed->stats);
+    // In the store now (committed, synchronous): Redis need not hold it until the job ends.
+    std::lock_guard lock(mu_);
+    if (fatal_.empty()) (void)r.command({"HDEL", task_key(jid, c.index), "result"});
     return true;
   }
 

@@ -13,7 +13,8 @@
 //                          idx, start_s, end_s, attempts, worker, done, total
 //                          (samples so far), heartbeat (Unix ms), error, result
 //                          (the ChunkResult text, exactly what the local job
-//                          store keeps), elapsed_s
+//                          store keeps; deleted once the coordinator committed
+//                          it to its store), elapsed_s
 // Every state change is one Lua script (EVAL), so a task never is half-moved:
 // enqueue creates the hash and its stream entry together, only if the hash
 // did not exist (running the coordinator again enqueues nothing twice);

@@ -164,6 +164,11 @@ TEST_F(DistributedTest, ThreeWorkersGiveTheLocalBytes) {
   EXPECT_EQ(run["this_run"]["chunks"].size(), 3u);
   EXPECT_GE(workers.size(), 1u);
   for (const auto& w : workers) EXPECT_TRUE(w == "wa" || w == "wb" || w == "wc") << w;
+  // Chunks run longer than --claim-idle (1.5 s): the heartbeats keep them
+  // from being taken over by the other, idle, workers.
+  for (const std::string w : {"wa", "wb", "wc"})
+    EXPECT_EQ(slurp(dir_ + "/" + w + ".log").find("took over"), std::string::npos) << w;
+  for (const auto& ch : run["this_run"]["chunks"]) EXPECT_GT(ch.value("seconds", 0.0), 1.5) << ch.dump();
   // Finished: the job's tasks and spec are gone from Redis, the stream is empty.
   EXPECT_TRUE(tasks().empty());
   EXPECT_EQ(client_->call({"XLEN", "vigil:chunks"})->integer, 0);
