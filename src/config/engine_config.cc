@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "cluster/redis_client.h"
 #include "config/config_table.h"
 #include "core/event.h"
 #include "media/source_url.h"
@@ -513,6 +514,13 @@ const Section<JobsConfig>& jobs_section() {
     t.add(integer("concurrency", &J::concurrency, Range::between(1, 16),
                   "offline jobs analysed at once; later ones wait in the queue"));
     t.add(integer("workers", &J::workers, Range::between(0, 8), "chunk workers per offline job; 0 = one per core"));
+    t.add(text("redis", &J::redis,
+               "distribute offline jobs: their chunks are queued in this Redis (redis://[user:password@]host[:port][/db]) "
+               "and analysed by `vigil worker` processes; empty = analysed here")
+              .verify([](const J& j, const std::string& path, ConfigIssues& issues) {
+                if (j.redis.empty()) return;
+                if (auto u = parse_redis_url(j.redis); !u) issues.add(path, u.error().message);
+              }));
     return t;
   }();
   return s;

@@ -139,6 +139,7 @@ struct JobsConfig {
   std::string dir = "vigil-jobs";  // job database (jobs.db) and one output directory per job
   int concurrency = 1;             // jobs analysed at once; the rest wait in the queue
   int workers = 0;                 // chunk workers per job; 0 = one per core
+  std::string redis;               // set: jobs are distributed to `vigil worker`s through this Redis URL
 };
 
 // The HTTP server's protections (ServerOptions has their meaning).
