@@ -20,6 +20,7 @@ class EngineAdapter final : public StreamEngine {
   Result<void> remove_stream(const std::string& id) override { return engine_.remove_stream(id); }
   bool has_event_store() const override { return engine_.store() != nullptr; }
   Result<std::vector<Event>> query_events(const EventQuery& query) override;
+  Result<std::optional<Event>> find_event(const std::string& id) override;
 
  private:
   Engine& engine_;
