@@ -433,6 +433,17 @@ int free_port() {
   return ntohs(a.sin_port);
 }
 
+bool port_open(int port) {
+  const int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool ok = ::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(s);
+  return ok;
+}
+
 // The vigil binary as a child; SIGKILLed by the destructor if still running.
 class Vigil {
  public:
@@ -492,6 +503,7 @@ TEST_F(RecorderTest, LiveRunRecordsAndServesSnapshotsAndClipsWithTheToken) {
               dir + "/vigil.log");
   const auto p = static_cast<std::uint16_t>(port);
   const http_test::Headers auth{{"Authorization", "Bearer secret"}};
+  ASSERT_TRUE(test::eventually([&] { return port_open(port); }, 60s)) << read_bytes(dir + "/vigil.log");
 
   // The first event whose clip is served.
   std::string id;
@@ -499,7 +511,8 @@ TEST_F(RecorderTest, LiveRunRecordsAndServesSnapshotsAndClipsWithTheToken) {
       [&] {
         const auto r = http_test::get(p, "/api/events?kind=zone_enter&limit=50", auth);
         if (r.status != 200) return false;
-        for (const auto& e : r.parsed()["events"]) {
+        const nlohmann::json j = r.parsed();
+        for (const auto& e : j["events"]) {
           if (!e.value("has_clip", false) || !e.value("has_snapshot", false)) continue;
           if (http_test::get(p, "/api/events/" + e["id"].get<std::string>() + "/clip.mp4", auth).status == 200) {
             id = e["id"];

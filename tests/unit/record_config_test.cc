@@ -63,8 +63,8 @@ TEST(RecordConfig, DefaultsRecordOverridesTheTopLevel) {
 
 TEST(RecordConfig, EachBadValueIsAnErrorNamingItsKey) {
   const std::pair<std::string, std::string> cases[] = {
-      {"record: {pre_s: -1}\n", "record.pre_s: must be between 0 and 300"},
-      {"record: {post_s: 301}\n", "record.post_s: must be between 0 and 300"},
+      {"record: {pre_s: -1}\n", "record.pre_s: must be in [0, 300] (got -1)"},
+      {"record: {post_s: 301}\n", "record.post_s: must be in [0, 300] (got 301)"},
       {"record: {kinds: [zone_enter, bogus]}\n", "record.kinds[1]: 'bogus' is not a recordable event kind"},
       {"record: {kinds: [caption]}\n", "record.kinds[0]: 'caption' is not a recordable event kind"},
       {"record: {snapshots: maybe}\n", "record.snapshots"},
