@@ -131,7 +131,7 @@ const Section<RecorderConfig>& recorder_section() {
   using R = RecorderConfig;
   static const Section<R> s = [] {
     Section<R> t;
-    t.add(text("dir", &R::dir, "folder of the snapshots and clips: dir/<stream>/<event id>.jpg and .mp4 (created; must be "
+    t.add(text("dir", &R::dir, "folder of the snapshots and clips: dir/<stream>/<run>/<event id>.jpg and .mp4 (created; must be "
                                "writable)")
               .verify([](const R& r, const std::string& path, ConfigIssues& issues) {
                 if (r.dir.empty()) issues.add(path, "must not be empty");
