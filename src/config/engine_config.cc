@@ -80,6 +80,122 @@ const Section<DescribeConfig>& describe_section() {
   return s;
 }
 
+// ---- record: ------------------------------------------------------------------------
+constexpr double kMaxRecordSeconds = 300;  // pre_s / post_s: clips of at most 10 minutes
+
+// Kinds that happen on an analysed frame (the others have none to show).
+bool recordable_kind(EventKind k) {
+  return k != EventKind::kStreamUp && k != EventKind::kStreamDown && k != EventKind::kCaption;
+}
+
+const Section<RecordConfig>& record_section() {
+  using R = RecordConfig;
+  static const Section<R> s = [] {
+    Section<R> t;
+    t.per_stream = true;
+    t.add(flag("snapshots", &R::snapshots, "write a JPEG of the event's frame with its boxes"));
+    t.add(flag("clips", &R::clips,
+               "write an MP4 clip (no re-encode) from pre_s before to post_s after the event; overlapping events "
+               "share one clip"));
+    t.add(number("pre_s", &R::pre_s, Range::between(0, kMaxRecordSeconds),
+                 "seconds of video before the event (the stream keeps them as compressed packets, from a keyframe)"));
+    t.add(number("post_s", &R::post_s, Range::between(0, kMaxRecordSeconds), "seconds of video after the event"));
+    t.add(names("kinds", &R::kinds, "event kinds recorded (track_new, track_lost, zone_enter, zone_exit, dwell, line_cross)")
+              .verify([](const R& r, const std::string& path, ConfigIssues& issues) {
+                for (std::size_t i = 0; i < r.kinds.size(); ++i) {
+                  const auto k = parse_event_kind(r.kinds[i]);
+                  if (!k || !recordable_kind(*k))
+                    issues.add(index_path(path, i), "'" + r.kinds[i] +
+                                                        "' is not a recordable event kind (track_new, track_lost, "
+                                                        "zone_enter, zone_exit, dwell, line_cross)");
+                }
+              }));
+    return t;
+  }();
+  return s;
+}
+
+const Section<RetentionConfig>& retention_section() {
+  using R = RetentionConfig;
+  static const Section<R> s = [] {
+    Section<R> t;
+    t.add(number("days", &R::days, Range::at_least(0), "delete snapshots and clips older than this; 0 = no age limit"));
+    t.add(number("max_gb", &R::max_gb, Range::at_least(0),
+                 "delete the oldest snapshots and clips while all of them take more than this (GB, 1e9 bytes); 0 = "
+                 "no size limit"));
+    return t;
+  }();
+  return s;
+}
+
+const Section<RecorderConfig>& recorder_section() {
+  using R = RecorderConfig;
+  static const Section<R> s = [] {
+    Section<R> t;
+    t.add(text("dir", &R::dir, "folder of the snapshots and clips: dir/<stream>/<run>/<event id>.jpg and .mp4 (created; must be "
+                               "writable)")
+              .verify([](const R& r, const std::string& path, ConfigIssues& issues) {
+                if (r.dir.empty()) issues.add(path, "must not be empty");
+              }));
+    t.add(section("retention", &R::retention, retention_section(),
+                  "how long files stay; the events stay in the event store, marked expired"));
+    t.add(number("retention_every_s", &R::retention_every_s, Range::between(1, 86400),
+                 "seconds between two retention passes"));
+    t.add(integer("queue", &R::queue, Range::between(1, 100000),
+                  "snapshots waiting for the writer thread; one more is dropped (counted)"));
+    t.add(integer("max_clips", &R::max_clips, Range::between(1, 256),
+                  "clips written at once (one writer thread each); an event that would open one more gets no clip "
+                  "(counted)"));
+    return t;
+  }();
+  return s;
+}
+
+// A field of U (a part of the engine config reached by `get`) as a field
+// of the whole config: the top-level `record:` holds both the recorder's
+// keys and the streams' defaults.record.
+template <class U, class Get>
+Field<EngineConfig> lifted(const Field<U>& f, Get get, bool checked) {
+  Field<EngineConfig> g = blank_field<EngineConfig>(f.key, f.type, f.description);
+  g.range_text = f.range_text;
+  g.default_text = f.default_text;
+  g.read = [f, get](const ConfigNode& n, EngineConfig& c, const std::string& path, ConfigIssues& issues) {
+    f.read(n, get(c), path, issues);
+  };
+  g.write = [f, get](const EngineConfig& c) { return f.write(get(c)); };
+  if (checked && f.check)
+    g.check = [f, get](const EngineConfig& c, const std::string& path, ConfigIssues& issues) {
+      f.check(get(c), path, issues);
+    };
+  g.document_children = f.document_children;
+  return g;
+}
+
+const Section<EngineConfig>& record_top_section() {
+  static const Section<EngineConfig> s = [] {
+    Section<EngineConfig> t;
+    // The per-stream keys are the defaults' (checked with them, as defaults.record).
+    for (const auto& f : record_section().fields)
+      t.add(lifted(f, [](auto& c) -> auto& { return c.defaults.record; }, false));
+    for (const auto& f : recorder_section().fields)
+      t.add(lifted(f, [](auto& c) -> auto& { return c.record; }, true));
+    return t;
+  }();
+  return s;
+}
+
+Field<EngineConfig> record_field() {
+  Field<EngineConfig> f = group("record", record_top_section(), "");
+  f.description =
+      "event snapshots and clips: the recorder's keys and every stream's `record` defaults (`defaults.record` and a "
+      "stream's `record` override snapshots, clips, pre_s, post_s, kinds)";
+  f.document_children = [](std::vector<OptionDoc>& out, const std::string& path, bool) {
+    document_section(record_section(), out, path, true);
+    document_section(recorder_section(), out, path, false);
+  };
+  return f;
+}
+
 // ---- a stream (defaults: and each of streams:) ----------------------------------
 const Section<SubstreamConfig>& substream_section() {
   using S = SubstreamConfig;
@@ -302,6 +418,8 @@ const Section<StreamConfig>& stream_section() {
     t.add(list("lines", &S::lines, line_section(), "segments: direction-aware line_cross counts").patch());
     t.add(section("describe", &S::describe, describe_section(), "this stream's captions (keys as under `describe`)")
               .patch()
+              .documented_elsewhere());
+    t.add(section("record", &S::record, record_section(), "this stream's snapshots and clips (keys as under `record`)")
               .documented_elsewhere());
     t.check = [](const S& v, const std::string& path, ConfigIssues& issues) {
       check_unique_names(v.zones, join_path(path, "zones"), issues);
@@ -666,6 +784,7 @@ const Section<EngineConfig>& engine_section() {
     t.add(section("server", &E::server, server_section(), "the HTTP server's protections"));
     t.add(section("mqtt", &E::mqtt, mqtt_section(), "events and figures to an MQTT broker (off while url is empty)"));
     t.add(list("webhooks", &E::webhooks, webhook_section(), "HTTP endpoints that receive events as JSON POSTs"));
+    t.add(record_field());
     // describe and defaults are read before streams, which start from them.
     t.add(describe_field());
     t.add(defaults_field());

@@ -60,6 +60,33 @@ struct DescribeConfig {
   bool enabled() const { return captioner != CaptionerKind::kOff && (every_frames > 0 || every_s > 0 || on_scene_change); }
 };
 
+// Snapshots and clips of a stream's events (src/record/recorder.h). A
+// top-level `record:` section sets these for every stream (with the
+// recorder's own keys, RecorderConfig); `defaults.record` and a stream's
+// `record:` override single keys. Off unless snapshots or clips is true.
+struct RecordConfig {
+  bool snapshots = false;  // a JPEG of the event's frame with its boxes
+  bool clips = false;      // an MP4 from pre_s before to post_s after the event
+  double pre_s = 5;        // seconds of video kept before an event (the packet ring)
+  double post_s = 5;       // seconds recorded after it
+  std::vector<std::string> kinds = {"zone_enter", "line_cross", "dwell"};  // event kinds recorded
+  bool enabled() const { return snapshots || clips; }
+};
+
+// Where the recorder writes and how long files stay (top-level `record:` only).
+struct RetentionConfig {
+  double days = 0;    // files older than this are deleted; 0 = no age limit
+  double max_gb = 0;  // the oldest files go while all of them take more; 0 = no size limit
+};
+
+struct RecorderConfig {
+  std::string dir = "vigil-media";  // dir/<stream>/<event id>.jpg|.mp4
+  RetentionConfig retention;
+  double retention_every_s = 60;    // how often retention runs
+  int queue = 64;                   // snapshots waiting for the writer (overflow: the new one is dropped, counted)
+  int max_clips = 8;                // clips written at once (one thread each); more: dropped, counted
+};
+
 struct StreamConfig {
   std::string id;   // [a-z0-9_-]+, unique
   std::string url;  // file path, rtsp://, http(s)://, webcam:N
@@ -83,6 +110,7 @@ struct StreamConfig {
   std::vector<ZoneConfig> zones;
   std::vector<LineConfig> lines;
   DescribeConfig describe;
+  RecordConfig record;
 };
 
 struct ModelConfig {
@@ -165,6 +193,7 @@ struct EngineConfig {
   ServerConfig server;
   MqttConfig mqtt;
   std::vector<WebhookConfig> webhooks;
+  RecorderConfig record;  // the recorder's own keys of `record:` (the rest are defaults.record)
   // The `defaults:` (and top-level `describe:`) settings, id and url empty:
   // what streams not listed in the file start from (vigil analyze, jobs).
   StreamConfig defaults;

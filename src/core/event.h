@@ -46,6 +46,12 @@ struct Event {
   std::string text;         // caption text, stream_down reason, ...
   double latency_ms = 0;    // caption: how long the captioner took
   std::string captioner;    // caption: "template" | "vlm"
+  // Media of the event (the recorder, src/record/recorder.h): file paths,
+  // "" = none. Set before the event is published, while the files are still
+  // being written; a clip is shared by overlapping events.
+  std::string snapshot;     // JPEG of the event's frame with its boxes
+  std::string clip;         // MP4 from pre_s before to post_s after
+  bool expired = false;     // retention deleted its media (the event store's rows)
 };
 
 struct Track;

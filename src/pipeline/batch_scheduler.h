@@ -33,6 +33,7 @@
 
 #include "core/detection.h"
 #include "core/image.h"
+#include "media/video_frame.h"
 #include "metrics/stage_metrics.h"
 #include "pipeline/detector.h"
 
@@ -56,6 +57,9 @@ struct BatchRequest {
   // each, in the same call) and their boxes are merged back into full-frame
   // pixels (merge_crop_detections). `image` stays the whole picture (captions).
   std::vector<RequestCrop> crops;
+  // The decoded frame itself, for event snapshots (set only when the stream
+  // records snapshots: a reference, no copy).
+  std::shared_ptr<const VideoFrame> frame;
 };
 
 // Copies `region` (full-frame pixels) out of the analysed image `image`

@@ -14,6 +14,7 @@
 #include "metrics/system_stats.h"
 #include "notify/mqtt_sink.h"
 #include "notify/webhook_sink.h"
+#include "record/recorder.h"
 #include "store/jsonl_sink.h"
 #include "store/sqlite_store.h"
 
@@ -143,10 +144,11 @@ Result<std::unique_ptr<Engine>> Engine::create(EngineConfig config) {
     e->events_.subscribe([h = hook->get()](const Event& ev) { h->add_event(ev); });
     e->webhooks_.push_back(std::move(*hook));
   }
+  if (auto r = e->start_recorder(); !r) return fail(r.error());
   e->ctx_ = std::unique_ptr<StreamContext>(new StreamContext{*e->scheduler_, e->events_, e->metrics_,
                                                              e->analysis_latency_, e->detector_->info(),
                                                              e->config_.offline, e->captions_.get(),
-                                                             e->budget_.decode_threads});
+                                                             e->budget_.decode_threads, e->recorder_.get()});
   log_cpu_budget(e->budget_, e->config_, e->detector_->backend().provider());
   for (std::size_t i = 0; i < e->config_.streams.size(); ++i) {
     if (!e->config_.streams[i].enabled) {
@@ -164,6 +166,19 @@ Result<std::unique_ptr<Engine>> Engine::create(EngineConfig config) {
     e->streams_[e->config_.streams[i].id] = std::shared_ptr<StreamPipeline>(std::move(*p));
   }
   return e;
+}
+
+Result<void> Engine::start_recorder() {
+  bool records = config_.defaults.record.enabled();
+  for (const auto& s : config_.streams) records = records || s.record.enabled();
+  if (!records) return {};
+  auto rec = Recorder::create(config_.record, [s = sqlite_.get()](const std::vector<std::string>& files) {
+    if (!s) return;
+    if (auto r = s->mark_expired(files); !r) spdlog::warn("recorder: marking expired events: {}", r.error().message);
+  });
+  if (!rec) return fail(rec.error());
+  recorder_ = std::move(*rec);
+  return {};
 }
 
 void Engine::start() {
@@ -185,6 +200,7 @@ void Engine::stop() {
     running_ = false;
   }
   for (auto& [id, s] : streams) s->stop();
+  if (recorder_) recorder_->stop();  // open clips end at what they have
   // Offline: the captions asked for are part of the result; live: drop what waits.
   if (config_.offline) captions_->drain(std::chrono::seconds(60));
   captions_->stop();
@@ -455,6 +471,7 @@ EngineStats Engine::stats() const {
     out.events_jsonl =
         EventSinkStats{0, jsonl_->dropped(), jsonl_->errors() + (ordered_events_ ? ordered_events_->errors() : 0)};
   if (mqtt_) out.mqtt = mqtt_->stats();
+  if (recorder_) out.record = recorder_->stats();
   for (const auto& h : webhooks_) out.webhooks.push_back(h->stats());
   {
     std::lock_guard lock(sample_mu_);

@@ -34,6 +34,7 @@ class JsonlSink;
 class MqttSink;
 class WebhookSink;
 class SqliteStore;
+class Recorder;
 
 // The engine's threads for `config` on `cores` usable cores: model.threads
 // 0 -> auto_inference_threads(cores, workers), decoders of streams with
@@ -84,6 +85,7 @@ class Engine {
   const ModelInfo& model() const { return detector_->info(); }
   const EngineConfig& config() const { return config_; }
   SqliteStore* store() { return sqlite_.get(); }
+  Recorder* recorder() { return recorder_.get(); }
 
   // The engine's figures now: streams, stages, bottleneck, engine figures
   // (server/stats_json.h makes the --stats and /api/stats document of it).
@@ -93,6 +95,7 @@ class Engine {
  private:
   explicit Engine(EngineConfig config);
   void announce(StreamChange change, const std::string& id);
+  Result<void> start_recorder();  // when the config or a stream records
   void control_loop();
   void adapt_intervals();
   void publish_figures();  // streams' occupancy, line counts and state to the MQTT sink
@@ -121,6 +124,9 @@ class Engine {
   std::unique_ptr<MqttSink> mqtt_;
   std::mutex figures_mu_;  // publish_figures() and forget_figures() one at a time: no figure of a removed stream after
   std::vector<std::unique_ptr<WebhookSink>> webhooks_;
+  // Snapshots and clips (null unless some stream records): after the SQLite
+  // store (retention marks its rows), before the streams that record into it.
+  std::unique_ptr<Recorder> recorder_;
   std::unique_ptr<StreamContext> ctx_;
 
   mutable std::mutex mu_;

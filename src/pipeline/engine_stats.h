@@ -27,6 +27,7 @@
 #include "notify/notify_stats.h"
 #include "pipeline/caption_service.h"
 #include "pipeline/stream_pipeline.h"
+#include "record/recorder.h"
 
 namespace vigil {
 
@@ -79,6 +80,7 @@ struct EngineStats {
   std::optional<EventSinkStats> events_jsonl;  // with events.jsonl
   std::optional<MqttStats> mqtt;               // with mqtt.url
   std::vector<WebhookStats> webhooks;          // one per webhooks[] entry, in config order
+  std::optional<RecorderStats> record;         // when some stream records snapshots or clips
   std::string bottleneck;               // the stage with the largest load; "" when nothing ran
   double inferences_per_sec = 0, batches_per_sec = 0;
   double cpu_percent = 0;               // percent of one core

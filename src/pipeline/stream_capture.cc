@@ -104,6 +104,7 @@ struct StreamCapture::RunState {
   std::int64_t seq = 0;    // frames published, over the whole run
   double pts_offset = 0;   // added to the source's pts: media time increases across loops
   double last_pts = -1;    // media time of the last frame
+  bool rebase_ring = false;  // the next frame is the first of a source (options.ring)
   Link link = Link::kUnknown;
 };
 
@@ -118,6 +119,7 @@ void StreamCapture::run() {
     auto src = VideoSource::open(so, &stop_);
     if (stop_) break;
     if (src) {
+      attach_ring(st, **src);
       mark_up(st, **src);
       backoff.reset();
       const SourceEnd end = read_source(st, **src);
@@ -132,6 +134,13 @@ void StreamCapture::run() {
     ++stats_.reconnects;
   }
   mark_ended();
+}
+
+void StreamCapture::attach_ring(RunState& st, VideoSource& s) {
+  if (!options_.ring) return;
+  s.set_packet_ring(options_.ring);
+  options_.ring->set_time_offset(st.pts_offset);
+  st.rebase_ring = true;
 }
 
 void StreamCapture::go_down(RunState& st, const std::string& reason) {
@@ -200,6 +209,7 @@ StreamCapture::SourceEnd StreamCapture::read_source(RunState& st, VideoSource& s
     if (!r->has_value()) {  // end of input
       if (is_file && options_.loop && s.rewind()) {
         st.pts_offset = st.last_pts + 1.0 / fps;
+        attach_ring(st, s);  // a new pass is a new source for clips
         pacer.restart();
         continue;
       }
@@ -212,6 +222,13 @@ StreamCapture::SourceEnd StreamCapture::read_source(RunState& st, VideoSource& s
       return SourceEnd::kReconnect;
     }
     DecodedFrame& df = **r;
+    if (options_.ring && st.rebase_ring && st.last_pts >= 0 && st.pts_offset + df.pts <= st.last_pts) {
+      // A reconnected source starts its clock again: move it after the last
+      // frame, so the frames' and the ring's media times stay one clock.
+      st.pts_offset = st.last_pts + 1.0 / fps - df.pts;
+      options_.ring->set_time_offset(st.pts_offset);
+    }
+    st.rebase_ring = false;
     double pts = st.pts_offset + df.pts;
     if (pts <= st.last_pts) pts = st.last_pts + 1.0 / fps;  // keep media time increasing
     st.last_pts = pts;

@@ -45,6 +45,9 @@ struct CaptureOptions {
   double watchdog_s = 10;
   double backoff_initial_s = 1;
   double backoff_max_s = 30;
+  // Event clips (record/recorder.h): every open source feeds this ring; its
+  // times are the frames' media times (the loop and reconnect offsets).
+  std::shared_ptr<PacketRing> ring;
 };
 
 // The options a capture opens its source with: the I/O timeout capped at
@@ -97,6 +100,8 @@ class StreamCapture {
   // wait); false when the slot closed.
   bool publish(RunState& st, std::shared_ptr<const VideoFrame> frame, double pts, bool gated, class LiveRateGate& gate);
   void go_down(RunState& st, const std::string& reason);
+  // Hands the source to options.ring (a new source there), at the run's media time.
+  void attach_ring(RunState& st, VideoSource& s);
   void mark_up(RunState& st, const VideoSource& s);
   void mark_ended();  // the end of the input (or a fatal offline error): stats + slot closed
   bool sleep_for(double seconds);  // false when stopping

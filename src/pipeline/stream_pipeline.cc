@@ -15,6 +15,7 @@
 #include "analytics/motion_detector.h"
 #include "analytics/similarity_gate.h"
 #include "pipeline/analysis_stage.h"
+#include "record/recorder.h"
 
 namespace vigil {
 namespace {
@@ -79,7 +80,9 @@ Result<std::unique_ptr<StreamPipeline>> StreamPipeline::create(StreamConfig conf
 
 StreamPipeline::StreamPipeline(StreamConfig config, StreamContext& ctx, std::unique_ptr<AnalysisState> analysis)
     : config_(std::move(config)), ctx_(ctx), analysis_(std::move(analysis)), every_effective_(config_.every) {
+  if (ctx_.recorder) recording_ = ctx_.recorder->stream(config_.id, config_.record, ctx_.model.class_names);
   CaptureOptions co;
+  if (recording_) co.ring = recording_->ring();
   co.source.url = config_.url;
   co.source.timeout_ms = static_cast<int>(config_.timeout_s * 1000);
   co.source.hwaccel = config_.hwaccel;
@@ -146,11 +149,30 @@ void publish_with_id(EventBus& bus, std::atomic<std::uint64_t>& count, Event e, 
   e.id = e.stream + "-" + prefix + std::to_string(++count);
   bus.publish(e);
 }
+
+// The boxes a snapshot of `e` shows: its track's, else every confirmed track's.
+std::vector<Detection> event_boxes(const Event& e, const AnalysisUpdate& u) {
+  std::vector<Detection> out;
+  const auto add = [&out](const Track& t) { out.push_back(Detection{t.box, t.class_id, t.score}); };
+  if (e.track_id >= 0) {
+    for (const auto* list : {&u.tracks, &u.lost})
+      for (const auto& t : *list)
+        if (t.id == e.track_id && out.empty()) add(t);
+    return out;
+  }
+  for (const auto& t : u.tracks)
+    if (t.state == TrackState::kConfirmed) add(t);
+  return out;
+}
 }  // namespace
 
-void StreamPipeline::publish(const Event& e) {
+void StreamPipeline::publish(const Event& e, const BatchResult* r, const AnalysisUpdate* u) {
   event_tally_->count(e.kind);
-  publish_with_id(ctx_.events, *event_count_, e);
+  if (!recording_ || !r || !u || !recording_->records(e.kind)) return publish_with_id(ctx_.events, *event_count_, e);
+  Event out = e;
+  out.id = out.stream + "-" + std::to_string(++*event_count_);
+  recording_->record(out, r->request.frame, event_boxes(out, *u));
+  ctx_.events.publish(out);
 }
 
 void StreamPipeline::on_result(BatchResult&& r) {
@@ -180,7 +202,7 @@ std::vector<Event> StreamPipeline::apply_results(bool& applied) {
     ctx_.metrics.add(Stage::kTrack, u.track_ms);
     ctx_.metrics.add(Stage::kAnalytics, u.analytics_ms + ms_between(c0, done));
     ctx_.analysis_latency.add(ms_between(r.request.capture_time, done));
-    for (const auto& e : u.events) publish(e);
+    for (const auto& e : u.events) publish(e, &r, &u);
     analysed_rate_.tick();
     auto figures = std::make_shared<AnalyticsSnapshot>();
     figures->tracks = u.confirmed;
@@ -333,6 +355,7 @@ bool StreamPipeline::submit(const CapturedFrame& cf, LoopState& st, const Region
   BatchRequest req;
   req.seq = cf.seq;
   req.pts = cf.pts;
+  if (recording_ && recording_->wants_frames()) req.frame = cf.frame;
   req.capture_time = cf.capture_time;
   req.frame_w = vf.width();
   req.frame_h = vf.height();

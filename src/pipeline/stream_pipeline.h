@@ -83,6 +83,7 @@ struct StreamContext {
   // FFmpeg threads for a stream whose decode_threads is 0 (the engine's CPU
   // budget; read when a pipeline is made, under the engine's stream lock).
   int auto_decode_threads = 1;
+  class Recorder* recorder = nullptr;  // null: no snapshots or clips (record/recorder.h)
 };
 
 // Motion regions of the latest analysis candidate (motion.enabled): immutable
@@ -190,7 +191,9 @@ class StreamPipeline {
   void caption(const BatchResult& r, const AnalysisUpdate& u);
 
   void on_result(BatchResult&& r);  // scheduler worker thread
-  void publish(const Event& e);
+  // Gives `e` its id; with the result and update of the frame it happened on,
+  // the stream's recording gives it its snapshot and clip first.
+  void publish(const Event& e, const BatchResult* r = nullptr, const AnalysisUpdate* u = nullptr);
   void count_drop(DropReason reason, std::uint64_t n = 1);
 
   // How long the loop waits for a frame before it looks at the inbox again.
@@ -199,6 +202,7 @@ class StreamPipeline {
   const StreamConfig config_;
   StreamContext& ctx_;
   LatestSlot<CapturedFrame> slot_;
+  std::shared_ptr<class StreamRecording> recording_;  // null: the stream records nothing
   std::unique_ptr<StreamCapture> capture_;
   std::unique_ptr<AnalysisState> analysis_;  // tracker + analytics: the loop thread only
   // Captions: when (loop thread) and where (a shared scheduler, may be null).

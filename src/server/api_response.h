@@ -24,6 +24,7 @@ struct ApiRequest {
   std::string cookie;         // Cookie header(s), joined with "; " ("" if none)
   std::string accept;         // Accept header ("" if none)
   std::string content_type;   // Content-Type header ("" if none)
+  std::string range;          // Range header ("" if none)
   std::string remote;         // the client's IP address ("" if unknown)
 };
 

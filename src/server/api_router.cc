@@ -54,6 +54,20 @@ void ApiRouter::add_routes() {
   table_.add({"/api/events", RouteAccess::kToken, RouteNeeds::kNothing,
               {{"GET", [this](const RouteCall& c) { return get_events(engine_, c.query); },
                 "Stored events (with --db), filtered by stream, kind, zone, line, time"}}});
+  table_.add({"/api/events/{id}/snapshot.jpg", RouteAccess::kToken, RouteNeeds::kNothing,
+              {{"GET",
+                [this](const RouteCall& c) {
+                  return get_event_media(engine_, c.param, EventMedia::kSnapshot, c.request.range);
+                },
+                "The event's snapshot: its frame with its boxes (record.snapshots); 404 none, 410 expired"}},
+              "image/jpeg"});
+  table_.add({"/api/events/{id}/clip.mp4", RouteAccess::kToken, RouteNeeds::kNothing,
+              {{"GET",
+                [this](const RouteCall& c) {
+                  return get_event_media(engine_, c.param, EventMedia::kClip, c.request.range);
+                },
+                "The event's MP4 clip (record.clips; Range requests); 404 none, 410 expired"}},
+              "video/mp4"});
   add_stream_routes();
   add_job_routes();
   // Last: the document lists every route added before it, itself included.

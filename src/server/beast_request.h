@@ -26,6 +26,7 @@ inline ApiRequest to_api_request(const boost::beast::http::request<boost::beast:
     r.cookie += (r.cookie.empty() ? "" : "; ") + std::string(it->value());
   r.accept = std::string(req[http::field::accept]);
   r.content_type = std::string(req[http::field::content_type]);
+  r.range = std::string(req[http::field::range]);
   r.remote = std::move(remote);
   return r;
 }

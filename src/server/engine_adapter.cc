@@ -18,4 +18,10 @@ Result<std::vector<Event>> EngineAdapter::query_events(const EventQuery& query) 
   return store->query(query);
 }
 
+Result<std::optional<Event>> EngineAdapter::find_event(const std::string& id) {
+  SqliteStore* store = engine_.store();
+  if (!store) return std::optional<Event>();
+  return store->find(id);
+}
+
 }  // namespace vigil

@@ -21,6 +21,7 @@ class EngineAdapter final : public StreamEngine {
   Result<void> replace_stream(StreamConfig config) override { return engine_.replace_stream(std::move(config)); }
   bool has_event_store() const override { return engine_.store() != nullptr; }
   Result<std::vector<Event>> query_events(const EventQuery& query) override;
+  Result<std::optional<Event>> find_event(const std::string& id) override;
 
  private:
   Engine& engine_;

@@ -168,6 +168,24 @@ void notify_families(std::ostringstream& os, const EngineStats& stats) {
     os << "vigil_mqtt_messages_total{result=\"failed\"} " << fmt(stats.mqtt->failed) << '\n';
     os << "vigil_mqtt_messages_total{result=\"dropped\"} " << fmt(stats.mqtt->dropped) << '\n';
   }
+  if (stats.record) {
+    const RecorderStats& r = *stats.record;
+    family(os, "vigil_record_files_total", "counter",
+           "Event snapshots and clips by result: written, dropped (writer queue or max_clips full), shared (an event "
+           "that extended an open clip), error.");
+    os << "vigil_record_files_total{kind=\"snapshot\",result=\"written\"} " << fmt(r.snapshots) << '\n';
+    os << "vigil_record_files_total{kind=\"snapshot\",result=\"dropped\"} " << fmt(r.snapshot_drops) << '\n';
+    os << "vigil_record_files_total{kind=\"clip\",result=\"written\"} " << fmt(r.clips) << '\n';
+    os << "vigil_record_files_total{kind=\"clip\",result=\"dropped\"} " << fmt(r.clip_drops) << '\n';
+    os << "vigil_record_files_total{kind=\"clip\",result=\"shared\"} " << fmt(r.clips_shared) << '\n';
+    os << "vigil_record_files_total{kind=\"any\",result=\"error\"} " << fmt(r.errors) << '\n';
+    family(os, "vigil_record_deleted_files_total", "counter", "Snapshot and clip files deleted by retention.");
+    os << "vigil_record_deleted_files_total " << fmt(r.deleted_files) << '\n';
+    family(os, "vigil_record_disk_bytes", "gauge", "Bytes of the snapshot and clip files at the last retention pass.");
+    os << "vigil_record_disk_bytes " << fmt(r.disk_bytes) << '\n';
+    family(os, "vigil_record_ring_bytes", "gauge", "Compressed packets held by the streams' packet rings.");
+    os << "vigil_record_ring_bytes " << fmt(static_cast<std::uint64_t>(r.ring_bytes)) << '\n';
+  }
   if (stats.webhooks.empty()) return;
   family(os, "vigil_webhook_deliveries_total", "counter",
          "Webhook events by hook (index in webhooks[]) and result: delivered, failed (after every retry), dropped.");

@@ -96,6 +96,19 @@ json to_json(const EngineStats& st) {
     j["events_store"] = {
         {"stored", st.events_store->stored}, {"dropped", st.events_store->dropped}, {"errors", st.events_store->errors}};
   if (st.events_jsonl) j["events_jsonl"] = {{"dropped", st.events_jsonl->dropped}, {"errors", st.events_jsonl->errors}};
+  if (st.record)
+    j["record"] = {{"snapshots", st.record->snapshots},
+                   {"clips", st.record->clips},
+                   {"clips_shared", st.record->clips_shared},
+                   {"snapshot_drops", st.record->snapshot_drops},
+                   {"clip_drops", st.record->clip_drops},
+                   {"errors", st.record->errors},
+                   {"deleted_files", st.record->deleted_files},
+                   {"deleted_bytes", st.record->deleted_bytes},
+                   {"disk_bytes", st.record->disk_bytes},
+                   {"ring_bytes", st.record->ring_bytes},
+                   {"queued", st.record->queued},
+                   {"clips_open", st.record->clips_open}};
   if (st.mqtt)
     j["mqtt"] = {{"connected", st.mqtt->connected}, {"connects", st.mqtt->connects}, {"published", st.mqtt->published},
                  {"failed", st.mqtt->failed},       {"dropped", st.mqtt->dropped},   {"queued", st.mqtt->queued},

@@ -45,6 +45,12 @@ class StreamEngine {
   // The stored events (events.sqlite); has_event_store() false: none kept.
   virtual bool has_event_store() const = 0;
   virtual Result<std::vector<Event>> query_events(const EventQuery& query) = 0;
+  // The stored event with this id (its media paths and expired flag);
+  // nullopt when none. An engine without a store finds none.
+  virtual Result<std::optional<Event>> find_event(const std::string& id) {
+    (void)id;
+    return std::optional<Event>();
+  }
 };
 
 }  // namespace vigil

@@ -78,6 +78,9 @@ nlohmann::json to_json(const Event& e) {
     j["latency_ms"] = round1(e.latency_ms);
     if (!e.captioner.empty()) j["captioner"] = e.captioner;
   }
+  if (!e.snapshot.empty()) j["has_snapshot"] = true;
+  if (!e.clip.empty()) j["has_clip"] = true;
+  if (e.expired) j["expired"] = true;
   return j;
 }
 

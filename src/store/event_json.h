@@ -15,6 +15,10 @@
 //   "text"                non-empty (caption text, stream_down reason)
 //   "latency_ms"          kind caption (1e-1)
 //   "captioner"           kind caption, non-empty ("template" | "vlm")
+//   "has_snapshot"        true: the recorder writes a snapshot (Event::snapshot)
+//   "has_clip"            true: the event has a clip (Event::clip)
+//   "expired"             true: retention deleted its media (stored events)
+// (the media's paths stay inside: the API serves them by the event's id).
 // Keys come out sorted (nlohmann::json's std::map), so the text is
 // deterministic for a given event.
 //

@@ -54,13 +54,24 @@ constexpr const char* kSchemaV3[] = {
     "CREATE INDEX IF NOT EXISTS events_event_id ON events(event_id)",
 };
 
+// Version 4 adds where the event's media is (the recorder) and whether
+// retention deleted it.
+constexpr const char* kSchemaV4[] = {
+    "ALTER TABLE events ADD COLUMN snapshot TEXT",
+    "ALTER TABLE events ADD COLUMN clip TEXT",
+    "ALTER TABLE events ADD COLUMN expired INTEGER NOT NULL DEFAULT 0",
+    "CREATE INDEX IF NOT EXISTS events_snapshot ON events(snapshot)",
+    "CREATE INDEX IF NOT EXISTS events_clip ON events(clip)",
+};
+
 constexpr const char* kInsertSql =
     "INSERT INTO events(kind, stream, pts, wall_time, track_id, class, class_id, zone, line, direction, dwell_s, text, "
-    "latency_ms, captioner, event_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+    "latency_ms, captioner, event_id, snapshot, clip) "
+    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
 
 constexpr const char* kSelectSql =
     "SELECT id, kind, stream, pts, wall_time, track_id, class, class_id, zone, line, direction, dwell_s, text, "
-    "latency_ms, captioner, event_id "
+    "latency_ms, captioner, event_id, snapshot, clip, expired "
     "FROM events";
 
 bool has_dwell(EventKind k) { return k == EventKind::kZoneExit || k == EventKind::kDwell; }
@@ -111,7 +122,9 @@ void bind_event(SqliteStatement& s, const Event& e) {
       .bind_static_or_null(12, e.text)
       .bind_if(13, e.kind == EventKind::kCaption, e.latency_ms)
       .bind_static_or_null(14, e.captioner)
-      .bind_static_or_null(15, e.id);
+      .bind_static_or_null(15, e.id)
+      .bind_static_or_null(16, e.snapshot)
+      .bind_static_or_null(17, e.clip);
 }
 
 // The event of a row of kSelectSql.
@@ -137,6 +150,9 @@ Result<Event> event_of_row(const SqliteStatement& st, const std::string& path) {
   e.latency_ms = st.real(13);  // 0 for NULL
   e.captioner = st.text(14);
   e.id = st.text(15);
+  e.snapshot = st.text(16);
+  e.clip = st.text(17);
+  e.expired = st.int64(18) != 0;
   return e;
 }
 
@@ -301,6 +317,9 @@ Result<void> migrate_schema(sqlite3* w, const std::string& path) {
   if (*v < 3)
     for (const char* sql : kSchemaV3)
       if (auto r = exec_one(w, path, sql); !r) return fail(r.error());
+  if (*v < 4)
+    for (const char* sql : kSchemaV4)
+      if (auto r = exec_one(w, path, sql); !r) return fail(r.error());
   if (*v < SqliteStore::kSchemaVersion)
     if (auto r = exec_one(w, path, "PRAGMA user_version = " + std::to_string(SqliteStore::kSchemaVersion)); !r)
       return fail(r.error());
@@ -444,6 +463,48 @@ Result<std::vector<Event>> SqliteStore::query(const EventQuery& q) const {
     if (!e) return fail(e.error());
     out.push_back(std::move(*e));
   }
+}
+
+Result<std::optional<Event>> SqliteStore::find(const std::string& event_id) const {
+  const Impl& s = *impl_;
+  std::lock_guard lock(s.read_mu);
+  auto stmt = prepare(s.read_db.get(), s.path, std::string(kSelectSql) + " WHERE event_id = ?1 ORDER BY id DESC LIMIT 1");
+  if (!stmt) return fail(stmt.error());
+  stmt->bind_static(1, event_id);
+  auto row = stmt->step();
+  if (!row) return fail(row.error());
+  if (!*row) return std::optional<Event>();
+  auto e = event_of_row(*stmt, s.path);
+  if (!e) return fail(e.error());
+  return std::optional<Event>(std::move(*e));
+}
+
+Result<std::int64_t> SqliteStore::mark_expired(const std::vector<std::string>& files) {
+  const Impl& s = *impl_;
+  if (files.empty()) return std::int64_t{0};
+  // Its own connection: the writer's belongs to the writer thread.
+  auto db = open_connection(s.path, SQLITE_OPEN_READWRITE, s.options.busy_timeout_ms);
+  if (!db) return fail(db.error());
+  if (auto r = exec_one(db->get(), s.path, "BEGIN IMMEDIATE"); !r) return fail(r.error());
+  auto stmt = prepare(db->get(), s.path, "UPDATE events SET expired = 1 WHERE expired = 0 AND (snapshot = ?1 OR clip = ?1)");
+  if (!stmt) {
+    (void)exec_one(db->get(), s.path, "ROLLBACK");
+    return fail(stmt.error());
+  }
+  std::int64_t rows = 0;
+  for (const auto& f : files) {
+    stmt->bind_static(1, f);
+    if (auto r = stmt->run(); !r) {
+      (void)exec_one(db->get(), s.path, "ROLLBACK");
+      return fail(r.error());
+    }
+    rows += sqlite3_changes(db->get());
+  }
+  if (auto r = exec_one(db->get(), s.path, "COMMIT"); !r) {
+    (void)exec_one(db->get(), s.path, "ROLLBACK");
+    return fail(r.error());
+  }
+  return rows;
 }
 
 Result<std::int64_t> SqliteStore::count() const {

@@ -22,7 +22,7 @@
 // not race with other calls: it stops accepting events, commits everything
 // queued, joins the writer and closes both connections.
 //
-// Schema (PRAGMA user_version = kSchemaVersion = 3): see docs/api.md, "Events".
+// Schema (PRAGMA user_version = kSchemaVersion = 4): see docs/api.md, "Events".
 // A file that is not an SQLite database, an SQLite database that is not a
 // Vigil event store, or one written with a newer schema version is refused by
 // open() and left untouched.
@@ -31,6 +31,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,7 +57,7 @@ struct EventQuery {
 
 class SqliteStore {
  public:
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
   static constexpr int kMaxQueryLimit = 10000;
 
   // Opens or creates the database at path (its directory must exist) and
@@ -84,6 +85,13 @@ class SqliteStore {
   // non-finite since.
   Result<std::vector<Event>> query(const EventQuery& query) const;
   Result<std::int64_t> count() const;  // all rows in the table, any writer
+  // The newest row with this Event::id (ids repeat across engine runs);
+  // nullopt when none.
+  Result<std::optional<Event>> find(const std::string& event_id) const;
+  // Marks expired every row whose snapshot or clip is one of `files` (the
+  // recorder's retention deleted them), in one transaction on a connection
+  // of its own; the number of rows changed.
+  Result<std::int64_t> mark_expired(const std::vector<std::string>& files);
 
   const std::string& path() const;
   std::uint64_t dropped() const;  // rejected by add(): queue full

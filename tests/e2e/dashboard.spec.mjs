@@ -144,6 +144,11 @@ async function main() {
   const nEvents = await waitFor('an event in the feed (WS /ws/events)',
     () => page.$$eval('#events li', (l) => l.length), 30000);
   log(`events shown: ${nEvents}`);
+  // Snapshots (record.snapshots in run_dashboard_test.sh): a thumbnail that loaded.
+  const thumbWidth = await waitFor('an event snapshot thumbnail that loaded (naturalWidth > 0)',
+    () => page.$$eval('#events img.ev-thumb',
+      (imgs) => Math.max(0, ...imgs.map((i) => (i.complete ? i.naturalWidth : 0)))), 30000);
+  log(`snapshot thumbnail loaded: ${thumbWidth} px wide`);
   const caption = await waitFor('a scene caption under the stream', async () => {
     const t = await page.textContent(`article[data-stream-id="${firstId}"] .stream-caption`);
     return t && t.trim().length > 3 && t.trim();

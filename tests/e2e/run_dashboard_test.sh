@@ -2,7 +2,8 @@
 # End-to-end test of the web dashboard:
 #   tests/e2e/run_dashboard_test.sh BUILD_DIR
 # Starts BUILD_DIR/vigil on a free loopback port with one looping stream of
-# BUILD_DIR/test_videos/vtest20.mp4 (one zone, one line), waits for /healthz,
+# BUILD_DIR/test_videos/vtest20.mp4 (one zone, one line; events in SQLite,
+# snapshots and clips recorded in the temp dir), waits for /healthz,
 # runs tests/e2e/dashboard.spec.mjs with node (playwright-core + Debian's
 # chromium, installed by scripts/web_setup.sh), stops vigil and returns the
 # spec's exit code. Env: VIGIL_SCREENSHOT (default BUILD_DIR/dashboard.png),
@@ -32,6 +33,8 @@ LOG=${VIGIL_LOG:-${VIGIL_SCREENSHOT%.*}.vigil.log}
 mkdir -p "$(dirname "$VIGIL_SCREENSHOT")" "$(dirname "$LOG")"
 PORT=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 cat > "$TMP/vigil.yaml" <<YAML
+events: {sqlite: $TMP/events.db}
+record: {snapshots: true, clips: true, pre_s: 2, post_s: 2, kinds: [track_new, zone_enter, line_cross], dir: $TMP/media}
 streams:
   - id: cam1
     url: $VIDEO

@@ -267,10 +267,10 @@ TEST_F(SqliteStoreTest, WalModeAndSchemaVersion) {
   ASSERT_TRUE(store);
   RawDb raw(path_);
   EXPECT_EQ(raw.text("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(raw.text("PRAGMA user_version"), "3");
+  EXPECT_EQ(raw.text("PRAGMA user_version"), "4");
   EXPECT_EQ(raw.text("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' "
                      "AND name NOT LIKE 'sqlite_%'"),
-            "5");
+            "7");
 }
 
 TEST_F(SqliteStoreTest, VersionOneFileIsUpgradedKeepingItsEvents) {
@@ -305,7 +305,7 @@ TEST_F(SqliteStoreTest, VersionOneFileIsUpgradedKeepingItsEvents) {
   EXPECT_EQ(rows->at(0).captioner, "vlm");
   EXPECT_EQ(rows->at(1).zone, "door");  // the old event is kept
   RawDb raw(path_);
-  EXPECT_EQ(raw.text("PRAGMA user_version"), "3");
+  EXPECT_EQ(raw.text("PRAGMA user_version"), "4");
 }
 
 TEST_F(SqliteStoreTest, VersionTwoFileGainsEventIdsKeepingItsEvents) {
@@ -332,7 +332,7 @@ TEST_F(SqliteStoreTest, VersionTwoFileGainsEventIdsKeepingItsEvents) {
   EXPECT_EQ(rows->at(1).id, "");  // stored before ids: kept, without one
   EXPECT_EQ(rows->at(1).zone, "door");
   RawDb raw(path_);
-  EXPECT_EQ(raw.text("PRAGMA user_version"), "3");
+  EXPECT_EQ(raw.text("PRAGMA user_version"), "4");
 }
 
 TEST_F(SqliteStoreTest, TextFileIsRefusedAndLeftUnchanged) {
@@ -354,15 +354,15 @@ TEST_F(SqliteStoreTest, NewerSchemaVersionIsRefusedAndLeftUnchanged) {
     RawDb raw(path_);
     raw.exec("CREATE TABLE events(id INTEGER PRIMARY KEY, kind TEXT, future TEXT)");
     raw.exec("INSERT INTO events(kind, future) VALUES('zone_enter', 'x')");
-    raw.exec("PRAGMA user_version = 4");
+    raw.exec("PRAGMA user_version = 5");
   }
   const auto store = SqliteStore::open(path_);
   ASSERT_FALSE(store.has_value());
   EXPECT_EQ(store.error().code, ErrorCode::kUnsupported);
   EXPECT_NE(store.error().message.find(path_), std::string::npos) << store.error().message;
-  EXPECT_NE(store.error().message.find("schema version 4"), std::string::npos) << store.error().message;
+  EXPECT_NE(store.error().message.find("schema version 5"), std::string::npos) << store.error().message;
   RawDb raw(path_);
-  EXPECT_EQ(raw.text("PRAGMA user_version"), "4");
+  EXPECT_EQ(raw.text("PRAGMA user_version"), "5");
   EXPECT_EQ(raw.text("SELECT future FROM events"), "x");
 }
 
