@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "server/cluster_routes.h"
 #include "server/event_routes.h"
 #include "jobs/job_manager.h"
 #include "server/job_routes.h"
@@ -54,6 +55,9 @@ void ApiRouter::add_routes() {
   table_.add({"/api/events", RouteAccess::kToken, RouteNeeds::kNothing,
               {{"GET", [this](const RouteCall& c) { return get_events(engine_, c.query); },
                 "Stored events (with --db), filtered by stream, kind, zone, line, time"}}});
+  table_.add({"/api/cluster", RouteAccess::kToken, RouteNeeds::kNothing,
+              {{"GET", [this](const RouteCall&) { return cluster_response(options_.cluster); },
+                "The cluster (vigil run --node): nodes, heartbeats, capacity, each stream's node and its API URL"}}});
   add_stream_routes();
   add_job_routes();
   // Last: the document lists every route added before it, itself included.
