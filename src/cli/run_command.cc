@@ -471,12 +471,12 @@ int run_engine(const RunArgs& a) {
   if (demo) log_demo_events(e);
   std::unique_ptr<ClusterNode> cluster;
   if (!a.node.empty()) {
-    auto joined = ClusterNode::create(ClusterNodeOptions{cfg->cluster, a.node, ""}, e);
-    if (!joined) {
-      std::cerr << "vigil run: " << joined.error().message << "\n";
+    auto created = ClusterNode::create(ClusterNodeOptions{cfg->cluster, a.node, ""}, e);
+    if (!created) {
+      std::cerr << "vigil run: " << created.error().message << "\n";
       return kExitBadInput;
     }
-    cluster = std::move(*joined);
+    cluster = std::move(*created);
   }
   const int state_observer =
       e.add_stream_observer([&state, &e](Engine::StreamChange, const std::string&) { save_state_file(state, e); });
@@ -495,8 +495,8 @@ int run_engine(const RunArgs& a) {
     api = std::move(*started);
   }
   if (cluster) {
-    if (auto joined = cluster->start(cluster_streams, advertise_url(a, *cfg, api)); !joined) {
-      std::cerr << "vigil run: " << joined.error().message << "\n";
+    if (auto started = cluster->start(cluster_streams, advertise_url(a, *cfg, api)); !started) {
+      std::cerr << "vigil run: " << started.error().message << "\n";
       if (api.server) api.server->stop();
       e.stop();
       return kExitRuntime;

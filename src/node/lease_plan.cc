@@ -62,15 +62,15 @@ std::vector<std::string> streams_to_claim(const LeaseView& view) {
   if (!self) return {};
   const int room = node_quota(level_of(view, nodes), self->capacity) - self->held;
   if (room <= 0) return {};
-  std::vector<std::string> free;
+  std::vector<std::string> unowned;
   for (const auto& id : view.streams)
-    if (!view.owners.count(id)) free.push_back(id);
-  std::sort(free.begin(), free.end(), [&](const std::string& a, const std::string& b) {
+    if (!view.owners.count(id)) unowned.push_back(id);
+  std::sort(unowned.begin(), unowned.end(), [&](const std::string& a, const std::string& b) {
     const auto wa = rendezvous_weight(view.self, a), wb = rendezvous_weight(view.self, b);
     return wa != wb ? wa > wb : a < b;
   });
-  if (static_cast<int>(free.size()) > room) free.resize(static_cast<std::size_t>(room));
-  return free;
+  if (static_cast<int>(unowned.size()) > room) unowned.resize(static_cast<std::size_t>(room));
+  return unowned;
 }
 
 bool over_fair_share(const LeaseView& view) {

@@ -16,6 +16,7 @@
 // docs/performance.md, not asserted beyond the deadline.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
