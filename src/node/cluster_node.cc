@@ -121,14 +121,14 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::create(ClusterNodeOptions opti
   auto url = parse_redis_url(options.config.redis);
   if (!url) return fail(url.error().code, "cluster.redis: " + url.error().message);
   auto node = std::unique_ptr<ClusterNode>(new ClusterNode(std::move(options), engine));
-  const auto tick_ms = std::chrono::milliseconds(std::max<std::int64_t>(node->lease_ms_ / 3, 100));
+  const auto period = std::chrono::milliseconds(node->tick_ms());
   RedisClientOptions o;
   o.url = *url;
   // A tick must not wait longer than a renewal period for Redis: a renewal
   // that cannot be made in time is a lease lost (the stream stops).
-  o.connect_timeout = tick_ms;
-  o.command_timeout = tick_ms;
-  o.reconnect_for = tick_ms;
+  o.connect_timeout = period;
+  o.command_timeout = period;
+  o.reconnect_for = period;
   o.stop = &node->stop_;
   auto lease_client = RedisClient::connect(o);
   if (!lease_client) return fail(lease_client.error().code, "cluster.redis: " + lease_client.error().message);
@@ -205,7 +205,7 @@ void ClusterNode::stop() {
 }
 
 void ClusterNode::run() {
-  const auto period = std::chrono::milliseconds(std::max<std::int64_t>(lease_ms_ / 3, 100));
+  const auto period = std::chrono::milliseconds(tick_ms());
   while (!stop_) {
     const auto next = std::chrono::steady_clock::now() + period;
     try {
@@ -244,11 +244,10 @@ void ClusterNode::renew_leases(double now) {
   commands_ += cmds.size();
   auto replies = redis_->pipeline(cmds);
   if (!replies) {
-    // Not known to be renewed: fencing says stop them now, not at expiry.
-    for (const auto& id : ids) {
-      ++leases_lost_;
-      stop_stream(id, "Redis is unreachable: the lease cannot be renewed", false);
-    }
+    // No answer (Redis away, or slower than a tick): the leases still hold
+    // until their expiry, so the streams run until expire_unrenewed stops
+    // them a tick before it.
+    spdlog::warn("cluster: renewing {} lease(s): {}", ids.size(), replies.error().message);
     std::lock_guard lock(status_mu_);
     status_.last_error = replies.error().message;
     return;
@@ -265,12 +264,15 @@ void ClusterNode::renew_leases(double now) {
 }
 
 void ClusterNode::expire_unrenewed(double now) {
+  // A tick before the lease can expire in Redis (renewed_s is taken before
+  // the renewal is sent, so Redis' expiry is later still).
+  const double limit_s = options_.config.lease_s - static_cast<double>(tick_ms()) / 1000.0;
   std::vector<std::string> expired;
   for (const auto& [id, h] : held_)
-    if (now - h.renewed_s >= options_.config.lease_s) expired.push_back(id);
+    if (now - h.renewed_s >= limit_s) expired.push_back(id);
   for (const auto& id : expired) {
     ++leases_lost_;
-    stop_stream(id, "its lease expired without a renewal", false);
+    stop_stream(id, "its lease was not renewed in time (it expires within a tick)", false);
   }
 }
 

@@ -16,8 +16,9 @@
 // One thread, every lease_s / 3 (a tick): renew this node's leases (a Lua
 // check-and-extend: PEXPIRE only while the key still holds our token, so a
 // node renews only its own lease: fencing), stop at once every stream whose
-// renewal did not succeed (another token, no key, Redis unreachable) or whose
-// last successful renewal is lease_s old; write the heartbeat; read the
+// renewal was refused (another token, or no key) or whose last successful
+// renewal is lease_s - one tick old (Redis not answering: the lease would
+// expire before the next tick); write the heartbeat; read the
 // streams, the alive nodes and every lease; stop streams whose document was
 // deleted, restart those whose document changed; claim free streams up to
 // the fair share and release one above it (lease_plan.h). Streams start and
@@ -32,6 +33,7 @@
 // their own Redis connection under a lock).
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -138,6 +140,7 @@ class ClusterNode {
   void stop_stream(const std::string& id, const char* why, bool release);
   void publish_status(const View* view, double now);
   std::string next_token();
+  std::int64_t tick_ms() const { return std::max<std::int64_t>(lease_ms_ / 3, 100); }  // the renewal period
   void poke();  // an API change: the next tick now
 
   const ClusterNodeOptions options_;

@@ -229,7 +229,7 @@ TEST_F(ClusterLiveTest, TwoNodesShareFailOverAndRebalanceOnce) {
   EXPECT_EQ(c["lease_s"], kLease_s);
   const StreamSet on_a = a.streams().value_or(StreamSet{});
   for (const auto& s : c["streams"]) {
-    ASSERT_TRUE(s["node"].is_string()) << c.dump(2);
+    ASSERT_TRUE(s["node"].is_string()) << c.dump(2) << "\nnode-a:\n" << a.log() << "\nnode-b:\n" << b.log();
     const bool here = on_a.count(s["id"].get<std::string>()) > 0;
     EXPECT_EQ(s["node"], here ? "node-a" : "node-b") << c.dump(2);
     EXPECT_EQ(s["node_url"], here ? a.url() : b.url()) << c.dump(2);

@@ -9,6 +9,9 @@
 namespace vigil {
 namespace {
 
+// "<prefix><n>" (built by append: g++ 12 warns falsely on "literal" + string).
+std::string numbered(const char* prefix, int n) { return std::string(prefix).append(std::to_string(n)); }
+
 // `held[i]` streams s0.. owned by node i ("a", "b", ...), `free` more unowned.
 LeaseView view_of(const std::string& self, const std::vector<int>& held, int free, std::vector<int> caps = {}) {
   LeaseView v;
@@ -18,12 +21,12 @@ LeaseView view_of(const std::string& self, const std::vector<int>& held, int fre
     const std::string name(1, static_cast<char>('a' + i));
     v.nodes.push_back({name, caps.empty() ? 0 : caps[i], 0});
     for (int k = 0; k < held[i]; ++k) {
-      const std::string id = "s" + std::to_string(n++);
+      const std::string id = numbered("s", n++);
       v.streams.push_back(id);
       v.owners[id] = name;
     }
   }
-  for (int k = 0; k < free; ++k) v.streams.push_back("s" + std::to_string(n++));
+  for (int k = 0; k < free; ++k) v.streams.push_back(numbered("s", n++));
   return v;
 }
 
@@ -55,7 +58,7 @@ TEST(LeasePlan, TwoNodesPreferDifferentStreams) {
   const auto a = streams_to_claim(view_of("node-a", {}, 0));
   LeaseView v;
   v.nodes = {{"node-a", 0, 0}, {"node-b", 0, 0}};
-  for (int i = 0; i < 8; ++i) v.streams.push_back("cam" + std::to_string(i));
+  for (int i = 0; i < 8; ++i) v.streams.push_back(numbered("cam", i));
   v.self = "node-a";
   const auto first_a = streams_to_claim(v);
   v.self = "node-b";
