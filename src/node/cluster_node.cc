@@ -246,7 +246,7 @@ void ClusterNode::renew_leases(double now) {
   if (!replies) {
     // No answer (Redis away, or slower than a tick): the leases still hold
     // until their expiry, so the streams run until expire_unrenewed stops
-    // them a tick before it.
+    // them when it may have come.
     spdlog::warn("cluster: renewing {} lease(s): {}", ids.size(), replies.error().message);
     std::lock_guard lock(status_mu_);
     status_.last_error = replies.error().message;
@@ -264,15 +264,17 @@ void ClusterNode::renew_leases(double now) {
 }
 
 void ClusterNode::expire_unrenewed(double now) {
-  // A tick before the lease can expire in Redis (renewed_s is taken before
-  // the renewal is sent, so Redis' expiry is later still).
-  const double limit_s = options_.config.lease_s - static_cast<double>(tick_ms()) / 1000.0;
+  // The lease may have expired in Redis (renewed_s is taken before the
+  // renewal is sent, so Redis' expiry is a little later): another node may
+  // claim it at its next tick, so this one stops now; the two overlap for at
+  // most one tick.
+  const double limit_s = options_.config.lease_s;
   std::vector<std::string> expired;
   for (const auto& [id, h] : held_)
     if (now - h.renewed_s >= limit_s) expired.push_back(id);
   for (const auto& id : expired) {
     ++leases_lost_;
-    stop_stream(id, "its lease was not renewed in time (it expires within a tick)", false);
+    stop_stream(id, "its lease was not renewed for lease_s (it may be another node's now)", false);
   }
 }
 

@@ -17,8 +17,8 @@
 // check-and-extend: PEXPIRE only while the key still holds our token, so a
 // node renews only its own lease: fencing), stop at once every stream whose
 // renewal was refused (another token, or no key) or whose last successful
-// renewal is lease_s - one tick old (Redis not answering: the lease would
-// expire before the next tick); write the heartbeat; read the
+// renewal is lease_s old (Redis not answering: the lease may have expired);
+// write the heartbeat; read the
 // streams, the alive nodes and every lease; stop streams whose document was
 // deleted, restart those whose document changed; claim free streams up to
 // the fair share and release one above it (lease_plan.h). Streams start and
