@@ -273,11 +273,23 @@ TEST_F(ClusterLiveTest, TwoNodesShareFailOverAndRebalanceOnce) {
       << "no 2 + 2 after node-a came back\nnode-a:\n" << a.log() << "\nnode-b:\n" << b.log();
   // Settled: it stays 2 + 2 for two release holds (no flapping).
   const auto settled = std::chrono::steady_clock::now();
+  const json before_a = a.cluster(), before_b = b.cluster();
   while (std::chrono::steady_clock::now() - settled < std::chrono::milliseconds(static_cast<int>(4 * kLease_s * 1000))) {
     watch.round(a, b);
     std::this_thread::sleep_for(100ms);
   }
   EXPECT_TRUE(even_split(a, b));
+  {
+    const json after_a = a.cluster(), after_b = b.cluster();
+    const double window_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - settled).count();
+    auto rate = [&](const json& x, const json& y) {
+      if (!x.is_object() || !y.is_object()) return -1.0;
+      return static_cast<double>(y["figures"]["redis_commands"].get<std::uint64_t>() -
+                                 x["figures"]["redis_commands"].get<std::uint64_t>()) / window_s;
+    };
+    std::printf("[cluster] Redis commands of the lease threads, 4 streams on 2 nodes, lease_s %.0f: node-a %.1f/s, "
+                "node-b %.1f/s over %.1f s\n", kLease_s, rate(before_a, after_a), rate(before_b, after_b), window_s);
+  }
   for (const auto& [id, n] : watch.moves) EXPECT_LE(n, 1) << id << " moved " << n << " times";
   EXPECT_LT(watch.longest_both_s, kRenewal_s + 0.3) << "a stream ran on both nodes for " << watch.longest_both_s << " s";
   const auto events = event_nodes(*client_, mark);
