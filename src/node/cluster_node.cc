@@ -228,7 +228,6 @@ void ClusterNode::tick() {
   if (view) {
     follow_documents(*view);
     claim_and_release(*view, now);
-    last_ok_s_ = now;
   }
   publish_status(view ? &*view : nullptr, now);
 }
@@ -468,6 +467,7 @@ void ClusterNode::publish_status(const View* view, double now) {
     status_.events_dropped = e.dropped;
     status_.events_errors = e.errors;
   }
+  if (view) last_ok_s_ = now;
   status_.age_s = last_ok_s_ > 0 ? std::max(0.0, now - last_ok_s_) : 0;
   if (!view) return;
   status_.last_error.clear();

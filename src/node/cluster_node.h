@@ -169,7 +169,7 @@ class ClusterNode {
 
   mutable std::mutex status_mu_;
   ClusterStatus status_;
-  double last_ok_s_ = 0;
+  double last_ok_s_ = 0;  // under status_mu_
   std::atomic<std::uint64_t> commands_{0};
   std::atomic<std::uint64_t> leases_lost_{0};
 
