@@ -18,6 +18,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
+#include "cluster/redis_client.h"
 #include "config/engine_config.h"
 #include "jobs/analyze_job.h"
 #include "jobs/job_dir_lock.h"
@@ -45,6 +46,7 @@ struct AnalyzeArgs {
   bool resume = false;
   bool captions = false;
   std::string progress = "auto";
+  std::string redis;  // distributed: chunks analysed by `vigil worker`s through this Redis
 };
 
 std::string duration_text(double s) {
@@ -260,6 +262,7 @@ int analyze_video(AnalyzeRun& run, const std::string& video) {
   jo.settings = *settings;
   jo.workers = a.workers;
   jo.batch = a.batch;
+  jo.redis_url = a.redis;
   jo.out_dir = output_dir_for(a, run.videos, settings->stream.id, run.used_dirs);
   // A bad video is refused before its output folder is made; then the
   // folder is locked before anything reads or writes its job.db.
@@ -293,6 +296,9 @@ int run_analyze(const AnalyzeArgs& a) {
     std::cerr << "vigil analyze: --progress: '" << a.progress << "' is not one of auto, bar, lines, none\n";
     return kExitBadInput;
   }
+  if (!a.redis.empty())
+    if (auto url = parse_redis_url(a.redis); !url)
+      return report_failure(Error{ErrorCode::kInvalidArgument, "--redis: " + url.error().message}, false);
   auto config = load_analyze_config(a.config);
   if (!config) return report_failure(config.error(), false);
   AnalyzeRun run{a, *config, base_request(a), 0, {}, nullptr, false};
@@ -332,6 +338,8 @@ std::function<int()> add_analyze_command(CLI::App& app) {
   cmd->add_flag("--captions", args->captions,
                 "Scene captions (the config's describe: settings; template by default) every describe.every_s "
                 "seconds, else once per chunk, and a summary");
+  cmd->add_option("--redis", args->redis,
+                  "Distribute the chunks: queue them in this Redis (redis://host[:port][/db]) for `vigil worker`s");
   cmd->add_flag("--resume", args->resume, "Resume the job stored in the output directory (error if none)");
   cmd->add_option("--progress", args->progress, "auto|bar|lines|none (auto: bar on a terminal)")->capture_default_str();
   return [args] { return run_analyze(*args); };

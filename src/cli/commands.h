@@ -29,6 +29,7 @@ std::function<int()> add_bench_command(CLI::App& app);
 CLI::App* add_agreement_command(CLI::App& bench, std::function<int()>& run);
 std::function<int()> add_run_command(CLI::App& app);
 std::function<int()> add_analyze_command(CLI::App& app);
+std::function<int()> add_worker_command(CLI::App& app);
 std::function<int()> add_config_doc_command(CLI::App& app);
 std::function<int()> add_calibrate_command(CLI::App& app);
 

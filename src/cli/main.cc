@@ -114,6 +114,7 @@ int main(int argc, char** argv) {
       {"bench", vigil::cli::add_bench_command(app)},
       {"run", vigil::cli::add_run_command(app)},
       {"analyze", vigil::cli::add_analyze_command(app)},
+      {"worker", vigil::cli::add_worker_command(app)},
       {"config-doc", vigil::cli::add_config_doc_command(app)},
       {"calibrate", vigil::cli::add_calibrate_command(app)},
   };

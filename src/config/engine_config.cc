@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "cluster/redis_client.h"
 #include "config/config_table.h"
 #include "core/event.h"
 #include "media/source_url.h"
@@ -494,12 +495,11 @@ const Section<ClusterConfig>& cluster_section() {
   static const Section<V> s = [] {
     Section<V> t;
     t.add(text("redis", &V::redis,
-               "Redis of the cluster, redis://host[:port][/db]; with `vigil run --node NAME` the streams are shared "
+               "Redis of the cluster, redis://[user:password@]host[:port][/db]; with `vigil run --node NAME` the streams are shared "
                "with the other nodes; empty = no cluster")
               .verify([](const V& v, const std::string& path, ConfigIssues& issues) {
                 if (v.redis.empty()) return;
-                if (!starts_with(v.redis, "redis://") || v.redis.size() == 8 || v.redis[8] == ':' || v.redis[8] == '/')
-                  issues.add(path, "'" + v.redis + "': must be redis://host[:port][/db]");
+                if (auto u = parse_redis_url(v.redis); !u) issues.add(path, u.error().message);
               }));
     t.add(number("lease_s", &V::lease_s, Range::between(1, 3600),
                  "seconds a node holds a stream without renewing; renewed every lease_s / 3, a dead node's streams "
@@ -532,6 +532,13 @@ const Section<JobsConfig>& jobs_section() {
     t.add(integer("concurrency", &J::concurrency, Range::between(1, 16),
                   "offline jobs analysed at once; later ones wait in the queue"));
     t.add(integer("workers", &J::workers, Range::between(0, 8), "chunk workers per offline job; 0 = one per core"));
+    t.add(text("redis", &J::redis,
+               "distribute offline jobs: their chunks are queued in this Redis (redis://[user:password@]host[:port][/db]) "
+               "and analysed by `vigil worker` processes; empty = analysed here")
+              .verify([](const J& j, const std::string& path, ConfigIssues& issues) {
+                if (j.redis.empty()) return;
+                if (auto u = parse_redis_url(j.redis); !u) issues.add(path, u.error().message);
+              }));
     return t;
   }();
   return s;

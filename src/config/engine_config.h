@@ -138,13 +138,14 @@ struct JobsConfig {
   std::string dir = "vigil-jobs";  // job database (jobs.db) and one output directory per job
   int concurrency = 1;             // jobs analysed at once; the rest wait in the queue
   int workers = 0;                 // chunk workers per job; 0 = one per core
+  std::string redis;               // set: jobs are distributed to `vigil worker`s through this Redis URL
 };
 
 // Live streams shared by several `vigil run --node NAME` processes through
-// Redis (src/cluster/cluster_node.h, docs/architecture.md "Cluster").
+// Redis (src/node/cluster_node.h, docs/architecture.md "Cluster").
 // Off while redis is empty.
 struct ClusterConfig {
-  std::string redis;           // redis://host[:port][/db]; empty = no cluster
+  std::string redis;           // redis://[user:password@]host[:port][/db]; empty = no cluster
   double lease_s = 10;         // a stream's lease; renewed every lease_s / 3
   int max_streams = 0;         // streams this node runs at most; 0 = no limit
   std::string advertise_url;   // this node's API for the others' links; empty = from --listen

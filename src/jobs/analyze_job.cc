@@ -8,15 +8,18 @@
 #include <fstream>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include <spdlog/spdlog.h>
 
 #include "analytics/analytics_evaluator.h"
+#include "cluster/redis_client.h"
 #include "core/round.h"
 #include "describe/captioner.h"
 #include "jobs/chunk_analyzer.h"
 #include "jobs/chunk_result.h"
+#include "jobs/chunk_tasks.h"
 #include "jobs/job_store.h"
 #include "jobs/report_html.h"
 #include "media/video_source.h"
@@ -29,6 +32,12 @@ namespace {
 
 using json = nlohmann::json;
 using clock_type = std::chrono::steady_clock;
+
+// A distributed job waits this long for Redis to come back before it fails.
+constexpr std::chrono::minutes kRemoteReconnectFor{10};
+// A distributed job reads at most this many task states per poll (the
+// lowest outstanding chunks: workers take tasks in queue order).
+constexpr std::size_t kPollWindow = 64;
 
 double seconds_since(clock_type::time_point t0) {
   return std::chrono::duration<double>(clock_type::now() - t0).count();
@@ -227,7 +236,8 @@ class JobRun {
 
   Result<AnalyzeOutcome> run() {
     if (auto r = prepare(); !r) return fail(r.error());
-    run_workers();
+    if (options_.redis_url.empty()) run_workers();
+    else run_remote();
     if (!fatal_.empty()) {
       (void)store_->set_job_state(outcome_.job_id, JobStatus::kFailed);
       return fail(ErrorCode::kRuntime, "job " + std::to_string(outcome_.job_id) + " in " + db_path_ + ": " + fatal_);
@@ -350,6 +360,155 @@ class JobRun {
       std::lock_guard lock(mu_);
       if (!fatal_.empty()) return;
     }
+  }
+
+  // ---- distributed (chunk_tasks.h) ----
+
+  // Claims every chunk left in the store, queues them as tasks and takes
+  // their results in as workers finish them, until none is left, the job
+  // is stopped or Redis fails for good.
+  void run_remote() {
+    auto url = parse_redis_url(options_.redis_url);
+    if (!url) return set_fatal(url.error().message);
+    RedisClientOptions ro;
+    ro.url = *url;
+    ro.stop = stop_;
+    ro.reconnect_for = kRemoteReconnectFor;
+    auto redis = RedisClient::connect(ro);
+    if (!redis) return set_fatal(redis.error().message);
+    RedisClient& r = **redis;
+    std::vector<Chunk> outstanding;
+    while (true) {
+      auto claimed = store_->claim_next(outcome_.job_id);
+      if (!claimed) return set_fatal(claimed.error().message);
+      if (!*claimed) break;
+      outstanding.push_back(**claimed);
+    }
+    if (outstanding.empty()) return;
+    const std::vector<Chunk> queued = outstanding;
+    const std::string jid = distributed_job_id(settings_.key());
+    const JobSpec spec{settings_.key(), options_.max_attempts, VideoAccess::kPath, settings_};
+    auto queue = [&]() -> Result<void> {
+      if (auto g = ensure_worker_group(r); !g) return g;
+      if (auto p = publish_job(r, jid, spec); !p) return p;
+      auto n = enqueue_tasks(r, jid, outstanding);
+      if (!n) return fail(n.error());
+      spdlog::info("job {}: {} chunks queued in {} as job {} ({} new tasks)", outcome_.job_id, outstanding.size(),
+                   url->redacted(), jid, *n);
+      return {};
+    };
+    if (auto q = queue(); !q) return release_all(outstanding, q.error().message);
+    std::string seen_version;  // the job's state-change counter when last read ("": read now)
+    while (!outstanding.empty()) {
+      if (stopped()) return release_all(outstanding, "");
+      auto version = read_job_version(r, jid);
+      if (!version) return release_all(outstanding, version.error().message);
+      // A state changed: the first kPollWindow chunks; else the running ones' progress.
+      std::vector<Chunk> look;
+      const bool moved = *version != seen_version;
+      for (const auto& c : outstanding)
+        if (moved ? look.size() < kPollWindow : remote_running_.count(c.index) > 0) look.push_back(c);
+      seen_version = *version;
+      auto states = read_tasks(r, jid, look);
+      if (!states) return release_all(outstanding, states.error().message);
+      std::set<int> gone;
+      std::vector<Chunk> missing;
+      for (std::size_t i = 0; i < look.size(); ++i)
+        if (take_task_state(r, jid, look[i], (*states)[i], missing)) gone.insert(look[i].index);
+      // Chunks left: read again at once (others beyond the window may be done too).
+      if (!gone.empty() || !missing.empty()) seen_version.clear();
+      std::vector<Chunk> left;
+      for (const auto& c : outstanding)
+        if (!gone.count(c.index)) left.push_back(c);
+      if (!missing.empty())
+        if (auto q = publish_job(r, jid, spec); !q || !enqueue_tasks(r, jid, missing))
+          spdlog::warn("job {}: could not queue {} lost tasks again", outcome_.job_id, missing.size());
+      outstanding = std::move(left);
+      {
+        std::lock_guard lock(mu_);
+        if (!fatal_.empty()) return release_all(outstanding, "");
+      }
+      if (!outstanding.empty()) wait_poll();
+    }
+    if (auto d = drop_tasks(r, jid, queued); !d) spdlog::warn("job {}: {}", outcome_.job_id, d.error().message);
+  }
+
+  // One task's state into the store and the progress; true when the chunk
+  // left (done or failed). A task that does not exist goes to `missing`.
+  bool take_task_state(RedisClient& r, const std::string& jid, const Chunk& c, const TaskState& t,
+                       std::vector<Chunk>& missing) {
+    if (!t.exists) {
+      missing.push_back(c);
+      return false;
+    }
+    if (t.state == ChunkStatus::kDone) return take_result(r, jid, c, t);
+    if (t.state == ChunkStatus::kFailed) {
+      leave_remote(c, nullptr, t.error, t.worker, 0);
+      return true;
+    }
+    const bool shown = remote_running_.count(c.index) > 0;
+    if (t.state == ChunkStatus::kRunning) {
+      if (!shown) progress_->started(c), remote_running_.insert(c.index);
+      progress_->advanced(c.index, t.done, t.total);
+    } else if (shown) {  // back to pending: a retry or a worker that stopped
+      remote_running_.erase(c.index);
+      progress_->left(c, ChunkStatus::kPending, "chunk " + std::to_string(c.index) + " queued again" +
+                                                    (t.error.empty() ? std::string() : ": " + t.error));
+    }
+    return false;
+  }
+
+  bool take_result(RedisClient& r, const std::string& jid, const Chunk& c, const TaskState& t) {
+    auto text = read_task_result(r, jid, c.index);
+    if (!text) {
+      spdlog::warn("job {}: chunk {}: {}", outcome_.job_id, c.index, text.error().message);
+      return false;  // read again next time
+    }
+    auto parsed = parse_chunk_result(*text);
+    if (!parsed) {
+      leave_remote(c, nullptr, "worker " + t.worker + ": unreadable result: " + parsed.error().message, t.worker, 0);
+      return true;
+    }
+    const ChunkOutput out{std::move(*text), parsed->samples.size()};
+    leave_remote(c, &out, "", t.worker, parsed->stats.elapsed_s, &parsed->stats);
+    // In the store now (committed, synchronous): Redis need not hold it until the job ends.
+    std::lock_guard lock(mu_);
+    if (fatal_.empty()) (void)r.command({"HDEL", task_key(jid, c.index), "result"});
+    return true;
+  }
+
+  // A remote chunk's outcome committed to the store (failed: for good, the
+  // workers tried max_attempts times) and reported.
+  void leave_remote(const Chunk& c, const ChunkOutput* out, const std::string& error, const std::string& worker,
+                    double secs, const ChunkStats* stats = nullptr) {
+    Result<void> committed = out ? store_->complete(outcome_.job_id, c.index, out->text)
+                                 : store_->fail_chunk(outcome_.job_id, c.index, error, 0);
+    if (!committed) set_fatal(committed.error().message);
+    const ChunkStatus state = out ? ChunkStatus::kDone : ChunkStatus::kFailed;
+    json run = {{"index", c.index}, {"seconds", round3(secs)}, {"outcome", to_string(state)}, {"worker", worker}};
+    if (stats) run["stats"] = stats_json(*stats);
+    else run["error"] = error;
+    {
+      std::lock_guard lock(mu_);
+      chunk_runs_.push_back(std::move(run));
+    }
+    if (!remote_running_.count(c.index)) progress_->started(c);
+    remote_running_.erase(c.index);
+    const std::string msg = chunk_message(c, state, false, secs, out ? out->samples : 0, error) +
+                            (worker.empty() ? std::string() : " (worker " + worker + ")");
+    progress_->left(c, state, msg);
+  }
+
+  // Stopped or Redis failed: the chunks go back to pending in the store (the
+  // tasks stay queued; running the job again takes up their results).
+  void release_all(const std::vector<Chunk>& chunks, const std::string& error) {
+    if (!error.empty()) set_fatal(error);
+    for (const auto& c : chunks) (void)store_->release(outcome_.job_id, c.index);
+  }
+
+  void wait_poll() const {
+    const auto until = clock_type::now() + options_.poll_every;
+    while (clock_type::now() < until && !stopped()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
 
   void set_fatal(const std::string& message) {
@@ -519,6 +678,8 @@ class JobRun {
   std::shared_ptr<Captioner> captioner_;
   std::optional<ChunkRunContext> ctx_;
   int workers_ = 1, batch_ = 1;
+
+  std::set<int> remote_running_;  // distributed: chunks shown running (the calling thread only)
 
   std::mutex mu_;  // guards fatal_ and chunk_runs_ (workers)
   std::string fatal_;

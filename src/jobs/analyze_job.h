@@ -11,6 +11,12 @@
 // stored results and writes results.json, events.jsonl, timeline.csv,
 // report.html and run.json into out_dir.
 //
+// Distributed (options.redis_url): every chunk not done in the store is
+// claimed by this run, queued in Redis (idempotently: the job key names the
+// tasks, so running again resumes), and completed in the store as its
+// worker's result arrives; a failed task is a failed chunk. Progress comes
+// from the task states (running chunks with their samples so far).
+//
 // Crash safety: every chunk state change is one SQLite transaction; after a
 // kill -9 the same call resumes the job and, since outputs are made only from
 // stored chunk results, writes the same bytes an uninterrupted run would.
@@ -55,6 +61,13 @@ struct AnalyzeJobOptions {
   // id no longer has these settings' key (the video or model file changed
   // while it waited), the run fails instead of starting a new job.
   std::int64_t expected_job_id = 0;
+  // Distributed: a redis:// URL; the chunks are queued there as tasks
+  // (jobs/chunk_tasks.h) and analysed by `vigil worker`s (jobs/chunk_worker.h)
+  // instead of this process's workers; the results come back into the job
+  // store, so the outputs are made exactly as for a local run. Empty: local.
+  std::string redis_url;
+  // Distributed: how often task states are read (progress, results).
+  std::chrono::milliseconds poll_every{200};
 };
 
 struct ChunkProgress {

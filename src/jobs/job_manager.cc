@@ -388,6 +388,7 @@ Result<AnalyzeOutcome> JobManager::run_job(std::int64_t id, Live& live) {
   jo.out_dir = out_dir(id);
   jo.db_path = store_if_open()->path();
   jo.workers = options_.jobs.workers;
+  jo.redis_url = options_.jobs.redis;
   jo.expected_job_id = id;
   auto det = detector();
   if (!det) return fail(det.error());
