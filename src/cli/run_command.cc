@@ -15,6 +15,7 @@
 #include <set>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -27,6 +28,7 @@
 #include "config/stream_state.h"
 #include "jobs/analyze_settings.h"
 #include "jobs/job_manager.h"
+#include "node/cluster_node.h"
 #include "pipeline/engine.h"
 #include "server/http_server.h"
 #include "server/stats_json.h"
@@ -59,6 +61,8 @@ struct RunArgs {
   std::string media_dir;
   std::string jobs_dir;
   bool no_server = false;
+  std::string node;       // --node NAME: a cluster node (cluster.redis)
+  std::string advertise;  // --advertise URL: this node's API for the others
 };
 
 constexpr const char* kDemoVideo = "/usr/share/doc/opencv-doc/examples/data/vtest.avi";
@@ -238,6 +242,25 @@ void save_state_file(StateFile& state, const Engine& e) {
     spdlog::error("state file: {} (the change runs but is not saved)", w.error().message);
 }
 
+// --node and cluster.redis go together; --advertise only with them.
+Result<void> check_cluster_args(const RunArgs& a, const EngineConfig& cfg) {
+  if (a.node.empty()) {
+    if (cfg.cluster.enabled())
+      return fail(ErrorCode::kInvalidArgument, "cluster.redis is set: name this node with --node NAME");
+    if (!a.advertise.empty()) return fail(ErrorCode::kInvalidArgument, "--advertise: only with --node NAME");
+    return {};
+  }
+  if (auto n = check_node_name(a.node); !n) return fail(n.error());
+  if (!cfg.cluster.enabled())
+    return fail(ErrorCode::kInvalidArgument,
+                "--node " + a.node + ": the config (-c FILE) must set cluster.redis (redis://host[:port][/db])");
+  if (a.offline || cfg.offline)
+    return fail(ErrorCode::kInvalidArgument, "--node: a cluster node runs live streams, not --offline");
+  if (!a.advertise.empty() && a.advertise.rfind("http://", 0) != 0 && a.advertise.rfind("https://", 0) != 0)
+    return fail(ErrorCode::kInvalidArgument, "--advertise: '" + a.advertise + "' must start with http:// or https://");
+  return {};
+}
+
 // The config of a run: the file (if any), the sources on the command line
 // (or the demo), then flags and environment over it; checked.
 // Errors are messages for stderr (exit kExitBadInput).
@@ -252,7 +275,9 @@ Result<EngineConfig> run_config(const RunArgs& a, bool demo, StateFile& state) {
   for (const auto& s : cfg.streams) used.insert(s.id);
   for (const auto& src : a.sources) cfg.streams.push_back(default_stream(id_for(src, used), src));
   if (demo) cfg.streams = demo_streams();
-  if (!a.config.empty()) {
+  if (auto c = check_cluster_args(a, cfg); !c) return fail(c.error());
+  const bool cluster = !a.node.empty();
+  if (!a.config.empty() && !cluster) {  // a cluster's streams live in Redis, not in a state file
     state.path = stream_state_path(a.config);
     apply_state_file(state, cfg, a.config);
   }
@@ -278,7 +303,7 @@ Result<EngineConfig> run_config(const RunArgs& a, bool demo, StateFile& state) {
   if (cfg.offline)
     for (auto& s : cfg.streams) s.loop = false;  // an offline run ends
   if (auto v = validate_config(cfg); !v) return fail(v.error());
-  if (cfg.streams.empty()) return fail(ErrorCode::kInvalidArgument, "the config has no streams");
+  if (cfg.streams.empty() && !cluster) return fail(ErrorCode::kInvalidArgument, "the config has no streams");
   auto choice = choose_model_for(cfg.model.path, cfg.model.precision, a.precision.empty() ? "model.precision" : "--precision",
                                  cfg.model.device);
   if (!choice) return fail(choice.error());
@@ -333,16 +358,27 @@ struct ApiServices {
   std::unique_ptr<HttpServer> server;
 };
 
-Result<ApiServices> start_api(const RunArgs& a, const EngineConfig& cfg, Engine& e) {
+Result<ApiServices> start_api(const RunArgs& a, const EngineConfig& cfg, Engine& e, ClusterNode* cluster) {
   ApiServices api;
   auto jm = JobManager::create(job_manager_options(a, cfg));
   if (!jm) return fail(jm.error());
   api.jobs = std::move(*jm);
-  auto started = HttpServer::start(server_options(a, cfg, api.jobs.get()), e);
+  ServerOptions so = server_options(a, cfg, api.jobs.get());
+  so.cluster = cluster;
+  auto started = HttpServer::start(std::move(so), e);
   if (!started) return fail(started.error().code, "--listen " + a.listen + ": " + started.error().message);
   api.server = std::move(*started);
   spdlog::info("API on http://{}:{}/ (/api/stats, /api/streams, /metrics)", api.server->host(), api.server->port());
   return api;
+}
+
+// The API URL the other nodes link to: --advertise, cluster.advertise_url,
+// else the address the server listens on ("" without a server).
+std::string advertise_url(const RunArgs& a, const EngineConfig& cfg, const ApiServices& api) {
+  if (!a.advertise.empty()) return a.advertise;
+  if (!cfg.cluster.advertise_url.empty()) return cfg.cluster.advertise_url;
+  if (!api.server) return "";
+  return "http://" + api.server->host() + ":" + std::to_string(api.server->port());
 }
 
 std::string joined(const std::vector<std::string>& ids) {
@@ -396,7 +432,10 @@ void wait_for_end(const RunArgs& a, EngineConfig& cfg, StateFile& state, Engine&
     if (a.duration > 0 && std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() >= a.duration)
       break;
     if ((cfg.offline || a.no_server) && e.all_finished()) break;
-    if (g_reload.exchange(false) && !a.config.empty()) reload_config(a, cfg, state, e);
+    if (g_reload.exchange(false) && !a.config.empty()) {
+      if (a.node.empty()) reload_config(a, cfg, state, e);
+      else spdlog::warn("SIGHUP: not applied on a cluster node: change the cluster's streams through the API");
+    }
   }
 }
 
@@ -412,7 +451,7 @@ int write_stats_file(const std::string& path, const nlohmann::json& stats) {
 
 // config -> engine -> API (live) -> wait -> stop -> stats file -> exit code.
 int run_engine(const RunArgs& a) {
-  const bool demo = a.config.empty() && a.sources.empty();
+  const bool demo = a.config.empty() && a.sources.empty() && a.node.empty();
   StateFile state;
   auto cfg = run_config(a, demo, state);
   if (!cfg) {
@@ -420,6 +459,13 @@ int run_engine(const RunArgs& a) {
     return kExitBadInput;
   }
   if (demo) spdlog::info("no source given: running the demo (vtest.avi as 4 looping streams with a zone and a line)");
+  // A cluster node starts with no stream: its config's streams go to the
+  // cluster, and the node runs those it claims.
+  std::vector<StreamConfig> cluster_streams;
+  if (!a.node.empty()) {
+    for (auto& s : std::exchange(cfg->streams, {}))
+      if (s.enabled) cluster_streams.push_back(std::move(s));  // a disabled config stream is not shared
+  }
   auto engine = Engine::create(*cfg);
   if (!engine) {
     std::cerr << "vigil run: " << engine.error().message << "\n";
@@ -427,6 +473,15 @@ int run_engine(const RunArgs& a) {
   }
   Engine& e = **engine;
   if (demo) log_demo_events(e);
+  std::unique_ptr<ClusterNode> cluster;
+  if (!a.node.empty()) {
+    auto created = ClusterNode::create(ClusterNodeOptions{cfg->cluster, a.node, ""}, e);
+    if (!created) {
+      std::cerr << "vigil run: " << created.error().message << "\n";
+      return kExitBadInput;
+    }
+    cluster = std::move(*created);
+  }
   const int state_observer =
       e.add_stream_observer([&state, &e](Engine::StreamChange, const std::string&) { save_state_file(state, e); });
   std::signal(SIGINT, on_signal);
@@ -435,7 +490,7 @@ int run_engine(const RunArgs& a) {
   e.start();
   ApiServices api;
   if (!a.no_server && !cfg->offline) {
-    auto started = start_api(a, *cfg, e);
+    auto started = start_api(a, *cfg, e, cluster.get());
     if (!started) {
       std::cerr << "vigil run: " << started.error().message << "\n";
       e.stop();
@@ -443,10 +498,19 @@ int run_engine(const RunArgs& a) {
     }
     api = std::move(*started);
   }
+  if (cluster) {
+    if (auto started = cluster->start(cluster_streams, advertise_url(a, *cfg, api)); !started) {
+      std::cerr << "vigil run: " << started.error().message << "\n";
+      if (api.server) api.server->stop();
+      e.stop();
+      return kExitRuntime;
+    }
+  }
   wait_for_end(a, *cfg, state, e);
   const auto stats = to_json(e.stats());
   if (api.server) api.server->stop();
   api.jobs.reset();  // cancels running jobs: their chunks resume at the next start
+  if (cluster) cluster->stop();  // its streams stop and their leases go to the others
   e.remove_stream_observer(state_observer);
   e.stop();
   if (!a.stats.empty())
@@ -509,6 +573,8 @@ std::function<int()> add_run_command(CLI::App& app) {
   cmd->add_option("--media-dir", a->media_dir, "Directory whose files the API may open (default: none)");
   cmd->add_option("--jobs-dir", a->jobs_dir, "Offline jobs' database and outputs (default: jobs.dir, vigil-jobs)");
   cmd->add_flag("--no-server", a->no_server, "Do not start the HTTP API");
+  cmd->add_option("--node", a->node, "Run as this node of the cluster of cluster.redis (streams leased through Redis)");
+  cmd->add_option("--advertise", a->advertise, "This node's API URL for the other nodes (default: from --listen)");
   return [a]() { return run_engine(*a); };
 }
 

@@ -621,6 +621,37 @@ const Section<WebhookConfig>& webhook_section() {
   return s;
 }
 
+const Section<ClusterConfig>& cluster_section() {
+  using V = ClusterConfig;
+  static const Section<V> s = [] {
+    Section<V> t;
+    t.add(text("redis", &V::redis,
+               "Redis of the cluster, redis://[user:password@]host[:port][/db]; with `vigil run --node NAME` the streams are shared "
+               "with the other nodes; empty = no cluster")
+              .verify([](const V& v, const std::string& path, ConfigIssues& issues) {
+                if (v.redis.empty()) return;
+                if (auto u = parse_redis_url(v.redis); !u) issues.add(path, u.error().message);
+              }));
+    t.add(number("lease_s", &V::lease_s, Range::between(1, 3600),
+                 "seconds a node holds a stream without renewing; renewed every lease_s / 3, a dead node's streams "
+                 "move within about lease_s"));
+    t.add(integer("max_streams", &V::max_streams, Range::between(0, 10000),
+                  "streams this node runs at most; 0 = no limit (an even share of the cluster's streams)"));
+    t.add(text("advertise_url", &V::advertise_url,
+               "this node's API as the other nodes link to it (http://host:port); empty = from --listen "
+               "(same as --advertise)")
+              .verify([](const V& v, const std::string& path, ConfigIssues& issues) {
+                if (!v.advertise_url.empty() && !starts_with(v.advertise_url, "http://") &&
+                    !starts_with(v.advertise_url, "https://"))
+                  issues.add(path, "'" + v.advertise_url + "': must start with http:// or https://");
+              }));
+    t.add(integer("events_maxlen", &V::events_maxlen, Range::between(100, 100000000),
+                  "entries the Redis stream vigil:events keeps, about (XADD MAXLEN ~)"));
+    return t;
+  }();
+  return s;
+}
+
 const Section<JobsConfig>& jobs_section() {
   using J = JobsConfig;
   static const Section<J> s = [] {
@@ -785,6 +816,8 @@ const Section<EngineConfig>& engine_section() {
     t.add(section("mqtt", &E::mqtt, mqtt_section(), "events and figures to an MQTT broker (off while url is empty)"));
     t.add(list("webhooks", &E::webhooks, webhook_section(), "HTTP endpoints that receive events as JSON POSTs"));
     t.add(record_field());
+    t.add(section("cluster", &E::cluster, cluster_section(),
+                  "live streams shared by `vigil run --node` processes through Redis (off while redis is empty)"));
     // describe and defaults are read before streams, which start from them.
     t.add(describe_field());
     t.add(defaults_field());

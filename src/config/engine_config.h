@@ -170,6 +170,18 @@ struct JobsConfig {
   std::string redis;               // set: jobs are distributed to `vigil worker`s through this Redis URL
 };
 
+// Live streams shared by several `vigil run --node NAME` processes through
+// Redis (src/node/cluster_node.h, docs/architecture.md "Cluster").
+// Off while redis is empty.
+struct ClusterConfig {
+  std::string redis;           // redis://[user:password@]host[:port][/db]; empty = no cluster
+  double lease_s = 10;         // a stream's lease; renewed every lease_s / 3
+  int max_streams = 0;         // streams this node runs at most; 0 = no limit
+  std::string advertise_url;   // this node's API for the others' links; empty = from --listen
+  int events_maxlen = 100000;  // vigil:events keeps about this many entries (XADD MAXLEN ~)
+  bool enabled() const { return !redis.empty(); }
+};
+
 // The HTTP server's protections (ServerOptions has their meaning).
 struct ServerConfig {
   std::vector<std::string> allowed_hosts;
@@ -194,6 +206,7 @@ struct EngineConfig {
   MqttConfig mqtt;
   std::vector<WebhookConfig> webhooks;
   RecorderConfig record;  // the recorder's own keys of `record:` (the rest are defaults.record)
+  ClusterConfig cluster;
   // The `defaults:` (and top-level `describe:`) settings, id and url empty:
   // what streams not listed in the file start from (vigil analyze, jobs).
   StreamConfig defaults;

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "server/cluster_routes.h"
 #include "server/event_routes.h"
 #include "jobs/job_manager.h"
 #include "server/job_routes.h"
@@ -68,6 +69,9 @@ void ApiRouter::add_routes() {
                 },
                 "The event's MP4 clip (record.clips; Range requests); 404 none, 410 expired"}},
               "video/mp4"});
+  table_.add({"/api/cluster", RouteAccess::kToken, RouteNeeds::kNothing,
+              {{"GET", [this](const RouteCall&) { return cluster_response(options_.cluster); },
+                "The cluster (vigil run --node): nodes, heartbeats, capacity, each stream's node and its API URL"}}});
   add_stream_routes();
   add_job_routes();
   // Last: the document lists every route added before it, itself included.

@@ -17,6 +17,7 @@
 
 #include "server/api_router.h"
 #include "server/engine_adapter.h"
+#include "server/cluster_stream_engine.h"
 #include "server/beast_request.h"
 #include "jobs/job_manager.h"
 #include "server/live_session.h"
@@ -308,7 +309,8 @@ struct HttpServer::Impl {
         limits(options.max_connections, options.max_connections_per_address),
         ioc(options.threads),
         engine_api(engine),
-        router(engine_api, options),
+        cluster_api(options.cluster ? std::make_unique<ClusterStreamEngine>(engine_api, *options.cluster) : nullptr),
+        router(cluster_api ? static_cast<StreamEngine&>(*cluster_api) : engine_api, options),
         videos(engine),
         acceptor(ioc),
         timer(ioc) {
@@ -356,6 +358,7 @@ struct HttpServer::Impl {
   ConnectionLimits limits;  // before ioc: sessions destroyed with the context release their slots into it
   asio::io_context ioc;
   EngineAdapter engine_api;  // the router's view of the engine
+  std::unique_ptr<ClusterStreamEngine> cluster_api;  // a cluster node: stream changes go to the cluster
   ApiRouter router;
   VideoRegistry videos;  // before the I/O threads stop: sessions' feeds close first
   tcp::acceptor acceptor;

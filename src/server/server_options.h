@@ -6,6 +6,7 @@
 
 namespace vigil {
 
+class ClusterNode;
 class JobManager;
 
 struct ServerOptions {
@@ -24,6 +25,11 @@ struct ServerOptions {
   // Offline jobs (/api/jobs, /ws/jobs/{id}); null = the routes answer 503.
   // Not owned; must outlive the server.
   JobManager* jobs = nullptr;
+  // This process as a cluster node (`vigil run --node`): GET /api/cluster,
+  // and stream changes go to the cluster's streams (Redis) instead of this
+  // engine; null = not a cluster node (/api/cluster answers 404).
+  // Not owned; must outlive the server.
+  ClusterNode* cluster = nullptr;
   // Host header names accepted besides IP literals, "localhost" (and
   // *.localhost) and the listen host: a request naming any other host gets
   // 421, so a web page whose name was rebound to 127.0.0.1 (DNS rebinding)

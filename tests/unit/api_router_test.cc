@@ -219,6 +219,7 @@ TEST_F(RouterTest, UnknownRoutesMethodsAndHosts) {
   EXPECT_EQ(a.status, 200);
   EXPECT_EQ(body_of(a), json({{"status", "ok"}, {"down", json::array()}}));
   expect_error(r.handle(req("GET", "/no/such/route")), 404, "/no/such/route");
+  expect_error(r.handle(req("GET", "/api/cluster")), 404, "cluster node");  // not started with --node
   a = r.handle(req("DELETE", "/healthz"));
   expect_error(a, 405, "DELETE");
   EXPECT_EQ(a.allow, "GET");

@@ -11,8 +11,10 @@
 //   events.js       the events feed and captions
 //   editor.js       the zone and line editor
 //   jobs.js         offline analysis jobs
+//   cluster.js      the cluster panel (nodes, who runs which stream)
 // This module owns the tabs and the timers.
 
+import { refreshCluster } from './cluster.js';
 import { $, clearError } from './dom.js';
 import { editor, initEditor } from './editor.js';
 import { startEvents } from './events.js';
@@ -54,5 +56,7 @@ refreshStreams();
 pollStats();
 setInterval(pollStats, STATS_MS);
 setInterval(refreshStreams, STREAMS_MS);
+refreshCluster();
+setInterval(refreshCluster, STREAMS_MS);
 refreshJobs();
 setInterval(() => { if (jobs.visible) refreshJobs(); }, JOBS_MS);
