@@ -229,7 +229,8 @@ json hand_written_view(const StreamConfig& s) {
             {"prompt", s.describe.prompt}, {"every_frames", s.describe.every_frames}, {"every_s", s.describe.every_s},
             {"on_scene_change", s.describe.on_scene_change}, {"scene_threshold", s.describe.scene_threshold},
             {"max_tokens", s.describe.max_tokens}, {"max_side", s.describe.max_side},
-            {"timeout_s", s.describe.timeout_s}}}};
+            {"timeout_s", s.describe.timeout_s}}},
+          {"render", {{"jpeg_quality", s.render.jpeg_quality}, {"max_fps", s.render.max_fps}}}};
 }
 
 TEST(StreamRequest, TheApiViewKeepsItsShape) {
