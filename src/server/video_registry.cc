@@ -100,8 +100,8 @@ std::shared_ptr<TextQueue> StreamVideo::listen_gate(std::weak_ptr<LiveClient> cl
   return queue;
 }
 
-void StreamVideo::on_caption(const std::string& json) {
-  auto message = std::make_shared<const std::string>(json);
+void StreamVideo::on_caption(const std::string& text) {
+  auto message = std::make_shared<const std::string>(text);
   {
     std::lock_guard lock(clients_mu_);
     std::erase_if(caption_listeners_, [&](const std::weak_ptr<TextQueue>& weak) {

@@ -75,7 +75,7 @@ class StreamVideo : public std::enable_shared_from_this<StreamVideo> {
   // With `captions`, the stream's caption events too (their event JSON).
   std::shared_ptr<TextQueue> listen(std::weak_ptr<LiveClient> client, bool captions = false);
   // A caption event of this stream (its JSON): to the listeners that asked for captions.
-  void on_caption(const std::string& json);
+  void on_caption(const std::string& text);
   // A queue of Verolux's gate_check JSON, one per analysed frame; null when closed.
   std::shared_ptr<TextQueue> listen_gate(std::weak_ptr<LiveClient> client);
 

@@ -15,6 +15,10 @@ ITEM is one of (docs/api.md, "Compatibility with ..."):
                refused; DEVICE=mps runs on the CPU and says so.
   trigo        /api/stats carries Trigo's keys and history series; batch.wait_ms
                50 is accepted, 5000 refused.
+  verolux      WS /ws/gate-check on a configured stream and on a URL in
+               --media-dir (started for its first client, shared, removed
+               after the last), a URL outside it and bad parameters refused;
+               MODEL_PATH naming a folder loads its FP16 file and says why.
 Each runs `vigil run` on 127.0.0.1 (any free port) on opencv-doc's vtest.avi.
 Waits poll with deadlines (no fixed sleeps). Exit 0 on success, 1 with the
 reason and vigil's log on failure.
@@ -31,6 +35,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 VTEST = "/usr/share/doc/opencv-doc/examples/data/vtest.avi"
@@ -306,7 +311,98 @@ def check_trigo(binary, workdir):
         v.stop()
 
 
-CHECKS = {"ai_director": check_ai_director, "overwatch": check_overwatch, "trigo": check_trigo}
+# ---------------------------------------------------------------- Verolux (004)
+
+VEROLUX_CONFIG = f"""
+streams:
+  - id: gate1
+    url: {VTEST}
+    loop: true
+defaults:
+  loop: true
+"""
+
+
+def gate_messages(ws, n):
+    """The next n gate_check messages of the socket."""
+    out = []
+    while len(out) < n:
+        op, payload = ws.message()
+        check(op == 1, f"gate-check sent opcode {op}")
+        m = json.loads(payload)
+        check(m.get("type") == "gate_check", f"gate-check message: {m}")
+        out.append(m)
+    return out
+
+
+def stream_ids(port):
+    return [s["id"] for s in get_json(port, "/api/streams")["streams"]]
+
+
+def check_verolux(binary, workdir):
+    models = os.path.join(workdir, "models")
+    os.makedirs(models)
+    model = os.path.realpath(os.path.join(os.path.dirname(binary), "..", "models", "nanodet-m-416.onnx"))
+    if not os.path.exists(model):
+        model = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "models",
+                                              "nanodet-m-416.onnx"))
+    refused(binary, [], workdir, "has no .onnx file", env={"MODEL_PATH": models}, config_text=VEROLUX_CONFIG)
+    # A float32 graph under an FP16 name: the choice is by name, and it loads.
+    os.symlink(model, os.path.join(models, "weight_fp16.onnx"))
+    with open(os.path.join(models, "README.txt"), "w") as f:
+        f.write("not a model")
+    media = os.path.join(workdir, "media")
+    os.makedirs(media)
+    os.symlink(VTEST, os.path.join(media, "entrance.avi"))
+    v = Vigil(binary, ["--media-dir", media], workdir, "verolux", env={"MODEL_PATH": models},
+              config_text=VEROLUX_CONFIG)
+    try:
+        log = v.output()
+        check(re.search(r"model \S*weight_fp16\.onnx \(fp32, file FP16, .*folder " + re.escape(models), log),
+              f"the model folder's choice is not logged: {log[-2000:]}")
+        for query, name in (("", "source"), ("?source=gate1&use_substream=maybe", "use_substream"),
+                            ("?source=/etc/passwd", "media"), ("?source=ftp://example.com/x", "ftp")):
+            status, text = http(v.port, "/ws/gate-check" + query, headers={
+                "Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
+                "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode()})
+            check(status == 400 and name in text, f"/ws/gate-check{query}: {status} {text}")
+        # A configured stream: attached, its own (full-frame) analysis reported.
+        ws = WebSocket(v.port, "/ws/gate-check?source=gate1&use_substream=true")
+        check(ws.status == 101, f"gate-check on gate1: {ws.status} {ws.head!r}")
+        m = gate_messages(ws, 3)[-1]
+        ws.close()
+        check(set(m["fps"]) == {"inference", "capture"} and m["fps"]["capture"] > 0, f"fps: {m['fps']}")
+        check(m["optimizations"] == {"dual_stream": False, "async_grabber": True, "batch_inference": True,
+                                     "precision": "FP16", "substream_scale": 1.0}, f"optimizations: {m}")
+        check(isinstance(m["detections"], list), f"detections: {m}")
+        # A URL in --media-dir: started on demand for the first client, shared, removed after the last.
+        url = os.path.join(media, "entrance.avi")
+        a = WebSocket(v.port, "/ws/gate-check?source=" + urllib.parse.quote(url, safe="") + "&use_substream=true")
+        check(a.status == 101, f"gate-check on {url}: {a.status} {a.head!r}")
+        gate_ids = [i for i in stream_ids(v.port) if i.startswith("gate-")]
+        check(len(gate_ids) == 1, f"one on-demand stream while a client watches: {stream_ids(v.port)}")
+        b = WebSocket(v.port, "/ws/gate-check?source=" + urllib.parse.quote(url, safe=""))
+        ma, mb = gate_messages(a, 2)[-1], gate_messages(b, 2)[-1]
+        check(ma["stream"] == mb["stream"] == gate_ids[0], f"shared stream: {ma['stream']} {mb['stream']}")
+        check(ma["optimizations"]["dual_stream"] and ma["optimizations"]["substream_scale"] == 0.6,
+              f"use_substream=true: {ma['optimizations']}")
+        check(any(d["class"] == "person" and len(d["bbox"]) == 4 for m in gate_messages(a, 20) for d in m["detections"]),
+              "no person detected on vtest.avi in 20 gate_check messages")
+        a.close()
+        eventually("the second client still receives after the first left", lambda: gate_messages(b, 1))
+        check(gate_ids[0] in stream_ids(v.port), "the on-demand stream stopped while a client still watches")
+        b.close()
+        eventually("the on-demand stream removed after its last client left",
+                   lambda: gate_ids[0] not in stream_ids(v.port))
+        check(not os.path.exists(os.path.join(workdir, "verolux.yaml.state.json"))
+              or gate_ids[0] not in open(os.path.join(workdir, "verolux.yaml.state.json")).read(),
+              "the on-demand stream was saved to the state file")
+    finally:
+        v.stop()
+
+
+CHECKS = {"ai_director": check_ai_director, "overwatch": check_overwatch, "trigo": check_trigo,
+          "verolux": check_verolux}
 
 
 def main():
