@@ -52,15 +52,17 @@ Result<ModelChoice> choose_in_folder(const std::string& folder, ModelPrecision r
                        "folder " + folder + ": " + why, format};
   };
   const auto has = [&](F f) { return files.count(f) > 0; };
-  if (requested != ModelPrecision::kAuto) {
-    const F format = requested == ModelPrecision::kInt8 ? F::kInt8 : F::kFp32;
-    if (!has(format)) {
-      const std::string named = format == F::kInt8 ? "a name ending in -int8.onnx" : "a name without -int8 or -fp16";
-      return fail(ErrorCode::kNotFound, std::string(to_string(requested)) + ": the model folder " + folder +
-                                            " has no " + to_string(format) + " .onnx file (" + named + ")");
-    }
-    return pick(format, "requested");
+  if (requested == ModelPrecision::kInt8) {
+    if (!has(F::kInt8))
+      return fail(ErrorCode::kNotFound,
+                  "int8: the model folder " + folder + " has no INT8 .onnx file (a name ending in -int8.onnx)");
+    return pick(F::kInt8, "requested");
   }
+  const bool floats_only = requested == ModelPrecision::kFp32;  // fp32: FP32 or FP16, never the INT8 copy
+  if (floats_only && !has(F::kFp32) && !has(F::kFp16))
+    return fail(ErrorCode::kNotFound, "fp32: the model folder " + folder +
+                                          " has no float .onnx file (FP32, or FP16 named *-fp16.onnx); "
+                                          "model.precision: int8 or auto takes its INT8 file");
   std::vector<std::pair<F, std::string>> order;
   if (gpu) {
     order = {{F::kFp16, "auto: FP16 runs at full speed on a GPU provider"},
@@ -68,7 +70,7 @@ Result<ModelChoice> choose_in_folder(const std::string& folder, ModelPrecision r
              {F::kInt8, "auto: only an INT8 file (made for CPUs)"}};
   } else if (cpu.has_int8_dot()) {
     order = {{F::kInt8, "auto: INT8 file present and the CPU has VNNI"},
-             {F::kFp32, "auto: no INT8 file; FP32 on the CPU"},
+             {F::kFp32, "auto: FP32 on the CPU"},
              {F::kFp16, "auto: only an FP16 file (the CPU provider runs FP16 slower than FP32)"}};
   } else {
     const std::string no_vnni = "this CPU lacks VNNI (has " + cpu.describe() + ")";
@@ -77,7 +79,8 @@ Result<ModelChoice> choose_in_folder(const std::string& folder, ModelPrecision r
              {F::kInt8, "auto: only an INT8 file (" + no_vnni + ")"}};
   }
   for (const auto& [format, why] : order)
-    if (has(format)) return pick(format, why);
+    if (has(format) && !(floats_only && format == F::kInt8))
+      return pick(format, floats_only ? "fp32 (float files only): " + why.substr(std::string("auto: ").size()) : why);
   return fail(ErrorCode::kNotFound, "the model folder " + folder + " has no .onnx file");
 }
 

@@ -41,8 +41,9 @@ bool is_int8_model_name(const std::string& path);
 // for the device, by model_file_format(): on a CPU the INT8 copy when the CPU
 // has VNNI, else FP32, else FP16 (ONNX Runtime's CPU provider runs FP16
 // slower than FP32), else INT8; on a GPU provider FP16, else FP32, else
-// INT8. fp32 / int8 take that format's file (kNotFound naming the folder
-// when it has none). Several files of one format: the first by name. A
+// INT8. int8 takes the INT8 file; fp32 (the default) the same order
+// without INT8 files (float precision: FP16 or FP32); kNotFound naming the
+// folder when it has no such file. Several files of one format: the first by name. A
 // folder without .onnx files is kNotFound naming it.
 Result<ModelChoice> choose_model_file(const std::string& model_path, ModelPrecision requested,
                                       const CpuFeatures& cpu = cpu_features(), bool gpu = false);

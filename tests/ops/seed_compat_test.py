@@ -27,6 +27,7 @@ import base64
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import struct
@@ -167,6 +168,17 @@ class WebSocket:
             n = struct.unpack(">Q", self._need(8))[0]
         return b0 & 0x0F, self._need(n)
 
+    def refusal(self):
+        """(status, body) of an upgrade the server answered with HTTP: the body read to the end."""
+        body = self.buf
+        while True:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                break
+            body += chunk
+        self.sock.close()
+        return self.status, body.decode(errors="replace")
+
     def close(self):
         self.sock.close()
 
@@ -189,7 +201,7 @@ def check_ai_director(binary, workdir):
         check(doc["config"]["every"] == 5, f"--frames 5: every is {doc['config']['every']}")
         check(doc["config"]["describe"]["every_frames"] == 5,
               f"--frames 5: describe.every_frames is {doc['config']['describe']['every_frames']}")
-        status, text = http(v.port, "/ws/streams/vtest?captions=2")
+        status, text = WebSocket(v.port, "/ws/streams/vtest?captions=2").refusal()
         check(status == 400 and "captions" in text, f"captions=2: {status} {text}")
         ws = WebSocket(v.port, "/ws/streams/vtest?captions=1")
         check(ws.status == 101, f"WS /ws/streams/vtest?captions=1: {ws.status} {ws.head!r}")
@@ -353,7 +365,7 @@ def check_verolux(binary, workdir):
         f.write("not a model")
     media = os.path.join(workdir, "media")
     os.makedirs(media)
-    os.symlink(VTEST, os.path.join(media, "entrance.avi"))
+    shutil.copyfile(VTEST, os.path.join(media, "entrance.avi"))  # a link would resolve outside --media-dir
     v = Vigil(binary, ["--media-dir", media], workdir, "verolux", env={"MODEL_PATH": models},
               config_text=VEROLUX_CONFIG)
     try:
@@ -362,9 +374,7 @@ def check_verolux(binary, workdir):
               f"the model folder's choice is not logged: {log[-2000:]}")
         for query, name in (("", "source"), ("?source=gate1&use_substream=maybe", "use_substream"),
                             ("?source=/etc/passwd", "media"), ("?source=ftp://example.com/x", "ftp")):
-            status, text = http(v.port, "/ws/gate-check" + query, headers={
-                "Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
-                "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode()})
+            status, text = WebSocket(v.port, "/ws/gate-check" + query).refusal()
             check(status == 400 and name in text, f"/ws/gate-check{query}: {status} {text}")
         # A configured stream: attached, its own (full-frame) analysis reported.
         ws = WebSocket(v.port, "/ws/gate-check?source=gate1&use_substream=true")

@@ -254,5 +254,26 @@ TEST_F(ModelFolderTest, RequestedFormatMissingOrEmptyFolderNamesTheFolder) {
   EXPECT_EQ(c->format, ModelFileFormat::kFp32);
 }
 
+TEST_F(ModelFolderTest, Fp32TakesFloatFilesOnlyFp16FirstOnAGpu) {
+  make("weight.onnx");
+  const auto int8 = make("weight-int8.onnx");
+  const auto fp16 = make("weight-fp16.onnx");
+  auto c = choose_model_file(dir_.string(), ModelPrecision::kFp32, with_vnni());  // INT8 would be auto's
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->format, ModelFileFormat::kFp32);
+  EXPECT_NE(c->reason.find("fp32 (float files only)"), std::string::npos) << c->reason;
+  c = choose_model_file(dir_.string(), ModelPrecision::kFp32, with_vnni(), true);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->path, fp16);
+  fs::remove(dir_ / "weight.onnx");
+  fs::remove(fp16);
+  c = choose_model_file(dir_.string(), ModelPrecision::kFp32, with_vnni());
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("has no float .onnx file"), std::string::npos) << c.error().message;
+  c = choose_model_file(dir_.string(), ModelPrecision::kAuto, avx2_only());
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->path, int8);
+}
+
 }  // namespace
 }  // namespace vigil
