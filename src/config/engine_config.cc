@@ -393,7 +393,8 @@ const Section<EngineConfig>& batch_section() {
     t.add(integer("max", &E::batch_max, Range::between(1, 64),
                   "most frames in one inference call, across streams; env BATCH_SIZE"));
     t.add(integer("wait_ms", &E::batch_wait_ms, Range::between(0, 1000),
-                  "live mode: longest wait for a batch to fill after its first frame"));
+                  "live mode: longest wait for a batch to fill after its first frame; Trigo's 50 fills batches of many "
+                  "streams better at up to 40 ms more latency per detection than the default 10"));
     return t;
   }();
   return s;
