@@ -368,7 +368,7 @@ TEST(ConfigTable, PatchableKeysComeFromTheTable) {
   EXPECT_EQ(patchable_stream_keys(),
             (std::vector<std::string>{"loop", "every", "substream", "gate", "motion", "hwaccel", "skip_frame", "timeout_s",
                                       "watchdog_s", "max_pixels", "decode_threads", "conf", "iou", "max_det", "classes",
-                                      "tracker", "zones", "lines", "describe"}));
+                                      "tracker", "zones", "lines", "describe", "render"}));
 }
 
 TEST(EngineConfig, StreamEnabledDefaultsToTrueAndRejectsABadValue) {
