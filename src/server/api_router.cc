@@ -112,7 +112,7 @@ void ApiRouter::add_job_routes() {
   for (const char* pattern : {"/api/jobs", "/api/jobs/"})
     table_.add({pattern, RouteAccess::kToken, RouteNeeds::kJobs,
                 {{"GET", list, "The offline analysis jobs"},
-                 {"POST", submit, "Queue an offline analysis of a file in --media-dir (201)"}}});
+                 {"POST", submit, "Queue an offline analysis of a file in --media-dir (201), or of several: {\"paths\": [...]}"}}});
   table_.add({"/api/jobs/{id}/report", RouteAccess::kToken, RouteNeeds::kJobs,
               {{"GET", [this](const RouteCall& c) { return jobs_->report(c.param); }, "A finished job's HTML report"}},
               "text/html"});

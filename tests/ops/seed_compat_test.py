@@ -15,6 +15,8 @@ ITEM is one of (docs/api.md, "Compatibility with ..."):
                refused; DEVICE=mps runs on the CPU and says so.
   trigo        /api/stats carries Trigo's keys and history series; batch.wait_ms
                50 is accepted, 5000 refused.
+  video_detective  POST /api/jobs with several paths queues one job per file,
+               all checked first (a bad one queues none), and they run.
   verolux      WS /ws/gate-check on a configured stream and on a URL in
                --media-dir (started for its first client, shared, removed
                after the last), a URL outside it and bad parameters refused;
@@ -411,7 +413,45 @@ def check_verolux(binary, workdir):
         v.stop()
 
 
-CHECKS = {"ai_director": check_ai_director, "overwatch": check_overwatch, "trigo": check_trigo,
+# ---------------------------------------------------------------- AI Video Detective (001)
+
+def post_json(port, path, body):
+    status, text = http(port, path, method="POST", body=json.dumps(body).encode(),
+                        headers={"Content-Type": "application/json"})
+    return status, json.loads(text) if text.startswith("{") else text
+
+
+def check_video_detective(binary, workdir):
+    media = os.path.join(workdir, "media")
+    os.makedirs(media)
+    for name in ("a.avi", "b.avi"):
+        shutil.copyfile(VTEST, os.path.join(media, name))
+    v = Vigil(binary, ["--media-dir", media, "--jobs-dir", os.path.join(workdir, "jobs")], workdir,
+              "video_detective", config_text=f"streams: [{{id: cam, url: {VTEST}, loop: true}}]\n")
+    try:
+        for body, name in (({"paths": []}, "paths"), ({"paths": "a.avi"}, "paths"),
+                           ({"paths": ["a.avi", "../../etc/passwd"]}, "paths[1]"),
+                           ({"paths": ["a.avi", 3]}, "paths[1]"),
+                           ({"paths": ["a.avi"], "path": "b.avi"}, "not both"),
+                           ({"paths": ["a.avi"], "chunk_s": 0}, "paths[0]: chunk_s")):
+            status, answer = post_json(v.port, "/api/jobs", body)
+            check(status == 400 and name in str(answer), f"POST /api/jobs {body}: {status} {answer}")
+        check(get_json(v.port, "/api/jobs")["jobs"] == [], "a refused request queued jobs")
+        status, answer = post_json(v.port, "/api/jobs", {"paths": ["a.avi", "b.avi"], "sample_fps": 1, "chunk_s": 30})
+        check(status == 201, f"POST /api/jobs with two paths: {status} {answer}")
+        videos = [j["video"] for j in answer["jobs"]]
+        check(videos == [os.path.join(media, "a.avi"), os.path.join(media, "b.avi")], f"jobs: {videos}")
+        check(sorted(j["video"] for j in get_json(v.port, "/api/jobs")["jobs"]) == videos, "GET /api/jobs")
+        eventually("both jobs done", lambda: all(j["state"] == "done"
+                                                 for j in get_json(v.port, "/api/jobs")["jobs"]), timeout=200)
+        status, again = post_json(v.port, "/api/jobs", {"paths": ["a.avi", "b.avi"], "sample_fps": 1, "chunk_s": 30})
+        check(status == 200 and [j["id"] for j in again["jobs"]] == [j["id"] for j in answer["jobs"]],
+              f"the same request again: {status} {again}")
+    finally:
+        v.stop()
+
+
+CHECKS = {"ai_director": check_ai_director, "video_detective": check_video_detective, "overwatch": check_overwatch, "trigo": check_trigo,
           "verolux": check_verolux}
 
 

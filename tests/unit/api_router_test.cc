@@ -171,6 +171,27 @@ TEST(MediaRequestParse, KindsAndParameters) {
   }
 }
 
+TEST(JobRequest, SeveralPathsAreAllCheckedAndNamedByIndex) {
+  const std::string media = std::string(VIGIL_TEST_TMP) + "/job_paths_media";
+  std::filesystem::create_directories(media);
+  std::ofstream(media + "/a.mp4") << "x";
+  std::ofstream(media + "/b.mp4") << "x";
+  auto ok = parse_job_requests(json{{"paths", {"a.mp4", "b.mp4"}}, {"sample_fps", 2}}, media);
+  ASSERT_TRUE(ok) << ok.error().message;
+  ASSERT_EQ(ok->size(), 2U);
+  EXPECT_EQ((*ok)[1].sample_fps, 2);
+  EXPECT_NE((*ok)[1].video.find("b.mp4"), std::string::npos);
+  for (const auto& [body, message] : std::vector<std::pair<json, std::string>>{
+           {json{{"paths", json::array()}}, "paths: must be a list of 1..100"},
+           {json{{"paths", {"a.mp4", "missing.mp4"}}}, "paths[1]: "},
+           {json{{"paths", {"a.mp4"}}, {"path", "b.mp4"}}, "give path or paths, not both"},
+           {json{{"paths", {"a.mp4"}}, {"colour", 1}}, "paths[0]: unknown field 'colour'"}}) {
+    auto r = parse_job_requests(body, media);
+    ASSERT_FALSE(r) << body.dump();
+    EXPECT_NE(r.error().message.find(message), std::string::npos) << r.error().message;
+  }
+}
+
 // AI Director's WebSocket (quality 85, captions), Overwatch's render defaults, Verolux's gate check.
 TEST(MediaRequestParse, SeedDefaultsAndParameters) {
   using Kind = MediaRequest::Kind;
