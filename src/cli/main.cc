@@ -38,6 +38,7 @@ Result<std::string> resolve_device(const std::string& flag, const std::string& f
   if (!flag.empty()) return flag;
   const char* env = std::getenv("DEVICE");
   if (!env || !*env) return fallback;
+  if (auto note = device_fallback_note(env)) spdlog::warn("{}", *note);
   return device_from_env(env);
 }
 

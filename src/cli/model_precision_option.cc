@@ -10,7 +10,8 @@ Result<ModelChoice> choose_model_for(const std::string& model_path, ModelPrecisi
                                      const std::string& device) {
   auto choice = choose_model_file(model_path, precision, cpu_features(), device_uses_gpu(device));
   if (!choice) return fail(choice.error().code, option + ": " + choice.error().message);
-  spdlog::info("model {} ({}, {}: {})", choice->path, to_string(choice->precision), option, choice->reason);
+  spdlog::info("model {} ({}, file {}, {}: {})", choice->path, to_string(choice->precision), to_string(choice->format),
+               option, choice->reason);
   return choice;
 }
 

@@ -49,6 +49,7 @@ struct RunArgs {
   std::string config;
   std::vector<std::string> sources;
   int every = 0;
+  int frames = 0;  // --frames: every and describe.every_frames
   std::string model;
   std::string precision;  // empty: the config's model.precision
   bool offline = false;
@@ -235,7 +236,10 @@ Result<void> write_file_atomically(const std::string& path, const std::string& c
 void save_state_file(StateFile& state, const Engine& e) {
   std::lock_guard lock(state.mu);
   if (state.path.empty() || !state.writable) return;
-  const StreamState changed = stream_state_of(state.base, e.stream_configs());
+  std::vector<StreamConfig> current;
+  for (auto& c : e.stream_configs())
+    if (!c.on_demand) current.push_back(std::move(c));  // gate-check streams are never stored
+  const StreamState changed = stream_state_of(state.base, current);
   const EnvLookup env = process_env();
   const std::string text = json_from_node(stream_state_node(changed, state.config_text, &env)).dump(2) + "\n";
   if (auto w = write_file_atomically(state.path, text); !w)
@@ -283,10 +287,19 @@ Result<EngineConfig> run_config(const RunArgs& a, bool demo, StateFile& state) {
   }
   if (a.every > 0)
     for (auto& s : cfg.streams) s.every = a.every;
+  // AI Director's --frames N: analyse, and caption (unless describe.captioner is off), every N frames.
+  if (a.frames > 0)
+    for (auto& s : cfg.streams) {
+      s.every = a.frames;
+      s.describe.every_frames = a.frames;
+    }
   if (a.offline) cfg.offline = true;
   if (!a.events.empty()) cfg.events.jsonl = a.events;
   if (!a.db.empty()) cfg.events.sqlite = a.db;
-  if (auto env = apply_env_overrides(cfg, environment()); !env) return fail(env.error());
+  const auto env_vars = environment();
+  if (auto env = apply_env_overrides(cfg, env_vars); !env) return fail(env.error());
+  if (const auto d = env_vars.find("DEVICE"); d != env_vars.end())
+    if (auto note = device_fallback_note(d->second)) spdlog::warn("{}", *note);
   if (!a.model.empty()) cfg.model.path = a.model;
   if (const char* d = std::getenv("VIGIL_TEST_INFERENCE_DELAY_MS"); d && *d) cfg.test_inference_delay_ms = std::atoi(d);
   if (const char* b = std::getenv("VIGIL_CPU_BUDGET"); b && *b) {
@@ -561,6 +574,10 @@ std::function<int()> add_run_command(CLI::App& app) {
   cmd->add_option("-c,--config", a->config, "YAML config file (docs/config.md)");
   cmd->add_option("sources", a->sources, "Sources: file paths, rtsp://, http(s)://, webcam:N");
   cmd->add_option("--every", a->every, "Analyse every Nth frame (overrides the config)")->check(CLI::Range(1, 1000));
+  cmd->add_option("--frames", a->frames,
+                  "Analyse and caption every Nth frame: sets every and describe.every_frames (AI Director's knob)")
+      ->check(CLI::Range(1, 1000))
+      ->excludes("--every");
   cmd->add_option("--model", a->model, "ONNX model (default: the embedded NanoDet-m 416; env MODEL_PATH)");
   cmd->add_option("--precision", a->precision, "auto|fp32|int8 (overrides model.precision)");
   cmd->add_flag("--offline", a->offline, "Process files as fast as possible without drops; exit when they end");

@@ -35,6 +35,15 @@ struct SubstreamConfig {
   int width = 0;     // or: analyse a copy this many pixels wide (aspect kept); 0 = off
 };
 
+// Defaults of the live views (MJPEG, snapshots, WebSocket frames) for
+// viewers whose URL does not set its own `quality` / `fps` (Overwatch's
+// X-RAY view: `render: {jpeg_quality: 60, max_fps: 15}`); 0 = the route's
+// own default (server/media_request.h).
+struct RenderConfig {
+  int jpeg_quality = 0;  // 1..100
+  int max_fps = 0;       // 1..30 (WebSocket views: at most 15)
+};
+
 // Scene captions (src/describe): which captioner and when. A top-level
 // `describe:` section sets them for every stream; `defaults.describe` and a
 // stream's own `describe:` override single keys.
@@ -111,6 +120,10 @@ struct StreamConfig {
   std::vector<LineConfig> lines;
   DescribeConfig describe;
   RecordConfig record;
+  RenderConfig render;
+  // Not a config key: started by WS /ws/gate-check for its clients
+  // (server/gate_streams.h); never written to the state file.
+  bool on_demand = false;
 };
 
 struct ModelConfig {
@@ -255,6 +268,9 @@ Result<void> apply_env_overrides(EngineConfig& config, const std::map<std::strin
 // The device named by the DEVICE variable: auto, cpu, cuda (or gpu),
 // tensorrt (or trt), any case; kInvalidArgument naming DEVICE otherwise.
 // Every command takes it as its default device.
+// What DEVICE=value falls back to and why, for the log: "mps" (Apple's
+// Metal, which Linux has not: the CPU is used); nullopt for every other value.
+std::optional<std::string> device_fallback_note(const std::string& value);
 Result<std::string> device_from_env(const std::string& value);
 
 // Checks one stream (as added at run time through the API too); `path` is

@@ -22,4 +22,11 @@ inline const char* to_string(ModelPrecision p) { return enum_name<ModelPrecision
 // kInvalidArgument "'x' is not one of auto, fp32, int8".
 Result<ModelPrecision> parse_model_precision(std::string_view text);
 
+// The number format of a model file, read from its name: a stem ending in
+// "-int8" / "_int8" is an INT8 copy, "-fp16" / "_fp16" an FP16 one, any
+// other float32 (Verolux's "precision": FP32, FP16, INT8).
+enum class ModelFileFormat { kFp32, kFp16, kInt8 };
+ModelFileFormat model_file_format(std::string_view path);
+const char* to_string(ModelFileFormat f);  // "FP32", "FP16", "INT8"
+
 }  // namespace vigil

@@ -15,8 +15,9 @@ namespace vigil {
 
 struct ModelChoice {
   std::string path;                                // the file to load
-  ModelPrecision precision = ModelPrecision::kFp32;  // kFp32 or kInt8, never kAuto
+  ModelPrecision precision = ModelPrecision::kFp32;  // kFp32 or kInt8, never kAuto (an FP16 file: kFp32)
   std::string reason;                              // why this file, for the start-up log
+  ModelFileFormat format = ModelFileFormat::kFp32;  // of the file chosen (its name)
 };
 
 // "models/nanodet-m-416.onnx" -> "models/nanodet-m-416-int8.onnx".
@@ -35,6 +36,15 @@ bool is_int8_model_name(const std::string& path);
 // `gpu`: the model runs on a GPU provider (CUDA, TensorRT); auto then keeps
 // float32 (the QDQ copy is made for CPUs; TensorRT builds its own FP16/INT8
 // engines from the float32 graph, model.trt_fp16 / trt_int8).
+//
+// A folder (MODEL_PATH=./models/, Verolux's habit): the fastest .onnx in it
+// for the device, by model_file_format(): on a CPU the INT8 copy when the CPU
+// has VNNI, else FP32, else FP16 (ONNX Runtime's CPU provider runs FP16
+// slower than FP32), else INT8; on a GPU provider FP16, else FP32, else
+// INT8. int8 takes the INT8 file; fp32 (the default) the same order
+// without INT8 files (float precision: FP16 or FP32); kNotFound naming the
+// folder when it has no such file. Several files of one format: the first by name. A
+// folder without .onnx files is kNotFound naming it.
 Result<ModelChoice> choose_model_file(const std::string& model_path, ModelPrecision requested,
                                       const CpuFeatures& cpu = cpu_features(), bool gpu = false);
 

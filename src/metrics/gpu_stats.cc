@@ -28,7 +28,9 @@ struct Nvml {
   int (*utilization)(nvmlDevice_t, NvmlUtilization*) = nullptr;
   int (*memory)(nvmlDevice_t, NvmlMemory*) = nullptr;
   int (*name)(nvmlDevice_t, char*, unsigned int) = nullptr;
+  int (*temperature)(nvmlDevice_t, int, unsigned int*) = nullptr;  // optional
 };
+constexpr int kNvmlTemperatureGpu = 0;  // NVML_TEMPERATURE_GPU
 
 template <class F>
 F sym(void* lib, const char* name) {
@@ -46,6 +48,7 @@ const Nvml& nvml() {
     r.utilization = sym<decltype(r.utilization)>(lib, "nvmlDeviceGetUtilizationRates");
     r.memory = sym<decltype(r.memory)>(lib, "nvmlDeviceGetMemoryInfo");
     r.name = sym<decltype(r.name)>(lib, "nvmlDeviceGetName");
+    r.temperature = sym<decltype(r.temperature)>(lib, "nvmlDeviceGetTemperature");
     r.ok = init && r.device_count && r.handle_by_index && r.utilization && r.memory && r.name && init() == 0;
     return r;
   }();
@@ -76,6 +79,8 @@ std::vector<GpuSample> sample_gpus() {
       s.memory_used_mb = static_cast<double>(m.used) / kBytesPerMiB;
       s.memory_total_mb = static_cast<double>(m.total) / kBytesPerMiB;
     }
+    unsigned int celsius = 0;
+    if (n.temperature && n.temperature(dev, kNvmlTemperatureGpu, &celsius) == 0) s.temperature_c = celsius;
     out.push_back(std::move(s));
   }
   return out;

@@ -15,6 +15,7 @@ struct GpuSample {
   double utilization_percent = 0;
   double memory_used_mb = 0;
   double memory_total_mb = 0;
+  std::optional<double> temperature_c;  // core temperature, Celsius; none when NVML does not say
 };
 
 // Empty when NVML cannot be loaded or reports no device.

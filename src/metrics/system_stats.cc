@@ -30,6 +30,13 @@ double process_rss_mb() {
   return static_cast<double>(pages_resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / kBytesPerMiB;
 }
 
+double system_memory_mb() {
+  const long pages = sysconf(_SC_PHYS_PAGES);  // NOLINT(google-runtime-int)
+  const long page = sysconf(_SC_PAGESIZE);     // NOLINT(google-runtime-int)
+  if (pages <= 0 || page <= 0) return 0;
+  return static_cast<double>(pages) * static_cast<double>(page) / kBytesPerMiB;
+}
+
 std::optional<int> cores_of_cpu_max(const std::string& text) {
   std::istringstream in(text);
   std::string quota;

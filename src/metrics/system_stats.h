@@ -13,6 +13,7 @@ namespace vigil {
 inline constexpr double kBytesPerMiB = 1024.0 * 1024.0;
 
 double process_rss_mb();  // resident set size, MiB
+double system_memory_mb();  // the machine's physical memory, MiB (0 when unknown)
 
 // Cores this process may use: the CPUs of its affinity mask (taskset,
 // docker --cpuset-cpus), fewer when a cgroup CPU quota (docker --cpus,

@@ -196,6 +196,7 @@ std::vector<Event> StreamPipeline::apply_results(bool& applied) {
     }
     AnalysisUpdate u = analyse(*analysis_, r, unix_now());
     applied = true;
+    detections_ += r.detections.size();
     const auto c0 = clock::now();
     if (caption_trigger_ && caption_trigger_->due(r.request.seq, r.request.pts, scene_diff)) caption(r, u);
     const auto done = clock::now();
@@ -458,6 +459,7 @@ StreamSnapshot StreamPipeline::snapshot() const {
   s.frames = frames_;
   s.analysed = analytics_->analysed;
   s.submitted = submitted_;
+  s.detections = detections_.load();
   s.regions = regions_;
   s.queue_depth = inbox_.size();
   s.tracks = analytics_->tracks;

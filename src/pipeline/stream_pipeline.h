@@ -130,6 +130,7 @@ struct StreamSnapshot {
   int every_effective = 1;  // after adaptive control
   DropCounts drops;
   std::uint64_t frames = 0, analysed = 0, submitted = 0;
+  std::uint64_t detections = 0;  // detections in the analysis results applied (/api/stats total_detections)
   RegionCounts regions;  // submitted requests: whole frames vs crops
   std::size_t queue_depth = 0;  // analysis results waiting to be applied
   std::size_t tracks = 0;
@@ -159,6 +160,8 @@ class StreamPipeline {
   // Offline: true once the input ended and every result was applied.
   bool finished() const { return finished_.load(); }
   const StreamConfig& config() const { return config_; }
+  // The engine's stage timings: the server's live video adds its overlay and encode times.
+  StageMetrics& stage_metrics() { return ctx_.metrics; }
 
   void set_every_effective(int every) { every_effective_.store(std::max(1, every)); }
   int every_effective() const { return every_effective_.load(); }
@@ -237,6 +240,7 @@ class StreamPipeline {
   std::atomic<int> every_effective_;
   std::atomic<double> activity_{0};
   std::atomic<double> last_pts_{0};
+  std::atomic<std::uint64_t> detections_{0};
   // Captions: seq -> scene difference of submitted requests not answered yet (loop thread).
   std::map<std::int64_t, double> scene_diffs_;
 

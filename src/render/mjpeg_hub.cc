@@ -164,7 +164,8 @@ bool MjpegHub::has_viewers() const {
 }
 
 Result<std::vector<std::uint8_t>> MjpegHub::encode(const MjpegVariant& variant, const VideoFrame& frame,
-                                                   const OverlayInput& overlay) {
+                                                   const OverlayInput& overlay, double& overlay_ms) {
+  overlay_ms = 0;
   if (!variant.overlay) return encoder_.encode_yuv420(frame, variant.quality, variant.max_width);
   auto image = encoder_.to_bgr(frame, variant.max_width);
   if (!image) return fail(image.error());
@@ -172,7 +173,9 @@ Result<std::vector<std::uint8_t>> MjpegHub::encode(const MjpegVariant& variant, 
   if (!variant.motion) in.motion = in.regions = nullptr;
   in.source_w = frame.width();
   in.source_h = frame.height();
+  const auto start = std::chrono::steady_clock::now();
   draw_overlay(*image, in);
+  overlay_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return encoder_.encode(*image, variant.quality);
 }
 
@@ -210,8 +213,10 @@ void MjpegHub::on_frame(const VideoFrame& frame, double pts, const OverlayInput&
   }
   for (Job& job : jobs) {
     const auto start = std::chrono::steady_clock::now();
-    auto bytes = encode(job.variant, frame, overlay);
+    double overlay_ms = 0;
+    auto bytes = encode(job.variant, frame, overlay, overlay_ms);
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    if (timing_sink_ && bytes) timing_sink_(FrameTiming{overlay_ms, ms - overlay_ms, job.variant.overlay});
     std::uint64_t dropped = 0;
     std::size_t size = 0;
     if (bytes) {

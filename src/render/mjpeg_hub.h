@@ -18,6 +18,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -110,6 +111,17 @@ class MjpegHub {
   MjpegHub(const MjpegHub&) = delete;
   MjpegHub& operator=(const MjpegHub&) = delete;
 
+  // The time of one variant's frame: drawing the overlay (0 for plain
+  // variants) and the rest (conversion, JPEG encoding), in ms.
+  struct FrameTiming {
+    double overlay_ms = 0;
+    double encode_ms = 0;
+    bool overlay = false;  // an overlay was drawn
+  };
+  using TimingSink = std::function<void(const FrameTiming&)>;
+  // Before the first frame: called on the stream loop thread after each encoded frame.
+  void set_timing_sink(TimingSink sink) { timing_sink_ = std::move(sink); }
+
   // At most this many variants have live viewers at once: a viewer asking
   // for another one gets the nearest variant already being encoded.
   static constexpr std::size_t kMaxVariants = 6;
@@ -146,7 +158,7 @@ class MjpegHub {
   // Prunes expired viewers (under mu_); returns the live ones.
   std::vector<std::shared_ptr<MjpegViewer>> live_viewers(VariantState& state);
   Result<std::vector<std::uint8_t>> encode(const MjpegVariant& variant, const VideoFrame& frame,
-                                           const OverlayInput& overlay);
+                                           const OverlayInput& overlay, double& overlay_ms);
 
   mutable std::mutex mu_;  // guards variants_ and the counters
   std::map<MjpegVariant, VariantState> variants_;
@@ -154,6 +166,7 @@ class MjpegHub {
   std::uint64_t frames_encoded_ = 0;
 
   FrameEncoder encoder_;  // stream loop thread only
+  TimingSink timing_sink_;
 };
 
 }  // namespace vigil

@@ -8,6 +8,7 @@
 #include "server/job_routes.h"
 #include "server/openapi.h"
 #include "server/static_files.h"
+#include "server/stream_request.h"
 #include "server/url_codec.h"
 
 namespace vigil {
@@ -49,6 +50,13 @@ void ApiRouter::add_routes() {
                 "Engine statistics: streams, stages, bottleneck, history"}}});
   table_.add({"/api/stats/reset", RouteAccess::kToken, RouteNeeds::kNothing,
               {{"POST", [this](const RouteCall&) { return stats_.reset(); }, "Reset the stage timings and counters"}}});
+  // Overwatch's (seed 002) names for the stage timings (docs/api.md, "Compatibility with Overwatch").
+  table_.add({"/api/workflow-builder/performance", RouteAccess::kToken, RouteNeeds::kNothing,
+              {{"GET", [this](const RouteCall&) { return stats_.performance(); },
+                "Stage timings as Overwatch's performance document (current_fps, operations, bottlenecks)"}}});
+  table_.add({"/api/workflow-builder/performance/reset", RouteAccess::kToken, RouteNeeds::kNothing,
+              {{"POST", [this](const RouteCall&) { return stats_.reset(); },
+                "Reset the stage timings (as POST /api/stats/reset)"}}});
   table_.add({"/metrics", RouteAccess::kToken, RouteNeeds::kNothing,
               {{"GET", [this](const RouteCall&) { return stats_.metrics(); }, "Prometheus metrics (text format 0.0.4)"}},
               "text/plain"});
@@ -122,7 +130,7 @@ void ApiRouter::add_job_routes() {
   for (const char* pattern : {"/api/jobs", "/api/jobs/"})
     table_.add({pattern, RouteAccess::kToken, RouteNeeds::kJobs,
                 {{"GET", list, "The offline analysis jobs"},
-                 {"POST", submit, "Queue an offline analysis of a file in --media-dir (201)"}}});
+                 {"POST", submit, "Queue an offline analysis of a file in --media-dir (201), or of several: {\"paths\": [...]}"}}});
   table_.add({"/api/jobs/{id}/report", RouteAccess::kToken, RouteNeeds::kJobs,
               {{"GET", [this](const RouteCall& c) { return jobs_->report(c.param); }, "A finished job's HTML report"}},
               "text/html"});
@@ -191,6 +199,21 @@ MediaRequest ApiRouter::media_checked(const ApiRequest& req, bool websocket_upgr
   return m;
 }
 
+// Verolux's gate check: a configured stream attaches; anything else is a URL
+// that must pass the API's source check (as POST /api/streams).
+std::optional<ApiResponse> ApiRouter::check_gate_source(MediaRequest& m,
+                                                        const std::map<std::string, std::string>& query) {
+  if (auto r = read_gate_params(m, query); !r) return bad_request(r.error());
+  if (engine_.has_stream(m.source)) {
+    m.stream = m.source;
+    return std::nullopt;
+  }
+  auto url = check_api_source(m.source, options_.media_dir);
+  if (!url) return bad_request(url.error());
+  m.gate_url = *url;
+  return std::nullopt;
+}
+
 std::optional<ApiResponse> ApiRouter::check_media(const ApiRequest& req, const RequestTarget& target, MediaRequest& m,
                                                   bool websocket_upgrade) {
   using Kind = MediaRequest::Kind;
@@ -210,9 +233,14 @@ std::optional<ApiResponse> ApiRouter::check_media(const ApiRequest& req, const R
     m.job = *n;
     return std::nullopt;
   }
-  if (m.kind != Kind::kEventSocket && !engine_.has_stream(m.stream))
-    return json_error(404, "stream '" + m.stream + "' does not exist");
-  if (auto r = read_media_params(m, query); !r) return bad_request(r.error());
+  if (m.kind == Kind::kEventSocket) {
+    if (auto r = read_media_params(m, query); !r) return bad_request(r.error());
+    return std::nullopt;
+  }
+  if (m.kind == Kind::kGateSocket) return check_gate_source(m, query);
+  const auto stream = engine_.stream_config(m.stream);
+  if (!stream) return json_error(404, "stream '" + m.stream + "' does not exist");
+  if (auto r = read_media_params(m, query, stream->render); !r) return bad_request(r.error());
   return std::nullopt;
 }
 

@@ -31,6 +31,7 @@
 // themselves (StreamRoutes).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -79,6 +80,7 @@ class ApiRouter {
   ApiResponse handle_checked(const ApiRequest& request);
   MediaRequest media_checked(const ApiRequest& request, bool websocket_upgrade);
   // The media checks after classification; an error response, or none.
+  std::optional<ApiResponse> check_gate_source(MediaRequest& m, const std::map<std::string, std::string>& query);
   std::optional<ApiResponse> check_media(const ApiRequest& request, const RequestTarget& target, MediaRequest& m,
                                          bool websocket_upgrade);
   void add_routes();

@@ -197,6 +197,7 @@ class Session : public std::enable_shared_from_this<Session> {
       respond(m.error, req.version(), req.keep_alive() && !beast::websocket::is_upgrade(req), req.method());
       return true;
     }
+    if (m.kind == MediaRequest::Kind::kGateSocket) return serve_gate_check(m);
     std::shared_ptr<StreamVideo> video;
     if (m.kind != MediaRequest::Kind::kEventSocket && m.kind != MediaRequest::Kind::kJobSocket) {
       video = videos_.find(m.stream);
@@ -215,7 +216,8 @@ class Session : public std::enable_shared_from_this<Session> {
         live::serve_snapshot(std::move(stream), std::move(video), m.variant, req.version(), slot_);
         break;
       case MediaRequest::Kind::kStreamSocket:
-        live::serve_stream_socket(std::move(stream), parser_->release(), std::move(video), m.video, m.variant, slot_);
+        live::serve_stream_socket(std::move(stream), parser_->release(), std::move(video), m.video, m.captions,
+                                  m.variant, slot_);
         break;
       case MediaRequest::Kind::kEventSocket:
         live::serve_event_socket(std::move(stream), parser_->release(), videos_, slot_);
@@ -228,8 +230,21 @@ class Session : public std::enable_shared_from_this<Session> {
                                 slot_);
         break;
       case MediaRequest::Kind::kNone:
+      case MediaRequest::Kind::kGateSocket:
         break;
     }
+    return true;
+  }
+
+  // Verolux's /ws/gate-check (video_registry.h, gate_feed).
+  bool serve_gate_check(const MediaRequest& m) {
+    auto& req = parser_->get();
+    auto feed = videos_.gate_feed(m.stream, m.gate_url, m.use_substream);
+    if (!feed) {
+      respond(error_response(feed.error()), req.version(), false, req.method());
+      return true;
+    }
+    live::serve_text_socket(beast::tcp_stream(stream_.release_socket()), parser_->release(), std::move(*feed), slot_);
     return true;
   }
 

@@ -66,9 +66,45 @@ Result<AnalyzeRequest> parse_job_request(const json& j, const std::string& media
 
 ApiResponse JobRoutes::list() { return json_ok({{"jobs", jobs_.list()}}); }
 
+Result<std::vector<AnalyzeRequest>> parse_job_requests(const json& j, const std::string& media_dir) {
+  if (!j.is_object()) return fail(ErrorCode::kInvalidArgument, "the body must be a JSON object");
+  if (j.contains("path")) return fail(ErrorCode::kInvalidArgument, "give path or paths, not both");
+  const json& paths = j["paths"];
+  if (!paths.is_array() || paths.empty() || paths.size() > kMaxJobsPerRequest)
+    return fail(ErrorCode::kInvalidArgument,
+                "paths: must be a list of 1.." + std::to_string(kMaxJobsPerRequest) + " file names");
+  std::vector<AnalyzeRequest> out;
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    json one = j;
+    one.erase("paths");
+    one["path"] = paths[i];
+    auto r = parse_job_request(one, media_dir);
+    if (!r) return fail(r.error().code, "paths[" + std::to_string(i) + "]: " + r.error().message);
+    out.push_back(std::move(*r));
+  }
+  return out;
+}
+
+// Several videos in one request (AI Video Detective's queue): every path is
+// checked before any job is queued.
+ApiResponse JobRoutes::submit_many(const json& body) {
+  auto requests = parse_job_requests(body, media_dir_);
+  if (!requests) return bad_request(requests.error());
+  json jobs = json::array();
+  bool created = false;
+  for (const auto& request : *requests) {
+    auto r = jobs_.submit(request);
+    if (!r) return error_response(r.error());
+    jobs.push_back(r->first);
+    created = created || r->second;
+  }
+  return json_ok({{"jobs", jobs}}, created ? 201 : 200);
+}
+
 ApiResponse JobRoutes::submit(const std::string& body) {
   auto j = parse_json_body(body);
   if (!j) return bad_request(j.error());
+  if (j->is_object() && j->contains("paths")) return submit_many(*j);
   auto request = parse_job_request(*j, media_dir_);
   if (!request) return bad_request(request.error());
   auto r = jobs_.submit(*request);

@@ -182,7 +182,7 @@ class JpegSession : public LiveClient, public std::enable_shared_from_this<JpegS
 class SocketSession : public LiveClient, public std::enable_shared_from_this<SocketSession> {
  public:
   SocketSession(beast::tcp_stream&& stream, Request&& upgrade, std::shared_ptr<StreamVideo> video,
-                TextListen listen, bool with_video, MjpegVariant variant, Slot slot)
+                TextListen listen, bool with_video, bool captions, MjpegVariant variant, Slot slot)
       : slot_(std::move(slot)),
         ws_(std::move(stream)),
         executor_(ws_.get_executor()),
@@ -190,6 +190,7 @@ class SocketSession : public LiveClient, public std::enable_shared_from_this<Soc
         video_(std::move(video)),
         listen_(std::move(listen)),
         with_video_(with_video),
+        captions_(captions),
         variant_(variant),
         write_timer_(executor_) {}
 
@@ -236,7 +237,7 @@ class SocketSession : public LiveClient, public std::enable_shared_from_this<Soc
     if (ec) return abort();
     upgrade_ = {};
     if (video_) {
-      text_ = video_->listen(weak_from_this());
+      text_ = video_->listen(weak_from_this(), captions_);
       if (text_ && with_video_) viewer_ = video_->subscribe(variant_, weak_from_this());
     } else {
       text_ = listen_(weak_from_this());
@@ -288,6 +289,7 @@ class SocketSession : public LiveClient, public std::enable_shared_from_this<Soc
   std::shared_ptr<StreamVideo> video_;  // null for the event feed
   TextListen listen_;  // the text feed when there is no video_
   const bool with_video_;
+  const bool captions_;
   const MjpegVariant variant_;
   std::shared_ptr<TextQueue> text_;
   std::shared_ptr<MjpegViewer> viewer_;
@@ -309,9 +311,9 @@ void serve_snapshot(beast::tcp_stream&& stream, std::shared_ptr<StreamVideo> vid
 }
 
 void serve_stream_socket(beast::tcp_stream&& stream, Request&& upgrade, std::shared_ptr<StreamVideo> video,
-                         bool with_video, MjpegVariant variant, Slot slot) {
+                         bool with_video, bool captions, MjpegVariant variant, Slot slot) {
   std::make_shared<SocketSession>(std::move(stream), std::move(upgrade), std::move(video), TextListen{}, with_video,
-                                  variant, std::move(slot))
+                                  captions, variant, std::move(slot))
       ->start();
 }
 
@@ -323,7 +325,7 @@ void serve_event_socket(beast::tcp_stream&& stream, Request&& upgrade, VideoRegi
 }
 
 void serve_text_socket(beast::tcp_stream&& stream, Request&& upgrade, TextListen listen, Slot slot) {
-  std::make_shared<SocketSession>(std::move(stream), std::move(upgrade), nullptr, std::move(listen), false,
+  std::make_shared<SocketSession>(std::move(stream), std::move(upgrade), nullptr, std::move(listen), false, false,
                                   MjpegVariant{}, std::move(slot))
       ->start();
 }

@@ -61,9 +61,10 @@ void serve_mjpeg(boost::beast::tcp_stream&& stream, std::shared_ptr<StreamVideo>
 // One JPEG (the next frame within kSnapshotWait) or 503 JSON; then closes.
 void serve_snapshot(boost::beast::tcp_stream&& stream, std::shared_ptr<StreamVideo> video, MjpegVariant variant,
                     unsigned http_version, Slot slot);
-// WebSocket upgrade, then per-frame JSON (text) and, with `video`, JPEG frames (binary).
+// WebSocket upgrade, then per-frame JSON (text), with `captions` the stream's
+// caption events (text) and, with `video`, JPEG frames (binary).
 void serve_stream_socket(boost::beast::tcp_stream&& stream, Request&& upgrade, std::shared_ptr<StreamVideo> video,
-                         bool with_video, MjpegVariant variant, Slot slot);
+                         bool with_video, bool captions, MjpegVariant variant, Slot slot);
 // WebSocket upgrade, then every engine event as JSON text.
 void serve_event_socket(boost::beast::tcp_stream&& stream, Request&& upgrade, VideoRegistry& registry, Slot slot);
 // WebSocket upgrade, then the messages of the queue `listen` returns (null:

@@ -1,5 +1,6 @@
 #include "server/media_request.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "server/route_table.h"
@@ -32,6 +33,7 @@ MediaRequest classify_media(const std::string& path) {
       {"/ws/streams/{id}", Kind::kStreamSocket},
       {"/ws/events", Kind::kEventSocket},
       {"/ws/jobs/{id}", Kind::kJobSocket},
+      {"/ws/gate-check", Kind::kGateSocket},
   };
   MediaRequest m;
   for (const auto& [pattern, kind] : kPatterns) {
@@ -45,18 +47,25 @@ MediaRequest classify_media(const std::string& path) {
   return m;
 }
 
-Result<void> read_media_params(MediaRequest& m, const std::map<std::string, std::string>& query) {
+Result<void> read_media_params(MediaRequest& m, const std::map<std::string, std::string>& query,
+                               const RenderConfig& render) {
   using Kind = MediaRequest::Kind;
   const bool snapshot = m.kind == Kind::kSnapshot;
   const bool socket = m.kind == Kind::kStreamSocket;
   const int max_fps = socket ? kSocketMaxFps : static_cast<int>(MjpegVariant::kMaxFps);
-  auto fps = int_param(query, "fps", kSocketMaxFps, 1, max_fps);
-  auto quality = int_param(query, "quality", snapshot ? kSnapshotDefaultQuality : kMjpegDefaultQuality, 1, 100);
+  const int default_fps = render.max_fps > 0 ? std::min(render.max_fps, max_fps) : kSocketMaxFps;
+  const int kind_quality = socket     ? kSocketDefaultQuality
+                           : snapshot ? kSnapshotDefaultQuality
+                                      : kMjpegDefaultQuality;
+  const int default_quality = render.jpeg_quality > 0 ? render.jpeg_quality : kind_quality;
+  auto fps = int_param(query, "fps", default_fps, 1, max_fps);
+  auto quality = int_param(query, "quality", default_quality, 1, 100);
   auto width = int_param(query, "width", 0, 0, kMaxMediaWidth);
   auto overlay = int_param(query, "overlay", 1, 0, 1);
   auto video = int_param(query, "video", 1, 0, 1);
   auto motion = int_param(query, "motion", 0, 0, 1);
-  for (const auto* r : {&fps, &quality, &width, &overlay, &video, &motion})
+  auto captions = int_param(query, "captions", 0, 0, 1);
+  for (const auto* r : {&fps, &quality, &width, &overlay, &video, &motion, &captions})
     if (!*r) return fail(r->error());
   m.variant.fps = snapshot ? MjpegVariant::kMaxFps : *fps;
   m.variant.quality = *quality;
@@ -66,6 +75,25 @@ Result<void> read_media_params(MediaRequest& m, const std::map<std::string, std:
   m.variant.overlay = socket ? false : *overlay == 1;
   m.variant.motion = m.variant.overlay && *motion == 1;  // motion boxes are part of the overlay
   m.video = *video == 1;
+  m.captions = socket && *captions == 1;
+  return {};
+}
+
+Result<void> read_gate_params(MediaRequest& m, const std::map<std::string, std::string>& query) {
+  const auto source = query.find("source");
+  if (source == query.end() || source->second.empty())
+    return fail(ErrorCode::kInvalidArgument,
+                "query parameter source is required: a configured stream id or a source URL (rtsp://, http(s)://, "
+                "a file in --media-dir)");
+  m.source = source->second;
+  const auto sub = query.find("use_substream");
+  if (sub != query.end()) {
+    if (sub->second == "true" || sub->second == "1") m.use_substream = true;
+    else if (sub->second == "false" || sub->second == "0") m.use_substream = false;
+    else
+      return fail(ErrorCode::kInvalidArgument,
+                  "query parameter use_substream='" + sub->second + "' must be true, false, 1 or 0");
+  }
   return {};
 }
 

@@ -2,7 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "metrics/system_stats.h"
 #include "server/prometheus_text.h"
+#include "server/seed_compat.h"
 #include "server/stats_json.h"
 #include "server/video_registry.h"
 
@@ -45,8 +47,11 @@ ApiResponse StatsRoutes::stats() {
   j["batch_size"] = st.batch_size_avg;
   j["active_streams"] = st.active_streams();
   j["ram_used_mb"] = st.ram_mb;
+  j.update(trigo_stats(st, system_memory_mb()));  // Trigo's keys (docs/api.md, "Compatibility with Trigo")
   json h = {{"fps", json::array()}, {"inference_avg_ms", json::array()}, {"cpu_percent", json::array()},
-            {"ram_mb", json::array()}};
+            {"ram_mb", json::array()}, {"inference", json::array()}, {"cpu", json::array()},
+            {"gpu", json::array()},    {"ram", json::array()}};
+  const auto known = [](const std::optional<double>& v) { return v ? json(*v) : json(nullptr); };
   {
     std::lock_guard lock(history_mu_);
     for (const auto& s : history_) {
@@ -54,6 +59,11 @@ ApiResponse StatsRoutes::stats() {
       h["inference_avg_ms"].push_back(s.inference_ms);
       h["cpu_percent"].push_back(s.cpu_percent);
       h["ram_mb"].push_back(s.ram_mb);
+      // Trigo's series names: inference ms, CPU %, GPU % (null without a GPU), RAM %.
+      h["inference"].push_back(s.inference_ms);
+      h["cpu"].push_back(s.cpu_percent);
+      h["gpu"].push_back(known(s.gpu_percent));
+      h["ram"].push_back(known(s.ram_percent));
     }
   }
   j["history"] = std::move(h);
@@ -64,6 +74,8 @@ ApiResponse StatsRoutes::reset() {
   engine_.reset_stats();
   return json_ok({{"status", "ok"}});
 }
+
+ApiResponse StatsRoutes::performance() { return json_ok(overwatch_performance(engine_.stats())); }
 
 ApiResponse StatsRoutes::metrics() {
   ApiResponse r;
@@ -86,6 +98,8 @@ void StatsRoutes::sample() {
   s.inference_ms = st.stage(Stage::kInference).latency.avg;
   s.cpu_percent = st.cpu_percent;
   s.ram_mb = st.ram_mb;
+  s.ram_percent = ram_percent(st.ram_mb, system_memory_mb());
+  s.gpu_percent = gpu_percent(st);
   std::lock_guard lock(history_mu_);
   history_.push_back(s);
   while (history_.size() > kHistorySamples) history_.pop_front();

@@ -1,7 +1,8 @@
 // The figure routes: GET /api/stats (EngineStats' JSON, the dashboard's
 // aliases, each stream's video encoder figures and a two-minute history),
 // POST /api/stats/reset, GET /metrics (Prometheus text), GET /healthz
-// (docs/api.md, "Stats" and "Health").
+// (docs/api.md, "Stats" and "Health"), and Overwatch's GET
+// /api/workflow-builder/performance (server/seed_compat.h).
 //
 // Threads: any, at the same time; sample() from the server's 1 s timer.
 #pragma once
@@ -9,6 +10,7 @@
 #include <cstddef>
 #include <deque>
 #include <mutex>
+#include <optional>
 
 #include "server/api_response.h"
 #include "server/stream_engine.h"
@@ -37,14 +39,17 @@ class StatsRoutes {
 
   ApiResponse stats();
   ApiResponse reset();
+  ApiResponse performance();  // Overwatch's document (overwatch_performance)
   ApiResponse metrics();
   ApiResponse health();  // {"status": to_string(Health), "down": [ids]}
-  // Appends one sample of the history (fps sum, inference avg ms, CPU %, RSS MiB).
+  // Appends one sample of the history (fps sum, inference avg ms, CPU %,
+  // RSS MiB, RSS % of memory, the first GPU's utilisation).
   void sample();
 
  private:
   struct Sample {
     double fps = 0, inference_ms = 0, cpu_percent = 0, ram_mb = 0;
+    std::optional<double> ram_percent, gpu_percent;  // nullopt: not known (no GPU)
   };
 
   StreamEngine& engine_;

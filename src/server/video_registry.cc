@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "core/class_name.h"
+#include "core/model_precision.h"
 #include "pipeline/engine.h"
 #include "pipeline/stream_pipeline.h"
 #include "store/event_json.h"
@@ -16,13 +17,21 @@ using nlohmann::json;
 // ---------------------------------------------------------------- StreamVideo
 
 StreamVideo::StreamVideo(std::string id, std::shared_ptr<StreamPipeline> pipeline,
-                         std::vector<std::string> class_names)
+                         std::vector<std::string> class_names, GateFeedInfo gate)
     : id_(std::move(id)),
       pipeline_(std::move(pipeline)),
       class_names_(std::move(class_names)),
       zones_(pipeline_->config().zones),
       lines_(pipeline_->config().lines),
-      hub_(std::make_unique<MjpegHub>()) {}
+      gate_(std::move(gate)),
+      hub_(std::make_unique<MjpegHub>()) {
+  // The live views' work shows in the engine's stage timings (overlay, encode).
+  // The pipeline outlives the hub: this StreamVideo holds it.
+  hub_->set_timing_sink([&metrics = pipeline_->stage_metrics()](const MjpegHub::FrameTiming& t) {
+    if (t.overlay) metrics.add(Stage::kOverlay, t.overlay_ms);
+    metrics.add(Stage::kEncode, t.encode_ms);
+  });
+}
 
 StreamVideo::~StreamVideo() { close(); }
 
@@ -49,6 +58,8 @@ void StreamVideo::close() {
     std::lock_guard lock(clients_mu_);
     for (auto& [client, queue] : listeners_)
       if (auto q = queue.lock()) q->close();
+    for (auto& [client, queue] : gate_listeners_)
+      if (auto q = queue.lock()) q->close();
   }
   wake_clients();
 }
@@ -70,13 +81,38 @@ std::shared_ptr<MjpegViewer> StreamVideo::subscribe(const MjpegVariant& variant,
   return viewer;
 }
 
-std::shared_ptr<TextQueue> StreamVideo::listen(std::weak_ptr<LiveClient> client) {
+std::shared_ptr<TextQueue> StreamVideo::listen(std::weak_ptr<LiveClient> client, bool captions) {
   if (closed()) return nullptr;
   auto queue = std::make_shared<TextQueue>(kTextQueueFrames);
   std::lock_guard lock(clients_mu_);
   clients_.push_back(client);
   listeners_.emplace_back(std::move(client), queue);
+  if (captions) caption_listeners_.push_back(queue);
   return queue;
+}
+
+std::shared_ptr<TextQueue> StreamVideo::listen_gate(std::weak_ptr<LiveClient> client) {
+  if (closed()) return nullptr;
+  auto queue = std::make_shared<TextQueue>(kTextQueueFrames);
+  std::lock_guard lock(clients_mu_);
+  clients_.push_back(client);
+  gate_listeners_.emplace_back(std::move(client), queue);
+  return queue;
+}
+
+void StreamVideo::on_caption(const std::string& text) {
+  auto message = std::make_shared<const std::string>(text);
+  {
+    std::lock_guard lock(clients_mu_);
+    std::erase_if(caption_listeners_, [&](const std::weak_ptr<TextQueue>& weak) {
+      auto q = weak.lock();
+      if (!q) return true;
+      q->push(message);
+      return false;
+    });
+  }
+  std::lock_guard lock(frame_mu_);  // as on_frame: nothing is woken after close()
+  if (!closed_) wake_clients();
 }
 
 void StreamVideo::wake_clients() {
@@ -117,8 +153,37 @@ std::string StreamVideo::frame_json(const FrameResult& r) const {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+std::string StreamVideo::gate_json(const FrameResult& r) const {
+  json detections = json::array();
+  for (const Track& t : r.tracks)
+    detections.push_back({{"track_id", t.id},
+                          {"class", class_name(class_names_, t.class_id)},
+                          {"confidence", std::round(t.score * 1000.0F) / 1000.0},
+                          {"bbox", {std::round(t.box.x1 * 10) / 10, std::round(t.box.y1 * 10) / 10,
+                                    std::round(t.box.x2 * 10) / 10, std::round(t.box.y2 * 10) / 10}}});
+  const StreamSnapshot s = pipeline_->snapshot();
+  const SubstreamConfig& sub = pipeline_->config().substream;
+  const int width = r.frame ? r.frame->width() : 0;
+  double scale = 1.0;  // the analysed copy's share of the frame width
+  if (sub.scale > 0) scale = sub.scale;
+  else if (sub.width > 0 && width > sub.width) scale = static_cast<double>(sub.width) / width;
+  const json j = {{"type", "gate_check"},
+                  {"stream", r.stream},
+                  {"pts", round_ms(r.pts)},
+                  {"fps", {{"inference", std::round(s.analysed_fps * 100) / 100},
+                           {"capture", std::round(s.capture_fps * 100) / 100}}},
+                  {"optimizations",
+                   {{"dual_stream", scale < 1.0},
+                    {"async_grabber", true},  // capture runs on its own thread (pipeline/stream_capture.h)
+                    {"batch_inference", gate_.batch_inference},
+                    {"precision", gate_.precision},
+                    {"substream_scale", std::round(scale * 1000) / 1000}}},
+                  {"detections", std::move(detections)}};
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 void StreamVideo::on_frame(const FrameResult& r) {
-  std::vector<std::shared_ptr<TextQueue>> queues;
+  std::vector<std::shared_ptr<TextQueue>> queues, gate_queues;
   {
     std::lock_guard lock(clients_mu_);
     std::erase_if(listeners_, [&](const auto& entry) {
@@ -127,6 +192,12 @@ void StreamVideo::on_frame(const FrameResult& r) {
         return true;
       }
       queues.push_back(std::move(q));
+      return false;
+    });
+    std::erase_if(gate_listeners_, [&](const auto& entry) {
+      auto q = entry.second.lock();
+      if (!q) return true;
+      gate_queues.push_back(std::move(q));
       return false;
     });
   }
@@ -153,6 +224,10 @@ void StreamVideo::on_frame(const FrameResult& r) {
     if (!queues.empty() && (r.analysed || !r.events.empty())) {
       auto text = std::make_shared<const std::string>(frame_json(r));
       for (const auto& q : queues) q->push(text);
+    }
+    if (!gate_queues.empty() && r.analysed) {
+      auto text = std::make_shared<const std::string>(gate_json(r));
+      for (const auto& q : gate_queues) q->push(text);
     }
     // Under frame_mu_: once close() has returned, nothing posts to a client's
     // executor any more (the server may then destroy its io_context).
@@ -195,11 +270,12 @@ json StreamVideo::stats_json() const {
   std::uint64_t ws_drops = 0;
   {
     std::lock_guard lock(clients_mu_);
-    for (const auto& [client, queue] : listeners_)
-      if (auto q = queue.lock()) {
-        ++ws;
-        ws_drops += q->drops();
-      }
+    for (const auto* list : {&listeners_, &gate_listeners_})
+      for (const auto& [client, queue] : *list)
+        if (auto q = queue.lock()) {
+          ++ws;
+          ws_drops += q->drops();
+        }
   }
   out["ws_clients"] = ws;
   out["ws_drops"] = ws_drops;
@@ -208,9 +284,25 @@ json StreamVideo::stats_json() const {
 
 // ---------------------------------------------------------------- VideoRegistry
 
-VideoRegistry::VideoRegistry(Engine& engine) : engine_(engine) {
+namespace {
+
+GateFeedInfo gate_feed_info(const EngineConfig& config) {
+  GateFeedInfo g;
+  g.precision = to_string(model_file_format(config.model.path));
+  g.batch_inference = config.batch_max > 1;
+  return g;
+}
+
+}  // namespace
+
+VideoRegistry::VideoRegistry(Engine& engine)
+    : engine_(engine),
+      gate_info_(gate_feed_info(engine.config())),
+      gate_streams_(std::make_shared<GateStreams>(engine)) {
   event_sub_ = engine_.events().subscribe([this](const Event& e) {
-    on_event(to_json(e).dump(-1, ' ', false, json::error_handler_t::replace));
+    const std::string text = to_json(e).dump(-1, ' ', false, json::error_handler_t::replace);
+    on_event(text);
+    if (e.kind == EventKind::kCaption) forward_caption(e.stream, text);
   });
   stream_observer_ = engine_.add_stream_observer([this](Engine::StreamChange, const std::string&) { sync(); });
   sync();
@@ -261,7 +353,7 @@ void VideoRegistry::sync() {
       if (videos_.count(id)) continue;
       auto p = engine_.stream(id);
       if (!p) continue;
-      auto v = std::make_shared<StreamVideo>(id, std::move(p), engine_.model().class_names);
+      auto v = std::make_shared<StreamVideo>(id, std::move(p), engine_.model().class_names, gate_info_);
       v->attach();
       videos_[id] = std::move(v);
     }
@@ -282,6 +374,23 @@ std::shared_ptr<StreamVideo> VideoRegistry::find(const std::string& id) {
   std::lock_guard lock(mu_);
   const auto it = videos_.find(id);
   return it == videos_.end() ? nullptr : it->second;
+}
+
+Result<VideoRegistry::GateListen> VideoRegistry::gate_feed(const std::string& stream, const std::string& url,
+                                                          bool substream) {
+  std::string id = stream;
+  std::shared_ptr<void> holder;
+  if (id.empty()) {
+    auto lease = gate_streams_->acquire(url, substream);
+    if (!lease) return fail(lease.error());
+    id = lease->stream;
+    holder = std::move(lease->holder);
+  }
+  auto video = find(id);
+  if (!video) return fail(ErrorCode::kNotFound, "stream '" + id + "' does not exist");
+  return GateListen([video = std::move(video), holder = std::move(holder)](std::weak_ptr<LiveClient> client) {
+    return video->listen_gate(std::move(client));
+  });
 }
 
 std::shared_ptr<TextQueue> VideoRegistry::listen_events(std::weak_ptr<LiveClient> client) {
@@ -310,6 +419,18 @@ void VideoRegistry::on_event(const std::string& text) {
     });
   }
   for (const auto& c : wake) c->wake();
+}
+
+void VideoRegistry::forward_caption(const std::string& stream, const std::string& text) {
+  std::shared_ptr<StreamVideo> video;
+  {
+    std::lock_guard lock(mu_);
+    if (shut_) return;
+    const auto it = videos_.find(stream);
+    if (it == videos_.end()) return;
+    video = it->second;
+  }
+  video->on_caption(text);
 }
 
 json VideoRegistry::stats_json() const {

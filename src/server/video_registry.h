@@ -25,6 +25,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -33,9 +34,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/error.h"
 #include "core/text_queue.h"  // LiveClient, TextQueue
 #include "render/mjpeg_hub.h"
 #include "render/overlay.h"
+#include "server/gate_streams.h"
 
 namespace vigil {
 
@@ -43,11 +46,18 @@ class Engine;
 class StreamPipeline;
 struct FrameResult;
 
+// What Verolux's gate_check message says of the engine (fixed at start).
+struct GateFeedInfo {
+  std::string precision = "FP32";  // the model file's format (core/model_precision.h)
+  bool batch_inference = false;    // batch.max > 1
+};
+
 class StreamVideo : public std::enable_shared_from_this<StreamVideo> {
  public:
   static constexpr std::size_t kTextQueueFrames = 2;
 
-  StreamVideo(std::string id, std::shared_ptr<StreamPipeline> pipeline, std::vector<std::string> class_names);
+  StreamVideo(std::string id, std::shared_ptr<StreamPipeline> pipeline, std::vector<std::string> class_names,
+              GateFeedInfo gate = {});
   ~StreamVideo();
   StreamVideo(const StreamVideo&) = delete;
   StreamVideo& operator=(const StreamVideo&) = delete;
@@ -62,7 +72,12 @@ class StreamVideo : public std::enable_shared_from_this<StreamVideo> {
   // A JPEG viewer of `variant`; `client` is woken after every frame. Null when closed.
   std::shared_ptr<MjpegViewer> subscribe(const MjpegVariant& variant, std::weak_ptr<LiveClient> client);
   // A queue of per-frame analysis JSON (kTextQueueFrames); null when closed.
-  std::shared_ptr<TextQueue> listen(std::weak_ptr<LiveClient> client);
+  // With `captions`, the stream's caption events too (their event JSON).
+  std::shared_ptr<TextQueue> listen(std::weak_ptr<LiveClient> client, bool captions = false);
+  // A caption event of this stream (its JSON): to the listeners that asked for captions.
+  void on_caption(const std::string& text);
+  // A queue of Verolux's gate_check JSON, one per analysed frame; null when closed.
+  std::shared_ptr<TextQueue> listen_gate(std::weak_ptr<LiveClient> client);
 
   // {"viewers", "frames_seen", "frames_encoded", "drops", "variants": [...], "ws_clients", "ws_drops"}
   nlohmann::json stats_json() const;
@@ -71,12 +86,14 @@ class StreamVideo : public std::enable_shared_from_this<StreamVideo> {
   void on_frame(const FrameResult& r);
   void wake_clients();
   std::string frame_json(const FrameResult& r) const;
+  std::string gate_json(const FrameResult& r) const;
 
   const std::string id_;
   const std::shared_ptr<StreamPipeline> pipeline_;
   const std::vector<std::string> class_names_;
   const std::vector<ZoneConfig> zones_;
   const std::vector<LineConfig> lines_;
+  const GateFeedInfo gate_;
 
   // Held by the observer for a whole frame and by close(): after close()
   // returns, no observer call touches hub_ any more.
@@ -90,6 +107,8 @@ class StreamVideo : public std::enable_shared_from_this<StreamVideo> {
   mutable std::mutex clients_mu_;
   std::vector<std::weak_ptr<LiveClient>> clients_;
   std::vector<std::pair<std::weak_ptr<LiveClient>, std::weak_ptr<TextQueue>>> listeners_;
+  std::vector<std::weak_ptr<TextQueue>> caption_listeners_;  // a subset of listeners_' queues
+  std::vector<std::pair<std::weak_ptr<LiveClient>, std::weak_ptr<TextQueue>>> gate_listeners_;
 };
 
 class VideoRegistry {
@@ -113,11 +132,21 @@ class VideoRegistry {
   nlohmann::json stats_json() const;
   // Unsubscribes from the event bus, closes every feed. Idempotent.
   void shutdown();
+  // The streams /ws/gate-check starts for URL sources.
+  GateStreams& gate_streams() { return *gate_streams_; }
+  // /ws/gate-check's feed: of the configured `stream`, or (stream empty) of
+  // the on-demand stream of `url`, which runs while the returned function
+  // (it holds the lease) lives. Errors: the engine's (kNotFound, ...).
+  using GateListen = std::function<std::shared_ptr<TextQueue>(std::weak_ptr<LiveClient>)>;
+  Result<GateListen> gate_feed(const std::string& stream, const std::string& url, bool substream);
 
  private:
   void on_event(const std::string& json);
+  void forward_caption(const std::string& stream, const std::string& json);
 
   Engine& engine_;
+  const GateFeedInfo gate_info_;
+  const std::shared_ptr<GateStreams> gate_streams_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<StreamVideo>> videos_;
   bool shut_ = false;

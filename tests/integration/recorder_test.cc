@@ -303,6 +303,7 @@ class StoreOnlyEngine final : public StreamEngine {
   StreamConfig stream_defaults() const override { return {}; }
   Result<void> add_stream(StreamConfig) override { return fail(ErrorCode::kUnsupported, "no streams here"); }
   Result<void> remove_stream(const std::string&) override { return fail(ErrorCode::kNotFound, "no streams here"); }
+  Result<void> replace_stream(StreamConfig) override { return fail(ErrorCode::kNotFound, "no streams here"); }
   bool has_event_store() const override { return true; }
   Result<std::vector<Event>> query_events(const EventQuery& q) override { return store_.query(q); }
   Result<std::optional<Event>> find_event(const std::string& id) override { return store_.find(id); }

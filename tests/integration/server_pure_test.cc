@@ -232,7 +232,8 @@ json hand_written_view(const StreamConfig& s) {
             {"timeout_s", s.describe.timeout_s}}},
           {"record",
            {{"snapshots", s.record.snapshots}, {"clips", s.record.clips}, {"pre_s", s.record.pre_s},
-            {"post_s", s.record.post_s}, {"kinds", s.record.kinds}}}};
+            {"post_s", s.record.post_s}, {"kinds", s.record.kinds}}},
+          {"render", {{"jpeg_quality", s.render.jpeg_quality}, {"max_fps", s.render.max_fps}}}};
 }
 
 TEST(StreamRequest, TheApiViewKeepsItsShape) {

@@ -171,6 +171,71 @@ TEST(MediaRequestParse, KindsAndParameters) {
   }
 }
 
+TEST(JobRequest, SeveralPathsAreAllCheckedAndNamedByIndex) {
+  const std::string media = std::string(VIGIL_TEST_TMP) + "/job_paths_media";
+  std::filesystem::create_directories(media);
+  std::ofstream(media + "/a.mp4") << "x";
+  std::ofstream(media + "/b.mp4") << "x";
+  auto ok = parse_job_requests(json{{"paths", {"a.mp4", "b.mp4"}}, {"sample_fps", 2}}, media);
+  ASSERT_TRUE(ok) << ok.error().message;
+  ASSERT_EQ(ok->size(), 2U);
+  EXPECT_EQ((*ok)[1].sample_fps, 2);
+  EXPECT_NE((*ok)[1].video.find("b.mp4"), std::string::npos);
+  for (const auto& [body, message] : std::vector<std::pair<json, std::string>>{
+           {json{{"paths", json::array()}}, "paths: must be a list of 1..100"},
+           {json{{"paths", {"a.mp4", "missing.mp4"}}}, "paths[1]: "},
+           {json{{"paths", {"a.mp4"}}, {"path", "b.mp4"}}, "give path or paths, not both"},
+           {json{{"paths", {"a.mp4"}}, {"colour", 1}}, "paths[0]: unknown field 'colour'"}}) {
+    auto r = parse_job_requests(body, media);
+    ASSERT_FALSE(r) << body.dump();
+    EXPECT_NE(r.error().message.find(message), std::string::npos) << r.error().message;
+  }
+}
+
+// AI Director's WebSocket (quality 85, captions), Overwatch's render defaults, Verolux's gate check.
+TEST(MediaRequestParse, SeedDefaultsAndParameters) {
+  using Kind = MediaRequest::Kind;
+  MediaRequest m = classify_media("/ws/streams/cam1");
+  ASSERT_TRUE(read_media_params(m, {}));
+  EXPECT_EQ(m.variant.quality, 85);
+  EXPECT_FALSE(m.captions);
+  ASSERT_TRUE(read_media_params(m, {{"captions", "1"}}));
+  EXPECT_TRUE(m.captions);
+  auto bad = read_media_params(m, {{"captions", "yes"}});
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("captions"), std::string::npos) << bad.error().message;
+
+  RenderConfig render;
+  render.jpeg_quality = 60;
+  render.max_fps = 20;
+  m = classify_media("/api/streams/cam1/mjpeg");
+  ASSERT_TRUE(read_media_params(m, {}, render));
+  EXPECT_EQ(m.variant.quality, 60);
+  EXPECT_EQ(m.variant.fps, 20);
+  ASSERT_TRUE(read_media_params(m, {{"quality", "95"}, {"fps", "5"}}, render));  // the viewer's own win
+  EXPECT_EQ(m.variant.quality, 95);
+  EXPECT_EQ(m.variant.fps, 5);
+  m = classify_media("/ws/streams/cam1");
+  ASSERT_TRUE(read_media_params(m, {}, render));
+  EXPECT_EQ(m.variant.fps, kSocketMaxFps);  // capped for WebSocket views
+  EXPECT_EQ(m.variant.quality, 60);
+
+  m = classify_media("/ws/gate-check");
+  EXPECT_EQ(m.kind, Kind::kGateSocket);
+  EXPECT_TRUE(m.websocket());
+  ASSERT_TRUE(read_gate_params(m, {{"source", "cam1"}}));
+  EXPECT_EQ(m.source, "cam1");
+  EXPECT_TRUE(m.use_substream);
+  ASSERT_TRUE(read_gate_params(m, {{"source", "cam1"}, {"use_substream", "false"}}));
+  EXPECT_FALSE(m.use_substream);
+  for (const auto& [query, name] : std::vector<std::pair<std::map<std::string, std::string>, std::string>>{
+           {{}, "source"}, {{{"source", ""}}, "source"}, {{{"source", "cam1"}, {"use_substream", "yes"}}, "use_substream"}}) {
+    auto r = read_gate_params(m, query);
+    ASSERT_FALSE(r) << name;
+    EXPECT_NE(r.error().message.find(name), std::string::npos) << r.error().message;
+  }
+}
+
 // ---------------------------------------------------------------- the router over MemoryEngine
 
 ApiRequest req(std::string method, std::string target, std::string body = "") {

@@ -368,7 +368,7 @@ TEST(ConfigTable, PatchableKeysComeFromTheTable) {
   EXPECT_EQ(patchable_stream_keys(),
             (std::vector<std::string>{"loop", "enabled", "every", "substream", "gate", "motion", "hwaccel", "skip_frame", "timeout_s",
                                       "watchdog_s", "max_pixels", "decode_threads", "conf", "iou", "max_det", "classes",
-                                      "tracker", "zones", "lines", "describe", "record"}));
+                                      "tracker", "zones", "lines", "describe", "record", "render"}));
 }
 
 TEST(EngineConfig, StreamEnabledDefaultsToTrueAndRejectsABadValue) {

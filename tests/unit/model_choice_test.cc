@@ -168,3 +168,112 @@ TEST(CpuFeatures, AgreeWithTheKernelsFlags) {
 
 }  // namespace
 }  // namespace vigil
+
+namespace vigil {
+namespace {
+
+// MODEL_PATH naming a folder (Verolux): the fastest .onnx for the device.
+class ModelFolderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(VIGIL_TEST_TMP) / ("model_folder_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  std::string make(const std::string& name) {
+    const std::string p = (dir_ / name).string();
+    std::ofstream(p) << "x";
+    return p;
+  }
+  fs::path dir_;
+};
+
+TEST(ModelFileFormat, IsReadFromTheName) {
+  EXPECT_EQ(model_file_format("models/weight-int8.onnx"), ModelFileFormat::kInt8);
+  EXPECT_EQ(model_file_format("models/weight_int8.onnx"), ModelFileFormat::kInt8);
+  EXPECT_EQ(model_file_format("weight-fp16.onnx"), ModelFileFormat::kFp16);
+  EXPECT_EQ(model_file_format("a/weight_fp16.onnx"), ModelFileFormat::kFp16);
+  EXPECT_EQ(model_file_format("a/weight.onnx"), ModelFileFormat::kFp32);
+  EXPECT_EQ(model_file_format("fp16.onnx"), ModelFileFormat::kFp32);  // a stem that is only the suffix
+  EXPECT_STREQ(to_string(ModelFileFormat::kFp16), "FP16");
+}
+
+TEST_F(ModelFolderTest, CpuWithVnniTakesInt8ThenFp32) {
+  const auto fp32 = make("weight.onnx");
+  const auto fp16 = make("weight-fp16.onnx");
+  const auto int8 = make("weight-int8.onnx");
+  make("notes.txt");
+  auto c = choose_model_file(dir_.string(), ModelPrecision::kAuto, with_vnni());
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->path, int8);
+  EXPECT_EQ(c->format, ModelFileFormat::kInt8);
+  EXPECT_EQ(c->precision, ModelPrecision::kInt8);
+  EXPECT_NE(c->reason.find("VNNI"), std::string::npos) << c->reason;
+  c = choose_model_file(dir_.string(), ModelPrecision::kAuto, avx2_only());
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->path, fp32);
+  EXPECT_NE(c->reason.find("lacks VNNI"), std::string::npos) << c->reason;
+  fs::remove(fp32);
+  c = choose_model_file(dir_.string(), ModelPrecision::kAuto, avx2_only());
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->path, fp16);
+  EXPECT_EQ(c->format, ModelFileFormat::kFp16);
+}
+
+TEST_F(ModelFolderTest, GpuTakesFp16First) {
+  make("weight.onnx");
+  make("weight-int8.onnx");
+  const auto fp16 = make("weight_fp16.onnx");
+  auto c = choose_model_file(dir_.string(), ModelPrecision::kAuto, with_vnni(), true);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->path, fp16);
+  EXPECT_NE(c->reason.find("GPU"), std::string::npos) << c->reason;
+}
+
+TEST_F(ModelFolderTest, SeveralOfAFormatTakeTheFirstByNameAndSaySo) {
+  const auto a = make("a.onnx");
+  make("b.onnx");
+  auto c = choose_model_file(dir_.string(), ModelPrecision::kAuto, avx2_only());
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->path, a);
+  EXPECT_NE(c->reason.find("the first of 2 FP32 files by name"), std::string::npos) << c->reason;
+}
+
+TEST_F(ModelFolderTest, RequestedFormatMissingOrEmptyFolderNamesTheFolder) {
+  auto c = choose_model_file(dir_.string(), ModelPrecision::kAuto, avx2_only());
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(c.error().message, "the model folder " + dir_.string() + " has no .onnx file");
+  make("weight.onnx");
+  c = choose_model_file(dir_.string(), ModelPrecision::kInt8, with_vnni());
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().message, "int8: the model folder " + dir_.string() +
+                                   " has no INT8 .onnx file (a name ending in -int8.onnx)");
+  c = choose_model_file(dir_.string(), ModelPrecision::kFp32, with_vnni());
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->format, ModelFileFormat::kFp32);
+}
+
+TEST_F(ModelFolderTest, Fp32TakesFloatFilesOnlyFp16FirstOnAGpu) {
+  make("weight.onnx");
+  const auto int8 = make("weight-int8.onnx");
+  const auto fp16 = make("weight-fp16.onnx");
+  auto c = choose_model_file(dir_.string(), ModelPrecision::kFp32, with_vnni());  // INT8 would be auto's
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->format, ModelFileFormat::kFp32);
+  EXPECT_NE(c->reason.find("fp32 (float files only)"), std::string::npos) << c->reason;
+  c = choose_model_file(dir_.string(), ModelPrecision::kFp32, with_vnni(), true);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->path, fp16);
+  fs::remove(dir_ / "weight.onnx");
+  fs::remove(fp16);
+  c = choose_model_file(dir_.string(), ModelPrecision::kFp32, with_vnni());
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("has no float .onnx file"), std::string::npos) << c.error().message;
+  c = choose_model_file(dir_.string(), ModelPrecision::kAuto, avx2_only());
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->path, int8);
+}
+
+}  // namespace
+}  // namespace vigil
