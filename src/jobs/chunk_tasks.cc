@@ -4,10 +4,10 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
-#include <limits>
 
 #include <nlohmann/json.hpp>
 
+#include "config/config_json.h"
 #include "config/engine_config.h"
 
 namespace vigil {
@@ -16,54 +16,6 @@ namespace {
 using json = nlohmann::json;
 
 // ---- ConfigNode <-> JSON (the stream of a job spec; as server/stream_request.cc) ----
-
-json json_of(const ConfigNode& n) {
-  switch (n.kind) {
-    case ConfigNode::Kind::kBool: return n.boolean;
-    case ConfigNode::Kind::kInteger: return n.integer;
-    case ConfigNode::Kind::kNumber: return n.number;
-    case ConfigNode::Kind::kText:
-    case ConfigNode::Kind::kString: return n.text;
-    case ConfigNode::Kind::kList: {
-      json a = json::array();
-      for (const auto& item : n.items) a.push_back(json_of(item));
-      return a;
-    }
-    case ConfigNode::Kind::kMap: {
-      json o = json::object();
-      for (const auto& m : n.members) o[m.key] = json_of(m.value);
-      return o;
-    }
-    case ConfigNode::Kind::kNull: return nullptr;
-  }
-  return nullptr;
-}
-
-ConfigNode node_of(const json& j) {
-  switch (j.type()) {
-    case json::value_t::boolean: return ConfigNode::of_bool(j.get<bool>());
-    case json::value_t::number_integer: return ConfigNode::of_integer(j.get<std::int64_t>());
-    case json::value_t::number_unsigned: {
-      const auto u = j.get<std::uint64_t>();
-      if (u <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-        return ConfigNode::of_integer(static_cast<std::int64_t>(u));
-      return ConfigNode::of_number(static_cast<double>(u));
-    }
-    case json::value_t::number_float: return ConfigNode::of_number(j.get<double>());
-    case json::value_t::string: return ConfigNode::of_string(j.get<std::string>());
-    case json::value_t::array: {
-      ConfigNode l = ConfigNode::list();
-      for (const auto& item : j) l.items.push_back(node_of(item));
-      return l;
-    }
-    case json::value_t::object: {
-      ConfigNode m = ConfigNode::map();
-      for (const auto& [key, value] : j.items()) m.set(key, node_of(value));
-      return m;
-    }
-    default: return ConfigNode{};
-  }
-}
 
 // A double as text that reads back to the same double (chunk bounds).
 std::string exact(double v) {
@@ -202,7 +154,7 @@ std::string job_spec_text(const JobSpec& spec) {
                    {"chunk_s", s.chunk_s},
                    {"model", s.model_path},
                    {"rectangular", s.rectangular},
-                   {"stream", json_of(stream_config_node(s.stream))},
+                   {"stream", json_from_node(stream_config_node(s.stream))},
                    {"config_text", s.config_text},
                    {"stitch_iou", s.stitch_iou},
                    {"captions", s.captions}};
@@ -238,7 +190,7 @@ Result<JobSpec> parse_job_spec(std::string_view text) {
     out.stitch_iou = s.at("stitch_iou").get<double>();
     out.captions = s.at("captions").get<bool>();
     if (!s.contains("stream") || !s["stream"].is_object()) return bad("settings.stream");
-    auto stream = stream_config_from_node(node_of(s["stream"]), "settings.stream");
+    auto stream = stream_config_from_node(node_from_json(s["stream"]), "settings.stream");
     if (!stream) return fail(ErrorCode::kBadInput, "job spec: " + stream.error().message);
     out.stream = std::move(*stream);
   } catch (const json::exception& e) {

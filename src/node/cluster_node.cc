@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cluster/redis_client.h"
+#include "config/config_json.h"
 #include "config/config_node.h"
 #include "node/redis_event_sink.h"
 #include "pipeline/engine.h"
@@ -50,30 +51,8 @@ std::string random_hex() {
   return out;
 }
 
-json json_of(const ConfigNode& n) {
-  switch (n.kind) {
-    case ConfigNode::Kind::kBool: return n.boolean;
-    case ConfigNode::Kind::kInteger: return n.integer;
-    case ConfigNode::Kind::kNumber: return n.number;
-    case ConfigNode::Kind::kText:
-    case ConfigNode::Kind::kString: return n.text;
-    case ConfigNode::Kind::kList: {
-      json a = json::array();
-      for (const auto& item : n.items) a.push_back(json_of(item));
-      return a;
-    }
-    case ConfigNode::Kind::kMap: {
-      json o = json::object();
-      for (const auto& [key, value] : n.members) o[key] = json_of(value);
-      return o;
-    }
-    case ConfigNode::Kind::kNull: return nullptr;
-  }
-  return nullptr;
-}
-
 // A stream's document in vigil:streams, and back (JSON is YAML: the config's reader).
-std::string stream_document(const StreamConfig& s) { return json_of(stream_config_node(s)).dump(); }
+std::string stream_document(const StreamConfig& s) { return json_from_node(stream_config_node(s)).dump(); }
 
 Result<StreamConfig> stream_from_document(const std::string& id, const std::string& doc) {
   ConfigIssues issues;

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "config/config_json.h"
 #include "config/engine_config.h"
 #include "core/error.h"
 
@@ -25,9 +26,6 @@ nlohmann::json stream_config_json(const StreamConfig& stream);
 // naming the field and the type it needs. kInvalidArgument with every problem,
 // one a line ("streams[0].every: expected an integer, got the string \"4\"").
 Result<StreamConfig> stream_config_from_json(const nlohmann::json& body, const StreamConfig& base = StreamConfig{});
-
-// A config tree as JSON (typed scalars as JSON scalars; YAML text as strings).
-nlohmann::json json_from_node(const ConfigNode& node);
 
 // The keys PATCH may change (the table's patchable fields); anything else is kInvalidArgument.
 // Objects (gate, substream) are merged (RFC 7396 merge patch), lists replace.
