@@ -362,6 +362,7 @@ ServerOptions server_options(const RunArgs& a, const EngineConfig& cfg, JobManag
   so.max_connections = cfg.server.max_connections;
   so.max_connections_per_address = cfg.server.max_connections_per_address;
   so.login_free_attempts = cfg.server.login_free_attempts;
+  so.upload_max_bytes = static_cast<std::uint64_t>(cfg.server.upload_max_mb) * 1024 * 1024;
   return so;
 }
 

@@ -711,6 +711,8 @@ const Section<ServerConfig>& server_section() {
                   "open HTTP connections from one client address; more get 503"));
     t.add(integer("login_free_attempts", &V::login_free_attempts, Range::between(1, 1000),
                   "failed /login attempts per address before each further one waits (1 s, doubling, at most 60 s; 429)"));
+    t.add(integer("upload_max_mb", &V::upload_max_mb, Range::between(1, 1024 * 1024),
+                  "largest video POST /api/uploads accepts, MiB (larger get 413)"));
     return t;
   }();
   return s;

@@ -201,6 +201,7 @@ struct ServerConfig {
   int max_connections = 512;
   int max_connections_per_address = 64;
   int login_free_attempts = 5;
+  int upload_max_mb = 4096;
 };
 
 struct EngineConfig {

@@ -35,6 +35,7 @@ ApiRouter::ApiRouter(StreamEngine& engine, ServerOptions options)
       streams_(engine, options_.media_dir),
       stats_(engine) {
   if (options_.jobs) jobs_ = std::make_unique<JobRoutes>(*options_.jobs, options_.media_dir);
+  uploads_ = std::make_unique<UploadRoutes>(options_.media_dir, options_.upload_max_bytes);
   add_routes();
 }
 
@@ -82,6 +83,7 @@ void ApiRouter::add_routes() {
                 "The cluster (vigil run --node): nodes, heartbeats, capacity, each stream's node and its API URL"}}});
   add_stream_routes();
   add_job_routes();
+  add_upload_routes();
   // Last: the document lists every route added before it, itself included.
   table_.add({"/api/openapi.json", RouteAccess::kToken, RouteNeeds::kNothing,
               {{"GET", [this](const RouteCall&) { return json_ok(openapi_document(table_)); },
@@ -139,6 +141,41 @@ void ApiRouter::add_job_routes() {
                {"DELETE", [this](const RouteCall& c) { return jobs_->cancel(c.param); }, "Cancel a job"}}});
 }
 
+void ApiRouter::add_upload_routes() {
+  // HttpServer streams POST bodies to disk (begin_upload); post_whole is the
+  // same for a body already read (the router called in-process).
+  table_.add({"/api/uploads", RouteAccess::kToken, RouteNeeds::kNothing,
+              {{"POST", [this](const RouteCall& c) { return uploads_->post_whole(c.query, c.request.body); },
+                "Upload a video into --media-dir: ?name=FILE.mp4, the raw body is the file (201); &offset=N "
+                "continues a cut upload"}}});
+  const RouteHandler status = [this](const RouteCall& c) { return uploads_->status(c.param); };
+  table_.add({"/api/uploads/{id}", RouteAccess::kToken, RouteNeeds::kNothing,
+              {{"GET", status, "An upload's bytes stored so far and whether it is complete"},
+               {"HEAD", status, "An upload's bytes stored so far: the Upload-Offset header"}}});
+}
+
+bool ApiRouter::is_upload(const std::string& method, const std::string& target) {
+  return method == "POST" && split_target(target).path == "/api/uploads";
+}
+
+UploadStart ApiRouter::begin_upload(const ApiRequest& req, std::optional<std::uint64_t> content_length) {
+  UploadStart out;
+  try {
+    const RequestTarget target = split_target(req.target);
+    const auto match = table_.find(target.path);
+    if (auto error = check_access(req, match ? match->route : nullptr)) {
+      out.error = std::move(*error);
+      return out;
+    }
+    return uploads_->begin(target.query, content_length);
+  } catch (const std::exception& e) {
+    out.error = json_error(500, std::string("internal error: ") + e.what());
+  } catch (...) {
+    out.error = json_error(500, "internal error");
+  }
+  return out;
+}
+
 // `/`: the dashboard; a browser without credentials is sent to /login
 // rather than to a dashboard that cannot load its data.
 ApiResponse ApiRouter::index(const ApiRequest& req) {
@@ -159,13 +196,8 @@ ApiResponse ApiRouter::handle(const ApiRequest& req) {
 
 ApiResponse ApiRouter::handle_checked(const ApiRequest& req) {
   const RequestTarget target = split_target(req.target);
-  if (!auth_.host_allowed(req.host)) return misdirected(req.host);
   const auto match = table_.find(target.path);
-  // Unknown paths need the token too: without it, nothing about the API is told.
-  if (!match || match->route->access == RouteAccess::kToken) {
-    if (!auth_.authorised(req)) return unauthorized();
-    if (!safe_method(req.method) && Auth::cross_origin(req)) return cross_origin_refused(req);
-  }
+  if (auto error = check_access(req, match ? match->route : nullptr)) return std::move(*error);
   if (!match) return json_error(404, "no such route: " + target.path);
   const Route& route = *match->route;
   if (route.needs == RouteNeeds::kJobs && !jobs_) return jobs_disabled();
@@ -174,6 +206,16 @@ ApiResponse ApiRouter::handle_checked(const ApiRequest& req) {
   const RouteHandler* handler = route.handler(req.method);
   if (!handler) return method_not_allowed(req.method, target.path, route.allow());
   return (*handler)(RouteCall{req, target.path, target.query, match->param});
+}
+
+std::optional<ApiResponse> ApiRouter::check_access(const ApiRequest& req, const Route* route) {
+  if (!auth_.host_allowed(req.host)) return misdirected(req.host);
+  // Unknown paths need the token too: without it, nothing about the API is told.
+  if (!route || route->access == RouteAccess::kToken) {
+    if (!auth_.authorised(req)) return unauthorized();
+    if (!safe_method(req.method) && Auth::cross_origin(req)) return cross_origin_refused(req);
+  }
+  return std::nullopt;
 }
 
 MediaRequest ApiRouter::media(const ApiRequest& req, bool websocket_upgrade) {

@@ -44,6 +44,7 @@
 #include "server/stats_routes.h"
 #include "server/stream_engine.h"
 #include "server/stream_routes.h"
+#include "server/upload_routes.h"
 #include "server/url_codec.h"
 
 namespace vigil {
@@ -69,6 +70,12 @@ class ApiRouter {
   // Origin (a WebSocket upgrade from another origin is refused: 403),
   // method, stream or job (404), parameters (400).
   MediaRequest media(const ApiRequest& request, bool websocket_upgrade);
+  // POST /api/uploads read as a stream (HttpServer): the checks of handle()
+  // on the request's header (body empty), then UploadRoutes::begin().
+  static bool is_upload(const std::string& method, const std::string& target);
+  UploadStart begin_upload(const ApiRequest& request, std::optional<std::uint64_t> content_length);
+  ApiResponse finish_upload(UploadFile& file) { return uploads_->finished(file); }
+  ApiResponse upload_too_large() const { return uploads_->too_large(); }
   // Per-stream encoder figures in /api/stats (streams[].video); null = none.
   void set_video(VideoRegistry* video) { stats_.set_video(video); }
   // Appends one sample of the stats history (fps sum, inference avg ms, CPU %, RSS MiB).
@@ -78,6 +85,9 @@ class ApiRouter {
 
  private:
   ApiResponse handle_checked(const ApiRequest& request);
+  // Host, token and origin for a route (null: an unknown path); an error, or none.
+  std::optional<ApiResponse> check_access(const ApiRequest& request, const Route* route);
+  void add_upload_routes();
   MediaRequest media_checked(const ApiRequest& request, bool websocket_upgrade);
   // The media checks after classification; an error response, or none.
   std::optional<ApiResponse> check_gate_source(MediaRequest& m, const std::map<std::string, std::string>& query);
@@ -96,6 +106,7 @@ class ApiRouter {
   StreamRoutes streams_;
   StatsRoutes stats_;
   std::unique_ptr<JobRoutes> jobs_;  // null without options.jobs
+  std::unique_ptr<UploadRoutes> uploads_;
   RouteTable table_;
 };
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <type_traits>
 #include <utility>  // before Boost 1.74 asio: its awaitable.hpp uses std::exchange
 
 #include <boost/beast/http.hpp>
@@ -12,13 +13,14 @@
 
 namespace vigil {
 
-inline ApiRequest to_api_request(const boost::beast::http::request<boost::beast::http::string_body>& req,
-                                 std::string remote) {
+// With a string_body the body too; with any other body (an upload's header) none.
+template <class Body>
+ApiRequest to_api_request(const boost::beast::http::request<Body>& req, std::string remote) {
   namespace http = boost::beast::http;
   ApiRequest r;
   r.method = std::string(req.method_string());
   r.target = std::string(req.target());
-  r.body = req.body();
+  if constexpr (std::is_same_v<Body, http::string_body>) r.body = req.body();
   r.host = std::string(req[http::field::host]);
   r.origin = std::string(req[http::field::origin]);
   r.authorization = std::string(req[http::field::authorization]);

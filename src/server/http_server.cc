@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <set>
@@ -21,6 +22,7 @@
 #include "server/beast_request.h"
 #include "jobs/job_manager.h"
 #include "server/live_session.h"
+#include "server/upload_store.h"
 #include "server/video_registry.h"
 
 namespace vigil {
@@ -38,6 +40,8 @@ constexpr int kMaxIoThreads = 64;
 constexpr std::size_t kRejectReadBytes = 4096;
 // The same after an answer that closes the connection (the rest of a too-large body).
 constexpr std::size_t kDrainBufferBytes = 64 * 1024;
+// An upload's body is read and written to disk in pieces of this size.
+constexpr std::size_t kUploadChunkBytes = 256 * 1024;
 
 struct ListenAddress {
   std::string host;
@@ -148,38 +152,143 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
+  // The header first: an upload's body is streamed to disk (read_upload),
+  // any other body is read whole, at most kBodyLimit.
   void read() {
-    parser_.emplace();
-    parser_->body_limit(HttpServer::kBodyLimit);
+    header_parser_.emplace();
+    // Checked once the route is known. (Not boost::none: Boost 1.74 compares
+    // the length with it and refuses every body.)
+    header_parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     stream_.expires_after(std::chrono::seconds(first_ ? options_.request_timeout_s : options_.keep_alive_timeout_s));
     first_ = false;
-    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
+    http::async_read_header(stream_, buffer_, *header_parser_,
+                            beast::bind_front_handler(&Session::on_header, shared_from_this()));
   }
 
   // The boundary of a request: whatever goes wrong answers 500 and closes,
   // never an exception out of the I/O thread.
-  void on_read(beast::error_code ec, std::size_t n) {
+  template <class Step>
+  void guarded(Step&& step) {
     try {
-      answer(ec, n);
+      step();
     } catch (const std::exception& e) {
       spdlog::error("HTTP: request from {} failed: {}", remote_, e.what());
+      drop_upload();
       send_error(500, std::string("internal error: ") + e.what(), http::status::internal_server_error);
     } catch (...) {
+      drop_upload();
       send_error(500, "internal error", http::status::internal_server_error);
     }
   }
 
-  void answer(beast::error_code ec, std::size_t) {
+  void on_header(beast::error_code ec, std::size_t) {
+    guarded([&] {
+      if (read_failed(ec)) return;
+      const auto& h = header_parser_->get();
+      if (ApiRouter::is_upload(std::string(h.method_string()), std::string(h.target()))) return start_upload();
+      const bool too_large = header_parser_->content_length() && *header_parser_->content_length() > HttpServer::kBodyLimit;
+      parser_.emplace(std::move(*header_parser_));
+      header_parser_.reset();
+      if (too_large) return send_error(413, "request body larger than 1 MiB", http::status::payload_too_large);
+      parser_->body_limit(HttpServer::kBodyLimit);
+      http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
+    });
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    guarded([&] { answer(ec); });
+  }
+
+  // True when the read ended the request (answered or closed).
+  bool read_failed(beast::error_code ec) {
     if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted) {
-      return shutdown();
+      shutdown();
+      return true;
     }
     if (ec == http::error::body_limit) {
-      return send_error(413, "request body larger than 1 MiB", http::status::payload_too_large);
+      send_error(413, "request body larger than 1 MiB", http::status::payload_too_large);
+      return true;
     }
     if (ec) {
-      if (ec == asio::error::eof || ec == asio::error::connection_reset) return shutdown();
-      return send_error(400, "malformed HTTP request: " + ec.message(), http::status::bad_request);
+      if (ec == asio::error::eof || ec == asio::error::connection_reset) {
+        shutdown();
+      } else {
+        send_error(400, "malformed HTTP request: " + ec.message(), http::status::bad_request);
+      }
+      return true;
     }
+    return false;
+  }
+
+  // POST /api/uploads: checked on its header, then the body goes to disk in
+  // pieces (the read timeout counts per piece); a client that goes away
+  // leaves the .part for a restart.
+  void start_upload() {
+    auto& h = header_parser_->get();
+    std::optional<std::uint64_t> length;
+    if (header_parser_->content_length()) length = *header_parser_->content_length();
+    UploadStart start = router_.begin_upload(to_api_request(h, remote_), length);
+    if (start.error) return respond(std::move(*start.error), h.version(), false, h.method());
+    upload_ = std::move(start.file);
+    upload_parser_.emplace(std::move(*header_parser_));
+    header_parser_.reset();
+    upload_parser_->body_limit(start.body_limit);
+    upload_chunk_.resize(kUploadChunkBytes);
+    if (!beast::iequals(upload_parser_->get()[http::field::expect], "100-continue")) return read_upload();
+    auto res = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+      self->guarded([&] {
+        if (ec) return self->abandon_upload();
+        self->read_upload();
+      });
+    });
+  }
+
+  void read_upload() {
+    auto& body = upload_parser_->get().body();
+    body.data = upload_chunk_.data();
+    body.size = upload_chunk_.size();
+    stream_.expires_after(std::chrono::seconds(options_.request_timeout_s));
+    http::async_read(stream_, buffer_, *upload_parser_,
+                     beast::bind_front_handler(&Session::on_upload_piece, shared_from_this()));
+  }
+
+  void on_upload_piece(beast::error_code ec, std::size_t) {
+    guarded([&] {
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec == http::error::body_limit) {  // a chunked body past the limit
+        drop_upload();
+        return respond(router_.upload_too_large(), 11, false, http::verb::post);
+      }
+      // What arrived is kept, also when the client went away after it.
+      const std::size_t got = upload_chunk_.size() - upload_parser_->get().body().size;
+      if (auto w = upload_->write(upload_chunk_.data(), got); !w) {
+        drop_upload();
+        return send_error(500, w.error().message, http::status::internal_server_error);
+      }
+      if (ec) return abandon_upload();
+      if (!upload_parser_->is_done()) return read_upload();
+      const auto& h = upload_parser_->get();
+      ApiResponse a = router_.finish_upload(*upload_);
+      upload_.reset();
+      respond(std::move(a), h.version(), h.keep_alive(), h.method());
+    });
+  }
+
+  // The connection ended (or failed) mid-upload: what arrived stays in the .part.
+  void abandon_upload() {
+    drop_upload();
+    shutdown();
+  }
+  void drop_upload() {
+    if (upload_)
+      spdlog::info("HTTP: upload {} from {} ended early; {} bytes kept for a restart", upload_->name(), remote_,
+                   upload_->bytes());
+    upload_.reset();
+  }
+
+  void answer(beast::error_code ec) {
+    if (read_failed(ec)) return;
     const auto& req = parser_->get();
     ApiRequest r = to_api_request(req, remote_);
     if (serve_media(r)) return;
@@ -306,7 +415,11 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::empty_body>> header_parser_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::request_parser<http::buffer_body>> upload_parser_;
+  std::unique_ptr<UploadFile> upload_;  // the upload being read, if any
+  std::vector<char> upload_chunk_;
   ApiRouter& router_;
   VideoRegistry& videos_;
   const ServerOptions& options_;

@@ -5,7 +5,10 @@
 // history. Connections are plain HTTP/1.1 with keep-alive; reading a request
 // and writing its response each have request_timeout_s; an idle kept-alive
 // connection is closed after keep_alive_timeout_s. A request body over 1 MiB
-// gets 413 and the connection is closed. Routes live in ApiRouter. Live
+// gets 413 and the connection is closed, except POST /api/uploads: checked
+// on its header (ApiRouter::begin_upload), its body is written to disk piece
+// by piece (the timeout per piece), at most server.upload_max_mb. Routes live
+// in ApiRouter. Live
 // media (MJPEG, snapshot, WebSocket upgrades; live_session.h) take the
 // connection over from the HTTP session; their feeds come from a
 // VideoRegistry (one StreamVideo per stream, kept in step with the engine

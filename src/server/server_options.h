@@ -1,6 +1,7 @@
 // Options of the HTTP API server (`vigil run --listen ... --token ... --media-dir ...`).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,8 @@ struct ServerOptions {
   // Failed POST /login attempts from one address before each further attempt
   // waits (429 with Retry-After): 1 s, doubling, at most kLoginMaxDelay_s.
   int login_free_attempts = 5;
+  // POST /api/uploads: the most bytes one uploaded file may have (413 beyond).
+  std::uint64_t upload_max_bytes = 4096ULL * 1024 * 1024;
   int threads = 2;               // I/O threads, 1..64
   int request_timeout_s = 30;    // reading a request / writing a response, >= 1
   int keep_alive_timeout_s = 60; // an idle kept-alive connection is closed after this, >= 1

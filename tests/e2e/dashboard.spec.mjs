@@ -4,13 +4,15 @@
 // Env:
 //   VIGIL_URL         base URL of a running vigil, e.g. http://127.0.0.1:18080 (required)
 //   VIGIL_TEST_VIDEO  a video file inside the server's media dir, added through the form (required)
+//   VIGIL_UPLOAD_VIDEO a video file outside it, uploaded with the Jobs tab's Upload button (required)
 //   VIGIL_SCREENSHOT  where to keep a screenshot (default /tmp/vigil-dashboard.png)
 //   VIGIL_PAGE_URL    page to open (default VIGIL_URL + "/"), e.g. a dev server's
 //                     http://127.0.0.1:8000/index.html?api=http://127.0.0.1:18080
 //   CHROMIUM          browser binary (default /usr/bin/chromium)
 // Exit code 0 on success; 1 with "FAIL: ..." on stderr otherwise.
 import { createRequire } from 'node:module';
-import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,11 +30,12 @@ try {
 
 const BASE = (process.env.VIGIL_URL || '').replace(/\/+$/, '');
 const VIDEO = process.env.VIGIL_TEST_VIDEO || '';
+const UPLOAD = process.env.VIGIL_UPLOAD_VIDEO || '';
 const SHOT = process.env.VIGIL_SCREENSHOT || '/tmp/vigil-dashboard.png';
 const PAGE_URL = process.env.VIGIL_PAGE_URL || `${BASE}/`;
 const EXE = process.env.CHROMIUM || '/usr/bin/chromium';
-if (!BASE || !VIDEO) {
-  console.error('FAIL: set VIGIL_URL and VIGIL_TEST_VIDEO');
+if (!BASE || !VIDEO || !UPLOAD) {
+  console.error('FAIL: set VIGIL_URL, VIGIL_TEST_VIDEO and VIGIL_UPLOAD_VIDEO');
   process.exit(1);
 }
 
@@ -277,6 +280,26 @@ async function main() {
   if (messages < 1) fail('no job progress arrived over the WebSocket');
   log(`job ${done}; progress messages over WebSocket: ${messages}; report ${html.length} bytes`);
   await page.screenshot({ path: SHOT.replace(/(\.png)?$/, '-jobs.png'), fullPage: true });
+
+  // 9. Upload: the Upload button's file goes to POST /api/uploads (into the
+  // media dir, byte for byte), then appears as a queued job.
+  const uploadName = path.basename(UPLOAD);
+  const stored = path.join(path.dirname(VIDEO), uploadName);
+  if (existsSync(stored)) fail(`${stored} exists before the upload`);
+  await page.setInputFiles('#upload-file', UPLOAD);
+  await waitFor('the upload queued as a job', async () => {
+    const status = await page.textContent('#upload-status');
+    return /job queued/.test(status || '') && status;
+  }, 30000);
+  const sha = (f) => createHash('sha256').update(readFileSync(f)).digest('hex');
+  if (!existsSync(stored) || sha(stored) !== sha(UPLOAD)) fail(`the uploaded ${stored} differs from ${UPLOAD}`);
+  await waitFor(`a job row for ${uploadName}`, async () => {
+    const names = await page.$$eval('table.jobs tbody tr[data-job] td:nth-child(2)', (tds) => tds.map((t) => t.textContent));
+    return names.includes(uploadName) && names;
+  }, 10000);
+  const jobsNow = await apiGet('/api/jobs');
+  if (!jobsNow.jobs.some((j) => j.video === stored)) fail(`no job for ${stored} in GET /api/jobs`);
+  log(`uploaded ${uploadName} (${readFileSync(UPLOAD).length} bytes) and queued it`);
   await page.click('#tab-live');
 
   if (pageErrors.length) fail(`page errors: ${pageErrors.join(' | ')}`);

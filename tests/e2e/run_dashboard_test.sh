@@ -3,7 +3,9 @@
 #   tests/e2e/run_dashboard_test.sh BUILD_DIR
 # Starts BUILD_DIR/vigil on a free loopback port with one looping stream of
 # BUILD_DIR/test_videos/vtest20.mp4 (one zone, one line; events in SQLite,
-# snapshots and clips recorded in the temp dir), waits for /healthz,
+# snapshots and clips recorded in the temp dir; --media-dir a temp folder
+# holding a copy of the video, as uploads write there), makes a 3 s clip with
+# ffmpeg for the upload (VIGIL_UPLOAD_VIDEO), waits for /healthz,
 # runs tests/e2e/dashboard.spec.mjs with node (playwright-core + Debian's
 # chromium, installed by scripts/web_setup.sh), stops vigil and returns the
 # spec's exit code. Env: VIGIL_SCREENSHOT (default BUILD_DIR/dashboard.png),
@@ -34,7 +36,7 @@ mkdir -p "$(dirname "$VIGIL_SCREENSHOT")" "$(dirname "$LOG")"
 PORT=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 cat > "$TMP/vigil.yaml" <<YAML
 events: {sqlite: $TMP/events.db}
-record: {snapshots: true, clips: true, pre_s: 2, post_s: 2, kinds: [track_new, zone_enter, line_cross], dir: $TMP/media}
+record: {snapshots: true, clips: true, pre_s: 2, post_s: 2, kinds: [track_new, zone_enter, line_cross], dir: $TMP/recordings}
 streams:
   - id: cam1
     url: $VIDEO
@@ -59,7 +61,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-"$VIGIL" run -c "$TMP/vigil.yaml" --listen "127.0.0.1:$PORT" --media-dir "$MEDIA" --jobs-dir "$TMP/jobs" >"$LOG" 2>&1 &
+mkdir -p "$TMP/media"
+cp "$VIDEO" "$TMP/media/"
+VIDEO=$TMP/media/$(basename "$VIDEO")
+ffmpeg -loglevel error -y -i /usr/share/doc/opencv-doc/examples/data/vtest.avi -t 3 -c:v libx264 -preset ultrafast \
+  "$TMP/upload-clip.mp4" || { echo "FAIL: ffmpeg could not make the upload clip" >&2; exit 1; }
+"$VIGIL" run -c "$TMP/vigil.yaml" --listen "127.0.0.1:$PORT" --media-dir "$TMP/media" --jobs-dir "$TMP/jobs" >"$LOG" 2>&1 &
 VPID=$!
 URL=http://127.0.0.1:$PORT
 ok=
@@ -75,7 +82,7 @@ if [ -z "$ok" ]; then
 fi
 echo "vigil up at $URL (log: $LOG)"
 
-VIGIL_URL=$URL VIGIL_TEST_VIDEO=${VIGIL_TEST_VIDEO:-$VIDEO} \
+VIGIL_URL=$URL VIGIL_TEST_VIDEO=${VIGIL_TEST_VIDEO:-$VIDEO} VIGIL_UPLOAD_VIDEO=$TMP/upload-clip.mp4 \
   timeout "${VIGIL_E2E_TIMEOUT_S:-120}" node "$HERE/dashboard.spec.mjs"
 rc=$?
 [ $rc = 124 ] && echo "FAIL: the dashboard test ran past ${VIGIL_E2E_TIMEOUT_S:-120} s" >&2

@@ -16,7 +16,13 @@ ITEM is one of (docs/api.md, "Compatibility with ..."):
   trigo        /api/stats carries Trigo's keys and history series; batch.wait_ms
                50 is accepted, 5000 refused.
   video_detective  POST /api/jobs with several paths queues one job per file,
-               all checked first (a bad one queues none), and they run.
+               all checked first (a bad one queues none), and they run;
+               POST /api/uploads stores a video byte for byte (sha256),
+               continues a cut upload from HEAD's Upload-Offset, refuses an
+               upload over server.upload_max_mb (413, by Content-Length and
+               chunked), bad names (400), an existing file or a wrong offset
+               (409), no --media-dir (409), no token (401); the upload is
+               queued as a job.
   verolux      WS /ws/gate-check on a configured stream and on a URL in
                --media-dir (started for its first client, shared, removed
                after the last), a URL outside it and bad parameters refused;
@@ -26,6 +32,7 @@ Waits poll with deadlines (no fixed sleeps). Exit 0 on success, 1 with the
 reason and vigil's log on failure.
 """
 import base64
+import hashlib
 import json
 import os
 import re
@@ -421,7 +428,127 @@ def post_json(port, path, body):
     return status, json.loads(text) if text.startswith("{") else text
 
 
+def raw_request(port, head, body=b"", read=True):
+    """Sends HEAD (the request line and headers) and BODY on one connection;
+    (status, body text) of the answer, or None when read is False (the
+    connection is closed after sending: a cut upload)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(head.encode() + b"\r\n" + body)
+        if not read:
+            return None
+        data = b""
+        while b"\r\n\r\n" not in data:
+            piece = s.recv(65536)
+            if not piece:
+                break
+            data += piece
+        header, _, rest = data.partition(b"\r\n\r\n")
+        m = re.search(rb"content-length: *(\d+)", header, re.I)
+        length = int(m.group(1)) if m else 0
+        while len(rest) < length:
+            piece = s.recv(65536)
+            if not piece:
+                break
+            rest += piece
+        return int(header.split()[1]), rest.decode()
+
+
+def upload(port, name, body, query="", headers=None):
+    return http(port, f"/api/uploads?name={urllib.parse.quote(name)}{query}", method="POST", body=body,
+                headers={"Content-Type": "application/octet-stream", **(headers or {})})
+
+
+def head_offset(port, name):
+    """Upload-Offset of HEAD /api/uploads/NAME (None when it is not 200)."""
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/api/uploads/{name}", method="HEAD")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return int(r.headers["Upload-Offset"])
+    except urllib.error.HTTPError:
+        return None
+
+
+def sha256(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def check_uploads(binary, workdir):
+    media = os.path.join(workdir, "upload-media")
+    os.makedirs(media)
+    clip = os.path.join(workdir, "clip.mp4")
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", VTEST, "-t", "3", "-c:v", "libx264", "-preset",
+                    "ultrafast", clip], check=True)
+    with open(clip, "rb") as f:
+        data = f.read()
+    check(len(data) > 100000, f"ffmpeg made a {len(data)}-byte clip")
+    v = Vigil(binary, ["--media-dir", media, "--jobs-dir", os.path.join(workdir, "upload-jobs")], workdir,
+              "uploads", config_text=f"streams: [{{id: cam, url: {VTEST}, loop: true}}]\nserver: {{upload_max_mb: 2}}\n")
+    try:
+        status, text = upload(v.port, "clip.mp4", data)
+        check(status == 201, f"POST /api/uploads: {status} {text}")
+        answer = json.loads(text)
+        check(answer["bytes"] == len(data) and answer["complete"] and answer["name"] == "clip.mp4", f"answer {answer}")
+        check(sha256(os.path.join(media, "clip.mp4")) == hashlib.sha256(data).hexdigest(), "stored bytes differ")
+        status, text = upload(v.port, "clip.mp4", data)
+        check(status == 409 and "exists" in text, f"the same name again: {status} {text}")
+        check(sha256(os.path.join(media, "clip.mp4")) == hashlib.sha256(data).hexdigest(), "overwritten")
+        for name, why in (("../clip2.mp4", "letters, digits"), (".hidden.mp4", "start with"),
+                          ("notes.txt", "video extension"), ("a b.mp4", "letters, digits"), ("", "required")):
+            status, text = upload(v.port, name, b"x")
+            check(status == 400 and why in text and "name" in text, f"name {name!r}: {status} {text}")
+        check(sorted(os.listdir(media)) == ["clip.mp4"], f"refused names left files: {os.listdir(media)}")
+        # Cut: announce the whole file, send a part, hang up; then continue from the offset HEAD tells.
+        cut = 150000
+        raw_request(v.port, f"POST /api/uploads?name=cut.mp4 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                            f"Content-Length: {len(data)}\r\n", data[:cut], read=False)
+        offset = eventually("HEAD telling the bytes sent", lambda: head_offset(v.port, "cut.mp4") == cut and cut)
+        status, text = http(v.port, "/api/uploads/cut.mp4")
+        check(status == 200 and json.loads(text)["complete"] is False, f"GET the cut upload: {status} {text}")
+        status, text = upload(v.port, "cut.mp4", data[offset:])
+        check(status == 409 and f"offset={cut}" in text, f"no offset on a partial upload: {status} {text}")
+        status, text = upload(v.port, "cut.mp4", data[offset:], "&offset=7")
+        check(status == 409 and f"{cut} bytes stored" in text, f"a wrong offset: {status} {text}")
+        status, text = upload(v.port, "cut.mp4", data[offset:], "&offset=x")
+        check(status == 400 and "offset" in text, f"a bad offset: {status} {text}")
+        status, text = upload(v.port, "cut.mp4", data[offset:], f"&offset={offset}")
+        check(status == 201 and json.loads(text)["bytes"] == len(data), f"the rest: {status} {text}")
+        check(sha256(os.path.join(media, "cut.mp4")) == hashlib.sha256(data).hexdigest(), "restarted bytes differ")
+        check(not os.path.exists(os.path.join(media, "cut.mp4.part")), "the .part stayed")
+        status, text = http(v.port, "/api/uploads/cut.mp4")
+        check(status == 200 and json.loads(text)["complete"] is True, f"GET the finished upload: {status} {text}")
+        status, text = http(v.port, "/api/uploads/none.mp4")
+        check(status == 404, f"GET an unknown upload: {status} {text}")
+        # Over the 2 MiB limit: refused by its Content-Length before any byte is stored, and chunked.
+        status, text = raw_request(v.port, "POST /api/uploads?name=big.mp4 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                           f"Content-Length: {3 * 1024 * 1024}\r\n")
+        check(status == 413 and "server.upload_max_mb (2 MiB" in text, f"too large: {status} {text}")
+        check(not os.path.exists(os.path.join(media, "big.mp4.part")), "a refused upload left a .part")
+        piece = b"0" * (1024 * 1024)
+        chunks = b"".join(b"%x\r\n" % len(piece) + piece + b"\r\n" for _ in range(3)) + b"0\r\n\r\n"
+        status, text = raw_request(v.port, "POST /api/uploads?name=big.mp4 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                           "Transfer-Encoding: chunked\r\n", chunks)
+        check(status == 413 and "upload_max_mb" in text, f"too large, chunked: {status} {text}")
+        check(not os.path.exists(os.path.join(media, "big.mp4")), "a too-large upload was completed")
+        status, answer = post_json(v.port, "/api/jobs", {"paths": ["clip.mp4", "cut.mp4"], "sample_fps": 1})
+        check(status == 201 and [j["video"] for j in answer["jobs"]] ==
+              [os.path.join(media, "clip.mp4"), os.path.join(media, "cut.mp4")], f"queue the uploads: {status} {answer}")
+    finally:
+        v.stop()
+    # No media directory, and a token.
+    v = Vigil(binary, ["--token", "s3cret"], workdir, "uploads-nomedia",
+              config_text=f"streams: [{{id: cam, url: {VTEST}, loop: true}}]\n")
+    try:
+        status, text = upload(v.port, "clip.mp4", data)
+        check(status == 401, f"an upload without the token: {status} {text}")
+        status, text = upload(v.port, "clip.mp4", data, headers={"Authorization": "Bearer s3cret"})
+        check(status == 409 and "--media-dir" in text, f"an upload without a media directory: {status} {text}")
+    finally:
+        v.stop()
+
+
 def check_video_detective(binary, workdir):
+    check_uploads(binary, workdir)
     media = os.path.join(workdir, "media")
     os.makedirs(media)
     for name in ("a.avi", "b.avi"):

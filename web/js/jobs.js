@@ -2,8 +2,10 @@
 // DELETE to cancel), one table row per job with its progress bar and chunk
 // cells; a queued or running job's row follows WS /ws/jobs/{id} (progress
 // messages) until the job ends. main.js refreshes the list while the tab is shown.
+// The Upload button sends a chosen file to POST /api/uploads (XMLHttpRequest,
+// for its upload progress), then queues it as a job with the form's settings.
 
-import { api, apiUrl, withToken, wsUrl } from './api.js';
+import { TOKEN, api, apiUrl, withToken, wsUrl } from './api.js';
 import { $, clearError, el, fmt, fmtDuration, showError, vigil } from './dom.js';
 
 export const jobs = {
@@ -12,6 +14,7 @@ export const jobs = {
   visible: false,
   list: [],
   messages: 0,        // progress messages received over WebSockets
+  uploaded: [],       // names of the files uploaded from this page
 };
 
 function jobProgress(j) { return (j.progress && j.progress.progress) || 0; }
@@ -92,24 +95,87 @@ async function cancelJob(id) {
   refreshJobs();
 }
 
+// The job form's settings for a file of the media directory.
+function jobBody(path) {
+  const body = { path, sample_fps: Number($('#job-fps').value), chunk_s: Number($('#job-chunk').value) };
+  const classes = $('#job-classes').value.split(',').map((c) => c.trim()).filter(Boolean);
+  if (classes.length) body.classes = classes;
+  return body;
+}
+
+async function queueJob(path) {
+  const j = await api('POST', '/api/jobs', jobBody(path));
+  jobs.list.push(j);
+  await refreshJobs();
+}
+
 async function startJob(ev) {
   ev.preventDefault();
   clearError();
-  const body = { path: $('#job-path').value.trim(), sample_fps: Number($('#job-fps').value), chunk_s: Number($('#job-chunk').value) };
-  const classes = $('#job-classes').value.split(',').map((c) => c.trim()).filter(Boolean);
-  if (classes.length) body.classes = classes;
   try {
-    const j = await api('POST', '/api/jobs', body);
+    await queueJob($('#job-path').value.trim());
     $('#job-path').value = '';
-    jobs.list.push(j);
-    await refreshJobs();
   } catch (e) {
     showError(`start job: ${e.message}`);
+  }
+}
+
+// A name the server accepts (letters, digits, . _ -; not starting with '.').
+function uploadName(fileName) {
+  return fileName.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '');
+}
+
+// POST /api/uploads with the file as the body; resolves to the server's answer,
+// rejects with Error("STATUS: message"). onProgress(fraction) as bytes go out.
+function sendUpload(file, name, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', apiUrl(`/api/uploads?name=${encodeURIComponent(name)}`));
+    if (TOKEN) xhr.setRequestHeader('Authorization', 'Bearer ' + TOKEN);
+    xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+    xhr.upload.onprogress = (e) => { if (e.lengthComputable) onProgress(e.loaded / e.total); };
+    xhr.onload = () => {
+      let data = null;
+      try { data = JSON.parse(xhr.responseText); } catch { data = null; }
+      if (xhr.status === 201) return resolve(data);
+      reject(new Error(`${xhr.status}: ${(data && data.error) || xhr.statusText}`));
+    };
+    xhr.onerror = () => reject(new Error('the upload was cut off (network error)'));
+    xhr.send(file);
+  });
+}
+
+async function uploadChosenFile() {
+  const input = $('#upload-file');
+  const file = input.files && input.files[0];
+  input.value = '';
+  if (!file) return;
+  clearError();
+  const name = uploadName(file.name);
+  const bar = $('#upload-progress');
+  const status = $('#upload-status');
+  bar.value = 0;
+  bar.classList.remove('hidden');
+  status.textContent = `uploading ${name}…`;
+  try {
+    await sendUpload(file, name, (f) => { bar.value = f; status.textContent = `uploading ${name}: ${(f * 100).toFixed(0)}%`; });
+    bar.value = 1;
+    jobs.uploaded.push(name);
+    status.textContent = `uploaded ${name}; queueing it`;
+    await queueJob(name);
+    status.textContent = `uploaded ${name}; job queued`;
+  } catch (e) {
+    status.textContent = '';
+    showError(`upload ${name}: ${e.message}`);
+  } finally {
+    bar.classList.add('hidden');
   }
 }
 
 // Wires the job form; `jobs` is exposed as window.__vigil.jobs for the tests.
 export function initJobs() {
   $('#job-form').addEventListener('submit', startJob);
+  $('#upload-button').addEventListener('click', () => $('#upload-file').click());
+  $('#upload-file').addEventListener('change', uploadChosenFile);
   vigil.jobs = jobs;
 }
