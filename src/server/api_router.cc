@@ -180,7 +180,9 @@ UploadStart ApiRouter::begin_upload(const ApiRequest& req, std::optional<std::ui
 // rather than to a dashboard that cannot load its data.
 ApiResponse ApiRouter::index(const ApiRequest& req) {
   if (auth_.token_required() && accepts_html(req.accept) && !auth_.authorised(req)) return see_other("/login", "sign in");
-  return static_file_response(web_dir_, "index.html");
+  ApiResponse page = static_file_response(web_dir_, "index.html");
+  if (page.status == 200) page.body = with_static_base(std::move(page.body));
+  return page;
 }
 
 ApiResponse ApiRouter::handle(const ApiRequest& req) {

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 #include <system_error>
 
 namespace vigil {
@@ -97,6 +98,14 @@ ApiResponse static_file_response(const std::string& web_root, const std::string&
   r.body = body.str();
   if (r.content_type.rfind("text/html", 0) == 0) r.headers.emplace_back("Content-Security-Policy", kDashboardCsp);
   return r;
+}
+
+std::string with_static_base(std::string html) {
+  if (html.find("<base") != std::string::npos) return html;
+  const std::size_t head = html.find("<head>");
+  if (head == std::string::npos) return html;
+  html.insert(head + std::string_view("<head>").size(), "\n<base href=\"/static/\">");
+  return html;
 }
 
 }  // namespace vigil

@@ -38,4 +38,10 @@ extern const char* const kDashboardCsp;
 // (400, 404), and 404 for a file that cannot be read.
 ApiResponse static_file_response(const std::string& web_root, const std::string& relative);
 
+// `html` with `<base href="/static/">` as the first element of its <head>,
+// so a page served at "/" finds its relative assets under /static/ before
+// the parser (or a browser's preload scanner) requests any of them; `html`
+// unchanged when it has no <head> or already has a <base>.
+std::string with_static_base(std::string html);
+
 }  // namespace vigil

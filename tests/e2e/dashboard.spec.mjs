@@ -106,6 +106,14 @@ async function main() {
   if (!resp || !resp.ok()) fail(`GET ${PAGE_URL} answered ${resp ? resp.status() : 'nothing'}`);
   await waitFor('the dashboard script (window.__vigil)', () => page.evaluate(() => !!window.__vigil), 10000);
   if (pageErrors.length) fail(`page errors: ${pageErrors.join(' | ')}`);
+  // Both style sheets came from /static/ and apply (without them the layout,
+  // and every click on a canvas below, is somewhere else).
+  const sheets = await page.evaluate(() => [...document.styleSheets].map((s) => s.href || ''));
+  for (const want of ['/static/style.css', '/static/vendor/uPlot.min.css'])
+    if (!sheets.some((h) => h.endsWith(want))) fail(`style sheet ${want} not applied (sheets: ${sheets.join(', ')})`);
+  const topbar = await page.evaluate(() => getComputedStyle(document.querySelector('.topbar')).display);
+  if (topbar !== 'flex') fail(`style.css rules not applied: .topbar is display ${topbar}, not flex`);
+  log('style sheets applied from /static/');
 
   // 1. A live stream canvas whose pixels change, with boxes drawn on it.
   const sel = `canvas.stream-canvas[data-stream-id="${firstId}"]`;
@@ -217,6 +225,10 @@ async function main() {
   }
   log(`line saved: ${JSON.stringify(line)}`);
   // ... and a zone: three clicks, a double-click on the last one closes it.
+  // The server has the line; the page may not have its PATCH answer yet, and
+  // handling it clears the name field: wait for the editor to be idle first.
+  await waitFor('the editor idle after saving the line (Start enabled, name cleared)', () => page.evaluate(() =>
+    !document.querySelector('#ed-start').disabled && document.querySelector('#ed-name').value === ''), 10000);
   await page.selectOption('#ed-mode', 'zone');
   await page.fill('#ed-name', 'e2e-zone');
   await page.click('#ed-start');

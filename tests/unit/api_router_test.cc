@@ -13,6 +13,7 @@
 #include "memory_engine.h"
 #include "server/api_router.h"
 #include "server/job_routes.h"
+#include "server/static_files.h"
 #include "server/url_codec.h"
 #include "test_support.h"
 
@@ -605,12 +606,24 @@ TEST_F(RouterTest, BrowserWithoutCredentialsGoesToLoginAndStaticFilesStayInside)
   a = r.handle(browser);
   EXPECT_EQ(a.status, 200);
   EXPECT_NE(a.body.find("<!doctype html>"), std::string::npos);
+  // Served at "/", the page's relative assets resolve under /static/ from its first element on.
+  EXPECT_NE(a.body.find("<head>\n<base href=\"/static/\">"), std::string::npos);
+  const ApiResponse direct = r.handle(req("GET", "/static/index.html"));
+  ASSERT_EQ(direct.status, 200);
+  EXPECT_EQ(direct.body.find("<base"), std::string::npos);  // there the assets are next to the page
   EXPECT_EQ(r.handle(req("GET", "/")).status, 200);  // not a browser: the page, which asks for the token
   for (const char* evil : {"/static/../../etc/passwd", "/static/%2e%2e/%2e%2e/etc/passwd", "/static//etc/passwd"}) {
     a = r.handle(req("GET", evil));
     EXPECT_TRUE(a.status == 400 || a.status == 404) << evil << " -> " << a.status;
     EXPECT_EQ(a.body.find("root:"), std::string::npos);
   }
+}
+
+TEST(StaticBase, GoesFirstInTheHeadOnceAndOnlyWhereThereIsAHead) {
+  EXPECT_EQ(with_static_base("<html><head><title>t</title></head>"),
+            "<html><head>\n<base href=\"/static/\"><title>t</title></head>");
+  EXPECT_EQ(with_static_base("<head><base href=\"/x/\"></head>"), "<head><base href=\"/x/\"></head>");
+  EXPECT_EQ(with_static_base("<title>no head</title>"), "<title>no head</title>");
 }
 
 TEST_F(RouterTest, MediaRoutesAreCheckedBeforeTheyAreServed) {
