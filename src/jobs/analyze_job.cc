@@ -208,8 +208,14 @@ Result<VideoInfo> probe_video(const std::string& path) {
   vo.hwaccel = HwAccel::kNone;
   auto src = VideoSource::open(vo);
   if (!src) return fail(src.error());
-  if (!((*src)->spec().kind == SourceKind::kFile))
-    return fail(ErrorCode::kInvalidArgument, "video " + path + ": offline analysis takes a file");
+  const SourceKind kind = (*src)->spec().kind;
+  if (kind != SourceKind::kFile && kind != SourceKind::kHttp)
+    return fail(ErrorCode::kInvalidArgument, "video " + path + ": offline analysis takes a file or an http(s) URL of one");
+  if (kind == SourceKind::kHttp && !(*src)->byte_seekable())
+    return fail(ErrorCode::kBadInput, "video " + path +
+                                          ": the server does not answer byte-range requests (no Accept-Ranges), so the "
+                                          "chunks cannot seek in it; serve it from a server with Range support or give "
+                                          "a path");
   VideoInfo v;
   v.path = path;
   v.duration_s = (*src)->duration_s();
@@ -387,7 +393,7 @@ class JobRun {
     if (outstanding.empty()) return;
     const std::vector<Chunk> queued = outstanding;
     const std::string jid = distributed_job_id(settings_.key());
-    const JobSpec spec{settings_.key(), options_.max_attempts, VideoAccess::kPath, settings_};
+    const JobSpec spec{settings_.key(), options_.max_attempts, video_access_for(settings_.video), settings_};
     auto queue = [&]() -> Result<void> {
       if (auto g = ensure_worker_group(r); !g) return g;
       if (auto p = publish_job(r, jid, spec); !p) return p;

@@ -141,8 +141,9 @@ struct AnalyzeOutcome {
 Result<std::unique_ptr<Detector>> open_analysis_detector(const std::string& model_path, const std::string& device,
                                                          int threads, bool rectangular = true);
 
-// Opens the file and reads its duration, size, rate and codec. Errors name the
-// path: missing, empty, not a video, audio-only, unknown duration.
+// Opens the file (or the http(s) URL of one) and reads its duration, size,
+// rate and codec. Errors name the path: missing, empty, not a video,
+// audio-only, unknown duration, a live source, a server without byte ranges.
 Result<VideoInfo> probe_video(const std::string& path);
 
 Result<AnalyzeOutcome> run_analysis(const AnalyzeJobOptions& options, const Detector& detector,

@@ -4,10 +4,14 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <string_view>
+
+#include "media/source_url.h"
 
 namespace vigil {
 namespace {
 
+// A URL has no size or modification time here: {path: url, size 0, mtime_ns 0}.
 nlohmann::json file_identity(const std::string& path) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -25,10 +29,39 @@ constexpr std::size_t kMaxStreamIdLength = 48;
 // More samples per second than any camera has frames.
 constexpr double kMaxSampleFps = 1000;
 
+// "scheme://..." with a scheme of letters, digits, + - . (RFC 3986); a path never has one before its first '/'.
+bool has_url_scheme(const std::string& video) {
+  const std::size_t sep = video.find("://");
+  if (sep == std::string::npos || sep == 0) return false;
+  for (std::size_t i = 0; i < sep; ++i) {
+    const auto c = static_cast<unsigned char>(video[i]);
+    if (!std::isalnum(c) && c != '+' && c != '-' && c != '.') return false;
+  }
+  return std::isalpha(static_cast<unsigned char>(video[0])) != 0;
+}
+
 }  // namespace
 
+bool is_http_video_url(const std::string& video) {
+  auto starts = [&](std::string_view prefix) {
+    if (video.size() < prefix.size()) return false;
+    for (std::size_t i = 0; i < prefix.size(); ++i)
+      if (std::tolower(static_cast<unsigned char>(video[i])) != prefix[i]) return false;
+    return true;
+  };
+  return starts("http://") || starts("https://");
+}
+
+std::string video_file_name(const std::string& video) {
+  if (!is_http_video_url(video)) return std::filesystem::path(video).filename().string();
+  const std::string path = video.substr(0, video.find_first_of("?#"));
+  const std::size_t authority = path.find("://") + 3;
+  const std::size_t slash = path.rfind('/');
+  return slash == std::string::npos || slash < authority ? std::string() : path.substr(slash + 1);
+}
+
 std::string stream_id_for_file(const std::string& path) {
-  const std::string stem = std::filesystem::path(path).stem().string();
+  const std::string stem = std::filesystem::path(video_file_name(path)).stem().string();
   std::string id;
   for (const char c : stem) {
     const auto u = static_cast<unsigned char>(std::tolower(static_cast<unsigned char>(c)));
@@ -72,10 +105,22 @@ Result<AnalyzeSettings> make_analyze_settings(const AnalyzeRequest& request, con
     return fail(ErrorCode::kInvalidArgument, "chunk: must be a number of seconds > 0, got " + std::to_string(request.chunk_s));
   if (request.video.empty()) return fail(ErrorCode::kInvalidArgument, "video: no file given");
   AnalyzeSettings s;
-  std::error_code ec;
-  const fs::path abs = fs::absolute(request.video, ec);
-  s.video = ec ? request.video : abs.lexically_normal().string();
-  s.name = fs::path(request.video).filename().string();
+  if (has_url_scheme(request.video) && !is_http_video_url(request.video))
+    return fail(ErrorCode::kInvalidArgument, "video " + redact_url(request.video) +
+                                                 ": offline analysis reads files and http(s) URLs; a live source "
+                                                 "(rtsp, rtmp, udp...) goes in `vigil run`");
+  if (is_http_video_url(request.video)) {
+    if (redact_url(request.video) != request.video)
+      return fail(ErrorCode::kInvalidArgument, "video " + redact_url(request.video) +
+                                                   ": a URL with a password or token would be written to the "
+                                                   "outputs (and Redis); serve the file without one, or give a path");
+    s.video = request.video;
+  } else {
+    std::error_code ec;
+    const fs::path abs = fs::absolute(request.video, ec);
+    s.video = ec ? request.video : abs.lexically_normal().string();
+  }
+  s.name = video_file_name(request.video);
   if (s.name.empty()) s.name = s.video;
   const std::string id = stream_id_for_file(request.video);
   s.sample_fps = request.sample_fps;

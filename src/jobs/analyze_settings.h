@@ -14,7 +14,7 @@
 namespace vigil {
 
 struct AnalyzeSettings {
-  std::string video;        // file path (absolute once resolved)
+  std::string video;        // file path (absolute once resolved) or http(s) URL (as given)
   std::string name;         // the file's name as given (e.g. "Lobby Cam.2024-01-01.mp4"), shown in outputs
   // stream.id (the "stream" of its events, [a-z0-9_-]+) is the slug of the
   // file's stem: stream_id_for_file().
@@ -30,8 +30,9 @@ struct AnalyzeSettings {
   // (its first sample) when every_s is 0.
   bool captions = false;
 
-  // The job key: the video (path, size, modification time), the model file
-  // (path, size, modification time) and every option above.
+  // The job key: the video (path, size, modification time; a URL is the URL
+  // alone), the model file (path, size, modification time) and every option
+  // above.
   nlohmann::json key_json() const;
   // key_json() as text (invalid UTF-8 in paths replaced, never throws).
   std::string key() const;
@@ -43,6 +44,12 @@ struct AnalyzeSettings {
 // that is empty or longer than 48 characters.
 std::string stream_id_for_file(const std::string& path);
 
+// `video` is an http:// or https:// URL (any case), not a file path.
+bool is_http_video_url(const std::string& video);
+// The file name a path or URL ends with: its last path segment, without a
+// URL's query or fragment ("http://h/v/a.mp4?x=1" -> "a.mp4").
+std::string video_file_name(const std::string& video);
+
 // What a user chooses for one analysis (command line or POST /api/jobs).
 struct AnalyzeRequest {
   std::string video;
@@ -53,7 +60,10 @@ struct AnalyzeRequest {
   bool captions = false;             // add scene captions (the config's describe: settings)
 };
 
-// Settings for `request` under `config` (may be null): the stream options,
+// Settings for `request` under `config` (may be null). An http(s) video URL
+// is kept as given (a file path is made absolute); one carrying a secret
+// (a password, a token parameter: what redact_url() hides) is refused, since
+// the video's name is written to the outputs and, distributed, to Redis. the stream options,
 // zones and lines come from the config's stream whose url is the video, else
 // its first stream, else the defaults. Errors name the option: a sample rate
 // or chunk length that is not a finite number > 0, more than 1000 samples per

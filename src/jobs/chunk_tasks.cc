@@ -116,8 +116,19 @@ Result<void> check_replies(const RedisClient& redis, const std::vector<RedisRepl
 const char* to_string(VideoAccess a) {
   switch (a) {
     case VideoAccess::kPath: return "path";
+    case VideoAccess::kUrl: return "url";
   }
   return "path";
+}
+
+std::optional<VideoAccess> parse_video_access(std::string_view text) {
+  if (text == "path") return VideoAccess::kPath;
+  if (text == "url") return VideoAccess::kUrl;
+  return std::nullopt;
+}
+
+VideoAccess video_access_for(const std::string& video) {
+  return is_http_video_url(video) ? VideoAccess::kUrl : VideoAccess::kPath;
 }
 
 std::string distributed_job_id(const std::string& job_key) {
@@ -174,9 +185,11 @@ Result<JobSpec> parse_job_spec(std::string_view text) {
     if (!j.contains("key") || !j["key"].is_string()) return bad("key");
     spec.key = j["key"].get<std::string>();
     spec.max_attempts = j.value("max_attempts", 2);
-    if (j.value("video_access", "path") != "path")
+    const auto access = parse_video_access(j.value("video_access", "path"));
+    if (!access)
       return fail(ErrorCode::kUnsupported, "job spec: video_access '" + j.value("video_access", "") +
-                                               "' is not one this worker knows (path)");
+                                               "' is not one this worker knows (path, url)");
+    spec.video_access = *access;
     if (!j.contains("settings") || !j["settings"].is_object()) return bad("settings");
     const json& s = j["settings"];
     AnalyzeSettings& out = spec.settings;

@@ -21,7 +21,8 @@
 // complete stores the result and XACKs in one step.
 //
 // The job spec (JSON, keys sorted): {"key", "max_attempts", "video_access":
-// "path" (a path every worker sees: shared storage), "settings": {...every
+// "path" (a path every worker sees: shared storage) or "url" (an http(s) URL
+// every worker can fetch with byte ranges), "settings": {...every
 // field of AnalyzeSettings; the stream as its config-file keys, without
 // describe.api_key}}. A worker rebuilds the settings and checks that their
 // key equals the job key (same video and model files, same options) before
@@ -50,8 +51,12 @@ inline constexpr const char* kWorkerGroup = "vigil-workers";
 
 enum class VideoAccess {
   kPath,  // "path": the same path on every worker (shared storage)
+  kUrl,   // "url": an http(s) URL each worker reads with byte ranges
 };
 const char* to_string(VideoAccess a);
+std::optional<VideoAccess> parse_video_access(std::string_view text);
+// kUrl for an http(s) URL (is_http_video_url), else kPath.
+VideoAccess video_access_for(const std::string& video);
 
 struct JobSpec {
   std::string key;  // AnalyzeSettings::key() on the coordinator

@@ -82,13 +82,17 @@ class WorkerState {
     namespace fs = std::filesystem;
     const AnalyzeSettings& s = spec.settings;
     std::error_code ec;
-    if (!fs::is_regular_file(s.video, ec))
+    // A URL is opened with the chunk: an error there fails the task naming it.
+    if (spec.video_access == VideoAccess::kPath && !fs::is_regular_file(s.video, ec))
       return fail(ErrorCode::kNotFound, "video " + s.video + ": no such file on this worker (workers need the path on shared storage)");
     if (!fs::is_regular_file(s.model_path, ec))
       return fail(ErrorCode::kNotFound, "model " + s.model_path + ": no such file on this worker");
     if (s.key() != spec.key)
       return fail(ErrorCode::kBadInput, "video " + s.video + " or model " + s.model_path +
                                             ": not the same file as the coordinator's (size or modification time differ)");
+    if (spec.video_access != video_access_for(s.video))
+      return fail(ErrorCode::kBadInput, "job spec: video_access '" + std::string(to_string(spec.video_access)) +
+                                            "' does not fit video " + s.video);
     return {};
   }
 

@@ -561,6 +561,10 @@ bool VideoSource::realtime() const {
 const SourceSpec& VideoSource::spec() const { return impl_->spec; }
 double VideoSource::fps() const { return impl_->fps; }
 double VideoSource::duration_s() const { return impl_->duration; }
+bool VideoSource::byte_seekable() const {
+  const AVIOContext* pb = impl_->fmt->pb;
+  return pb && (pb->seekable & AVIO_SEEKABLE_NORMAL);
+}
 int VideoSource::width() const { return rotated_size(impl_->codec->width, impl_->codec->height, impl_->rotation).first; }
 int VideoSource::height() const {
   return rotated_size(impl_->codec->width, impl_->codec->height, impl_->rotation).second;

@@ -109,6 +109,9 @@ class VideoSource {
   const SourceSpec& spec() const;
   double fps() const;         // nominal frame rate (0 when unknown)
   double duration_s() const;  // 0 when unknown (live)
+  // The input can seek by bytes: a local file, or an HTTP server that
+  // answers byte-range requests (Accept-Ranges / Content-Range).
+  bool byte_seekable() const;
   // Display size: the decoded size turned by rotation() (frames from read()
   // are already turned).
   int width() const;

@@ -5,10 +5,14 @@
 // local run with the same chunking (results.json, events.jsonl,
 // timeline.csv): plain, after a worker is killed -9 mid-chunk (its task is
 // taken over after --claim-idle), after the coordinator is killed -9 and run
-// again (it resumes: nothing queued twice), and across a Redis restart.
+// again (it resumes: nothing queued twice), across a Redis restart, and with
+// the video given as an http:// URL served with byte ranges
+// (tests/cluster/range_file_server.py; Debian's python3 -m http.server
+// serves none, and such a URL is refused).
 // Waits are conditions with deadlines (tests/wait.h), read from Redis.
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -245,6 +249,98 @@ TEST_F(DistributedTest, AWorkerThatCannotOpenTheVideoFailsTheTaskNamingBoth) {
   EXPECT_EQ(coord.wait(), 1);
   const std::string log = slurp(dir_ + "/coordinator.log");
   EXPECT_NE(log.find("failed: worker wa: video " + copy + ": no such file on this worker"), std::string::npos) << log;
+}
+
+// A file server on a free loopback port: range_file_server.py (byte ranges)
+// or Debian's python3 -m http.server (none), serving `dir`.
+class FileServer {
+ public:
+  FileServer(const std::string& dir, bool ranges, const std::string& log) : port_(test::free_port()) {
+    std::vector<std::string> argv = ranges ? std::vector<std::string>{"/usr/bin/python3", kRangeServer, dir, std::to_string(port_)}
+                                           : std::vector<std::string>{"/usr/bin/python3", "-m", "http.server", "--bind",
+                                                                      "127.0.0.1", "--directory", dir, std::to_string(port_)};
+    process_ = std::make_unique<ChildProcess>(argv, log);
+    started_ = test::eventually([&] { return test::port_open(port_); }, 20s, 20ms);
+  }
+  bool started() const { return started_; }
+  std::string url(const std::string& file) const { return "http://127.0.0.1:" + std::to_string(port_) + "/" + file; }
+
+ private:
+  static constexpr const char* kRangeServer = VIGIL_SOURCE_DIR "/tests/cluster/range_file_server.py";
+  int port_;
+  std::unique_ptr<ChildProcess> process_;
+  bool started_ = false;
+};
+
+// results.json of a URL run names the URL where the local run names the path.
+nlohmann::json results_without_video_path(const std::string& dir) {
+  auto j = nlohmann::json::parse(slurp(dir + "/results.json"));
+  j["video"].erase("path");
+  return j;
+}
+
+TEST_F(DistributedTest, AnHttpUrlWithByteRangesGivesTheLocalBytes) {
+  const std::string www = dir_ + "/www";
+  fs::create_directories(www);
+  const std::string name = fs::path(video()).filename().string();
+  fs::copy_file(video(), www + "/" + name);
+  FileServer server(www, true, dir_ + "/http.log");
+  ASSERT_TRUE(server.started()) << slurp(dir_ + "/http.log");
+  auto a = worker("wa"), b = worker("wb");
+  const std::string out = dir_ + "/out";
+  std::vector<std::string> argv{VIGIL_BINARY, "analyze", server.url(name)};
+  argv.insert(argv.end(), kOpts.begin(), kOpts.end());
+  argv.insert(argv.end(), {"-o", out, "--redis", redis_->url()});
+  ChildProcess coord(argv, dir_ + "/coordinator.log");
+  ASSERT_EQ(wait_exit(coord), 0) << slurp(dir_ + "/coordinator.log");
+  for (const std::string f : {"events.jsonl", "timeline.csv"})
+    EXPECT_EQ(slurp(out + "/" + f), slurp(local_dir() + "/" + f)) << f << " of the URL run differs from the local run's";
+  EXPECT_EQ(results_without_video_path(out), results_without_video_path(local_dir()));
+  EXPECT_EQ(run_json(out)["this_run"]["chunks"].size(), 3u);
+  EXPECT_EQ(nlohmann::json::parse(slurp(out + "/results.json"))["video"]["path"], server.url(name));
+  // The chunks after the first were read from where they start: range requests.
+  const std::string http_log = slurp(dir_ + "/http.log");
+  EXPECT_NE(http_log.find("\" 206 "), std::string::npos) << http_log;
+}
+
+TEST_F(DistributedTest, AWorkerThatCannotFetchTheUrlFailsTheTaskNamingIt) {
+  const std::string www = dir_ + "/www";
+  fs::create_directories(www);
+  fs::copy_file(video(), www + "/gone.mp4");
+  FileServer server(www, true, dir_ + "/http.log");
+  ASSERT_TRUE(server.started()) << slurp(dir_ + "/http.log");
+  std::vector<std::string> argv{VIGIL_BINARY, "analyze", server.url("gone.mp4"), "--sample-fps", "1", "--chunk", "30",
+                                "--progress", "lines", "-o", dir_ + "/out", "--redis", redis_->url()};
+  ChildProcess coord(argv, dir_ + "/coordinator.log");
+  ASSERT_TRUE(test::eventually([&] { return tasks().size() == 2; }, 60s, 20ms));
+  fs::remove(www + "/gone.mp4");
+  auto a = worker("wa");
+  ASSERT_TRUE(test::eventually([&] { return coord.exited(); }, 120s, 100ms));
+  EXPECT_EQ(coord.wait(), 1);
+  const std::string log = slurp(dir_ + "/coordinator.log");
+  EXPECT_NE(log.find("failed: worker wa: source " + server.url("gone.mp4") + ": cannot open"), std::string::npos) << log;
+}
+
+TEST(DistributedErrorsTest, UrlsWithoutByteRangesOrWithSecretsAreRefused) {
+  const std::string www = fresh_dir("no_ranges");
+  fs::copy_file(video(), www + "/plain.mp4");
+  FileServer plain(www, false, www + "/http.log");
+  ASSERT_TRUE(plain.started()) << slurp(www + "/http.log");
+  auto r = test::run_process(std::string(VIGIL_BINARY) + " analyze " + plain.url("plain.mp4") + " -o " + www + "/out");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("video " + plain.url("plain.mp4") + ": the server does not answer byte-range requests"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(www + "/out")) << "a refused video must not leave an output folder";
+  r = test::run_process(std::string(VIGIL_BINARY) + " analyze 'http://me:hush@127.0.0.1:1/a.mp4' -o " + www + "/out2");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("video http://me:***@127.0.0.1:1/a.mp4: a URL with a password or token"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("hush"), std::string::npos) << r.err;
+  r = test::run_process(std::string(VIGIL_BINARY) + " analyze rtsp://127.0.0.1:1/cam -o " + www + "/out3");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("video rtsp://127.0.0.1:1/cam: offline analysis reads files and http(s) URLs"), std::string::npos)
+      << r.err;
 }
 
 TEST(DistributedErrorsTest, BadRedisUrlsAndUnreachableRedisAreClear) {

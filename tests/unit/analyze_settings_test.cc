@@ -32,5 +32,37 @@ TEST(AnalyzeSettings, FileNameWithSpacesAndDotsKeepsItsNameAndGetsASlugId) {
   EXPECT_FLOAT_EQ(c->stream.conf, 0.6F);
 }
 
+TEST(AnalyzeSettings, AnHttpUrlIsKeptAsGivenAndNamedByItsLastPathPart) {
+  AnalyzeRequest req;
+  req.video = "https://media.example/rec/Lobby%20Cam.mp4?v=2#t=1";
+  auto s = make_analyze_settings(req, nullptr, "", "model.onnx");
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->video, req.video);  // not made absolute like a path
+  EXPECT_EQ(s->name, "Lobby%20Cam.mp4");
+  EXPECT_EQ(s->stream.id, "lobby_20cam");
+  EXPECT_EQ(video_file_name("http://host:8080"), "");
+  EXPECT_EQ(video_file_name("HTTP://host/a/b.mkv"), "b.mkv");
+  EXPECT_TRUE(is_http_video_url("HTTPS://x/y"));
+  EXPECT_FALSE(is_http_video_url("/srv/http://x"));
+}
+
+TEST(AnalyzeSettings, LiveSourcesAndUrlsWithSecretsAreRefusedNamingThem) {
+  AnalyzeRequest req;
+  req.video = "rtsp://cam.local/live";
+  auto s = make_analyze_settings(req, nullptr, "", "model.onnx");
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().message,
+            "video rtsp://cam.local/live: offline analysis reads files and http(s) URLs; a live source (rtsp, rtmp, "
+            "udp...) goes in `vigil run`");
+  req.video = "https://me:hush@media.example/a.mp4";
+  s = make_analyze_settings(req, nullptr, "", "model.onnx");
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message.find("a URL with a password or token"), std::string::npos);
+  EXPECT_EQ(s.error().message.find("hush"), std::string::npos) << s.error().message;
+  // A relative path with "://" further on is still a path.
+  req.video = "clips/a://b.mp4";
+  EXPECT_TRUE(make_analyze_settings(req, nullptr, "", "model.onnx"));
+}
+
 }  // namespace
 }  // namespace vigil
