@@ -655,6 +655,9 @@ const Section<ClusterConfig>& cluster_section() {
                  "move within about lease_s"));
     t.add(integer("max_streams", &V::max_streams, Range::between(0, 10000),
                   "streams this node runs at most; 0 = no limit (an even share of the cluster's streams)"));
+    t.add(flag("measure_capacity", &V::measure_capacity,
+               "take as many streams as this node's measured load allows (CPU and inference time per stream, up to "
+               "80%; starts with 1, at most max_streams when set); false = max_streams alone"));
     t.add(text("advertise_url", &V::advertise_url,
                "this node's API as the other nodes link to it (http://host:port); empty = from --listen "
                "(same as --advertise)")

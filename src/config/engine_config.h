@@ -190,6 +190,7 @@ struct ClusterConfig {
   std::string redis;           // redis://[user:password@]host[:port][/db]; empty = no cluster
   double lease_s = 10;         // a stream's lease; renewed every lease_s / 3
   int max_streams = 0;         // streams this node runs at most; 0 = no limit
+  bool measure_capacity = false;  // capacity from this node's measured load (node/lease_plan.h CapacityMeter)
   std::string advertise_url;   // this node's API for the others' links; empty = from --listen
   int events_maxlen = 100000;  // vigil:events keeps about this many entries (XADD MAXLEN ~)
   bool enabled() const { return !redis.empty(); }

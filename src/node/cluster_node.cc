@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cluster/redis_client.h"
+#include "core/round.h"
 #include "config/config_json.h"
 #include "config/config_node.h"
 #include "node/redis_event_sink.h"
@@ -21,6 +22,9 @@ using nlohmann::json;
 constexpr const char* kStreamsKey = "vigil:streams";
 constexpr const char* kNodesKey = "vigil:nodes";
 constexpr double kFailedStartRetry_s = 30;
+// A measured capacity reads the load after the streams ran unchanged this long
+// (the engine's stage loads are smoothed over ~5 s).
+constexpr double kCapacitySettle_s = 10;
 
 // PEXPIRE only while the key holds our token: a node renews its own lease only.
 constexpr const char* kRenewScript =
@@ -91,7 +95,9 @@ ClusterNode::ClusterNode(ClusterNodeOptions options, Engine& engine)
       engine_(engine),
       lease_ms_(static_cast<std::int64_t>(options_.config.lease_s * 1000)),
       boot_(random_hex()),
-      hold_(2 * options_.config.lease_s) {}
+      hold_(2 * options_.config.lease_s),
+      meter_(kCapacitySettle_s, options_.config.max_streams),
+      capacity_(options_.config.measure_capacity ? meter_.capacity() : options_.config.max_streams) {}
 
 ClusterNode::~ClusterNode() { stop(); }
 
@@ -128,7 +134,8 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::create(ClusterNodeOptions opti
     node->status_.self = node->options_.name;
     node->status_.redis = url->redacted();
     node->status_.lease_s = node->options_.config.lease_s;
-    node->status_.capacity = node->options_.config.max_streams;
+    node->status_.capacity = node->capacity_;
+    node->status_.capacity_measured = node->options_.config.measure_capacity;
   }
   return node;
 }
@@ -202,6 +209,7 @@ void ClusterNode::tick() {
   renew_leases(now);
   expire_unrenewed(now);
   if (stop_) return;
+  if (options_.config.measure_capacity) measure_capacity(now);
   const bool beat = write_heartbeat();
   auto view = beat ? read_view() : std::nullopt;
   if (view) {
@@ -256,8 +264,38 @@ void ClusterNode::expire_unrenewed(double now) {
   }
 }
 
+namespace {
+
+// The load of this node (lease_plan.h CapacityMeter): the larger of its CPU
+// share and its inference workers' busy share.
+double node_load(const EngineStats& st) {
+  const double cpu = st.cpu_percent / (100.0 * std::max(1, st.budget.cores));
+  const double infer_ms = st.stage(Stage::kPreprocess).load_ms_per_s + st.stage(Stage::kInference).load_ms_per_s +
+                          st.stage(Stage::kPostprocess).load_ms_per_s;
+  const double workers = infer_ms / (1000.0 * std::max(1, st.budget.workers));
+  return std::max(cpu, workers);
+}
+
+}  // namespace
+
+void ClusterNode::measure_capacity(double now) {
+  const EngineStats st = engine_.stats();
+  const int streams = static_cast<int>(st.streams.size());
+  const bool all_up = st.active_streams() == st.streams.size();
+  const double load = node_load(st);
+  const int before = capacity_;
+  capacity_ = meter_.update(streams, all_up, load, now);
+  if (capacity_ != before)
+    spdlog::info("cluster: node '{}' capacity {} -> {} stream(s) (measured: load {:.2f} with {} stream(s), {:.3f} each)",
+                 options_.name, before, capacity_.load(), load, streams, meter_.per_stream_load());
+  std::lock_guard lock(status_mu_);
+  status_.load = round3(load);
+  status_.per_stream_load = round3(meter_.per_stream_load());
+  status_.measured_streams = meter_.measured_streams();
+}
+
 bool ClusterNode::write_heartbeat() {
-  const json doc = {{"advertise_url", advertise_url_}, {"capacity", options_.config.max_streams}};
+  const json doc = {{"advertise_url", advertise_url_}, {"capacity", capacity_.load()}};
   commands_ += 2;
   auto r = redis_->pipeline({{"SET", node_key(options_.name), doc.dump(), "PX", std::to_string(lease_ms_)},
                              {"SADD", kNodesKey, options_.name}});
@@ -436,6 +474,7 @@ void ClusterNode::publish_status(const View* view, double now) {
   std::vector<std::string> running = engine_.stream_ids();
   std::lock_guard lock(status_mu_);
   status_.connected = view != nullptr;
+  status_.capacity = capacity_;
   status_.advertise_url = advertise_url_;
   status_.running = std::move(running);
   status_.commands = commands_;

@@ -77,7 +77,11 @@ struct ClusterStatus {
   std::string advertise_url;
   std::string redis;  // redacted
   double lease_s = 0;
-  int capacity = 0;
+  int capacity = 0;  // advertised: max_streams (0 = no limit) or the measured one
+  bool capacity_measured = false;  // cluster.measure_capacity
+  double load = 0;                 // measured: the load the capacity was last read from (0..1+)
+  double per_stream_load = 0;      // measured: its share per stream at the last settled reading (0 before one)
+  int measured_streams = 0;        // the streams running at that reading
   int fair_share = 0;  // the level of lease_plan.h for the streams and alive nodes
   bool connected = false;  // the last tick reached Redis
   std::string last_error;
@@ -131,6 +135,7 @@ class ClusterNode {
   // The tick's steps.
   void renew_leases(double now);
   void expire_unrenewed(double now);
+  void measure_capacity(double now);
   bool write_heartbeat();
   struct View;
   std::optional<View> read_view();
@@ -164,6 +169,8 @@ class ClusterNode {
   };
   std::map<std::string, Held> held_;
   ReleaseHold hold_;
+  CapacityMeter meter_;
+  std::atomic<int> capacity_;  // what the heartbeat advertises
   // Streams whose start failed, and when: not claimed again for a while.
   std::map<std::string, double> failed_starts_;
 

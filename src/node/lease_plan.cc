@@ -79,8 +79,11 @@ bool over_fair_share(const LeaseView& view) {
   if (!self) return false;
   const int level = level_of(view, nodes);
   if (self->held <= node_quota(level, self->capacity)) return false;
-  for (const auto& n : nodes)
-    if (n.name != view.self && n.held + 2 <= self->held && n.held < node_quota(level, n.capacity)) return true;
+  const bool over_capacity = self->capacity > 0 && self->held > self->capacity;
+  for (const auto& n : nodes) {
+    if (n.name == view.self || n.held >= node_quota(level, n.capacity)) continue;
+    if (over_capacity || n.held + 2 <= self->held) return true;
+  }
   return false;
 }
 
@@ -89,6 +92,31 @@ std::optional<std::string> stream_to_release(const LeaseView& view) {
   for (const auto& [stream, owner] : view.owners)  // ordered by id
     if (owner == view.self) last = stream;
   return last;
+}
+
+int CapacityMeter::capped(int c) const {
+  constexpr int kMost = 10000;  // cluster.max_streams' range
+  c = std::clamp(c, 1, kMost);
+  return max_streams_ > 0 ? std::min(c, max_streams_) : c;
+}
+
+int CapacityMeter::update(int streams, bool all_up, double load, double now_s) {
+  if (streams != last_streams_ || all_up != last_all_up_) {
+    last_streams_ = streams;
+    last_all_up_ = all_up;
+    since_s_ = now_s;
+  }
+  const bool settled = now_s - since_s_ >= settle_s_;
+  if (streams == 0) {
+    capacity_ = capped(per_stream_ > 0 ? static_cast<int>(kTargetLoad / per_stream_) : 1);
+    return capacity_;
+  }
+  if (!settled || !all_up || load <= 0) return capacity_ = capped(std::max(capacity_, 1));
+  per_stream_ = load / streams;
+  measured_streams_ = streams;
+  const int fits = static_cast<int>(kTargetLoad / per_stream_);
+  capacity_ = capped(load > kOverload ? std::min(streams - 1, fits) : std::max(streams, fits));
+  return capacity_;
 }
 
 bool ReleaseHold::should_release(bool over, double now_s) {

@@ -54,7 +54,9 @@ struct LeaseView {
 // The free streams `self` should try to claim now, in the order to try them.
 std::vector<std::string> streams_to_claim(const LeaseView& view);
 // Whether `self` holds more than its quota while another alive node under its
-// quota holds at least 2 fewer (see above).
+// quota holds at least 2 fewer (see above), or more than its capacity
+// (capacity > 0; a measured capacity can drop below what it holds) while
+// another alive node is under its quota.
 bool over_fair_share(const LeaseView& view);
 // The stream `self` gives away when it releases one: its last by id.
 std::optional<std::string> stream_to_release(const LeaseView& view);
@@ -73,6 +75,45 @@ class ReleaseHold {
   double hold_s_;
   std::optional<double> over_since_;
   std::optional<double> last_release_;
+};
+
+// Measured capacity (cluster.measure_capacity): how many streams this node
+// can run, from its load. load = the larger of its CPU use (share of its
+// cores) and its inference workers' busy time (share of workers x 1 s per
+// second), both over its running streams. The per-stream cost is load /
+// streams, read only when the set of streams has not changed and every one
+// of them delivered frames for settle_s (a stream that is still opening
+// costs nothing yet); then
+//   capacity = floor(kTargetLoad / per-stream cost), at least 1,
+// but never below the streams it runs unless it is overloaded (load >
+// kOverload: then at most streams - 1, so one can move to a node with room;
+// lease_plan's release rule). Before the first reading: 1 stream (it is
+// measured on one); with no streams, the last per-stream cost seen.
+// max_streams > 0 caps it. No threads, no I/O, time is an argument.
+class CapacityMeter {
+ public:
+  static constexpr double kTargetLoad = 0.8;
+  static constexpr double kOverload = 0.95;
+  CapacityMeter(double settle_s, int max_streams) : settle_s_(settle_s), max_streams_(max_streams) {}
+  // One reading: the streams running (all_up: every one delivers frames)
+  // and the load; the capacity to advertise now.
+  int update(int streams, bool all_up, double load, double now_s);
+  int capacity() const { return capacity_; }
+  // The per-stream cost of the last settled reading (0 before one).
+  double per_stream_load() const { return per_stream_; }
+  // The streams of that reading (0 before one).
+  int measured_streams() const { return measured_streams_; }
+
+ private:
+  int capped(int c) const;
+  double settle_s_;
+  int max_streams_;
+  int capacity_ = 1;
+  double per_stream_ = 0;
+  int measured_streams_ = 0;
+  int last_streams_ = -1;
+  bool last_all_up_ = false;
+  double since_s_ = 0;
 };
 
 // The rendezvous weight of a stream for a node (FNV-1a of "node\nstream").

@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -330,6 +331,50 @@ TEST_F(ClusterLiveTest, TwoNodesShareFailOverAndRebalanceOnce) {
   // A clean stop hands the streams over at once (no lease to wait for).
   b.terminate();
   ASSERT_TRUE(test::eventually([&] { return size_of(a.streams()) == 4; }, 10s)) << a.log();
+  a.terminate();
+}
+
+// cluster.measure_capacity: one node, four streams it cannot all carry. The
+// detector is slowed by 110 ms a call (VIGIL_TEST_INFERENCE_DELAY_MS, batch
+// max 1, one worker) and each stream asks 2 analyses a second (10 fps, every
+// 5): every stream costs the worker more than 0.22 of its time, so at most 3
+// fit under the 0.8 target (2 here: ~0.33 a stream with the real inference).
+// The node starts with one stream, measures it once it has run settled, and
+// runs the capacity it then advertises. (Growing and shrinking step by step:
+// tests/unit/lease_plan_test.cc.)
+TEST_F(ClusterLiveTest, AMeasuredCapacityRunsOnlyTheStreamsItsLoadAllows) {
+  std::string y = "stats_interval_s: 0\nadaptive: false\nbatch: {max: 1}\nworkers: 1\ncluster:\n  redis: " +
+                  redis_->url() + "\n  lease_s: " + std::to_string(kLease_s) + "\n  measure_capacity: true\nstreams:\n";
+  for (int i = 1; i <= 4; ++i)
+    y += "  - id: cam" + std::to_string(i) + "\n    url: " + kVtest + "\n    loop: true\n    every: 5\n";
+  Node a("node-a", test::free_port(), write_config("measured.yaml", y), dir_);
+  ::setenv("VIGIL_TEST_INFERENCE_DELAY_MS", "110", 1);
+  a.start();
+  ::unsetenv("VIGIL_TEST_INFERENCE_DELAY_MS");
+  ASSERT_TRUE(test::eventually([&] { return a.up(); }, 30s)) << a.log();
+  json c = a.cluster();
+  ASSERT_TRUE(c.is_object()) << a.log();
+  EXPECT_EQ(c["capacity_measured"], true);
+  // Before a settled reading: one stream.
+  EXPECT_LE(c["capacity"].get<int>(), 1) << c.dump(2);
+  // A settled reading: the capacity is what the measured cost allows, and the node runs exactly that many.
+  auto settled = [&] {
+    c = a.cluster();
+    if (!c.is_object() || c["per_stream_load"].is_null()) return false;
+    const int cap = c["capacity"].get<int>();
+    const double per = c["per_stream_load"].get<double>();
+    int unowned = 0;
+    for (const auto& st : c["streams"]) unowned += st["node"].is_null();
+    // The last settled reading was taken with the streams it runs now.
+    return c["running"].size() == static_cast<std::size_t>(cap) && unowned == 4 - cap &&
+           cap == std::max(1, static_cast<int>(0.8 / per + 1e-9)) && c["measured_streams"] == cap;
+  };
+  ASSERT_TRUE(test::eventually(settled, 90s, 200ms)) << c.dump(2) << a.log();
+  std::printf("measured capacity %d: %.3f a stream (with %d running), load now %.3f\n", c["capacity"].get<int>(),
+              c["per_stream_load"].get<double>(), c["measured_streams"].get<int>(), c["load"].get<double>());
+  EXPECT_GT(c["per_stream_load"].get<double>(), 0.22) << "110 ms x 2 a second is 0.22 of the worker: " << c.dump(2);
+  EXPECT_LE(c["capacity"].get<int>(), 3) << c.dump(2);
+  EXPECT_EQ(c["nodes"][0]["capacity"], c["capacity"]) << "the heartbeat advertises the measured capacity";
   a.terminate();
 }
 

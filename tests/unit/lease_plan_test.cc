@@ -121,5 +121,47 @@ TEST(LeasePlan, ReleaseWaitsForAWholeHoldAndOneAtATime) {
   EXPECT_TRUE(h.should_release(true, 113.0));
 }
 
+TEST(LeasePlan, ANodeOverItsCapacityReleasesToAPeerWithRoomEvenOneBelow) {
+  // a measured 2 but holds 3; b holds 2 of its unlimited quota 3: one moves.
+  EXPECT_TRUE(over_fair_share(view_of("a", {3, 2}, 0, {2, 0})));
+  EXPECT_FALSE(over_fair_share(view_of("a", {3, 3}, 0, {2, 3})));  // b is full: a keeps its streams
+  EXPECT_FALSE(over_fair_share(view_of("a", {3}, 0, {2})));        // alone: overloaded beats not run
+  // After the move a is at its capacity and b under its quota: nothing more moves back.
+  EXPECT_FALSE(over_fair_share(view_of("a", {2, 3}, 0, {2, 0})));
+  EXPECT_FALSE(over_fair_share(view_of("b", {2, 3}, 0, {2, 0})));
+  EXPECT_TRUE(streams_to_claim(view_of("a", {2, 3}, 0, {2, 0})).empty());
+}
+
+TEST(CapacityMeter, StartsWithOneAndReadsTheLoadOnceSettled) {
+  CapacityMeter m(10, 0);
+  EXPECT_EQ(m.update(0, true, 0.0, 0), 1);   // nothing measured yet: one stream
+  EXPECT_EQ(m.update(1, false, 0.0, 1), 1);  // opening
+  EXPECT_EQ(m.update(1, true, 0.2, 2), 1);   // up, not yet settled
+  EXPECT_EQ(m.update(1, true, 0.2, 11.9), 1);
+  EXPECT_EQ(m.update(1, true, 0.2, 12), 4);  // 0.2 a stream: 0.8 / 0.2
+  EXPECT_DOUBLE_EQ(m.per_stream_load(), 0.2);
+  EXPECT_EQ(m.measured_streams(), 1);
+  EXPECT_EQ(m.update(4, true, 0.5, 13), 4);  // the three new ones settle first
+  EXPECT_EQ(m.update(4, true, 0.5, 23), 6);  // 0.125 each: floor(6.4)
+  EXPECT_EQ(m.update(0, true, 0.0, 30), 6);  // all gone: the last cost
+}
+
+TEST(CapacityMeter, NeverBelowWhatItRunsUnlessOverloaded) {
+  CapacityMeter m(5, 0);
+  m.update(3, true, 0.9, 0);
+  EXPECT_EQ(m.update(3, true, 0.9, 5), 3);   // 0.3 each: fits 2, but 0.9 is not overload: keeps 3
+  EXPECT_EQ(m.update(3, true, 0.99, 6), 2);  // overloaded: one must go
+  m.update(5, true, 3.0, 10);
+  EXPECT_EQ(m.update(5, true, 3.0, 15), 1);  // far over: fits 1
+  m.update(1, true, 1.5, 20);
+  EXPECT_EQ(m.update(1, true, 1.5, 25), 1);  // never 0
+}
+
+TEST(CapacityMeter, MaxStreamsCapsTheMeasure) {
+  CapacityMeter m(1, 3);
+  m.update(1, true, 0.01, 0);
+  EXPECT_EQ(m.update(1, true, 0.01, 1), 3);  // fits 80, max_streams 3
+}
+
 }  // namespace
 }  // namespace vigil
