@@ -13,6 +13,7 @@ function nodeLink(name, url, self) {
 
 function render(c) {
   $('#cluster-sub').textContent = `${c.self} · lease ${c.lease_s} s · fair share ${c.fair_share}` +
+    (c.capacity_measured && c.load != null ? ` · capacity ${c.capacity} measured, load ${fmt(c.load, 2)}` : '') +
     (c.connected ? '' : ' · Redis unreachable');
   const urls = {};
   const rows = $('#cluster-nodes tbody');
