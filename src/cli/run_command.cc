@@ -476,7 +476,9 @@ int run_engine(const RunArgs& a) {
   // A cluster node starts with no stream: its config's streams go to the
   // cluster, and the node runs those it claims.
   std::vector<StreamConfig> cluster_streams;
+  LocalSecrets secrets;  // the api_keys of this config, for the streams this node runs from Redis
   if (!a.node.empty()) {
+    secrets = {cfg->streams, cfg->defaults};
     for (auto& s : std::exchange(cfg->streams, {}))
       if (s.enabled) cluster_streams.push_back(std::move(s));  // a disabled config stream is not shared
   }
@@ -489,7 +491,7 @@ int run_engine(const RunArgs& a) {
   if (demo) log_demo_events(e);
   std::unique_ptr<ClusterNode> cluster;
   if (!a.node.empty()) {
-    auto created = ClusterNode::create(ClusterNodeOptions{cfg->cluster, a.node, ""}, e);
+    auto created = ClusterNode::create(ClusterNodeOptions{cfg->cluster, a.node, "", std::move(secrets)}, e);
     if (!created) {
       std::cerr << "vigil run: " << created.error().message << "\n";
       return kExitBadInput;

@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "cluster/redis_client.h"
+#include "config/engine_config.h"
 #include "jobs/chunk_worker.h"
 
 namespace vigil::cli {
@@ -28,6 +29,7 @@ struct WorkerArgs {
   int batch = 1;
   int threads = 0;
   std::string device;
+  std::string config;  // -c: only its secrets are used (describe.api_key)
 };
 
 std::string default_worker_name() {
@@ -60,6 +62,11 @@ int run_worker(const WorkerArgs& a) {
   o.batch = a.batch;
   o.threads = a.threads;
   o.device = *device;
+  if (!a.config.empty()) {
+    auto cfg = load_config_file(a.config);
+    if (!cfg) return bad_input(cfg.error().message);
+    o.secrets = {cfg->streams, cfg->defaults};
+  }
   o.claim_idle = std::chrono::milliseconds(static_cast<long>(std::lround(a.claim_idle_s * 1000)));
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
@@ -85,6 +92,9 @@ std::function<int()> add_worker_command(CLI::App& app) {
   cmd->add_option("--batch", args->batch, "Images per inference batch")->capture_default_str();
   cmd->add_option("--threads", args->threads, "Inference threads (0 = one per core)")->capture_default_str();
   cmd->add_option("--device", args->device, "Execution provider: auto|cpu|cuda|tensorrt (default: $DEVICE, else auto)");
+  cmd->add_option("-c,--config", args->config,
+                  "A config whose describe.api_key (of defaults, or of a stream with the video's id) the tasks' "
+                  "captioners use when their endpoint is the same (Redis never holds keys)");
   return [args] { return run_worker(*args); };
 }
 

@@ -157,6 +157,14 @@ std::vector<StreamConfig> apply_stream_state(const std::vector<StreamConfig>& co
   return out;
 }
 
+void fill_local_api_key(StreamConfig& stream, const LocalSecrets& local) {
+  if (!stream.describe.api_key.empty()) return;
+  const StreamConfig* own = find_stream(local.streams, stream.id);
+  const StreamConfig& from = own ? *own : local.defaults;
+  if (!from.describe.api_key.empty() && from.describe.endpoint == stream.describe.endpoint)
+    stream.describe.api_key = from.describe.api_key;
+}
+
 ConfigNode stream_state_node(const StreamState& state, const ConfigText& config, const EnvLookup* env) {
   ConfigNode streams = ConfigNode::list();
   for (const auto& s : state.streams) streams.items.push_back(state_stream_node(s, config, env));

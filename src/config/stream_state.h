@@ -39,6 +39,18 @@ StreamState stream_state_of(const std::vector<StreamConfig>& config, const std::
 // api_key keeps the config stream's (the file never holds it).
 std::vector<StreamConfig> apply_stream_state(const std::vector<StreamConfig>& config, const StreamState& state);
 
+// Secrets are never shared between processes: a stream that comes from
+// elsewhere (a cluster node's document in Redis, a chunk task of a
+// distributed job) has no describe.api_key. It takes this process's own:
+// the key of the `streams` entry with its id, else of `defaults`, but only
+// when that entry's describe.endpoint is the stream's (a key goes only to
+// the server it was configured for). A stream with a key keeps it.
+struct LocalSecrets {
+  std::vector<StreamConfig> streams;
+  StreamConfig defaults;
+};
+void fill_local_api_key(StreamConfig& stream, const LocalSecrets& local);
+
 // The config file as written, before ${NAME} substitution: each stream's
 // tree by id, and `defaults:` (kNull when absent or when the text is not YAML).
 struct ConfigText {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <regex>
 #include <string_view>
 
 #include "media/source_url.h"
@@ -28,6 +29,17 @@ nlohmann::json file_identity(const std::string& path) {
 constexpr std::size_t kMaxStreamIdLength = 48;
 // More samples per second than any camera has frames.
 constexpr double kMaxSampleFps = 1000;
+
+// The config text as the job key (and a distributed job's spec in Redis)
+// keeps it: URL passwords and the values of secret keys (api_key, password,
+// authorization, token, x-api-key) become "***"; ${NAME} references stay.
+std::string redact_config_secrets(const std::string& text) {
+  static const std::regex kSecret(
+      R"((^|[\s{,])((?:api_key|password|authorization|token|x-api-key)[ \t]*:[ \t]*))"
+      R"(("(?!\$\{)[^"\n]*"|'(?!\$\{)[^'\n]*'|(?![\s"'$])[^,}\n#]*[^,}\n#\s]))",
+      std::regex::ECMAScript | std::regex::icase);
+  return std::regex_replace(redact_urls_in(text), kSecret, "$1$2\"***\"");
+}
 
 // "scheme://..." with a scheme of letters, digits, + - . (RFC 3986); a path never has one before its first '/'.
 bool has_url_scheme(const std::string& video) {
@@ -125,7 +137,7 @@ Result<AnalyzeSettings> make_analyze_settings(const AnalyzeRequest& request, con
   const std::string id = stream_id_for_file(request.video);
   s.sample_fps = request.sample_fps;
   s.chunk_s = request.chunk_s;
-  s.config_text = config_text;
+  s.config_text = redact_config_secrets(config_text);
   s.stream = default_stream(id, s.video);
   if (config) {
     const StreamConfig* pick = nullptr;

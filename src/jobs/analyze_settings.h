@@ -23,7 +23,7 @@ struct AnalyzeSettings {
   std::string model_path;   // ONNX model
   bool rectangular = true;  // model.rectangular: stride-multiple inputs per frame shape (dynamic-size models)
   StreamConfig stream;      // conf, iou, max_det, classes, tracker, zones, lines, hwaccel, decode_threads
-  std::string config_text;  // the -c file's text, if any (part of the job key)
+  std::string config_text;  // the -c file's text, if any, secrets redacted (part of the job key; in Redis)
   double stitch_iou = 0.3;  // tracks across a chunk boundary join at this IoU or more
   // Scene captions (stream.describe's captioner): at the first sample of every
   // describe.every_s seconds of video (on a global grid), or once per chunk

@@ -24,7 +24,8 @@
 // "path" (a path every worker sees: shared storage) or "url" (an http(s) URL
 // every worker can fetch with byte ranges), "settings": {...every
 // field of AnalyzeSettings; the stream as its config-file keys, without
-// describe.api_key}}. A worker rebuilds the settings and checks that their
+// describe.api_key (a worker takes its own: `vigil worker -c`); the config
+// text with its secrets redacted}}. A worker rebuilds the settings and checks that their
 // key equals the job key (same video and model files, same options) before
 // it analyses anything.
 //

@@ -68,6 +68,7 @@ class WorkerState {
     if (!model) return fail(model.error());
     prepared->model = *model;
     if (prepared->spec.settings.captions) {
+      fill_local_api_key(prepared->spec.settings.stream, options_.secrets);  // the spec carries no key
       auto c = make_captioner(prepared->spec.settings.stream.describe, "describe");
       if (!c) return fail(c.error());
       prepared->captioner = std::move(*c);

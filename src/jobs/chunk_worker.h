@@ -30,6 +30,7 @@
 #include <string>
 
 #include "cluster/redis_client.h"
+#include "config/stream_state.h"
 #include "core/error.h"
 
 namespace vigil {
@@ -43,6 +44,7 @@ struct ChunkWorkerOptions {
   std::string device = "auto";
   std::chrono::milliseconds claim_idle{30000};  // a pending task idle this long is taken over
   std::chrono::milliseconds block{1000};        // XREADGROUP BLOCK
+  LocalSecrets secrets;  // `vigil worker -c`: api_keys for the tasks' captioners (fill_local_api_key)
 };
 
 // kInvalidArgument for options out of range (workers < 1, claim_idle < 100 ms);

@@ -69,6 +69,13 @@ Result<StreamConfig> stream_from_document(const std::string& id, const std::stri
   return s;
 }
 
+// A stream this node runs from its document: with this node's api_key.
+Result<StreamConfig> stream_to_run(const std::string& id, const std::string& doc, const LocalSecrets& secrets) {
+  auto s = stream_from_document(id, doc);
+  if (s) fill_local_api_key(*s, secrets);
+  return s;
+}
+
 }  // namespace
 
 Result<void> check_node_name(const std::string& name) {
@@ -383,7 +390,7 @@ void ClusterNode::follow_documents(const View& view) {
   }
   for (const auto& id : gone) stop_stream(id, "it was deleted from the cluster", true);
   for (const auto& id : changed) {
-    auto config = stream_from_document(id, view.docs.at(id));
+    auto config = stream_to_run(id, view.docs.at(id), options_.secrets);
     if (!config) {
       spdlog::error("cluster: stream '{}': its new document cannot be read, it keeps running as it was: {}", id,
                     config.error().message);
@@ -435,7 +442,7 @@ void ClusterNode::poke() {
 std::string ClusterNode::next_token() { return options_.name + "|" + boot_ + "|" + std::to_string(next_lease_++); }
 
 bool ClusterNode::claim(const std::string& id, const std::string& doc, double now) {
-  auto config = stream_from_document(id, doc);
+  auto config = stream_to_run(id, doc, options_.secrets);
   if (!config) {
     spdlog::error("cluster: stream '{}' is not run: its document cannot be read: {}", id, config.error().message);
     failed_starts_[id] = now;

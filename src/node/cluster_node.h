@@ -4,7 +4,8 @@
 //
 //   vigil:streams        hash: stream id -> the stream's document (JSON, the
 //                        stream field table's writer; describe.api_key is
-//                        never stored)
+//                        never stored: a node running a stream gives it the
+//                        key of its own config, fill_local_api_key)
 //   vigil:lease:<id>     string: the token of the node running the stream,
 //                        "<node>|<boot>|<n>", with an expiry (PX lease_s)
 //   vigil:node:<name>    string: {"advertise_url", "capacity"}, with an
@@ -46,6 +47,7 @@
 #include <vector>
 
 #include "config/engine_config.h"
+#include "config/stream_state.h"
 #include "core/error.h"
 #include "node/lease_plan.h"
 
@@ -98,6 +100,7 @@ struct ClusterNodeOptions {
   ClusterConfig config;
   std::string name;
   std::string advertise_url;  // http://host:port
+  LocalSecrets secrets;       // this node's api_keys for the streams it runs (fill_local_api_key)
 };
 
 class ClusterNode {

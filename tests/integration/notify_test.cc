@@ -32,6 +32,7 @@
 #include "notify/webhook_sink.h"
 #include "server/prometheus_text.h"
 #include "server/stats_json.h"
+#include "test_process.h"
 #include "test_support.h"
 #include "wait.h"
 
@@ -41,66 +42,12 @@ namespace {
 using namespace std::chrono_literals;
 const std::string kVideos = VIGIL_TEST_VIDEOS_DIR;
 
-int free_port() {
-  const int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(s);
-  return ntohs(a.sin_port);
+using test::free_port;
+using test::port_open;
+// Logs emptied at start (a restarted broker or vigil writes a new log).
+std::unique_ptr<test::ChildProcess> child(std::vector<std::string> argv, const std::string& log) {
+  return std::make_unique<test::ChildProcess>(std::move(argv), log, test::ChildProcess::kTruncate);
 }
-
-bool port_open(int port) {
-  const int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = ::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(s);
-  return ok;
-}
-
-// A child process (argv[0] is the program path); killed with SIGKILL by the destructor.
-class Child {
- public:
-  explicit Child(std::vector<std::string> argv, const std::string& log = "/dev/null") {
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (fd >= 0) {
-        ::dup2(fd, 1);
-        ::dup2(fd, 2);
-      }
-      std::vector<char*> args;
-      for (auto& a : argv) args.push_back(a.data());
-      args.push_back(nullptr);
-      ::execv(args[0], args.data());
-      ::_exit(127);
-    }
-  }
-  ~Child() { signal(SIGKILL); }
-  Child(const Child&) = delete;
-  // Sends `sig` only (SIGHUP: the process goes on).
-  void send(int sig) const {
-    if (pid_ > 0) ::kill(pid_, sig);
-  }
-  Child& operator=(const Child&) = delete;
-  // Sends `sig` and reaps the process.
-  void signal(int sig) {
-    if (pid_ <= 0) return;
-    ::kill(pid_, sig);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-};
 
 // mosquitto on 127.0.0.1:port with its config (and persistence, when asked) in `dir`.
 class Broker {
@@ -116,7 +63,7 @@ class Broker {
       if (persistence_) f << "persistence true\npersistence_location " << dir_ << "/\nautosave_interval 0\n";
       else f << "persistence false\n";
     }
-    child_ = std::make_unique<Child>(std::vector<std::string>{"/usr/sbin/mosquitto", "-c", conf},
+    child_ = child(std::vector<std::string>{"/usr/sbin/mosquitto", "-c", conf},
                                      dir_ + "/mosquitto.log");
     return test::eventually([&] { return port_open(port_); }, 10s);
   }
@@ -132,7 +79,7 @@ class Broker {
   int port_;
   bool persistence_;
   std::string extra_;
-  std::unique_ptr<Child> child_;
+  std::unique_ptr<test::ChildProcess> child_;
 };
 
 struct Message {
@@ -207,13 +154,13 @@ std::string write_config(const std::string& dir, const std::string& extra, int s
   return cfg;
 }
 
-std::unique_ptr<Child> start_vigil(const std::string& dir, const std::string& cfg, const std::string& events = "") {
+std::unique_ptr<test::ChildProcess> start_vigil(const std::string& dir, const std::string& cfg, const std::string& events = "") {
   std::vector<std::string> argv{VIGIL_BINARY, "run", "-c", cfg, "--no-server", "--stats", dir + "/stats.json"};
   if (!events.empty()) {
     argv.push_back("--events");
     argv.push_back(events);
   }
-  return std::make_unique<Child>(argv, dir + "/vigil.log");
+  return child(argv, dir + "/vigil.log");
 }
 
 std::string log_of(const std::string& dir) {

@@ -34,6 +34,7 @@
 #include "render/overlay.h"
 #include "server/api_router.h"
 #include "store/sqlite_store.h"
+#include "test_process.h"
 #include "test_support.h"
 #include "wait.h"
 
@@ -422,66 +423,8 @@ TEST(Retention, ByAgeDeletesOnlyOlderFiles) {
 
 // ---- a live run of the real binary ------------------------------------------------
 
-int free_port() {
-  const int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(s);
-  return ntohs(a.sin_port);
-}
-
-bool port_open(int port) {
-  const int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = ::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(s);
-  return ok;
-}
-
-// The vigil binary as a child; SIGKILLed by the destructor if still running.
-class Vigil {
- public:
-  Vigil(std::vector<std::string> argv, const std::string& log) {
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (fd >= 0) {
-        ::dup2(fd, 1);
-        ::dup2(fd, 2);
-      }
-      std::vector<char*> args;
-      for (auto& a : argv) args.push_back(a.data());
-      args.push_back(nullptr);
-      ::execv(args[0], args.data());
-      ::_exit(127);
-    }
-  }
-  ~Vigil() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  // SIGTERM and the exit status (waits up to 30 s, then SIGKILL: -1).
-  int terminate() {
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    const bool exited = test::eventually([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, 30s);
-    if (!exited) return -1;
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -2;
-  }
-
- private:
-  pid_t pid_ = -1;
-};
+using test::free_port;
+using test::port_open;
 
 TEST_F(RecorderTest, LiveRunRecordsAndServesSnapshotsAndClipsWithTheToken) {
   const std::string dir = fresh_dir("recorder_live");
@@ -499,7 +442,7 @@ TEST_F(RecorderTest, LiveRunRecordsAndServesSnapshotsAndClipsWithTheToken) {
          "    url: " << kVideo << "\n"
          "    zones: [{name: plaza, polygon: [[0.02, 0.02], [0.98, 0.02], [0.98, 0.98], [0.02, 0.98]]}]\n";
   }
-  Vigil vigil({VIGIL_BINARY, "run", "-c", dir + "/vigil.yaml", "--listen", "127.0.0.1:" + std::to_string(port),
+  test::ChildProcess vigil({VIGIL_BINARY, "run", "-c", dir + "/vigil.yaml", "--listen", "127.0.0.1:" + std::to_string(port),
                "--token", "secret"},
               dir + "/vigil.log");
   const auto p = static_cast<std::uint16_t>(port);
@@ -567,7 +510,7 @@ TEST_F(RecorderTest, LiveRunRecordsAndServesSnapshotsAndClipsWithTheToken) {
         return s.contains("status") && s["status"].value("ended", false);
       },
       60s, 500ms));
-  EXPECT_EQ(vigil.terminate(), 0) << read_bytes(dir + "/vigil.log");
+  EXPECT_EQ(vigil.terminate_within(30s), 0) << read_bytes(dir + "/vigil.log");
 
   // Every clip is complete and playable; its length spans its events.
   auto store = SqliteStore::open(db);

@@ -64,5 +64,31 @@ TEST(AnalyzeSettings, LiveSourcesAndUrlsWithSecretsAreRefusedNamingThem) {
   EXPECT_TRUE(make_analyze_settings(req, nullptr, "", "model.onnx"));
 }
 
+TEST(AnalyzeSettings, TheConfigTextOfTheJobKeyHasNoSecrets) {
+  AnalyzeRequest req;
+  req.video = "/rec/a.mp4";
+  const std::string text =
+      "describe: {captioner: vlm, endpoint: 'http://vlm:8081', api_key: sk-live-123}\n"
+      "mqtt:\n  url: mqtt://127.0.0.1:1883\n  password: \"hunter2\"\n  username: me\n"
+      "webhooks: [{url: 'http://hook/x', headers: {Authorization: Bearer abc.def}}]\n"
+      "jobs: {redis: 'redis://:redispw@10.0.0.5:6379/0'}\n"
+      "streams:\n  - id: cam\n    url: rtsp://admin:campw@10.0.0.7/live\n"
+      "    describe: {api_key: ${VLM_KEY}}\n";
+  auto s = make_analyze_settings(req, nullptr, text, "model.onnx");
+  ASSERT_TRUE(s) << s.error().message;
+  for (const char* secret : {"sk-live-123", "hunter2", "abc.def", "redispw", "campw"}) {
+    EXPECT_EQ(s->config_text.find(secret), std::string::npos) << secret << " in\n" << s->config_text;
+    EXPECT_EQ(s->key().find(secret), std::string::npos) << secret;
+  }
+  EXPECT_NE(s->config_text.find("api_key: ${VLM_KEY}"), std::string::npos) << "a reference is not a secret";
+  EXPECT_NE(s->config_text.find("username: me"), std::string::npos);
+  EXPECT_NE(s->config_text.find("endpoint: 'http://vlm:8081'"), std::string::npos);
+  // A config without secrets is its own text: the keys of earlier jobs stay valid.
+  const std::string plain = "defaults: {conf: 0.4}\nstreams:\n  - id: cam\n    url: /rec/a.mp4\n";
+  auto p = make_analyze_settings(req, nullptr, plain, "model.onnx");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->config_text, plain);
+}
+
 }  // namespace
 }  // namespace vigil

@@ -198,5 +198,35 @@ TEST(StreamState, ReloadPlanNamesEngineWideChangesThatNeedARestart) {
   EXPECT_TRUE(plan.remove.empty() && plan.add.empty() && plan.replace.empty());
 }
 
+TEST(LocalSecrets, AStreamFromElsewhereTakesThisProcessKeyOnlyForTheSameEndpoint) {
+  LocalSecrets local;
+  local.defaults.describe.endpoint = "http://vlm:8081";
+  local.defaults.describe.api_key = "dflt";
+  local.streams.push_back(default_stream("cam1", "rtsp://a/1"));
+  local.streams.back().describe.endpoint = "http://other:9000";
+  local.streams.back().describe.api_key = "own";
+
+  StreamConfig cam1 = default_stream("cam1", "rtsp://a/1");
+  cam1.describe.endpoint = "http://other:9000";
+  fill_local_api_key(cam1, local);
+  EXPECT_EQ(cam1.describe.api_key, "own");  // its own entry
+
+  StreamConfig lobby = default_stream("lobby", "/rec/lobby.mp4");
+  lobby.describe.endpoint = "http://vlm:8081";
+  fill_local_api_key(lobby, local);
+  EXPECT_EQ(lobby.describe.api_key, "dflt");  // no entry: the defaults'
+
+  StreamConfig moved = default_stream("cam1", "rtsp://a/1");
+  moved.describe.endpoint = "http://elsewhere:1";
+  fill_local_api_key(moved, local);
+  EXPECT_EQ(moved.describe.api_key, "") << "a key goes only to the endpoint it was configured for";
+
+  StreamConfig keyed = default_stream("lobby", "/rec/lobby.mp4");
+  keyed.describe.endpoint = "http://vlm:8081";
+  keyed.describe.api_key = "given";
+  fill_local_api_key(keyed, local);
+  EXPECT_EQ(keyed.describe.api_key, "given");
+}
+
 }  // namespace
 }  // namespace vigil
