@@ -26,6 +26,7 @@
 
 #include "pipeline/engine.h"
 #include "server/stats_json.h"
+#include "test_process.h"
 #include "test_support.h"
 
 namespace vigil {
@@ -47,16 +48,7 @@ bool wait_for(Pred pred, double seconds) {
   return pred();
 }
 
-bool port_open(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool open = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return open;
-}
+using test::port_open;
 
 int free_port() {
   static std::mt19937 rng(static_cast<unsigned>(::getpid()));
