@@ -4,7 +4,6 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <regex>
 #include <string_view>
 
 #include "media/source_url.h"
@@ -30,15 +29,64 @@ constexpr std::size_t kMaxStreamIdLength = 48;
 // More samples per second than any camera has frames.
 constexpr double kMaxSampleFps = 1000;
 
+// The length of a secret key ("api_key:" and the blanks after it) at text[i], or 0.
+std::size_t secret_key_at(const std::string& text, std::size_t i) {
+  static constexpr std::string_view kKeys[] = {"api_key", "password", "authorization", "token", "x-api-key"};
+  for (const std::string_view key : kKeys) {
+    if (text.size() - i < key.size()) continue;
+    bool same = true;
+    for (std::size_t k = 0; k < key.size() && same; ++k)
+      same = std::tolower(static_cast<unsigned char>(text[i + k])) == key[k];
+    if (!same) continue;
+    std::size_t j = i + key.size();
+    while (j < text.size() && (text[j] == ' ' || text[j] == '\t')) ++j;
+    if (j >= text.size() || text[j] != ':') continue;
+    ++j;
+    while (j < text.size() && (text[j] == ' ' || text[j] == '\t')) ++j;
+    return j - i;
+  }
+  return 0;
+}
+
+// The end of the secret value starting at text[v] (quoted, or up to , } # or the
+// line's end, trailing blanks excluded); v itself when there is none to redact
+// (no value on the line, a ${NAME} reference).
+std::size_t secret_value_end(const std::string& text, std::size_t v) {
+  if (v >= text.size()) return v;
+  const char c = text[v];
+  if (c == '"' || c == '\'') {
+    const std::size_t close = text.find_first_of(std::string(1, c) + "\n", v + 1);
+    if (close == std::string::npos || text[close] != c || text.compare(v + 1, 2, "${") == 0) return v;
+    return close + 1;
+  }
+  if (std::isspace(static_cast<unsigned char>(c)) || c == '$' || c == ',' || c == '}' || c == '#') return v;
+  std::size_t end = text.find_first_of(",}\n#", v);
+  if (end == std::string::npos) end = text.size();
+  while (end > v && std::isspace(static_cast<unsigned char>(text[end - 1]))) --end;
+  return end;
+}
+
 // The config text as the job key (and a distributed job's spec in Redis)
 // keeps it: URL passwords and the values of secret keys (api_key, password,
 // authorization, token, x-api-key) become "***"; ${NAME} references stay.
 std::string redact_config_secrets(const std::string& text) {
-  static const std::regex kSecret(
-      R"((^|[\s{,])((?:api_key|password|authorization|token|x-api-key)[ \t]*:[ \t]*))"
-      R"(("(?!\$\{)[^"\n]*"|'(?!\$\{)[^'\n]*'|(?![\s"'$])[^,}\n#]*[^,}\n#\s]))",
-      std::regex::ECMAScript | std::regex::icase);
-  return std::regex_replace(redact_urls_in(text), kSecret, "$1$2\"***\"");
+  const std::string in = redact_urls_in(text);
+  std::string out;
+  out.reserve(in.size());
+  std::size_t i = 0;
+  while (i < in.size()) {
+    const bool boundary = i == 0 || std::isspace(static_cast<unsigned char>(in[i - 1])) || in[i - 1] == '{' ||
+                          in[i - 1] == ',';
+    const std::size_t key = boundary ? secret_key_at(in, i) : 0;
+    const std::size_t end = key ? secret_value_end(in, i + key) : 0;
+    if (key && end > i + key) {
+      out.append(in, i, key).append("\"***\"");
+      i = end;
+      continue;
+    }
+    out += in[i++];
+  }
+  return out;
 }
 
 // "scheme://..." with a scheme of letters, digits, + - . (RFC 3986); a path never has one before its first '/'.
